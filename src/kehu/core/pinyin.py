@@ -1,0 +1,80 @@
+"""Pinyin search keys for Chinese names, so 张三 is found by ``zhangsan`` and ``zs``.
+
+Keys are computed once on save and stored in indexed columns; nothing is converted at query time. Conversion is cached
+per character (pypinyin per name is ~20× slower), and surnames with a special reading (曾 zeng, 单 shan, ...) are
+read from a small table because pypinyin's default reading is wrong for them (python-pinyin issue #297).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+# Surname readings that differ from the character's most common reading.
+SURNAME_READINGS: dict[str, str] = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "区": "ou", "朴": "piao", "查": "zha", "盖": "ge",
+    "任": "ren", "缪": "miao", "翟": "zhai", "折": "she", "种": "chong", "覃": "qin", "乐": "yue", "召": "shao",
+    "尉": "yu", "冼": "xian", "长": "chang", "沈": "shen", "秘": "bi", "繁": "po", "员": "yun", "句": "gou",
+    "祭": "zhai", "谌": "chen", "藏": "zang", "阚": "kan", "燕": "yan", "宿": "su", "纪": "ji", "过": "guo",
+    "华": "hua", "万": "wan", "尹": "yin", "薄": "bo", "叶": "ye", "柏": "bai", "孙": "sun", "隗": "wei",
+}
+COMPOUND_SURNAMES: dict[str, str] = {
+    "尉迟": "yuchi", "万俟": "moqi", "单于": "chanyu", "长孙": "zhangsun", "澹台": "tantai", "令狐": "linghu",
+    "欧阳": "ouyang", "司马": "sima", "上官": "shangguan", "诸葛": "zhuge", "皇甫": "huangfu", "东方": "dongfang",
+}
+_NON_KEY = re.compile(r"[^a-z0-9]")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=65536)
+def _char_pinyin(char: str) -> str:
+    if not _HAN.match(char):
+        return char.lower()
+    return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0] if char else ""
+
+
+def _syllables(name: str, *, is_person: bool) -> list[str]:
+    text = name.strip()
+    syllables: list[str] = []
+    if is_person and text:
+        for surname, reading in COMPOUND_SURNAMES.items():
+            if text.startswith(surname):
+                syllables = _split_compound(reading, surname)
+                text = text[len(surname) :]
+                break
+        else:
+            if text[0] in SURNAME_READINGS:
+                syllables.append(SURNAME_READINGS[text[0]])
+                text = text[1:]
+    for char in text:
+        if _HAN.match(char):
+            syllables.append(_char_pinyin(char))
+        elif char.isalnum():
+            syllables.append(char.lower())
+    return syllables
+
+
+def _split_compound(reading: str, surname: str) -> list[str]:
+    first = _char_pinyin(surname[0])
+    if reading.startswith(first):
+        return [first, reading[len(first) :]]
+    # readings that differ from the default (尉迟 yu-chi, 单于 chan-yu, 长孙 zhang-sun, 万俟 mo-qi)
+    for cut in range(1, len(reading)):
+        if reading[cut] not in "aeiou" and reading[cut - 1] in "aeioung":
+            return [reading[:cut], reading[cut:]]
+    return [reading]
+
+
+def name_search_keys(name: str, *, is_person: bool = True) -> tuple[str, str]:
+    """Return ``(full_pinyin, initials)`` for a name, lower-case ASCII only: 张三 → ("zhangsan", "zs")."""
+    syllables = [s for s in _syllables(name or "", is_person=is_person) if s]
+    full = _NON_KEY.sub("", "".join(syllables))
+    initials = _NON_KEY.sub("", "".join(s[0] for s in syllables if s))
+    return full[:200], initials[:60]
+
+
+def is_search_key(text: str) -> bool:
+    """True when the text could be a pinyin key (latin letters only)."""
+    return bool(text) and bool(re.fullmatch(r"[A-Za-z]+", text))

@@ -1,0 +1,160 @@
+"""Validators for Chinese identifiers and contact data, raising ``ValidationError`` with translated messages.
+
+Check-digit logic comes from python-stdnum (``stdnum.cn.ric`` for resident ID numbers, ``stdnum.cn.uscc`` for unified
+social credit codes) and phone parsing from phonenumbers; this module adapts them to Kehu's rules and messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email as django_validate_email
+from django.utils.translation import gettext as _
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.cn import ric, uscc
+
+RESIDENT_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_ID_CHECK = "10X98765432"
+
+
+def resident_id_check_digit(first17: str) -> str:
+    """Return the ISO 7064 MOD 11-2 check character for the first 17 digits of a resident ID number."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def normalize_resident_id(value: str) -> str:
+    """Strip spaces and upper-case the trailing x."""
+    return re.sub(r"\s+", "", str(value or "")).upper()
+
+
+def validate_resident_id(value: str, *, birth_date: dt.date | None = None) -> str:
+    """Validate an 18-digit PRC resident ID number and return it normalised.
+
+    Checks the form, the check digit, the birth date it encodes and, when given, that it matches ``birth_date``.
+    An unknown region code is accepted: python-stdnum's region list is incomplete.
+    """
+    number = normalize_resident_id(value)
+    if len(number) == 15 and number.isdigit():
+        raise ValidationError(_("Old 15-digit ID numbers are not accepted; enter the 18-digit number."), code="id_old")
+    if not RESIDENT_ID_PATTERN.match(number):
+        raise ValidationError(_("An ID number has 17 digits followed by a digit or X."), code="id_format")
+    if resident_id_check_digit(number[:17]) != number[17]:
+        raise ValidationError(_("The ID number's check digit is wrong; please check the number."), code="id_checksum")
+    try:
+        encoded = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ValidationError(_("The ID number contains an impossible birth date."), code="id_birth_date") from None
+    if encoded > dt.date.today() or encoded.year < 1900:
+        raise ValidationError(_("The ID number contains an impossible birth date."), code="id_birth_date")
+    try:
+        ric.validate(number)
+    except stdnum_exceptions.InvalidComponent:
+        pass  # unknown region: stdnum's table is incomplete, accept.
+    except stdnum_exceptions.ValidationError:
+        raise ValidationError(_("This is not a valid ID number."), code="id_invalid") from None
+    if birth_date is not None and birth_date != encoded:
+        raise ValidationError(
+            _("The ID number gives the birth date %(encoded)s, but the profile says %(given)s.")
+            % {"encoded": encoded.isoformat(), "given": birth_date.isoformat()},
+            code="id_birth_date_mismatch",
+        )
+    return number
+
+
+def resident_id_birth_date(value: str) -> dt.date | None:
+    """Return the birth date encoded in a (valid) resident ID number, or None."""
+    number = normalize_resident_id(value)
+    try:
+        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except (ValueError, IndexError):
+        return None
+
+
+def resident_id_gender(value: str) -> str | None:
+    """Return ``"male"`` or ``"female"`` from the 17th digit of a resident ID number."""
+    number = normalize_resident_id(value)
+    if len(number) != 18 or not number[16].isdigit():
+        return None
+    return "male" if int(number[16]) % 2 else "female"
+
+
+def normalize_credit_code(value: str) -> str:
+    return re.sub(r"\s+", "", str(value or "")).upper()
+
+
+def validate_credit_code(value: str) -> str:
+    """Validate an 18-character unified social credit code (统一社会信用代码) and return it normalised."""
+    code = normalize_credit_code(value)
+    if len(code) != 18:
+        raise ValidationError(_("A unified social credit code has 18 characters."), code="uscc_length")
+    try:
+        return uscc.validate(code)
+    except stdnum_exceptions.InvalidChecksum:
+        raise ValidationError(
+            _("The credit code's check character is wrong; please check the code."), code="uscc_checksum"
+        ) from None
+    except stdnum_exceptions.ValidationError:
+        raise ValidationError(_("This is not a valid unified social credit code."), code="uscc_invalid") from None
+
+
+def parse_phone(value: str, *, region: str = "CN") -> phonenumbers.PhoneNumber:
+    text = str(value or "").strip()
+    # Excel often turns 13800138000 into 13800138000.0
+    if re.fullmatch(r"\d+\.0", text):
+        text = text[:-2]
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(_("This is not a phone number."), code="phone_invalid") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("This phone number does not exist; please check it."), code="phone_invalid")
+    return number
+
+
+def normalize_phone(value: str, *, region: str = "CN") -> str:
+    """Return the phone number in E.164 form (+8613800138000), raising ValidationError if it is not valid."""
+    return phonenumbers.format_number(parse_phone(value, region=region), phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_mobile(value: str, *, region: str = "CN") -> str:
+    """Like :func:`normalize_phone` but the number must be a mobile number."""
+    number = parse_phone(value, region=region)
+    kind = phonenumbers.number_type(number)
+    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise ValidationError(_("This is not a mobile number."), code="mobile_invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(e164: str) -> str:
+    """The national significant number of an E.164 string (+8613800138000 → 13800138000)."""
+    try:
+        return str(phonenumbers.parse(e164, None).national_number)
+    except phonenumbers.NumberParseException:
+        return re.sub(r"\D", "", e164)
+
+
+def format_phone_display(e164: str) -> str:
+    """Format a stored E.164 Chinese number for display (national format for +86, international otherwise)."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def validate_email(value: str) -> str:
+    text = str(value or "").strip()
+    try:
+        django_validate_email(text)
+    except ValidationError:
+        raise ValidationError(_("Enter a valid email address."), code="email_invalid") from None
+    return text.lower()

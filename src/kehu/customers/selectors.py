@@ -1,0 +1,266 @@
+"""Every read of the customer information base that is more than a ``.get``. All take the acting user and scope."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.masking import mask_id_number, mask_phone
+from kehu.core.validators import normalize_phone
+from kehu.org.models import User
+
+from .models import (
+    Consent,
+    ConsentChannel,
+    Contact,
+    Customer,
+    LifecycleChange,
+    OwnershipTransfer,
+    PersonalDataAccess,
+)
+
+HISTORY_ACTIONS = {
+    "+": _("%(object)s created"),
+    "~": _("%(object)s changed"),
+    "-": _("%(object)s deleted"),
+}
+MASKED_HISTORY_FIELDS = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number}
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10}$")
+
+
+def prefix_q(field_name: str, prefix: str) -> Q:
+    """A prefix match that can use a B-tree index on both databases.
+
+    PostgreSQL uses ``LIKE 'x%'`` with the ``varchar_pattern_ops`` indexes declared on the model; SQLite's LIKE is
+    case-insensitive and cannot use a BINARY index, so there the prefix becomes a range ``x <= v < x + U+10FFFF``.
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field_name}__gte": prefix, f"{field_name}__lt": prefix + "\U0010ffff"})
+    return Q(**{f"{field_name}__startswith": prefix})
+
+
+def customer_search_q(query: str) -> Q:
+    """The condition for the one search box: name, pinyin, initials, code, phone or its last 4 digits, credit code."""
+    text = query.strip()
+    if not text:
+        return Q()
+    digits = re.sub(r"[\s\-+()]", "", text)
+    condition = prefix_q("code", text.upper())
+    if digits.isdigit():
+        if len(digits) == 4:
+            condition |= Q(mobile_last4=digits)
+        if len(digits) >= 7:
+            try:
+                number = normalize_phone(text)
+                condition |= Q(mobile=number) | Q(phone=number) | Q(contacts__mobile=number)
+            except ValidationError:
+                pass
+        return condition
+    upper = text.upper()
+    if _CREDIT_CODE.match(upper):
+        return condition | Q(organisation__credit_code=upper)
+    if re.fullmatch(r"[A-Za-z]+", text):
+        key = text.lower()
+        return condition | prefix_q("name_initials", key) | prefix_q("name_pinyin", key)
+    key = re.sub(r"\s+", "", text.lower())
+    if re.fullmatch(r"[a-z0-9]+", key):
+        return condition | prefix_q("name_pinyin", key)
+    return condition | prefix_q("name", text)
+
+
+@dataclass
+class CustomerFilters:
+    """The list filters (all optional)."""
+
+    query: str = ""
+    kind: str = ""
+    branch: int | None = None
+    owner: int | None = None
+    lifecycle_status: str = ""
+    management_class: str = ""
+    tag: int | None = None
+    relationship_stage: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def customer_list(*, user: User, filters: CustomerFilters | None = None) -> QuerySet[Customer]:
+    """Customers the user may see, filtered and searched, with what list pages show loaded in the same query."""
+    from kehu.org.models import Branch
+    from kehu.org.selectors import branch_subtree_q
+
+    filters = filters or CustomerFilters()
+    customers = Customer.objects.visible_to(user).select_related("owner", "branch")
+    if filters.query:
+        condition = customer_search_q(filters.query)
+        customers = customers.filter(condition)
+        if "contacts__" in str(condition):
+            customers = customers.distinct()
+    if filters.kind:
+        customers = customers.filter(kind=filters.kind)
+    if filters.branch:
+        branch = Branch.objects.filter(pk=filters.branch).first()
+        customers = (
+            customers.filter(branch__in=Branch.objects.filter(branch_subtree_q([branch])))
+            if branch
+            else customers.none()
+        )
+    if filters.owner:
+        customers = customers.filter(owner_id=filters.owner)
+    if filters.lifecycle_status:
+        customers = customers.filter(lifecycle_status=filters.lifecycle_status)
+    if filters.management_class:
+        customers = customers.filter(management_class=filters.management_class)
+    if filters.relationship_stage:
+        customers = customers.filter(relationship_stage=filters.relationship_stage)
+    if filters.tag:
+        customers = customers.filter(tags__id=filters.tag)
+    return customers.order_by("-id")
+
+
+def customer_get(*, user: User, pk: int, action: str = "view") -> Customer:
+    """One customer the user may see (or change); raises ``Customer.DoesNotExist`` otherwise (views answer 404)."""
+    return (
+        Customer.objects.visible_to(user, action)
+        .select_related("owner", "branch", "person", "organisation")
+        .prefetch_related("tags")
+        .get(pk=pk)
+    )
+
+
+def customer_can_change(*, user: User, customer: Customer) -> bool:
+    return Customer.objects.visible_to(user, "change").filter(pk=customer.pk).exists()
+
+
+def customer_purchase_summary(*, customer: Customer) -> dict[str, Any]:
+    """Totals of a customer's transactions in one aggregate query."""
+    from kehu.purchases.models import Transaction
+
+    summary = Transaction.objects.filter(customer=customer).aggregate(
+        count=Count("id"), total_amount=Sum("amount"), total_margin=Sum("margin"),
+        first_purchase=Min("occurred_at"), last_purchase=Max("occurred_at"),
+    )
+    count = summary["count"] or 0
+    summary["average_amount"] = (summary["total_amount"] / count) if count else None
+    return summary
+
+
+def customer_recent_transactions(*, customer: Customer, limit: int = 20) -> QuerySet:
+    from kehu.purchases.models import Transaction
+
+    return (
+        Transaction.objects.filter(customer=customer)
+        .select_related("product", "branch")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+def customer_current_consents(*, customer: Customer) -> dict[str, Consent | None]:
+    """The newest consent event per channel (None where nothing was ever recorded)."""
+    current: dict[str, Consent | None] = {channel: None for channel in ConsentChannel.values}
+    for consent in Consent.objects.filter(customer=customer).select_related("recorded_by").order_by(
+        "-recorded_at", "-id"
+    ):
+        if current.get(consent.channel) is None:
+            current[consent.channel] = consent
+    return current
+
+
+def customer_contacts(*, customer: Customer) -> QuerySet[Contact]:
+    return Contact.objects.filter(customer=customer).order_by("-is_primary", "id")
+
+
+def customer_lifecycle_changes(*, customer: Customer) -> QuerySet[LifecycleChange]:
+    return LifecycleChange.objects.filter(customer=customer).select_related("changed_by")
+
+
+def customer_transfers(*, customer: Customer) -> QuerySet[OwnershipTransfer]:
+    return OwnershipTransfer.objects.filter(customer=customer).select_related(
+        "from_owner", "to_owner", "transferred_by"
+    )
+
+
+@dataclass
+class HistoryEntry:
+    """One saved change of a customer or its profile/contacts, with personal data masked."""
+
+    when: Any
+    who: str
+    what: str
+    reason: str
+    changes: list[tuple[str, str, str]]
+
+
+def _history_value(field_name: str, value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    masker = MASKED_HISTORY_FIELDS.get(field_name)
+    return masker(str(value)) if masker else str(value)
+
+
+def customer_history(*, customer: Customer, limit: int = 50) -> list[HistoryEntry]:
+    """The audit history of a customer: its own records and its profile's and contacts', newest first."""
+    from .models import OrganisationProfile, PersonProfile
+
+    entries: list[HistoryEntry] = []
+    sources = [
+        (customer.history.select_related("history_user").order_by("history_date")[: limit * 2], Customer),
+        (PersonProfile.history.filter(customer_id=customer.pk).select_related("history_user")
+         .order_by("history_date")[: limit * 2], PersonProfile),
+        (OrganisationProfile.history.filter(customer_id=customer.pk).select_related("history_user")
+         .order_by("history_date")[: limit * 2], OrganisationProfile),
+        (Contact.history.filter(customer_id=customer.pk).select_related("history_user")
+         .order_by("history_date")[: limit * 2], Contact),
+    ]
+    for records, model in sources:
+        previous_by_object: dict[Any, Any] = {}
+        for record in records:
+            object_id = getattr(record, model._meta.pk.attname)
+            previous = previous_by_object.get(object_id)
+            changes: list[tuple[str, str, str]] = []
+            if previous is not None and record.history_type == "~":
+                delta = record.diff_against(previous)
+                for change in delta.changes:
+                    try:
+                        label = str(model._meta.get_field(change.field).verbose_name)
+                    except Exception:  # noqa: BLE001 - a field removed since
+                        label = change.field
+                    changes.append((label, _history_value(change.field, change.old),
+                                    _history_value(change.field, change.new)))
+            previous_by_object[object_id] = record
+            if record.history_type == "~" and not changes:
+                continue
+            entries.append(HistoryEntry(
+                when=record.history_date,
+                who=str(record.history_user) if record.history_user else "",
+                what=HISTORY_ACTIONS[record.history_type] % {"object": model._meta.verbose_name},
+                reason=record.history_change_reason or "",
+                changes=changes,
+            ))
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries[:limit]
+
+
+def customer_lookup_by_phone(*, user: User, phone: str) -> QuerySet[Customer]:
+    """Customers (visible to the user) with this mobile or phone, or a contact with it; for call-centre screen pops."""
+    number = normalize_phone(phone)
+    by_customer = Customer.objects.visible_to(user).filter(Q(mobile=number) | Q(phone=number)).values("pk")
+    by_contact = Contact.objects.filter(mobile=number).values("customer_id")
+    return (
+        Customer.objects.visible_to(user)
+        .filter(Q(pk__in=by_customer) | Q(pk__in=by_contact))
+        .select_related("owner", "branch", "person", "organisation")
+        .prefetch_related(Prefetch("tags"))
+    )
+
+
+def personal_data_access_list(*, user: User) -> QuerySet[PersonalDataAccess]:
+    """The access log; only for users with the permission to read it (auditors, administrators)."""
+    if not user.has_perm("customers.view_personaldataaccess"):
+        return PersonalDataAccess.objects.none()
+    return PersonalDataAccess.objects.select_related("user", "customer").order_by("-accessed_at", "-id")

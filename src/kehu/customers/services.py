@@ -1,0 +1,380 @@
+"""Every write to the customer information base. Each service is one transaction and validates what it stores.
+
+Services take the acting user (``actor``) and check row-level permission themselves, so every entry point (UI,
+API, command, task) gets the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.pinyin import name_search_keys
+from kehu.core.validators import national_digits
+from kehu.org.models import Branch, User
+
+from .models import (
+    CodeSettings,
+    Consent,
+    Contact,
+    Customer,
+    CustomerKind,
+    LifecycleChange,
+    OrganisationProfile,
+    OwnershipTransfer,
+    PersonalDataAccess,
+    PersonProfile,
+    StatusRecord,
+    Tag,
+)
+
+CUSTOMER_FIELDS = {
+    "name", "mobile", "phone", "email", "province", "city", "district", "address", "owner", "branch",
+    "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type", "brand_attitude",
+    "share_of_wallet", "relationship_stage", "custom_attributes", "notes",
+}
+PERSON_FIELDS = {
+    "gender", "birth_date", "id_type", "id_number", "employer", "position", "income_band", "household",
+    "education", "preferences",
+}
+ORGANISATION_FIELDS = {
+    "credit_code", "ownership_type", "industry", "main_business", "staff_count", "annual_revenue",
+    "legal_representative", "founded_on", "other_banks_suppliers", "business_status",
+}
+
+
+class ConcurrentUpdateError(Exception):
+    """The customer was changed by someone else since the caller read it."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(_("This customer was changed by someone else in the meantime. Reload and apply your change "
+                           "again."))
+        self.current_version = current_version
+
+
+def customer_search_keys(customer: Customer) -> None:
+    """Fill the stored search keys (pinyin, initials, mobile suffix) from the customer's name and mobile."""
+    customer.name_pinyin, customer.name_initials = name_search_keys(
+        customer.name, is_person=customer.kind == CustomerKind.PERSON
+    )
+    customer.mobile_last4 = national_digits(customer.mobile)[-4:] if customer.mobile else ""
+
+
+def customer_code_allocate(*, kind: str, branch: Branch | None, count: int = 1) -> list[str]:
+    """Allocate ``count`` customer codes from the configured pattern (row-locked counter, no gaps under races)."""
+    with transaction.atomic():
+        settings_row = CodeSettings.objects.select_for_update().filter(pk=1).first()
+        if settings_row is None:
+            CodeSettings.objects.get_or_create(pk=1)
+            settings_row = CodeSettings.objects.select_for_update().get(pk=1)
+        start = settings_row.next_number
+        CodeSettings.objects.filter(pk=1).update(next_number=F("next_number") + count)
+    today = timezone.localdate()
+    codes = []
+    for number in range(start, start + count):
+        try:
+            codes.append(settings_row.pattern.format(
+                seq=number, year=today.year, month=f"{today.month:02d}", branch=branch.code if branch else "",
+                kind="P" if kind == CustomerKind.PERSON else "O",
+            ))
+        except (KeyError, ValueError, IndexError):
+            raise ValidationError(_("The customer code pattern “%(pattern)s” is invalid.")
+                                  % {"pattern": settings_row.pattern}) from None
+    return codes
+
+
+def _require(actor: User, permission: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def _check_can_change(actor: User, customer: Customer) -> None:
+    if not Customer.objects.visible_to(actor, "change").filter(pk=customer.pk).exists():
+        raise PermissionDenied(_("You may not change this customer."))
+
+
+def _check_branch_allowed(actor: User, branch: Branch | None) -> None:
+    from kehu.org.selectors import branch_ids_in_scope
+
+    if branch is None:
+        return
+    ids = branch_ids_in_scope(actor)
+    if ids is not None and branch.pk not in ids:
+        raise ValidationError({"branch": [_("You may only put customers in your own branches.")]})
+
+
+def _full_clean_all(customer: Customer, profile: PersonProfile | OrganisationProfile | None) -> None:
+    errors: dict[str, list[str]] = {}
+    for obj, exclude in ((customer, ["code", "tags"]), (profile, ["customer"])):
+        if obj is None:
+            continue
+        try:
+            obj.full_clean(exclude=exclude, validate_unique=obj is customer)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def customer_create(
+    *, actor: User, kind: str, name: str, branch: Branch, owner: User | None = None, code: str = "",
+    person: dict[str, Any] | None = None, organisation: dict[str, Any] | None = None,
+    tags: Iterable[Tag] = (), **fields: Any,
+) -> Customer:
+    """Create a customer with its profile. Account managers become the owner of what they create."""
+    _require(actor, "customers.add_customer")
+    from kehu.org.selectors import user_is_read_only, user_roles
+
+    if user_is_read_only(actor):
+        raise PermissionDenied(_("You do not have permission to do this."))
+    unknown = set(fields) - CUSTOMER_FIELDS
+    if unknown:
+        raise TypeError(f"unknown customer fields: {sorted(unknown)}")
+    _check_branch_allowed(actor, branch)
+    if owner is None and "account_manager" in user_roles(actor):
+        owner = actor
+    customer = Customer(kind=kind, name=name, branch=branch, owner=owner, code=code or "pending", **fields)
+    profile: PersonProfile | OrganisationProfile | None
+    if kind == CustomerKind.PERSON:
+        profile = PersonProfile(customer=customer, **_only(person or {}, PERSON_FIELDS))
+    elif kind == CustomerKind.ORGANISATION:
+        profile = OrganisationProfile(customer=customer, **_only(organisation or {}, ORGANISATION_FIELDS))
+    else:
+        raise ValidationError({"kind": [_("Choose a person or an organisation.")]})
+    if not name or not name.strip():
+        raise ValidationError({"name": [_("A name is required.")]})
+    _full_clean_all(customer, profile)
+    if not code:
+        customer.code = customer_code_allocate(kind=kind, branch=branch)[0]
+    elif Customer.objects.filter(code=code).exists():
+        raise ValidationError({"code": [_("Another customer already has the code %(code)s.") % {"code": code}]})
+    customer_search_keys(customer)
+    customer._change_reason = _("Created")  # type: ignore[attr-defined]
+    customer.save()
+    profile.customer = customer
+    profile.save()
+    if tags:
+        customer.tags.set(list(tags))
+    if customer.lifecycle_status:
+        LifecycleChange.objects.create(
+            customer=customer, field=LifecycleChange.Field.STATUS, old_value="",
+            new_value=customer.lifecycle_status, reason=_("Created"), changed_by=actor,
+        )
+    return customer
+
+
+def _only(data: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+    unknown = set(data) - allowed
+    if unknown:
+        raise TypeError(f"unknown profile fields: {sorted(unknown)}")
+    return data
+
+
+@transaction.atomic
+def customer_update(
+    *, customer: Customer, actor: User, expected_version: int | None = None, reason: str = "",
+    person: dict[str, Any] | None = None, organisation: dict[str, Any] | None = None,
+    tags: Iterable[Tag] | None = None, **fields: Any,
+) -> Customer:
+    """Update a customer and its profile.
+
+    ``expected_version`` is the version the caller read: when someone else saved in between, nothing is written and
+    :class:`ConcurrentUpdateError` is raised. Lifecycle status/stage changes are recorded with ``reason``.
+    """
+    _check_can_change(actor, customer)
+    unknown = set(fields) - CUSTOMER_FIELDS
+    if unknown:
+        raise TypeError(f"unknown customer fields: {sorted(unknown)}")
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentUpdateError(locked.version)
+    if "branch" in fields and fields["branch"] != locked.branch:
+        _check_branch_allowed(actor, fields["branch"])
+    old_status, old_stage = locked.lifecycle_status, locked.lifecycle_stage
+    for field, value in fields.items():
+        setattr(customer, field, value)
+    customer.version = locked.version
+    profile: PersonProfile | OrganisationProfile | None = None
+    if customer.kind == CustomerKind.PERSON:
+        profile = PersonProfile.objects.filter(customer=customer).first() or PersonProfile(customer=customer)
+        for field, value in _only(person or {}, PERSON_FIELDS).items():
+            setattr(profile, field, value)
+    else:
+        profile = OrganisationProfile.objects.filter(customer=customer).first() or OrganisationProfile(
+            customer=customer
+        )
+        for field, value in _only(organisation or {}, ORGANISATION_FIELDS).items():
+            setattr(profile, field, value)
+    if not customer.name or not customer.name.strip():
+        raise ValidationError({"name": [_("A name is required.")]})
+    _full_clean_all(customer, profile)
+    customer_search_keys(customer)
+    customer.version = locked.version + 1
+    customer._change_reason = reason or _("Edited")  # type: ignore[attr-defined]
+    customer.save()
+    profile.save()
+    if tags is not None:
+        customer.tags.set(list(tags))
+    for field, old, new in (
+        (LifecycleChange.Field.STATUS, old_status, customer.lifecycle_status),
+        (LifecycleChange.Field.STAGE, old_stage, customer.lifecycle_stage),
+    ):
+        if old != new:
+            LifecycleChange.objects.create(customer=customer, field=field, old_value=old, new_value=new,
+                                           reason=reason, changed_by=actor)
+    return customer
+
+
+@transaction.atomic
+def customer_transfer(
+    *, customers: Iterable[Customer], new_owner: User, actor: User, reason: str, new_branch: Branch | None = None,
+) -> int:
+    """Give customers to another account manager (and optionally another branch), recording each transfer.
+
+    Returns the number of customers moved; customers already owned by ``new_owner`` are left alone.
+    """
+    _require(actor, "customers.transfer_customer")
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": [_("Say why the customers are transferred.")]})
+    if not new_owner.is_active:
+        raise ValidationError({"new_owner": [_("The new account manager is not an active staff member.")]})
+    _check_branch_allowed(actor, new_branch)
+    ids = [c.pk for c in customers]
+    allowed = Customer.objects.visible_to(actor, "change").filter(pk__in=ids)
+    rows = list(allowed.select_for_update().values("pk", "owner_id", "branch_id"))
+    if len(rows) != len(set(ids)):
+        raise PermissionDenied(_("You may not transfer some of these customers."))
+    batch = uuid.uuid4().hex
+    to_move = [r for r in rows if r["owner_id"] != new_owner.pk or (new_branch and r["branch_id"] != new_branch.pk)]
+    OwnershipTransfer.objects.bulk_create([
+        OwnershipTransfer(
+            customer_id=r["pk"], batch=batch, from_owner_id=r["owner_id"], to_owner=new_owner,
+            from_branch_id=r["branch_id"], to_branch=new_branch or None, reason=reason.strip(), transferred_by=actor,
+        )
+        for r in to_move
+    ])
+    changes: dict[str, Any] = {"owner": new_owner, "version": F("version") + 1, "updated_at": timezone.now()}
+    if new_branch is not None:
+        changes["branch"] = new_branch
+    moved_ids = [r["pk"] for r in to_move]
+    for start in range(0, len(moved_ids), 1000):
+        Customer.objects.filter(pk__in=moved_ids[start : start + 1000]).update(**changes)
+    return len(moved_ids)
+
+
+def customer_transfer_all_from(*, from_owner: User, new_owner: User, actor: User, reason: str) -> int:
+    """The "staff member leaves" case: move every customer of ``from_owner`` that the actor may change."""
+    customers = Customer.objects.visible_to(actor, "change").filter(owner=from_owner).only("pk")
+    return customer_transfer(customers=list(customers), new_owner=new_owner, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def contact_create(*, customer: Customer, actor: User, name: str, **fields: Any) -> Contact:
+    _require(actor, "customers.add_contact")
+    _check_can_change(actor, customer)
+    contact = Contact(customer=customer, name=name, **fields)
+    contact.full_clean()
+    if contact.is_primary:
+        customer.contacts.update(is_primary=False)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, actor: User, **fields: Any) -> Contact:
+    _require(actor, "customers.change_contact")
+    _check_can_change(actor, contact.customer)
+    for field, value in fields.items():
+        setattr(contact, field, value)
+    contact.full_clean()
+    if contact.is_primary:
+        contact.customer.contacts.exclude(pk=contact.pk).update(is_primary=False)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, actor: User) -> None:
+    _require(actor, "customers.delete_contact")
+    _check_can_change(actor, contact.customer)
+    contact.delete()
+
+
+@transaction.atomic
+def consent_record(
+    *, customer: Customer, actor: User, channel: str, granted: bool, source: str = Consent.Source.OTHER,
+    purpose: str = "", notice_version: str = "", recorded_at: dt.datetime | None = None,
+) -> Consent:
+    """Append a consent (or withdrawal) for one channel; it takes effect at once as the channel's current state."""
+    _require(actor, "customers.add_consent")
+    if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
+        raise PermissionDenied(_("You may not change this customer."))
+    consent = Consent(
+        customer=customer, channel=channel, granted=granted, source=source, purpose=purpose,
+        notice_version=notice_version, recorded_at=recorded_at or timezone.now(), recorded_by=actor,
+    )
+    consent.full_clean()
+    consent.save()
+    return consent
+
+
+@transaction.atomic
+def status_record_create(*, customer: Customer, actor: User, **fields: Any) -> StatusRecord:
+    _check_can_change(actor, customer)
+    record = StatusRecord(customer=customer, recorded_by=actor, **fields)
+    record.full_clean()
+    record.save()
+    return record
+
+
+REVEALABLE_FIELDS = ("mobile", "phone", "id_number", "email")
+
+
+@transaction.atomic
+def personal_data_reveal(
+    *, customer: Customer, actor: User, fields: Iterable[str], reason: str, ip_address: str | None = None,
+) -> dict[str, str]:
+    """Return unmasked personal data of a customer and write the access log. Needs the reveal permission and a reason."""
+    if not actor.has_perm("customers.view_personal_data"):
+        raise PermissionDenied(_("You may not see personal data."))
+    if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
+        raise PermissionDenied(_("You may not see this customer."))
+    wanted = [f for f in fields if f in REVEALABLE_FIELDS] or list(REVEALABLE_FIELDS)
+    if not reason or len(reason.strip()) < 2:
+        raise ValidationError({"reason": [_("Give a reason for revealing personal data.")]})
+    values: dict[str, str] = {}
+    for field in wanted:
+        if field == "id_number":
+            profile = PersonProfile.objects.filter(customer=customer).only("id_number").first()
+            values[field] = profile.id_number if profile else ""
+        else:
+            values[field] = getattr(customer, field)
+    PersonalDataAccess.objects.create(
+        user=actor, customer=customer, action=PersonalDataAccess.Action.REVEAL, fields=",".join(wanted),
+        reason=reason.strip()[:255], ip_address=ip_address,
+    )
+    return values
+
+
+def personal_data_access_log(
+    *, actor: User, action: str, reason: str, fields: str, customer: Customer | None = None,
+    ip_address: str | None = None,
+) -> PersonalDataAccess:
+    """Write one access-log entry (used for exports and lookups)."""
+    return PersonalDataAccess.objects.create(user=actor, customer=customer, action=action, fields=fields,
+                                             reason=reason[:255], ip_address=ip_address)
+
+
+def tag_get_or_create(*, name: str) -> Tag:
+    tag, _created = Tag.objects.get_or_create(name=name.strip()[:50])
+    return tag

@@ -1,0 +1,98 @@
+"""Writes for the organisation: branches, staff and API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken, Branch, User
+
+
+def branch_create(
+    *, code: str, name: str, kind: str = Branch.Kind.STORE, parent: Branch | None = None, province: str = "",
+    city: str = "",
+) -> Branch:
+    """Create a branch under ``parent`` and set its materialised path."""
+    with transaction.atomic():
+        branch = Branch(code=code, name=name, kind=kind, parent=parent, province=province, city=city)
+        branch.full_clean(exclude=["path"])
+        branch.save()
+        branch.path = f"{parent.path if parent else '/'}{branch.pk}/"
+        branch.save(update_fields=["path"])
+    return branch
+
+
+def branch_refresh_paths() -> int:
+    """Recompute every materialised path (after a branch is moved in the admin). Returns the number changed."""
+    changed = 0
+    with transaction.atomic():
+        branches = {b.pk: b for b in Branch.objects.select_for_update()}
+
+        def path_of(branch: Branch, seen: frozenset[int] = frozenset()) -> str:
+            if branch.parent_id is None or branch.parent_id in seen:
+                return f"/{branch.pk}/"
+            return f"{path_of(branches[branch.parent_id], seen | {branch.pk})}{branch.pk}/"
+
+        for branch in branches.values():
+            new_path = path_of(branch)
+            if branch.path != new_path:
+                branch.path = new_path
+                branch.save(update_fields=["path"])
+                changed += 1
+    return changed
+
+
+def staff_create(
+    *, username: str, password: str, display_name: str = "", roles: Iterable[str] = (),
+    branches: Iterable[Branch] = (), email: str = "", is_superuser: bool = False,
+) -> User:
+    """Create a staff user with roles (group names) and branch memberships."""
+    with transaction.atomic():
+        user = User(username=username, display_name=display_name, email=email, is_staff=is_superuser,
+                    is_superuser=is_superuser)
+        user.set_password(password)
+        user.save()
+        staff_set_roles(user=user, roles=roles)
+        user.branches.set(list(branches))
+    return user
+
+
+def staff_set_roles(*, user: User, roles: Iterable[str]) -> None:
+    groups = list(Group.objects.filter(name__in=list(roles)))
+    user.groups.set(groups)
+    # administrators reach the configuration site
+    if any(g.name == "administrator" for g in groups) and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    for attribute in ("_kehu_roles", "_kehu_branch_ids", "_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(attribute, None)
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token and return it with the plain key, which is not stored and can be shown only now."""
+    key = ApiToken.generate_key()
+    token = ApiToken.objects.create(user=user, name=name, prefix=key[5:13], digest=ApiToken.hash_key(key))
+    return token, key
+
+
+def api_token_authenticate(*, key: str) -> User | None:
+    """The active user owning an active token with this key, or None. Records when the token was last used."""
+    if not key:
+        return None
+    token = (
+        ApiToken.objects.select_related("user").filter(digest=ApiToken.hash_key(key), is_active=True).first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    token.is_active = False
+    token.save(update_fields=["is_active"])

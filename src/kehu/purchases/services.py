@@ -1,0 +1,69 @@
+"""Writes for purchases. Transactions are written one by one through the API/UI and in bulk by imports and demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from kehu.customers.models import Customer
+from kehu.org.models import Branch, User
+
+from .models import Category, Product, Transaction
+
+
+@transaction.atomic
+def transaction_create(
+    *, actor: User, customer: Customer, occurred_at: dt.datetime, amount: Decimal, margin: Decimal = Decimal("0"),
+    quantity: Decimal = Decimal("1"), product: Product | None = None, branch: Branch | None = None,
+    channel: str = "store", external_ref: str | None = None,
+) -> tuple[Transaction, bool]:
+    """Record a purchase. With ``external_ref`` a retried call returns the existing row (``created`` False)."""
+    if not actor.has_perm("purchases.add_transaction"):
+        raise PermissionDenied(_("You do not have permission to record purchases."))
+    if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
+        raise PermissionDenied(_("You may not see this customer."))
+    if external_ref:
+        existing = Transaction.objects.filter(external_ref=external_ref).first()
+        if existing is not None:
+            if existing.customer_id != customer.pk:
+                raise ValidationError({"external_ref": [_("This reference belongs to another customer's purchase.")]})
+            return existing, False
+    if amount is not None and margin is not None and margin > amount and amount >= 0:
+        raise ValidationError({"margin": [_("The gross margin cannot be larger than the amount.")]})
+    record = Transaction(
+        customer=customer, occurred_at=occurred_at, amount=amount, margin=margin, quantity=quantity, product=product,
+        branch=branch or customer.branch, channel=channel, external_ref=external_ref or None,
+    )
+    record.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        # a concurrent call with the same reference won the race
+        return Transaction.objects.get(external_ref=external_ref), False
+    return record, True
+
+
+def transaction_bulk_create(*, rows: list[dict[str, Any]], batch_size: int = 5000) -> int:
+    """Insert many transactions (already validated) in batches; used by the demo and imports."""
+    objects = [Transaction(**row) for row in rows]
+    Transaction.objects.bulk_create(objects, batch_size=batch_size)
+    return len(objects)
+
+
+def category_get_or_create(*, name: str, parent: Category | None = None) -> Category:
+    category, _created = Category.objects.get_or_create(name=name, defaults={"parent": parent})
+    return category
+
+
+def product_get_or_create(*, sku: str, name: str, category: Category | None = None,
+                          list_price: Decimal | None = None) -> Product:
+    product, _created = Product.objects.get_or_create(
+        sku=sku, defaults={"name": name, "category": category, "list_price": list_price}
+    )
+    return product

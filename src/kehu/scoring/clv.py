@@ -1,0 +1,982 @@
+"""Customer-lifetime-value numerics: BG/NBD purchase counts and Gamma-Gamma spend.
+
+Everything here is database-free and vectorised with numpy/scipy; there is no
+Python loop over customers or transactions anywhere.
+
+The models
+==========
+
+**BG/NBD** (Fader, Hardie & Lee 2005, "'Counting Your Customers' the Easy Way").
+While alive, a customer buys according to a Poisson process with rate
+``lambda ~ Gamma(shape=r, rate=alpha)``. After every *repeat* purchase the customer
+drops out for good with probability ``p ~ Beta(a, b)``. A customer is summarised by
+``x`` (frequency: number of repeat purchases), ``t_x`` (recency: time of the last
+purchase, measured from the first one) and ``T`` (age: time from the first purchase
+to the end of the calibration period). The individual likelihood (FHL eq. 6) is::
+
+    L(r, alpha, a, b | x, t_x, T) =
+          B(a, b + x) / B(a, b) * G(r + x) alpha^r / (G(r) (alpha + T)^(r + x))
+        + [x > 0] B(a + 1, b + x - 1) / B(a, b) * G(r + x) alpha^r / (G(r) (alpha + t_x)^(r + x))
+
+Because ``B(a, b + x) / B(a + 1, b + x - 1) = (b + x - 1) / a`` the log-likelihood can
+be written as a single smooth expression::
+
+    ll = r ln(alpha) + C(x) - (r + x) ln(alpha + T) + [x > 0] softplus(v)
+    C(x) = ln G(r + x) - ln G(r) + ln B(a, b + x) - ln B(a, b)
+    v    = ln(a / (b + x - 1)) + (r + x) (ln(alpha + T) - ln(alpha + t_x))
+
+with ``softplus(v) = ln(1 + e^v)``. ``C`` depends on the customer only through the
+integer ``x``, so it (and its digamma derivatives) is evaluated once per distinct
+``x`` and gathered; the per-customer work is two logarithms and a softplus. With
+``q = sigmoid(v)`` (for ``x > 0``; ``q = 0`` for ``x = 0``), ``q`` is the posterior weight
+of the "still alive at T" branch being *false*; the analytic gradient is::
+
+    d ll / d r     = ln(alpha) + psi(r + x) - psi(r) - ln(alpha + T) + q (ln(alpha + T) - ln(alpha + t_x))
+    d ll / d alpha = r / alpha - (r + x) / (alpha + T) + q (r + x) (1 / (alpha + T) - 1 / (alpha + t_x))
+    d ll / d a     = psi(a + b) - psi(a + b + x) + q / a
+    d ll / d b     = psi(b + x) - psi(a + b + x) - psi(b) + psi(a + b) - q / (b + x - 1)
+
+The optimiser works on ``log`` of the parameters (so they stay positive; the chain
+rule multiplies each derivative by the parameter) and minimises the *mean* negative
+log-likelihood with L-BFGS-B.
+
+**Gamma-Gamma** (Fader, Hardie & Lee 2005 "RFM and CLV"; Fader & Hardie 2013, "The
+Gamma-Gamma Model of Monetary Value"). Individual transaction values are
+``z ~ Gamma(p, rate=nu)`` with ``nu ~ Gamma(q, rate=gamma)`` across customers. The mean
+``m`` of a customer's ``x`` repeat transactions is ``Gamma(p x, rate=x nu)``, and
+integrating ``nu`` out gives::
+
+    ll = ln G(p x + q) - ln G(p x) - ln G(q) + q ln(gamma) + p x ln(x) + (p x - 1) ln(m)
+         - (p x + q) ln(gamma + x m)
+
+    d ll / d p     = x (psi(p x + q) - psi(p x) + ln(x) + ln(m) - ln(gamma + x m))
+    d ll / d q     = psi(p x + q) - psi(q) + ln(gamma) - ln(gamma + x m)
+    d ll / d gamma = q / gamma - (p x + q) / (gamma + x m)
+
+It is fitted on customers with ``x > 0`` only. The ``ln(x)`` and ``ln(m)`` terms do not
+depend on the parameters; they are kept so the log-likelihood is the density of ``m``
+and matches the figure reported by the ``lifetimes`` package.
+
+Published CDNOW figures (2,357-customer sample, 39-week calibration 1997-01-01 ..
+1997-09-30, weeks): BG/NBD r = 0.243, alpha = 4.414, a = 0.793, b = 2.426 (LL = -9582.4);
+Gamma-Gamma p = 6.25, q = 3.74, gamma = 15.44.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize, special
+
+__all__ = [
+    "BGNBDParams",
+    "GammaGammaParams",
+    "RFMSummary",
+    "bgnbd_log_likelihood",
+    "expected_purchases",
+    "expected_spend",
+    "fit_bgnbd",
+    "fit_file",
+    "fit_gamma_gamma",
+    "gamma_gamma_log_likelihood",
+    "lifetime_value",
+    "probability_alive",
+    "summarise_transactions",
+]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+Unit = Literal["week", "day"]
+
+_DAYS_PER_UNIT: dict[str, float] = {"week": 7.0, "day": 1.0}
+_DAYS_PER_YEAR = 365.25
+# Log-parameter box for the optimisers: parameters stay within [1e-13, 1e13].
+_LOG_BOUND = 30.0
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class RFMSummary:
+    """Per-customer calibration summary, one row per customer, sorted by customer id.
+
+    Attributes:
+        customer: the customer ids (same kind as the input ids).
+        frequency: ``x``, the number of repeat purchase days (distinct purchase days - 1).
+        recency: ``t_x``, last purchase day - first purchase day, in ``unit``.
+        T: calibration end - first purchase day, in ``unit``.
+        monetary: mean spend of the repeat purchase days (first purchase excluded); 0 when ``x == 0``.
+        unit: ``"week"`` or ``"day"``.
+    """
+
+    customer: NDArray[Any]
+    frequency: IntArray
+    recency: FloatArray
+    T: FloatArray
+    monetary: FloatArray
+    unit: str = "week"
+
+    def __len__(self) -> int:
+        return int(self.frequency.shape[0])
+
+
+@dataclass(frozen=True)
+class BGNBDParams:
+    """Fitted BG/NBD parameters: ``lambda ~ Gamma(r, alpha)``, ``p ~ Beta(a, b)``."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+    converged: bool = True
+
+    def as_dict(self) -> dict[str, float]:
+        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
+
+
+@dataclass(frozen=True)
+class GammaGammaParams:
+    """Fitted Gamma-Gamma parameters (``gamma`` is called ``v`` in the ``lifetimes`` package)."""
+
+    p: float
+    q: float
+    gamma: float
+    log_likelihood: float
+    converged: bool = True
+
+    def as_dict(self) -> dict[str, float]:
+        return {"p": self.p, "q": self.q, "gamma": self.gamma}
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def _to_days(dates: ArrayLike) -> IntArray:
+    """Convert dates (datetime64, ``datetime.date``/``datetime``, ISO strings) to int64 days since 1970-01-01."""
+    arr = np.asarray(dates)
+    if arr.dtype.kind == "M":
+        return arr.astype("datetime64[D]").astype(np.int64)
+    if arr.dtype.kind in "iufb":
+        raise TypeError("dates must be datetime64, datetime.date or ISO date strings, not numbers")
+    if arr.dtype.kind == "O":
+        # datetime.datetime objects carry a time of day: go through microseconds, then floor to the day.
+        return np.asarray(arr, dtype="datetime64[us]").astype("datetime64[D]").astype(np.int64)
+    return arr.astype("datetime64[D]").astype(np.int64)
+
+
+def _to_day(value: Any) -> int:
+    """One date-like value (``date``, ``datetime``, ``datetime64``, ``'YYYY-MM-DD'`` or ``'YYYYMMDD'``) -> day number."""
+    if isinstance(value, str) and len(value.strip()) == 8 and value.strip().isdigit():
+        value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return int(np.datetime64(value, "D").astype(np.int64))
+
+
+def _empty_summary(ids: NDArray[Any], unit: str) -> RFMSummary:
+    return RFMSummary(
+        customer=ids[:0],
+        frequency=np.zeros(0, np.int64),
+        recency=np.zeros(0),
+        T=np.zeros(0),
+        monetary=np.zeros(0),
+        unit=unit,
+    )
+
+
+def summarise_transactions(
+    customer_ids: ArrayLike,
+    dates: ArrayLike,
+    amounts: ArrayLike,
+    calibration_end: Any,
+    unit: Unit = "week",
+) -> RFMSummary:
+    """Build the per-customer (frequency, recency, T, monetary) summary from transaction rows.
+
+    Definitions (those of Fader, Hardie & Lee, which reproduce the published CDNOW summaries):
+
+    * only rows dated on or before ``calibration_end`` count; customers with no such row are left out;
+    * all rows of one customer on the same day are one purchase, their amounts added;
+    * ``frequency = distinct purchase days - 1`` (repeat purchases);
+    * ``recency = last purchase day - first purchase day``;
+    * ``T = calibration_end - first purchase day``;
+    * ``monetary`` = mean amount of the repeat purchase days (the first day is excluded), 0 when frequency is 0;
+    * times are in days divided by 7 (``unit="week"``) or in days (``unit="day"``).
+
+    Implementation: each row gets the integer key ``customer_code * span + day``; one sort of the keys (skipped when
+    the rows are already in customer/date order) groups the rows into purchase days, ``np.add.reduceat`` sums the
+    amounts of each day, and a second ``reduceat`` over the (already sorted) purchase days gives the per-customer
+    figures. Integer customer ids need no factorisation; other ids are factorised with ``np.unique``.
+    """
+    if unit not in _DAYS_PER_UNIT:
+        raise ValueError(f"unit must be 'week' or 'day', not {unit!r}")
+    ids = np.asarray(customer_ids)
+    days = _to_days(dates)
+    amt = np.asarray(amounts, dtype=np.float64)
+    if ids.ndim != 1 or days.ndim != 1 or amt.ndim != 1:
+        raise ValueError("customer_ids, dates and amounts must be one-dimensional")
+    if not (ids.shape[0] == days.shape[0] == amt.shape[0]):
+        raise ValueError("customer_ids, dates and amounts must have the same length")
+    end = _to_day(calibration_end)
+
+    keep = days <= end
+    if not keep.all():
+        ids, days, amt = ids[keep], days[keep], amt[keep]
+    if ids.shape[0] == 0:
+        return _empty_summary(ids, unit)
+
+    d0 = int(days.min())
+    span = int(days.max()) - d0 + 1
+    uniq: NDArray[Any] | None = None
+    id_offset = 0
+    if ids.dtype.kind in "iu" and (int(ids.max()) - int(ids.min()) + 1) * span < 2**62:
+        id_offset = int(ids.min())
+        code = ids.astype(np.int64) - id_offset
+    else:
+        uniq, code = np.unique(ids, return_inverse=True)
+        code = code.astype(np.int64).reshape(-1)
+    key = code * span + (days - d0)
+
+    if key.shape[0] > 1 and not bool(np.all(key[1:] >= key[:-1])):
+        order = np.argsort(key)
+        key = key[order]
+        amt = amt[order]
+
+    # Purchase days: runs of equal keys.
+    new_day = np.empty(key.shape[0], dtype=bool)
+    new_day[0] = True
+    np.not_equal(key[1:], key[:-1], out=new_day[1:])
+    day_start = np.flatnonzero(new_day)
+    day_key = key[day_start]
+    day_amount = np.add.reduceat(amt, day_start)
+    day_cust = day_key // span
+    day_num = day_key - day_cust * span  # days since d0
+
+    # Customers: runs of equal customer codes among the (sorted) purchase days.
+    new_cust = np.empty(day_cust.shape[0], dtype=bool)
+    new_cust[0] = True
+    np.not_equal(day_cust[1:], day_cust[:-1], out=new_cust[1:])
+    cust_start = np.flatnonzero(new_cust)
+    n_days = np.diff(np.append(cust_start, day_cust.shape[0]))
+    first = day_num[cust_start]
+    last = day_num[cust_start + n_days - 1]
+    repeat_amount = day_amount.copy()
+    repeat_amount[cust_start] = 0.0
+    repeat_total = np.add.reduceat(repeat_amount, cust_start)
+
+    frequency = (n_days - 1).astype(np.int64)
+    monetary = np.zeros(frequency.shape[0])
+    has_repeat = frequency > 0
+    monetary[has_repeat] = repeat_total[has_repeat] / frequency[has_repeat]
+
+    scale = _DAYS_PER_UNIT[unit]
+    codes = day_cust[cust_start]
+    customer = uniq[codes] if uniq is not None else (codes + id_offset).astype(ids.dtype)
+    return RFMSummary(
+        customer=customer,
+        frequency=frequency,
+        recency=(last - first) / scale,
+        T=(end - d0 - first) / scale,
+        monetary=monetary,
+        unit=unit,
+    )
+
+
+# --------------------------------------------------------------------------- BG/NBD fit
+
+
+def _softplus_sigmoid(v: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return ``(ln(1 + e^v), 1 / (1 + e^-v))`` without overflow (and with fast ufuncs only)."""
+    e = np.exp(-np.abs(v))
+    l1pe = np.log(1.0 + e)
+    softplus = np.maximum(v, 0.0) + l1pe
+    sigmoid = np.exp(np.minimum(v, 0.0) - l1pe)
+    return softplus, sigmoid
+
+
+def _wsum(w: FloatArray | None, values: FloatArray) -> float:
+    return float(values.sum()) if w is None else float(np.dot(w, values))
+
+
+class _BGNBDObjective:
+    """Mean negative BG/NBD log-likelihood and its gradient, in log-parameter space.
+
+    Customers are split once into zero-repeaters (``x == 0``: ``ll = r ln(alpha / (alpha + T))``) and
+    repeaters; terms depending only on the integer ``x`` are evaluated on ``0..max(x)`` and combined with the
+    (weighted) count of customers at each ``x``.
+    """
+
+    def __init__(self, x: IntArray, t_x: FloatArray, T: FloatArray, w: FloatArray | None) -> None:
+        zero = x == 0
+        pos = ~zero
+        self.w0 = None if w is None else w[zero]
+        self.T0 = T[zero]
+        self.W0 = float(zero.sum()) if w is None else float(self.w0.sum())  # type: ignore[union-attr]
+        self.x1 = x[pos]
+        self.xf1 = self.x1.astype(np.float64)
+        self.tx1 = t_x[pos]
+        self.T1 = T[pos]
+        self.w1 = None if w is None else w[pos]
+        self.W1 = float(self.x1.shape[0]) if w is None else float(self.w1.sum())  # type: ignore[union-attr]
+        self.W = self.W0 + self.W1
+        self.xmax = int(self.x1.max()) if self.x1.size else 1
+        self.count_x = np.bincount(self.x1, weights=self.w1, minlength=self.xmax + 1).astype(np.float64)
+        self.k = np.arange(self.xmax + 1, dtype=np.float64)
+        self.wx1 = self.xf1 if self.w1 is None else self.w1 * self.xf1
+        self.n_eval = 0
+
+    def loglik_grad(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """Total log-likelihood and its gradient with respect to (r, alpha, a, b)."""
+        r, alpha, a, b = (float(v) for v in theta)
+        self.n_eval += 1
+        ln_alpha = math.log(alpha)
+        k, cnt = self.k, self.count_x
+        kp = k[1:]
+        cntp = cnt[1:]
+
+        # Terms that depend on x only, evaluated once per distinct x (k = 1..xmax) and weighted by counts.
+        c_x = special.gammaln(r + kp) - special.gammaln(r) + special.betaln(a, b + kp) - special.betaln(a, b)
+        psi_ab = special.digamma(a + b)
+        psi_abk = special.digamma(a + b + kp)
+        dc_r = special.digamma(r + kp) - special.digamma(r)
+        dc_a = psi_ab - psi_abk
+        dc_b = special.digamma(b + kp) - psi_abk - special.digamma(b) + psi_ab
+        log_a_over_b = np.empty(self.xmax + 1)
+        log_a_over_b[0] = 0.0
+        log_a_over_b[1:] = math.log(a) - np.log(b + kp - 1.0)
+
+        # Zero-repeaters: ll = r (ln alpha - ln(alpha + T)).
+        l0 = np.log(alpha + self.T0)
+        i0 = np.exp(-l0)
+        s_l0 = _wsum(self.w0, l0)
+        s_i0 = _wsum(self.w0, i0)
+        ll = r * (self.W0 * ln_alpha - s_l0)
+        g_r = self.W0 * ln_alpha - s_l0
+        g_alpha = r * (self.W0 / alpha - s_i0)
+        g_a = 0.0
+        g_b = 0.0
+
+        if self.W1 > 0:
+            w1 = self.w1
+            lt = np.log(alpha + self.T1)
+            ltx = np.log(alpha + self.tx1)
+            d = lt - ltx
+            rx = r + self.xf1
+            v = log_a_over_b.take(self.x1) + rx * d
+            sp, q = _softplus_sigmoid(v)
+            it = np.exp(-lt)
+            itx = np.exp(-ltx)
+            wq = q if w1 is None else w1 * q
+            wrx = rx if w1 is None else w1 * rx
+            s_lt = _wsum(w1, lt)
+            q_by_x = np.bincount(self.x1, weights=wq, minlength=self.xmax + 1)[1:]
+
+            ll += (
+                self.W1 * r * ln_alpha
+                + float(np.dot(cntp, c_x))
+                - r * s_lt
+                - float(np.dot(self.wx1, lt))
+                + _wsum(w1, sp)
+            )
+            g_r += self.W1 * ln_alpha + float(np.dot(cntp, dc_r)) - s_lt + float(np.dot(wq, d))
+            g_alpha += self.W1 * r / alpha - float(np.dot(wrx, it)) + float(np.dot(wq * rx, it - itx))
+            g_a += float(np.dot(cntp, dc_a)) + float(q_by_x.sum()) / a
+            g_b += float(np.dot(cntp, dc_b)) - float(np.dot(q_by_x, 1.0 / (b + kp - 1.0)))
+
+        return ll, np.array([g_r, g_alpha, g_a, g_b])
+
+    def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
+        theta = np.exp(log_theta)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            ll, grad = self.loglik_grad(theta)
+        if not np.isfinite(ll) or not np.all(np.isfinite(grad)):
+            return math.inf, np.zeros(4)
+        return -ll / self.W, -(grad * theta) / self.W
+
+
+def _as_rfm(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray | None]:
+    xf = np.asarray(frequency, dtype=np.float64)
+    t_x = np.asarray(recency, dtype=np.float64)
+    t = np.asarray(T, dtype=np.float64)
+    if xf.ndim != 1 or xf.shape != t_x.shape or xf.shape != t.shape:
+        raise ValueError("frequency, recency and T must be one-dimensional arrays of the same length")
+    if xf.size == 0:
+        raise ValueError("no customers to fit")
+    if not (np.all(np.isfinite(xf)) and np.all(np.isfinite(t_x)) and np.all(np.isfinite(t))):
+        raise ValueError("frequency, recency and T must be finite")
+    x = np.rint(xf).astype(np.int64)
+    if np.any(x < 0) or np.any(np.abs(xf - x) > 1e-9):
+        raise ValueError("frequency must hold non-negative integers")
+    if np.any(t_x < 0) or np.any(t_x > t * (1 + 1e-12) + 1e-12):
+        raise ValueError("recency must satisfy 0 <= recency <= T")
+    w = None
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != xf.shape or np.any(w < 0) or not np.all(np.isfinite(w)):
+            raise ValueError("weights must be non-negative, finite and the same length as frequency")
+    return x, t_x, t, w
+
+
+def _aggregate_rfm(
+    x: IntArray, t_x: FloatArray, T: FloatArray, w: FloatArray | None
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+    """Collapse identical ``(x, t_x, T)`` triples into one row with a weight (the sum of their weights)."""
+    stacked = np.column_stack([x.astype(np.float64), t_x, T])
+    uniq, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+    weights = counts.astype(np.float64) if w is None else np.bincount(inverse.reshape(-1), weights=w)
+    return uniq[:, 0].astype(np.int64), uniq[:, 1].copy(), uniq[:, 2].copy(), weights
+
+
+def _bgnbd_start(x: IntArray, T: FloatArray) -> FloatArray:
+    """Rough start: r = 1, alpha from the mean purchase rate, a = b = 1."""
+    rate = (float(x.mean()) + 0.1) / max(float(T.mean()), 1e-9)
+    return np.array([1.0, 1.0 / rate, 1.0, 1.0])
+
+
+def _minimise(
+    fun: Callable[[FloatArray], tuple[float, FloatArray]], start: FloatArray, ftol: float, maxiter: int = 2000
+) -> optimize.OptimizeResult:
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * start.shape[0]
+    return optimize.minimize(
+        fun,
+        np.log(start),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": ftol, "gtol": 1e-10, "maxiter": maxiter, "maxcor": 20},
+    )
+
+
+def fit_bgnbd(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    *,
+    ftol: float = 1e-12,
+    weights: ArrayLike | None = None,
+    aggregate: bool = False,
+    initial: BGNBDParams | Sequence[float] | None = None,
+) -> BGNBDParams:
+    """Maximum-likelihood fit of the BG/NBD model (Fader, Hardie & Lee 2005).
+
+    Args:
+        frequency: repeat purchases ``x`` per customer (non-negative integers).
+        recency: ``t_x`` per customer (0 when ``x == 0``).
+        T: customer age ``T`` per customer, in the same unit as ``recency``.
+        ftol: relative tolerance on the objective for L-BFGS-B (``gtol`` is fixed at 1e-10 on the mean).
+        weights: optional customer weights (e.g. counts of identical rows).
+        aggregate: collapse identical ``(x, t_x, T)`` triples first (``np.unique`` with counts). Worth it when
+            many customers share their triple, e.g. times measured in whole days over a short window.
+        initial: optional start point ``(r, alpha, a, b)``.
+
+    The mean negative log-likelihood (see the module docstring for the closed form and its gradient) is minimised
+    over ``ln(r), ln(alpha), ln(a), ln(b)`` by L-BFGS-B with the analytic gradient. For more than 200,000 rows the
+    start point comes from a fit on a systematic 1-in-k subsample of about 50,000 rows, which leaves the full data
+    only a few iterations to do.
+    """
+    x, t_x, t, w = _as_rfm(frequency, recency, T, weights)
+    if not np.any(x > 0):
+        raise ValueError("BG/NBD needs at least one customer with a repeat purchase (frequency > 0)")
+    if aggregate:
+        x, t_x, t, w = _aggregate_rfm(x, t_x, t, w)
+
+    if initial is not None:
+        start = np.array(
+            [initial.r, initial.alpha, initial.a, initial.b] if isinstance(initial, BGNBDParams) else initial,
+            dtype=np.float64,
+        )
+    elif x.shape[0] > 200_000:
+        step = x.shape[0] // 50_000
+        sub = fit_bgnbd(x[::step], t_x[::step], t[::step], ftol=1e-10, weights=None if w is None else w[::step])
+        start = np.array([sub.r, sub.alpha, sub.a, sub.b])
+    else:
+        start = _bgnbd_start(x, t)
+
+    objective = _BGNBDObjective(x, t_x, t, w)
+    res = _minimise(objective, start, ftol)
+    r, alpha, a, b = (float(v) for v in np.exp(res.x))
+    ll = -float(res.fun) * objective.W
+    return BGNBDParams(r=r, alpha=alpha, a=a, b=b, log_likelihood=ll, converged=bool(res.success))
+
+
+def bgnbd_log_likelihood(
+    params: BGNBDParams | Sequence[float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    """Per-customer BG/NBD log-likelihood ``ln L(r, alpha, a, b | x, t_x, T)`` (FHL 2005 eq. 6), vectorised."""
+    r, alpha, a, b = _bg_tuple(params)
+    x, t_x, t, _ = _as_rfm(frequency, recency, T)
+    xf = x.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lt = np.log(alpha + t)
+        c = special.gammaln(r + xf) - special.gammaln(r) + special.betaln(a, b + xf) - special.betaln(a, b)
+        v = math.log(a) - np.log(np.maximum(b + xf - 1.0, 1e-300)) + (r + xf) * (lt - np.log(alpha + t_x))
+        sp, _ = _softplus_sigmoid(v)
+    return r * math.log(alpha) + c - (r + xf) * lt + np.where(x > 0, sp, 0.0)
+
+
+# --------------------------------------------------------------------------- Gamma-Gamma fit
+
+
+class _GammaGammaObjective:
+    """Mean negative Gamma-Gamma log-likelihood and gradient in log-parameter space (repeat customers only)."""
+
+    def __init__(self, x: IntArray, m: FloatArray) -> None:
+        self.x = x
+        self.xf = x.astype(np.float64)
+        self.m = m
+        self.n = float(x.shape[0])
+        self.xmax = int(x.max())
+        self.count_x = np.bincount(x, minlength=self.xmax + 1)[1:].astype(np.float64)
+        self.k = np.arange(1, self.xmax + 1, dtype=np.float64)
+        ln_m = np.log(m)
+        self.s_x_ln_m = float(np.dot(self.xf, ln_m))
+        self.s_ln_m = float(ln_m.sum())
+        self.s_x_ln_x = float(np.dot(self.count_x, self.k * np.log(self.k)))
+        self.s_x = float(self.xf.sum())
+
+    def loglik_grad(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        p, q, g = (float(v) for v in theta)
+        k, cnt = self.k, self.count_x
+        pkq = p * k + q
+        lg_terms = special.gammaln(pkq) - special.gammaln(p * k)
+        psi_pkq = special.digamma(pkq)
+        psi_pk = special.digamma(p * k)
+
+        lgm = np.log(g + self.xf * self.m)
+        igm = np.exp(-lgm)
+        s_lgm = float(lgm.sum())
+        s_x_lgm = float(np.dot(self.xf, lgm))
+        s_igm = float(igm.sum())
+        s_x_igm = float(np.dot(self.xf, igm))
+        ln_g = math.log(g)
+
+        ll = (
+            float(np.dot(cnt, lg_terms))
+            - self.n * special.gammaln(q)
+            + self.n * q * ln_g
+            + p * self.s_x_ln_x
+            + p * self.s_x_ln_m
+            - self.s_ln_m
+            - p * s_x_lgm
+            - q * s_lgm
+        )
+        g_p = float(np.dot(cnt * k, psi_pkq - psi_pk)) + self.s_x_ln_x + self.s_x_ln_m - s_x_lgm
+        g_q = float(np.dot(cnt, psi_pkq)) - self.n * special.digamma(q) + self.n * ln_g - s_lgm
+        g_g = self.n * q / g - p * s_x_igm - q * s_igm
+        return float(ll), np.array([g_p, g_q, g_g])
+
+    def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
+        theta = np.exp(log_theta)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            ll, grad = self.loglik_grad(theta)
+        if not np.isfinite(ll) or not np.all(np.isfinite(grad)):
+            return math.inf, np.zeros(3)
+        return -ll / self.n, -(grad * theta) / self.n
+
+
+def _repeat_spend(frequency: ArrayLike, monetary: ArrayLike) -> tuple[IntArray, FloatArray]:
+    xf = np.asarray(frequency, dtype=np.float64)
+    m = np.asarray(monetary, dtype=np.float64)
+    if xf.ndim != 1 or xf.shape != m.shape:
+        raise ValueError("frequency and monetary must be one-dimensional arrays of the same length")
+    x = np.rint(xf).astype(np.int64)
+    if np.any(x < 0) or np.any(np.abs(xf - x) > 1e-9):
+        raise ValueError("frequency must hold non-negative integers")
+    repeat = x > 0
+    if not np.any(repeat):
+        raise ValueError("Gamma-Gamma needs customers with repeat purchases (frequency > 0); there are none")
+    x, m = x[repeat], m[repeat]
+    bad = ~(np.isfinite(m) & (m > 0))
+    if np.any(bad):
+        raise ValueError(
+            f"{int(bad.sum())} repeat customers have a non-positive or non-finite monetary value; "
+            "the Gamma-Gamma model needs monetary > 0 (filter them out first)"
+        )
+    return x, m
+
+
+def fit_gamma_gamma(
+    frequency: ArrayLike,
+    monetary: ArrayLike,
+    *,
+    ftol: float = 1e-12,
+    initial: GammaGammaParams | Sequence[float] | None = None,
+) -> GammaGammaParams:
+    """Maximum-likelihood fit of the Gamma-Gamma spend model on the customers with ``frequency > 0``.
+
+    ``monetary`` is the mean value of each customer's repeat transactions. Raises ``ValueError`` when no customer
+    has a repeat purchase or when a repeat customer's monetary value is not positive. The optimisation is
+    L-BFGS-B over ``ln(p), ln(q), ln(gamma)`` with the analytic gradient (module docstring); terms that depend
+    only on the integer ``x`` are computed once per distinct ``x``.
+    """
+    x, m = _repeat_spend(frequency, monetary)
+    objective = _GammaGammaObjective(x, m)
+    if initial is not None:
+        start = np.array(
+            [initial.p, initial.q, initial.gamma] if isinstance(initial, GammaGammaParams) else initial,
+            dtype=np.float64,
+        )
+    else:
+        start = np.array([1.0, 1.0, float(np.mean(m))])
+    res = _minimise(objective, start, ftol)
+    p, q, g = (float(v) for v in np.exp(res.x))
+    return GammaGammaParams(p=p, q=q, gamma=g, log_likelihood=-float(res.fun) * objective.n, converged=bool(res.success))
+
+
+def gamma_gamma_log_likelihood(
+    params: GammaGammaParams | Sequence[float], frequency: ArrayLike, monetary: ArrayLike
+) -> FloatArray:
+    """Per-customer Gamma-Gamma log density of the mean spend ``m`` given ``x`` (repeat customers only)."""
+    p, q, g = _gg_tuple(params)
+    x, m = _repeat_spend(frequency, monetary)
+    xf = x.astype(np.float64)
+    return (
+        special.gammaln(p * xf + q)
+        - special.gammaln(p * xf)
+        - special.gammaln(q)
+        + q * math.log(g)
+        + p * xf * np.log(xf)
+        + (p * xf - 1.0) * np.log(m)
+        - (p * xf + q) * np.log(g + xf * m)
+    )
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+def _bg_tuple(params: BGNBDParams | Sequence[float]) -> tuple[float, float, float, float]:
+    if isinstance(params, BGNBDParams):
+        return params.r, params.alpha, params.a, params.b
+    r, alpha, a, b = (float(v) for v in params)
+    return r, alpha, a, b
+
+
+def _gg_tuple(params: GammaGammaParams | Sequence[float]) -> tuple[float, float, float]:
+    if isinstance(params, GammaGammaParams):
+        return params.p, params.q, params.gamma
+    p, q, g = (float(v) for v in params)
+    return p, q, g
+
+
+def _log_odds_dead(
+    r: float, alpha: float, a: float, b: float, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> FloatArray:
+    """``v = ln(a / (b + x - 1)) + (r + x) ln((alpha + T) / (alpha + t_x))``, -inf where ``x == 0``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = math.log(a) - np.log(b + x - 1.0) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    return np.where(x > 0, v, -np.inf)
+
+
+def probability_alive(
+    params: BGNBDParams | Sequence[float], frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    """P(customer still alive at T | x, t_x, T) under BG/NBD (FHL 2005, eq. 13).
+
+    ``P(alive) = 1 / (1 + [x > 0] a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x))``, computed as the
+    logistic function of ``-v`` so that large ``x`` cannot overflow. Customers without a repeat purchase cannot
+    have dropped out (dropout happens only right after a repeat purchase), so their probability is exactly 1.
+    """
+    r, alpha, a, b = _bg_tuple(params)
+    x = np.asarray(frequency, dtype=np.float64)
+    v = _log_odds_dead(r, alpha, a, b, x, np.asarray(recency, dtype=np.float64), np.asarray(T, dtype=np.float64))
+    return special.expit(-v)
+
+
+def expected_purchases(
+    params: BGNBDParams | Sequence[float],
+    t: ArrayLike,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+) -> FloatArray:
+    """Conditional expected number of purchases in ``(T, T + t]`` given ``(x, t_x, T)`` (FHL 2005, eq. 10).
+
+    ::
+
+        E[Y(t) | x, t_x, T] = (a + b + x - 1) / (a - 1)
+            * [1 - ((alpha + T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x; a + b + x - 1; t / (alpha + T + t))]
+            * P(alive | x, t_x, T)
+
+    ``t`` broadcasts against the customer arrays (e.g. ``t[:, None]`` gives a (len(t), n_customers) table).
+    For ``a`` below 1 both the factor and the bracket are negative, so the product is still correct.
+    """
+    r, alpha, a, b = _bg_tuple(params)
+    tt = np.asarray(t, dtype=np.float64)
+    x = np.asarray(frequency, dtype=np.float64)
+    t_x = np.asarray(recency, dtype=np.float64)
+    big_t = np.asarray(T, dtype=np.float64)
+    alive = probability_alive((r, alpha, a, b), x, t_x, big_t)
+    z = tt / (alpha + big_t + tt)
+    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1.0, z)
+    bracket = 1.0 - np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + tt))) * hyp
+    return (a + b + x - 1.0) / (a - 1.0) * bracket * alive
+
+
+def expected_spend(
+    gg_params: GammaGammaParams | Sequence[float], frequency: ArrayLike, monetary: ArrayLike
+) -> FloatArray:
+    """Conditional expected mean transaction value ``E[Z | p, q, gamma, x, m]`` (Fader & Hardie 2013, eq. 5).
+
+    ``E[Z | x, m] = (q - 1) / (p x + q - 1) * (p gamma / (q - 1)) + p x / (p x + q - 1) * m``: a weighted average of
+    the population mean ``p gamma / (q - 1)`` and the customer's observed mean ``m``. Customers with ``x == 0`` get
+    the population mean. Needs ``q > 1`` (otherwise the population mean is infinite).
+    """
+    p, q, g = _gg_tuple(gg_params)
+    if q <= 1.0:
+        raise ValueError("expected spend needs q > 1 (the population mean spend p*gamma/(q-1) is infinite)")
+    x = np.asarray(frequency, dtype=np.float64)
+    m = np.asarray(monetary, dtype=np.float64)
+    m = np.where(x > 0, m, 0.0)
+    return p * (g + x * m) / (p * x + q - 1.0)
+
+
+def lifetime_value(
+    bg: BGNBDParams | Sequence[float],
+    gg: GammaGammaParams | Sequence[float],
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    monetary: ArrayLike,
+    *,
+    horizon_periods: float,
+    discount_rate_annual: float,
+    unit: Unit = "week",
+    step_periods: float | None = None,
+) -> FloatArray:
+    """Discounted expected value of each customer over the next ``horizon_periods`` (model time units).
+
+    The method follows ``lifetimes``' ``customer_lifetime_value``: the horizon is cut into steps (one month by
+    default: 365.25 / 12 days, expressed in ``unit``; the last step is shortened to end at the horizon). For step
+    ``k`` ending at ``t_k`` the expected number of purchases made during the step is
+    ``E[Y(t_k)] - E[Y(t_{k-1})]`` (``expected_purchases``), each valued at the Gamma-Gamma conditional expected
+    spend (``expected_spend``) and discounted to today at the annual rate as if paid at the end of the step::
+
+        CLV = sum_k (E[Y(t_k)] - E[Y(t_{k-1})]) * E[Z | x, m] / (1 + discount_rate_annual) ^ (t_k / periods_per_year)
+
+    with ``periods_per_year`` = 365.25 / 7 for weeks and 365.25 for days. All steps are evaluated at once as a
+    (steps x customers) array.
+    """
+    if unit not in _DAYS_PER_UNIT:
+        raise ValueError(f"unit must be 'week' or 'day', not {unit!r}")
+    if horizon_periods <= 0:
+        raise ValueError("horizon_periods must be positive")
+    if discount_rate_annual <= -1:
+        raise ValueError("discount_rate_annual must be greater than -1")
+    periods_per_year = _DAYS_PER_YEAR / _DAYS_PER_UNIT[unit]
+    step = periods_per_year / 12.0 if step_periods is None else float(step_periods)
+    if step <= 0:
+        raise ValueError("step_periods must be positive")
+    n_steps = max(1, math.ceil(horizon_periods / step - 1e-9))
+    ends = np.minimum(np.arange(1, n_steps + 1) * step, horizon_periods)
+
+    x = np.asarray(frequency, dtype=np.float64)
+    cumulative = expected_purchases(bg, ends[:, None], x, recency, T)
+    increments = np.diff(cumulative, axis=0, prepend=0.0)
+    discount = (1.0 + discount_rate_annual) ** (-ends / periods_per_year)
+    spend = expected_spend(gg, x, monetary)
+    return np.asarray(discount @ increments * spend, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- files
+
+_CHUNK_ROWS = 500_000
+
+
+def _days_from_yyyymmdd(values: NDArray[np.int64]) -> IntArray:
+    """Vectorised YYYYMMDD integer -> days since 1970-01-01, rejecting impossible dates."""
+    year = values // 10000
+    month = values // 100 % 100
+    day = values % 100
+    if np.any((month < 1) | (month > 12) | (day < 1)):
+        raise ValueError("invalid YYYYMMDD date in the file")
+    month_start = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype("timedelta64[M]")
+    month_len = ((month_start + np.timedelta64(1, "M")).astype("datetime64[D]") - month_start.astype("datetime64[D]"))
+    if np.any(day > month_len.astype(np.int64)):
+        raise ValueError("invalid YYYYMMDD date in the file")
+    return month_start.astype("datetime64[D]").astype(np.int64) + (day - 1)
+
+
+def _parse_dates(text: NDArray[np.str_], date_format: str | None) -> IntArray:
+    """Parse a column of date strings into day numbers (YYYYMMDD, ISO YYYY-MM-DD[...] or a strptime format)."""
+    text = np.char.strip(text)
+    if date_format in (None, "%Y%m%d") and text.size and all(len(s) == 8 and s.isdigit() for s in text[:1]):
+        return _days_from_yyyymmdd(text.astype(np.int64))
+    if date_format in (None, "%Y-%m-%d"):
+        try:
+            return np.asarray(text, dtype="datetime64[D]").astype(np.int64)
+        except ValueError:
+            if date_format is not None:
+                raise
+            # ISO date-times ("1997-01-01T10:00" or with a space): keep the date part.
+            return np.asarray(np.char.partition(np.char.replace(text, " ", "T"), "T")[:, 0], dtype="datetime64[D]").astype(
+                np.int64
+            )
+    if date_format is None:
+        raise ValueError("cannot recognise the date format; pass date_format")
+    ordinals = np.fromiter(
+        (dt.datetime.strptime(s, date_format).date().toordinal() for s in text), dtype=np.int64, count=text.size
+    )
+    return ordinals - dt.date(1970, 1, 1).toordinal()
+
+
+def _sniff_delimiter(sample: str) -> str | None:
+    """``None`` means runs of whitespace; otherwise the single-character delimiter csv.Sniffer finds."""
+    lines = [ln for ln in sample.splitlines() if ln.strip()][:20]
+    if not lines:
+        raise ValueError("the file is empty")
+    probe = "\n".join(lines)
+    if not any(c in probe for c in ",;\t|"):
+        return None
+    try:
+        return csv.Sniffer().sniff(probe, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return None
+
+
+def _split_line(line: str, delimiter: str | None) -> list[str]:
+    if delimiter is None:
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter))
+
+
+def _looks_like_data(fields: list[str], date_idx: int, amount_idx: int, date_format: str | None) -> bool:
+    try:
+        float(fields[amount_idx])
+        _parse_dates(np.array([fields[date_idx]]), date_format)
+    except (ValueError, IndexError):
+        return False
+    return True
+
+
+def _resolve_column(spec: int | str, header: list[str] | None) -> int:
+    if isinstance(spec, int):
+        return spec
+    if header is None:
+        raise ValueError(f"column {spec!r} given by name but the file has no header line")
+    names = [h.strip() for h in header]
+    if spec in names:
+        return names.index(spec)
+    lowered = [n.lower() for n in names]
+    if spec.lower() in lowered:
+        return lowered.index(spec.lower())
+    raise ValueError(f"column {spec!r} not found in the header {names}")
+
+
+def _id_column(ids: NDArray[np.str_]) -> NDArray[Any]:
+    """Turn decimal-string ids into int64 when that is one-to-one (no padding ambiguity), else keep strings."""
+    if ids.size == 0 or not all(s.isdigit() for s in ids[:1]):
+        return ids
+    try:
+        as_int = ids.astype(np.int64)
+    except (ValueError, OverflowError):
+        return ids
+    lengths = np.char.str_len(ids)
+    if lengths.min() == lengths.max() or not np.any(np.char.startswith(ids, "0") & (lengths > 1)):
+        return as_int
+    return ids
+
+
+def _read_transactions(
+    path: str | os.PathLike[str],
+    customer_col: int | str,
+    date_col: int | str,
+    amount_col: int | str,
+    date_format: str | None,
+) -> tuple[NDArray[Any], IntArray, FloatArray]:
+    """Read the three columns of a delimited/whitespace text file in chunks with ``np.loadtxt``."""
+    with open(path, encoding="utf-8-sig", newline=None) as fh:
+        sample = fh.read(65536)
+        delimiter = _sniff_delimiter(sample)
+        fh.seek(0)
+        first_line = ""
+        for line in fh:
+            if line.strip():
+                first_line = line
+                break
+        first = _split_line(first_line, delimiter)
+        named = any(isinstance(c, str) for c in (customer_col, date_col, amount_col))
+        if named:
+            has_header = True
+        else:
+            has_header = not _looks_like_data(first, int(date_col), int(amount_col), date_format)
+        header = first if has_header else None
+        cols = tuple(_resolve_column(c, header) for c in (customer_col, date_col, amount_col))
+        dtype = np.dtype([("c", "U64"), ("d", "U32"), ("m", "f8")])
+
+        id_parts: list[NDArray[np.str_]] = []
+        day_parts: list[IntArray] = []
+        amount_parts: list[FloatArray] = []
+
+        def consume(lines: Iterable[str]) -> None:
+            rows = [ln for ln in lines if ln.strip()]
+            if not rows:
+                return
+            table = np.loadtxt(rows, dtype=dtype, delimiter=delimiter, usecols=cols, ndmin=1, quotechar='"')
+            id_parts.append(np.char.strip(table["c"]))
+            day_parts.append(_parse_dates(table["d"], date_format))
+            amount_parts.append(table["m"])
+
+        if not has_header:
+            consume([first_line])
+        while True:
+            chunk = list(islice(fh, _CHUNK_ROWS))
+            if not chunk:
+                break
+            consume(chunk)
+
+    if not id_parts:
+        raise ValueError(f"no transaction rows in {os.fspath(path)!r}")
+    ids = _id_column(np.concatenate(id_parts))
+    return ids, np.concatenate(day_parts), np.concatenate(amount_parts)
+
+
+def fit_file(
+    path: str | os.PathLike[str],
+    *,
+    customer_col: int | str,
+    date_col: int | str,
+    amount_col: int | str,
+    calibration_end: Any,
+    unit: Unit = "week",
+    date_format: str | None = None,
+) -> dict[str, Any]:
+    """Summarise a transaction file and fit BG/NBD and Gamma-Gamma, without any database.
+
+    The file is comma/semicolon/tab/pipe-separated (sniffed) or whitespace-separated (like ``CDNOW_master.txt``),
+    with or without a header line. Columns are given by 0-based index or by header name. Dates are ``YYYYMMDD``,
+    ``YYYY-MM-DD`` (optionally followed by a time) or follow ``date_format`` (a ``strptime`` format). Rows are read
+    in chunks of 500,000 lines by ``np.loadtxt``; no per-row Python objects are kept.
+
+    Repeat customers whose mean repeat spend is not positive are left out of the Gamma-Gamma fit (that model
+    needs positive values).
+
+    Returns ``{"customers": N, "bgnbd": {r, alpha, a, b}, "gamma_gamma": {p, q, gamma}, "log_likelihood": ll}``
+    where ``log_likelihood`` is the BG/NBD one.
+    """
+    ids, days, amounts = _read_transactions(path, customer_col, date_col, amount_col, date_format)
+    end = _to_day(calibration_end)
+    summary = summarise_transactions(ids, days.astype("datetime64[D]"), amounts, np.datetime64(end, "D"), unit=unit)
+    if len(summary) == 0:
+        raise ValueError("no transactions on or before the calibration end")
+    bg = fit_bgnbd(summary.frequency, summary.recency, summary.T)
+    usable = (summary.frequency > 0) & (summary.monetary > 0)
+    gg = fit_gamma_gamma(summary.frequency[usable], summary.monetary[usable])
+    return {
+        "customers": len(summary),
+        "bgnbd": bg.as_dict(),
+        "gamma_gamma": gg.as_dict(),
+        "log_likelihood": bg.log_likelihood,
+    }

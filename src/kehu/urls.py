@@ -1,0 +1,14 @@
+"""URL map: the staff UI at ``/``, configuration at ``/admin/``, the REST API at ``/api/``."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from kehu.api.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("kehu.org.urls")),
+    path("customers/", include("kehu.customers.urls")),
+]
