@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "kehu.org",
     "kehu.customers",
     "kehu.purchases",
+    "kehu.demo",
     "kehu.api",
 ]
 
