@@ -48,11 +48,20 @@ def _syllables(name: str, *, is_person: bool) -> list[str]:
             if text[0] in SURNAME_READINGS:
                 syllables.append(SURNAME_READINGS[text[0]])
                 text = text[1:]
+    word = ""  # a run of latin letters or digits counts as one syllable ("Tom 王" → tom, wang)
     for char in text:
         if _HAN.match(char):
+            if word:
+                syllables.append(word)
+                word = ""
             syllables.append(_char_pinyin(char))
-        elif char.isalnum():
-            syllables.append(char.lower())
+        elif char.isascii() and char.isalnum():
+            word += char.lower()
+        elif word:
+            syllables.append(word)
+            word = ""
+    if word:
+        syllables.append(word)
     return syllables
 
 

@@ -100,8 +100,8 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         ``change``: administrators all; branch managers their scope; account managers only the customers they own;
         auditors and other roles nothing.
         """
-        from kehu.org.selectors import branch_ids_in_scope, user_is_read_only, user_roles
         from kehu.org.roles import OWN_CHANGE_ROLES, SCOPE_CHANGE_ROLES, Role
+        from kehu.org.selectors import branch_ids_in_scope, user_is_read_only, user_roles
 
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
@@ -149,7 +149,9 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="owned_customers",
     )
-    branch = models.ForeignKey(Branch, verbose_name=_("home branch"), on_delete=models.PROTECT, related_name="customers")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("home branch"), on_delete=models.PROTECT, related_name="customers"
+    )
 
     lifecycle_status = models.CharField(
         _("lifecycle status"), max_length=16, choices=LifecycleStatus.choices, default=LifecycleStatus.PROSPECT
@@ -227,7 +229,8 @@ class Customer(models.Model):
             self.email = self.email.strip().lower()
         if self.share_of_wallet is not None:
             if not 0 <= self.share_of_wallet <= 100:
-                errors.setdefault("share_of_wallet", []).append(str(_("Share of wallet is a percentage from 0 to 100.")))
+                message = str(_("Share of wallet is a percentage from 0 to 100."))
+                errors.setdefault("share_of_wallet", []).append(message)
             else:
                 self.relationship_stage = relationship_stage_for_share(float(self.share_of_wallet))
         try:

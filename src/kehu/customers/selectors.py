@@ -227,7 +227,7 @@ def customer_history(*, customer: Customer, limit: int = 50) -> list[HistoryEntr
                 delta = record.diff_against(previous)
                 for change in delta.changes:
                     try:
-                        label = str(model._meta.get_field(change.field).verbose_name)
+                        label = str(getattr(model._meta.get_field(change.field), "verbose_name", change.field))
                     except Exception:  # noqa: BLE001 - a field removed since
                         label = change.field
                     changes.append((label, _history_value(change.field, change.old),

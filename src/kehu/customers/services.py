@@ -344,7 +344,10 @@ REVEALABLE_FIELDS = ("mobile", "phone", "id_number", "email")
 def personal_data_reveal(
     *, customer: Customer, actor: User, fields: Iterable[str], reason: str, ip_address: str | None = None,
 ) -> dict[str, str]:
-    """Return unmasked personal data of a customer and write the access log. Needs the reveal permission and a reason."""
+    """Return unmasked personal data of a customer and write the access log.
+
+    Needs the reveal permission, a customer in the actor's scope and a reason.
+    """
     if not actor.has_perm("customers.view_personal_data"):
         raise PermissionDenied(_("You may not see personal data."))
     if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():

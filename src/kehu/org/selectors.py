@@ -18,7 +18,7 @@ def user_roles(user: User) -> frozenset[str]:
             cached = frozenset(user.groups.values_list("name", flat=True))
             if user.is_superuser:
                 cached = cached | {Role.ADMINISTRATOR}
-        user._kehu_roles = cached  # type: ignore[union-attr]
+        user._kehu_roles = cached  # type: ignore[attr-defined]
     return cached
 
 

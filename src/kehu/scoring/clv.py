@@ -248,9 +248,20 @@ def summarise_transactions(
         code = code.astype(np.int64).reshape(-1)
     key = code * span + (days - d0)
 
-    if key.shape[0] > 1 and not bool(np.all(key[1:] >= key[:-1])):
-        order = np.argsort(key)
-        key = key[order]
+    n_rows = key.shape[0]
+    if n_rows > 1 and not bool(np.all(key[1:] >= key[:-1])):
+        bits = max(1, (n_rows - 1).bit_length())
+        if int(key.max()) < 2 ** (62 - bits):
+            # Pack (key, row number) into one int64 and sort values: a plain sort is much faster than argsort,
+            # and the row number in the low bits gives the permutation (and a stable order) back.
+            packed = np.left_shift(key, bits)
+            packed |= np.arange(n_rows, dtype=np.int64)
+            packed.sort()
+            order = packed & ((1 << bits) - 1)
+            key = np.right_shift(packed, bits)
+        else:
+            order = np.argsort(key, kind="stable")
+            key = key[order]
         amt = amt[order]
 
     # Purchase days: runs of equal keys.
@@ -313,27 +324,33 @@ class _BGNBDObjective:
     """Mean negative BG/NBD log-likelihood and its gradient, in log-parameter space.
 
     Customers are split once into zero-repeaters (``x == 0``: ``ll = r ln(alpha / (alpha + T))``) and
-    repeaters; terms depending only on the integer ``x`` are evaluated on ``0..max(x)`` and combined with the
-    (weighted) count of customers at each ``x``.
+    repeaters; terms depending only on the integer ``x`` are evaluated on ``1..max(x)`` and combined with the
+    (weighted) count of customers at each ``x``. All per-customer temporaries live in buffers allocated once:
+    with a million customers, fresh allocations (and the page faults that come with them) would otherwise cost
+    more than the arithmetic.
     """
 
     def __init__(self, x: IntArray, t_x: FloatArray, T: FloatArray, w: FloatArray | None) -> None:
         zero = x == 0
         pos = ~zero
-        self.w0 = None if w is None else w[zero]
-        self.T0 = T[zero]
-        self.W0 = float(zero.sum()) if w is None else float(self.w0.sum())  # type: ignore[union-attr]
-        self.x1 = x[pos]
+        self.T0 = np.ascontiguousarray(T[zero])
+        self.w0 = None if w is None else np.ascontiguousarray(w[zero])
+        self.W0 = float(self.T0.shape[0]) if self.w0 is None else float(self.w0.sum())
+        self.x1 = np.ascontiguousarray(x[pos])
         self.xf1 = self.x1.astype(np.float64)
-        self.tx1 = t_x[pos]
-        self.T1 = T[pos]
-        self.w1 = None if w is None else w[pos]
-        self.W1 = float(self.x1.shape[0]) if w is None else float(self.w1.sum())  # type: ignore[union-attr]
+        self.tx1 = np.ascontiguousarray(t_x[pos])
+        self.T1 = np.ascontiguousarray(T[pos])
+        self.w1 = None if w is None else np.ascontiguousarray(w[pos])
+        self.W1 = float(self.x1.shape[0]) if self.w1 is None else float(self.w1.sum())
         self.W = self.W0 + self.W1
         self.xmax = int(self.x1.max()) if self.x1.size else 1
-        self.count_x = np.bincount(self.x1, weights=self.w1, minlength=self.xmax + 1).astype(np.float64)
-        self.k = np.arange(self.xmax + 1, dtype=np.float64)
+        # Weighted number of customers at each x = 1..xmax.
+        self.count_x = np.bincount(self.x1, weights=self.w1, minlength=self.xmax + 1)[1:].astype(np.float64)
+        self.k = np.arange(1, self.xmax + 1, dtype=np.float64)
         self.wx1 = self.xf1 if self.w1 is None else self.w1 * self.xf1
+        n0, n1 = self.T0.shape[0], self.x1.shape[0]
+        self._b0 = np.empty(n0)
+        self._b1 = [np.empty(n1) for _ in range(8)]
         self.n_eval = 0
 
     def loglik_grad(self, theta: FloatArray) -> tuple[float, FloatArray]:
@@ -342,63 +359,85 @@ class _BGNBDObjective:
         self.n_eval += 1
         ln_alpha = math.log(alpha)
         k, cnt = self.k, self.count_x
-        kp = k[1:]
-        cntp = cnt[1:]
 
-        # Terms that depend on x only, evaluated once per distinct x (k = 1..xmax) and weighted by counts.
-        c_x = special.gammaln(r + kp) - special.gammaln(r) + special.betaln(a, b + kp) - special.betaln(a, b)
-        psi_ab = special.digamma(a + b)
-        psi_abk = special.digamma(a + b + kp)
-        dc_r = special.digamma(r + kp) - special.digamma(r)
-        dc_a = psi_ab - psi_abk
-        dc_b = special.digamma(b + kp) - psi_abk - special.digamma(b) + psi_ab
-        log_a_over_b = np.empty(self.xmax + 1)
-        log_a_over_b[0] = 0.0
-        log_a_over_b[1:] = math.log(a) - np.log(b + kp - 1.0)
-
-        # Zero-repeaters: ll = r (ln alpha - ln(alpha + T)).
-        l0 = np.log(alpha + self.T0)
-        i0 = np.exp(-l0)
-        s_l0 = _wsum(self.w0, l0)
-        s_i0 = _wsum(self.w0, i0)
+        # Zero-repeaters: ll = r (ln alpha - ln(alpha + T)); d/d alpha needs sum 1 / (alpha + T) = sum exp(-ln(...)).
+        b0 = self._b0
+        np.add(alpha, self.T0, out=b0)
+        np.log(b0, out=b0)
+        s_l0 = _wsum(self.w0, b0)
+        np.negative(b0, out=b0)
+        np.exp(b0, out=b0)
+        s_i0 = _wsum(self.w0, b0)
         ll = r * (self.W0 * ln_alpha - s_l0)
         g_r = self.W0 * ln_alpha - s_l0
         g_alpha = r * (self.W0 / alpha - s_i0)
         g_a = 0.0
         g_b = 0.0
+        if self.W1 == 0:
+            return ll, np.array([g_r, g_alpha, g_a, g_b])
 
-        if self.W1 > 0:
-            w1 = self.w1
-            lt = np.log(alpha + self.T1)
-            ltx = np.log(alpha + self.tx1)
-            d = lt - ltx
-            rx = r + self.xf1
-            v = log_a_over_b.take(self.x1) + rx * d
-            sp, q = _softplus_sigmoid(v)
-            it = np.exp(-lt)
-            itx = np.exp(-ltx)
-            wq = q if w1 is None else w1 * q
-            wrx = rx if w1 is None else w1 * rx
-            s_lt = _wsum(w1, lt)
-            q_by_x = np.bincount(self.x1, weights=wq, minlength=self.xmax + 1)[1:]
+        # Terms that depend on x only, evaluated once per distinct x (k = 1..xmax) and weighted by counts.
+        c_x = special.gammaln(r + k) - special.gammaln(r) + special.betaln(a, b + k) - special.betaln(a, b)
+        psi_ab = special.digamma(a + b)
+        psi_abk = special.digamma(a + b + k)
+        dc_r = special.digamma(r + k) - special.digamma(r)
+        dc_a = psi_ab - psi_abk
+        dc_b = special.digamma(b + k) - psi_abk - special.digamma(b) + psi_ab
+        log_a_over_b = np.empty(self.xmax + 1)
+        log_a_over_b[0] = 0.0
+        log_a_over_b[1:] = math.log(a) - np.log(b + k - 1.0)
 
-            ll += (
-                self.W1 * r * ln_alpha
-                + float(np.dot(cntp, c_x))
-                - r * s_lt
-                - float(np.dot(self.wx1, lt))
-                + _wsum(w1, sp)
-            )
-            g_r += self.W1 * ln_alpha + float(np.dot(cntp, dc_r)) - s_lt + float(np.dot(wq, d))
-            g_alpha += self.W1 * r / alpha - float(np.dot(wrx, it)) + float(np.dot(wq * rx, it - itx))
-            g_a += float(np.dot(cntp, dc_a)) + float(q_by_x.sum()) / a
-            g_b += float(np.dot(cntp, dc_b)) - float(np.dot(q_by_x, 1.0 / (b + kp - 1.0)))
+        # Repeaters, per customer.
+        w1 = self.w1
+        lt, ltx, d, rx, v, e, q, tmp = self._b1
+        np.add(alpha, self.T1, out=lt)
+        np.log(lt, out=lt)  # ln(alpha + T)
+        np.add(alpha, self.tx1, out=ltx)
+        np.log(ltx, out=ltx)  # ln(alpha + t_x)
+        np.subtract(lt, ltx, out=d)
+        np.add(r, self.xf1, out=rx)
+        log_a_over_b.take(self.x1, out=v)
+        np.multiply(rx, d, out=tmp)
+        np.add(v, tmp, out=v)  # v = ln(a / (b + x - 1)) + (r + x) d
+        # softplus(v) = max(v, 0) + ln(1 + e^-|v|);  q = sigmoid(v) = exp(min(v, 0) - ln(1 + e^-|v|)).
+        np.abs(v, out=e)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        np.add(e, 1.0, out=e)
+        np.log(e, out=e)
+        np.maximum(v, 0.0, out=tmp)
+        s_softplus = _wsum(w1, tmp) + _wsum(w1, e)
+        np.minimum(v, 0.0, out=q)
+        np.subtract(q, e, out=q)
+        np.exp(q, out=q)
+        if w1 is not None:
+            np.multiply(q, w1, out=q)  # from here on q holds w * q
+        s_lt = _wsum(w1, lt)
+        s_x_lt = float(np.dot(self.wx1, lt))
+        s_qd = float(np.dot(q, d))
+        q_by_x = np.bincount(self.x1, weights=q, minlength=self.xmax + 1)[1:]
+        # alpha derivative: sum w (r + x) / (alpha + T)  and  sum w q (r + x) (1 / (alpha + T) - 1 / (alpha + t_x)).
+        np.negative(lt, out=lt)
+        np.exp(lt, out=lt)  # 1 / (alpha + T)
+        np.negative(ltx, out=ltx)
+        np.exp(ltx, out=ltx)  # 1 / (alpha + t_x)
+        if w1 is not None:
+            np.multiply(rx, w1, out=rx)  # rx holds w (r + x)
+        s_rx_it = float(np.dot(rx, lt))
+        np.subtract(lt, ltx, out=tmp)
+        np.multiply(tmp, q, out=tmp)
+        s_qrx_dit = float(np.dot(rx, tmp)) if w1 is None else float(np.dot(self.xf1 + r, tmp))
 
+        ll += self.W1 * r * ln_alpha + float(np.dot(cnt, c_x)) - r * s_lt - s_x_lt + s_softplus
+        g_r += self.W1 * ln_alpha + float(np.dot(cnt, dc_r)) - s_lt + s_qd
+        g_alpha += self.W1 * r / alpha - s_rx_it + s_qrx_dit
+        g_a += float(np.dot(cnt, dc_a)) + float(q_by_x.sum()) / a
+        g_b += float(np.dot(cnt, dc_b)) - float(np.dot(q_by_x, 1.0 / (b + k - 1.0)))
         return ll, np.array([g_r, g_alpha, g_a, g_b])
 
     def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
         theta = np.exp(log_theta)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             ll, grad = self.loglik_grad(theta)
         if not np.isfinite(ll) or not np.all(np.isfinite(grad)):
             return math.inf, np.zeros(4)
@@ -531,12 +570,16 @@ def bgnbd_log_likelihood(
 
 
 class _GammaGammaObjective:
-    """Mean negative Gamma-Gamma log-likelihood and gradient in log-parameter space (repeat customers only)."""
+    """Mean negative Gamma-Gamma log-likelihood and gradient in log-parameter space (repeat customers only).
+
+    ``ln G(p x + q) - ln G(p x)`` and its digamma derivatives are evaluated once per distinct ``x``; per customer
+    only ``ln(gamma + x m)`` and its exponential ``1 / (gamma + x m)`` are computed, into preallocated buffers.
+    """
 
     def __init__(self, x: IntArray, m: FloatArray) -> None:
-        self.x = x
-        self.xf = x.astype(np.float64)
-        self.m = m
+        self.x = np.ascontiguousarray(x)
+        self.xf = self.x.astype(np.float64)
+        self.xm = self.xf * m
         self.n = float(x.shape[0])
         self.xmax = int(x.max())
         self.count_x = np.bincount(x, minlength=self.xmax + 1)[1:].astype(np.float64)
@@ -545,9 +588,10 @@ class _GammaGammaObjective:
         self.s_x_ln_m = float(np.dot(self.xf, ln_m))
         self.s_ln_m = float(ln_m.sum())
         self.s_x_ln_x = float(np.dot(self.count_x, self.k * np.log(self.k)))
-        self.s_x = float(self.xf.sum())
+        self._buf = np.empty(self.x.shape[0])
 
     def loglik_grad(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """Total log-likelihood and its gradient with respect to (p, q, gamma)."""
         p, q, g = (float(v) for v in theta)
         k, cnt = self.k, self.count_x
         pkq = p * k + q
@@ -555,12 +599,15 @@ class _GammaGammaObjective:
         psi_pkq = special.digamma(pkq)
         psi_pk = special.digamma(p * k)
 
-        lgm = np.log(g + self.xf * self.m)
-        igm = np.exp(-lgm)
-        s_lgm = float(lgm.sum())
-        s_x_lgm = float(np.dot(self.xf, lgm))
-        s_igm = float(igm.sum())
-        s_x_igm = float(np.dot(self.xf, igm))
+        buf = self._buf
+        np.add(g, self.xm, out=buf)
+        np.log(buf, out=buf)  # ln(gamma + x m)
+        s_lgm = float(buf.sum())
+        s_x_lgm = float(np.dot(self.xf, buf))
+        np.negative(buf, out=buf)
+        np.exp(buf, out=buf)  # 1 / (gamma + x m)
+        s_igm = float(buf.sum())
+        s_x_igm = float(np.dot(self.xf, buf))
         ln_g = math.log(g)
 
         ll = (
@@ -580,7 +627,7 @@ class _GammaGammaObjective:
 
     def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
         theta = np.exp(log_theta)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             ll, grad = self.loglik_grad(theta)
         if not np.isfinite(ll) or not np.all(np.isfinite(grad)):
             return math.inf, np.zeros(3)
