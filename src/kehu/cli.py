@@ -1,7 +1,7 @@
 """The ``kehu`` command.
 
 ``kehu demo``     create the embedded SQLite database under ``var/``, load demo data and serve on 127.0.0.1:8000
-``kehu serve``    serve the application (``--host``, ``--port``; development server when KEHU_DEBUG is set)
+``kehu serve``    migrate, collect static files and serve with gunicorn (``--host``, ``--port``, ``--workers``)
 ``kehu worker``   run a Celery worker (needs KEHU_REDIS_URL)
 ``kehu beat``     run the Celery beat scheduler
 anything else    a Django management command (``kehu migrate``, ``kehu createsuperuser``, ``kehu shell`` ...)
@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     if command in {"help", "-h", "--help"}:
         print(__doc__)
         return 0
+    if command == "serve":
+        return _serve(args[1:])
     if command == "worker":
         from kehu.celery import app
 
@@ -40,6 +42,32 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["kehu", *args])
+    return 0
+
+
+def _serve(args: list[str]) -> int:
+    """Migrate, collect static files and serve with gunicorn (2 workers per core by default)."""
+    import argparse
+
+    from django.core.management import call_command
+
+    parser = argparse.ArgumentParser(prog="kehu serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", default="8000")
+    parser.add_argument("--workers", default=str((os.cpu_count() or 1) * 2 + 1))
+    parser.add_argument("--no-migrate", action="store_true")
+    options = parser.parse_args(args)
+    import django
+
+    django.setup()
+    if not options.no_migrate:
+        call_command("migrate", interactive=False, verbosity=1)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from gunicorn.app.wsgiapp import run
+
+    sys.argv = ["gunicorn", "kehu.wsgi:application", "--bind", f"{options.host}:{options.port}",
+                "--workers", options.workers, "--access-logfile", "-"]
+    run()
     return 0
 
 
