@@ -4,6 +4,7 @@
 ``kehu serve``    migrate, collect static files and serve with gunicorn (``--host``, ``--port``, ``--workers``)
 ``kehu worker``   run a Celery worker (needs KEHU_REDIS_URL)
 ``kehu beat``     run the Celery beat scheduler
+``kehu clv fit``  fit BG/NBD and Gamma-Gamma on a transaction file (no database): ``kehu clv fit --help``
 anything else    a Django management command (``kehu migrate``, ``kehu createsuperuser``, ``kehu shell`` ...)
 """
 
@@ -20,6 +21,11 @@ def _django_setup() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "help"
+    if command == "clv":
+        # pure numerics on a file: no settings, no database
+        from kehu.scoring.cli import main as clv_main
+
+        return clv_main(args[1:])
     if command in {"demo"}:
         # the embedded demo is a development set-up: debug on, default secret allowed
         os.environ.setdefault("KEHU_DEBUG", "1")

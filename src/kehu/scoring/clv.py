@@ -27,18 +27,23 @@ be written as a single smooth expression::
 
 with ``softplus(v) = ln(1 + e^v)``. ``C`` depends on the customer only through the
 integer ``x``, so it (and its digamma derivatives) is evaluated once per distinct
-``x`` and gathered; the per-customer work is two logarithms and a softplus. With
-``q = sigmoid(v)`` (for ``x > 0``; ``q = 0`` for ``x = 0``), ``q`` is the posterior weight
-of the "still alive at T" branch being *false*; the analytic gradient is::
+``x`` and gathered; the per-customer work is two logarithms and a softplus. ``v`` is the
+log-ratio of the second branch ("dropped out right after the purchase at t_x") to the
+first ("still alive at T"), so ``q = sigmoid(v)`` (``q = 0`` for ``x = 0``) is the
+posterior probability that the customer is gone, ``1 - P(alive)``. Using
+``d softplus(v) = q dv`` the analytic gradient is::
 
     d ll / d r     = ln(alpha) + psi(r + x) - psi(r) - ln(alpha + T) + q (ln(alpha + T) - ln(alpha + t_x))
     d ll / d alpha = r / alpha - (r + x) / (alpha + T) + q (r + x) (1 / (alpha + T) - 1 / (alpha + t_x))
     d ll / d a     = psi(a + b) - psi(a + b + x) + q / a
     d ll / d b     = psi(b + x) - psi(a + b + x) - psi(b) + psi(a + b) - q / (b + x - 1)
 
-The optimiser works on ``log`` of the parameters (so they stay positive; the chain
-rule multiplies each derivative by the parameter) and minimises the *mean* negative
-log-likelihood with L-BFGS-B.
+and, with ``s = q (1 - q)`` and ``d q = s dv``, the Hessian is just as cheap (see
+``_BGNBDObjective``). The optimiser works on ``log`` of the parameters (so they stay
+positive; the chain rule multiplies each derivative by the parameter) and minimises the
+*mean* negative log-likelihood: L-BFGS-B with the analytic gradient, then a Newton
+trust-region polish (``trust-exact``) with the analytic Hessian, which converges
+quadratically and makes the optimum exact well beyond the published digits.
 
 **Gamma-Gamma** (Fader, Hardie & Lee 2005 "RFM and CLV"; Fader & Hardie 2013, "The
 Gamma-Gamma Model of Monetary Value"). Individual transaction values are
@@ -96,11 +101,16 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Unit = Literal["week", "day"]
+DateArrayLike = ArrayLike | Sequence[dt.date]  # datetime64 arrays, ISO strings, date/datetime objects
 
 _DAYS_PER_UNIT: dict[str, float] = {"week": 7.0, "day": 1.0}
 _DAYS_PER_YEAR = 365.25
 # Log-parameter box for the optimisers: parameters stay within [1e-13, 1e13].
 _LOG_BOUND = 30.0
+# Above this many rows the L-BFGS-B stage runs on a systematic subsample of about _SUBSAMPLE_SIZE rows and only
+# the Newton polish sees all the data.
+_SUBSAMPLE_ABOVE = 200_000
+_SUBSAMPLE_SIZE = 50_000
 
 
 # --------------------------------------------------------------------------- results
@@ -162,7 +172,7 @@ class GammaGammaParams:
 # --------------------------------------------------------------------------- summaries
 
 
-def _to_days(dates: ArrayLike) -> IntArray:
+def _to_days(dates: DateArrayLike) -> IntArray:
     """Convert dates (datetime64, ``datetime.date``/``datetime``, ISO strings) to int64 days since 1970-01-01."""
     arr = np.asarray(dates)
     if arr.dtype.kind == "M":
@@ -176,7 +186,7 @@ def _to_days(dates: ArrayLike) -> IntArray:
 
 
 def _to_day(value: Any) -> int:
-    """One date-like value (``date``, ``datetime``, ``datetime64``, ``'YYYY-MM-DD'`` or ``'YYYYMMDD'``) -> day number."""
+    """A ``date``, ``datetime``, ``datetime64``, ``'YYYY-MM-DD'`` or ``'YYYYMMDD'`` value -> days since 1970-01-01."""
     if isinstance(value, str) and len(value.strip()) == 8 and value.strip().isdigit():
         value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
     if isinstance(value, dt.datetime):
@@ -197,7 +207,7 @@ def _empty_summary(ids: NDArray[Any], unit: str) -> RFMSummary:
 
 def summarise_transactions(
     customer_ids: ArrayLike,
-    dates: ArrayLike,
+    dates: DateArrayLike,
     amounts: ArrayLike,
     calibration_end: Any,
     unit: Unit = "week",
@@ -316,18 +326,65 @@ def _softplus_sigmoid(v: FloatArray) -> tuple[FloatArray, FloatArray]:
     return softplus, sigmoid
 
 
+def _dot(u: FloatArray, v: FloatArray) -> float:
+    """Inner product without BLAS: OpenBLAS threads that spin after each call cost more than they save here."""
+    return float(np.einsum("i,i->", u, v))
+
+
 def _wsum(w: FloatArray | None, values: FloatArray) -> float:
-    return float(values.sum()) if w is None else float(np.dot(w, values))
+    return float(values.sum()) if w is None else _dot(w, values)
 
 
-class _BGNBDObjective:
-    """Mean negative BG/NBD log-likelihood and its gradient, in log-parameter space.
+class _LogSpaceObjective:
+    """Mean negative log-likelihood in ``phi = ln(theta)`` built on ``evaluate(theta, hessian)`` of a subclass.
+
+    With ``theta = exp(phi)``: ``d/d phi_i = theta_i d/d theta_i`` and
+    ``d2/d phi_i d phi_j = theta_i theta_j d2/d theta_i d theta_j + [i == j] theta_i d/d theta_i``.
+    Non-finite values (parameters far out during a line search) are reported as ``+inf``.
+    """
+
+    W: float  # total weight (number of customers): the objective is a mean, so tolerances do not scale with n
+    n_params: int
+
+    def evaluate(self, theta: FloatArray, hessian: bool = False) -> tuple[float, FloatArray, FloatArray | None]:
+        raise NotImplementedError
+
+    def loglik_grad(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """Total log-likelihood and its gradient in the natural parameters."""
+        ll, grad, _ = self.evaluate(theta)
+        return ll, grad
+
+    def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
+        """Mean negative log-likelihood and gradient in ``ln`` parameters (for L-BFGS-B)."""
+        theta = np.exp(log_theta)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            ll, grad, _ = self.evaluate(theta)
+        if not np.isfinite(ll) or not np.all(np.isfinite(grad)):
+            return math.inf, np.zeros(self.n_params)
+        return -ll / self.W, -(grad * theta) / self.W
+
+    def log_space_hessian(self, log_theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        """Mean negative log-likelihood, gradient and Hessian in ``ln`` parameters (for Newton steps)."""
+        theta = np.exp(log_theta)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            ll, grad, hess = self.evaluate(theta, hessian=True)
+        assert hess is not None
+        h_phi = np.outer(theta, theta) * hess + np.diag(theta * grad)
+        return -ll / self.W, -(grad * theta) / self.W, -h_phi / self.W
+
+
+class _BGNBDObjective(_LogSpaceObjective):
+    """BG/NBD log-likelihood with analytic gradient and Hessian; mean negative version in log-parameter space.
 
     Customers are split once into zero-repeaters (``x == 0``: ``ll = r ln(alpha / (alpha + T))``) and
     repeaters; terms depending only on the integer ``x`` are evaluated on ``1..max(x)`` and combined with the
     (weighted) count of customers at each ``x``. All per-customer temporaries live in buffers allocated once:
     with a million customers, fresh allocations (and the page faults that come with them) would otherwise cost
     more than the arithmetic.
+
+    Second derivatives (``s = q (1 - q)``, ``v_alpha = (r + x) (1 / (alpha + T) - 1 / (alpha + t_x))``,
+    ``v_a = 1 / a``, ``v_b = -1 / (b + x - 1)``, ``v_r = ln(alpha + T) - ln(alpha + t_x)``) follow from
+    ``d softplus(v) = q dv`` and ``d q = s dv``; e.g. ``d2 ll / da db = psi'(a + b) - psi'(a + b + x) + s v_a v_b``.
     """
 
     def __init__(self, x: IntArray, t_x: FloatArray, T: FloatArray, w: FloatArray | None) -> None:
@@ -348,33 +405,44 @@ class _BGNBDObjective:
         self.count_x = np.bincount(self.x1, weights=self.w1, minlength=self.xmax + 1)[1:].astype(np.float64)
         self.k = np.arange(1, self.xmax + 1, dtype=np.float64)
         self.wx1 = self.xf1 if self.w1 is None else self.w1 * self.xf1
-        n0, n1 = self.T0.shape[0], self.x1.shape[0]
-        self._b0 = np.empty(n0)
-        self._b1 = [np.empty(n1) for _ in range(8)]
+        self._b0 = np.empty(self.T0.shape[0])
+        self._b1 = [np.empty(self.x1.shape[0]) for _ in range(10)]
+        self.n_params = 4
         self.n_eval = 0
 
-    def loglik_grad(self, theta: FloatArray) -> tuple[float, FloatArray]:
-        """Total log-likelihood and its gradient with respect to (r, alpha, a, b)."""
+    def _by_x(self, values: FloatArray) -> FloatArray:
+        """Sum of ``values`` over the repeaters at each x = 1..xmax."""
+        return np.bincount(self.x1, weights=values, minlength=self.xmax + 1)[1:].astype(np.float64, copy=False)
+
+    def evaluate(self, theta: FloatArray, hessian: bool = False) -> tuple[float, FloatArray, FloatArray | None]:
+        """Total log-likelihood, its gradient and (optionally) its Hessian with respect to (r, alpha, a, b)."""
         r, alpha, a, b = (float(v) for v in theta)
         self.n_eval += 1
         ln_alpha = math.log(alpha)
         k, cnt = self.k, self.count_x
+        w0, w1 = self.w0, self.w1
+        h = np.zeros((4, 4)) if hessian else None
 
         # Zero-repeaters: ll = r (ln alpha - ln(alpha + T)); d/d alpha needs sum 1 / (alpha + T) = sum exp(-ln(...)).
         b0 = self._b0
         np.add(alpha, self.T0, out=b0)
         np.log(b0, out=b0)
-        s_l0 = _wsum(self.w0, b0)
+        s_l0 = _wsum(w0, b0)
         np.negative(b0, out=b0)
         np.exp(b0, out=b0)
-        s_i0 = _wsum(self.w0, b0)
+        s_i0 = _wsum(w0, b0)
         ll = r * (self.W0 * ln_alpha - s_l0)
         g_r = self.W0 * ln_alpha - s_l0
         g_alpha = r * (self.W0 / alpha - s_i0)
         g_a = 0.0
         g_b = 0.0
+        if h is not None:
+            h[0, 1] = self.W0 / alpha - s_i0
+            h[1, 1] = r * (-self.W0 / alpha**2 + float(_dot(b0 if w0 is None else w0 * b0, b0)))
         if self.W1 == 0:
-            return ll, np.array([g_r, g_alpha, g_a, g_b])
+            if h is not None:
+                h[1, 0] = h[0, 1]
+            return ll, np.array([g_r, g_alpha, g_a, g_b]), h
 
         # Terms that depend on x only, evaluated once per distinct x (k = 1..xmax) and weighted by counts.
         c_x = special.gammaln(r + k) - special.gammaln(r) + special.betaln(a, b + k) - special.betaln(a, b)
@@ -383,13 +451,13 @@ class _BGNBDObjective:
         dc_r = special.digamma(r + k) - special.digamma(r)
         dc_a = psi_ab - psi_abk
         dc_b = special.digamma(b + k) - psi_abk - special.digamma(b) + psi_ab
+        inv_b = 1.0 / (b + k - 1.0)
         log_a_over_b = np.empty(self.xmax + 1)
         log_a_over_b[0] = 0.0
-        log_a_over_b[1:] = math.log(a) - np.log(b + k - 1.0)
+        log_a_over_b[1:] = math.log(a) + np.log(inv_b)
 
         # Repeaters, per customer.
-        w1 = self.w1
-        lt, ltx, d, rx, v, e, q, tmp = self._b1
+        lt, ltx, d, rx, v, e, q, tmp, s, va = self._b1
         np.add(alpha, self.T1, out=lt)
         np.log(lt, out=lt)  # ln(alpha + T)
         np.add(alpha, self.tx1, out=ltx)
@@ -410,61 +478,99 @@ class _BGNBDObjective:
         np.minimum(v, 0.0, out=q)
         np.subtract(q, e, out=q)
         np.exp(q, out=q)
+        if h is not None:
+            np.subtract(1.0, q, out=s)
+            np.multiply(s, q, out=s)  # s = q (1 - q)
+            if w1 is not None:
+                np.multiply(s, w1, out=s)
         if w1 is not None:
-            np.multiply(q, w1, out=q)  # from here on q holds w * q
+            np.multiply(q, w1, out=q)  # from here on q (and s) carry the weights
         s_lt = _wsum(w1, lt)
-        s_x_lt = float(np.dot(self.wx1, lt))
-        s_qd = float(np.dot(q, d))
-        q_by_x = np.bincount(self.x1, weights=q, minlength=self.xmax + 1)[1:]
-        # alpha derivative: sum w (r + x) / (alpha + T)  and  sum w q (r + x) (1 / (alpha + T) - 1 / (alpha + t_x)).
+        s_x_lt = float(_dot(self.wx1, lt))
+        s_qd = float(_dot(q, d))
+        q_by_x = self._by_x(q)
         np.negative(lt, out=lt)
-        np.exp(lt, out=lt)  # 1 / (alpha + T)
+        np.exp(lt, out=lt)  # lt now holds 1 / (alpha + T)
         np.negative(ltx, out=ltx)
-        np.exp(ltx, out=ltx)  # 1 / (alpha + t_x)
-        if w1 is not None:
-            np.multiply(rx, w1, out=rx)  # rx holds w (r + x)
-        s_rx_it = float(np.dot(rx, lt))
-        np.subtract(lt, ltx, out=tmp)
-        np.multiply(tmp, q, out=tmp)
-        s_qrx_dit = float(np.dot(rx, tmp)) if w1 is None else float(np.dot(self.xf1 + r, tmp))
+        np.exp(ltx, out=ltx)  # ltx now holds 1 / (alpha + t_x)
+        wrx = rx if w1 is None else rx * w1
+        s_rx_it = float(_dot(wrx, lt))
+        np.subtract(lt, ltx, out=va)
+        np.multiply(va, rx, out=va)  # v_alpha = (r + x) (1 / (alpha + T) - 1 / (alpha + t_x))
+        s_q_va = float(_dot(q, va))
 
-        ll += self.W1 * r * ln_alpha + float(np.dot(cnt, c_x)) - r * s_lt - s_x_lt + s_softplus
-        g_r += self.W1 * ln_alpha + float(np.dot(cnt, dc_r)) - s_lt + s_qd
-        g_alpha += self.W1 * r / alpha - s_rx_it + s_qrx_dit
-        g_a += float(np.dot(cnt, dc_a)) + float(q_by_x.sum()) / a
-        g_b += float(np.dot(cnt, dc_b)) - float(np.dot(q_by_x, 1.0 / (b + k - 1.0)))
-        return ll, np.array([g_r, g_alpha, g_a, g_b])
+        ll += self.W1 * r * ln_alpha + float(_dot(cnt, c_x)) - r * s_lt - s_x_lt + s_softplus
+        g_r += self.W1 * ln_alpha + float(_dot(cnt, dc_r)) - s_lt + s_qd
+        g_alpha += self.W1 * r / alpha - s_rx_it + s_q_va
+        g_a += float(_dot(cnt, dc_a)) + float(q_by_x.sum()) / a
+        g_b += float(_dot(cnt, dc_b)) - float(_dot(q_by_x, inv_b))
 
-    def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
-        theta = np.exp(log_theta)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            ll, grad = self.loglik_grad(theta)
-        if not np.isfinite(ll) or not np.all(np.isfinite(grad)):
-            return math.inf, np.zeros(4)
-        return -ll / self.W, -(grad * theta) / self.W
+        if h is not None:
+            tg_ab = special.polygamma(1, a + b)
+            tg_abk = special.polygamma(1, a + b + k)
+            s_by_x = self._by_x(s)
+            np.multiply(s, d, out=tmp)  # s v_r
+            h_rr = float(_dot(tmp, d))
+            h_r_alpha = float(_dot(tmp, va))
+            sd_by_x = self._by_x(tmp)
+            np.multiply(s, va, out=tmp)  # s v_alpha
+            h_alpha_alpha = float(_dot(tmp, va))
+            sva_by_x = self._by_x(tmp)
+            s_q_dit = float(_dot(q, lt)) - float(_dot(q, ltx))
+            s_it = _wsum(w1, lt)
+            np.multiply(lt, lt, out=tmp)  # 1 / (alpha + T)^2
+            s_rx_it2 = float(_dot(wrx, tmp))
+            np.multiply(ltx, ltx, out=e)  # 1 / (alpha + t_x)^2
+            np.subtract(e, tmp, out=e)
+            np.multiply(e, rx, out=e)
+            s_q_dva = float(_dot(q, e))  # sum q d v_alpha / d alpha
+            s_tot, q_tot = float(s_by_x.sum()), float(q_by_x.sum())
+
+            h[0, 0] = float(_dot(cnt, special.polygamma(1, r + k) - special.polygamma(1, r))) + h_rr
+            h[0, 1] += self.W1 / alpha - s_it + h_r_alpha + s_q_dit
+            h[0, 2] = float(sd_by_x.sum()) / a
+            h[0, 3] = -float(_dot(sd_by_x, inv_b))
+            h[1, 1] += -self.W1 * r / alpha**2 + s_rx_it2 + h_alpha_alpha + s_q_dva
+            h[1, 2] = float(sva_by_x.sum()) / a
+            h[1, 3] = -float(_dot(sva_by_x, inv_b))
+            h[2, 2] = float(_dot(cnt, tg_ab - tg_abk)) + (s_tot - q_tot) / a**2
+            h[2, 3] = float(_dot(cnt, tg_ab - tg_abk)) - float(_dot(s_by_x, inv_b)) / a
+            h[3, 3] = float(
+                np.dot(cnt, special.polygamma(1, b + k) - tg_abk - special.polygamma(1, b) + tg_ab)
+            ) + float(_dot(s_by_x + q_by_x, inv_b**2))
+            h = np.triu(h) + np.triu(h, 1).T
+        return ll, np.array([g_r, g_alpha, g_a, g_b]), h
 
 
 def _as_rfm(
     frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None
 ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray | None]:
-    xf = np.asarray(frequency, dtype=np.float64)
+    """Validate and convert (frequency, recency, T[, weights]); cheap reductions only (no big temporaries)."""
+    freq = np.asarray(frequency)
     t_x = np.asarray(recency, dtype=np.float64)
     t = np.asarray(T, dtype=np.float64)
-    if xf.ndim != 1 or xf.shape != t_x.shape or xf.shape != t.shape:
+    if freq.ndim != 1 or freq.shape != t_x.shape or freq.shape != t.shape:
         raise ValueError("frequency, recency and T must be one-dimensional arrays of the same length")
-    if xf.size == 0:
+    if freq.size == 0:
         raise ValueError("no customers to fit")
-    if not (np.all(np.isfinite(xf)) and np.all(np.isfinite(t_x)) and np.all(np.isfinite(t))):
-        raise ValueError("frequency, recency and T must be finite")
-    x = np.rint(xf).astype(np.int64)
-    if np.any(x < 0) or np.any(np.abs(xf - x) > 1e-9):
+    if freq.dtype.kind in "iub":
+        x = freq.astype(np.int64, copy=False)
+        ok = int(x.min()) >= 0
+    else:
+        xf = freq.astype(np.float64, copy=False)
+        x = np.rint(xf).astype(np.int64)
+        ok = bool(np.isfinite(xf).all()) and int(x.min()) >= 0 and float(np.abs(xf - x).max()) <= 1e-9
+    if not ok:
         raise ValueError("frequency must hold non-negative integers")
-    if np.any(t_x < 0) or np.any(t_x > t * (1 + 1e-12) + 1e-12):
-        raise ValueError("recency must satisfy 0 <= recency <= T")
+    # min/max propagate NaN, so these comparisons also reject NaN; T must be finite, recency within [0, T].
+    if not (float(t.min()) >= 0.0 and float(t.max()) < math.inf):
+        raise ValueError("T must be finite and non-negative")
+    if not (float(t_x.min()) >= 0.0 and float((t * (1 + 1e-12) + 1e-12 - t_x).min()) >= 0.0):
+        raise ValueError("recency must satisfy 0 <= recency <= T (and be finite)")
     w = None
     if weights is not None:
         w = np.asarray(weights, dtype=np.float64)
-        if w.shape != xf.shape or np.any(w < 0) or not np.all(np.isfinite(w)):
+        if w.shape != freq.shape or not (float(w.min()) >= 0.0 and float(w.max()) < math.inf):
             raise ValueError("weights must be non-negative, finite and the same length as frequency")
     return x, t_x, t, w
 
@@ -472,11 +578,18 @@ def _as_rfm(
 def _aggregate_rfm(
     x: IntArray, t_x: FloatArray, T: FloatArray, w: FloatArray | None
 ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
-    """Collapse identical ``(x, t_x, T)`` triples into one row with a weight (the sum of their weights)."""
-    stacked = np.column_stack([x.astype(np.float64), t_x, T])
-    uniq, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
-    weights = counts.astype(np.float64) if w is None else np.bincount(inverse.reshape(-1), weights=w)
-    return uniq[:, 0].astype(np.int64), uniq[:, 1].copy(), uniq[:, 2].copy(), weights
+    """Collapse identical ``(x, t_x, T)`` triples into one row whose weight is the sum of their weights."""
+    order = np.lexsort((T, t_x, x))
+    xs, txs, ts = x[order], t_x[order], T[order]
+    new = np.empty(xs.shape[0], dtype=bool)
+    new[0] = True
+    new[1:] = (xs[1:] != xs[:-1]) | (txs[1:] != txs[:-1]) | (ts[1:] != ts[:-1])
+    starts = np.flatnonzero(new)
+    if w is None:
+        weights = np.diff(np.append(starts, xs.shape[0])).astype(np.float64)
+    else:
+        weights = np.add.reduceat(w[order], starts)
+    return xs[starts], txs[starts], ts[starts], weights
 
 
 def _bgnbd_start(x: IntArray, T: FloatArray) -> FloatArray:
@@ -499,6 +612,66 @@ def _minimise(
     )
 
 
+def _newton_polish(
+    objective: _LogSpaceObjective, log_start: FloatArray, gtol: float = 1e-8, maxiter: int = 50
+) -> optimize.OptimizeResult:
+    """Newton trust-region (``scipy.optimize.minimize(method="trust-exact")``) with the analytic Hessian.
+
+    Each evaluation computes value, gradient and Hessian in one pass over the customers and caches them by
+    point, since ``trust-exact`` asks for the Hessian at a trial point before its value. Converges
+    quadratically from a nearby start.
+    """
+    cache: dict[bytes, tuple[float, FloatArray, FloatArray]] = {}
+
+    def evaluate(phi: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        key = phi.tobytes()
+        if key not in cache:
+            f, g, h = objective.log_space_hessian(phi)
+            if not (math.isfinite(f) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
+                f, g, h = math.inf, np.zeros_like(phi), np.eye(phi.shape[0])
+            cache[key] = (f, g, h)
+        return cache[key]
+
+    def fun(phi: FloatArray) -> tuple[float, FloatArray]:
+        f, g, _ = evaluate(phi)
+        return f, g
+
+    def hess(phi: FloatArray) -> FloatArray:
+        return evaluate(phi)[2]
+
+    return optimize.minimize(
+        fun, log_start, jac=True, hess=hess, method="trust-exact", options={"gtol": gtol, "maxiter": maxiter}
+    )
+
+
+def _polish_or_keep(objective: _LogSpaceObjective, log_start: FloatArray) -> tuple[FloatArray, float, FloatArray]:
+    """Run the Newton polish; trust-exact only accepts improving steps, so its point is never worse than the start."""
+    polished = _newton_polish(objective, log_start)
+    if math.isfinite(polished.fun):
+        return polished.x, float(polished.fun), polished.jac
+    f, g = objective(log_start)
+    return log_start, f, g
+
+
+def _is_converged(f: float, g: FloatArray) -> bool:
+    return bool(math.isfinite(f) and np.max(np.abs(g)) < 1e-7)
+
+
+def _optimise(
+    objective: _LogSpaceObjective, start: FloatArray, ftol: float, from_subsample: bool
+) -> tuple[FloatArray, float, bool]:
+    """L-BFGS-B (skipped when ``start`` already comes from a subsample fit), then the Newton polish.
+
+    If a polish from a subsample start does not converge (a flat, badly identified likelihood), L-BFGS-B runs on
+    all rows after all and the polish is repeated. Returns ``(ln theta, mean negative ll, converged)``.
+    """
+    log_start = np.log(start) if from_subsample else _minimise(objective, start, ftol).x
+    log_theta, f, g = _polish_or_keep(objective, log_start)
+    if from_subsample and not _is_converged(f, g):
+        log_theta, f, g = _polish_or_keep(objective, _minimise(objective, np.exp(log_theta), ftol).x)
+    return log_theta, f, _is_converged(f, g)
+
+
 def fit_bgnbd(
     frequency: ArrayLike,
     recency: ArrayLike,
@@ -515,16 +688,23 @@ def fit_bgnbd(
         frequency: repeat purchases ``x`` per customer (non-negative integers).
         recency: ``t_x`` per customer (0 when ``x == 0``).
         T: customer age ``T`` per customer, in the same unit as ``recency``.
-        ftol: relative tolerance on the objective for L-BFGS-B (``gtol`` is fixed at 1e-10 on the mean).
+        ftol: relative tolerance on the objective for the L-BFGS-B stage.
         weights: optional customer weights (e.g. counts of identical rows).
-        aggregate: collapse identical ``(x, t_x, T)`` triples first (``np.unique`` with counts). Worth it when
-            many customers share their triple, e.g. times measured in whole days over a short window.
+        aggregate: collapse identical ``(x, t_x, T)`` triples first (sorted with ``np.lexsort``, counted as
+            weights). Worth it only when many customers share their triple (times in whole days over a short
+            window); with a million distinct customers the sort costs more than it saves.
         initial: optional start point ``(r, alpha, a, b)``.
 
-    The mean negative log-likelihood (see the module docstring for the closed form and its gradient) is minimised
-    over ``ln(r), ln(alpha), ln(a), ln(b)`` by L-BFGS-B with the analytic gradient. For more than 200,000 rows the
-    start point comes from a fit on a systematic 1-in-k subsample of about 50,000 rows, which leaves the full data
-    only a few iterations to do.
+    Method: the mean negative log-likelihood (closed form, gradient and Hessian in the module docstring) is
+    minimised over ``ln(r), ln(alpha), ln(a), ln(b)``:
+
+    1. L-BFGS-B with the analytic gradient, from a rough start (or ``initial``). Above 200,000 rows this stage
+       runs on a systematic 1-in-k subsample of about 50,000 rows instead, which is enough to land close to the
+       optimum.
+    2. A Newton trust-region polish (``trust-exact``) with the analytic Hessian on all rows, which converges
+       quadratically (usually 1-3 iterations) to a gradient below 1e-8 (the last Newton step taken from a
+       gradient of size g leaves an error of order g^2, so the parameters are exact to far more digits than the
+       published three). On large data it replaces most of the L-BFGS-B iterations.
     """
     x, t_x, t, w = _as_rfm(frequency, recency, T, weights)
     if not np.any(x > 0):
@@ -532,23 +712,22 @@ def fit_bgnbd(
     if aggregate:
         x, t_x, t, w = _aggregate_rfm(x, t_x, t, w)
 
-    if initial is not None:
-        start = np.array(
-            [initial.r, initial.alpha, initial.a, initial.b] if isinstance(initial, BGNBDParams) else initial,
-            dtype=np.float64,
-        )
-    elif x.shape[0] > 200_000:
-        step = x.shape[0] // 50_000
-        sub = fit_bgnbd(x[::step], t_x[::step], t[::step], ftol=1e-10, weights=None if w is None else w[::step])
-        start = np.array([sub.r, sub.alpha, sub.a, sub.b])
-    else:
-        start = _bgnbd_start(x, t)
-
     objective = _BGNBDObjective(x, t_x, t, w)
-    res = _minimise(objective, start, ftol)
-    r, alpha, a, b = (float(v) for v in np.exp(res.x))
-    ll = -float(res.fun) * objective.W
-    return BGNBDParams(r=r, alpha=alpha, a=a, b=b, log_likelihood=ll, converged=bool(res.success))
+    n = x.shape[0]
+    step = max(1, n // _SUBSAMPLE_SIZE)
+    from_subsample = initial is None and n > _SUBSAMPLE_ABOVE and bool(np.any(x[::step] > 0))
+    if from_subsample:
+        sub = fit_bgnbd(x[::step], t_x[::step], t[::step], ftol=ftol, weights=None if w is None else w[::step])
+        start = np.array([sub.r, sub.alpha, sub.a, sub.b])
+    elif initial is None:
+        start = _bgnbd_start(x, t)
+    elif isinstance(initial, BGNBDParams):
+        start = np.array([initial.r, initial.alpha, initial.a, initial.b])
+    else:
+        start = np.asarray(initial, dtype=np.float64)
+    log_theta, f_final, converged = _optimise(objective, start, ftol, from_subsample)
+    r, alpha, a, b = (float(v) for v in np.exp(log_theta))
+    return BGNBDParams(r=r, alpha=alpha, a=a, b=b, log_likelihood=-f_final * objective.W, converged=converged)
 
 
 def bgnbd_log_likelihood(
@@ -569,31 +748,38 @@ def bgnbd_log_likelihood(
 # --------------------------------------------------------------------------- Gamma-Gamma fit
 
 
-class _GammaGammaObjective:
-    """Mean negative Gamma-Gamma log-likelihood and gradient in log-parameter space (repeat customers only).
+class _GammaGammaObjective(_LogSpaceObjective):
+    """Gamma-Gamma log-likelihood with analytic gradient and Hessian (repeat customers only).
 
-    ``ln G(p x + q) - ln G(p x)`` and its digamma derivatives are evaluated once per distinct ``x``; per customer
-    only ``ln(gamma + x m)`` and its exponential ``1 / (gamma + x m)`` are computed, into preallocated buffers.
+    ``ln G(p x + q) - ln G(p x)`` and its polygamma derivatives are evaluated once per distinct ``x``; per
+    customer only ``L = ln(gamma + x m)`` and ``I = exp(-L) = 1 / (gamma + x m)`` are computed, into a
+    preallocated buffer. Second derivatives::
+
+        d2/dp2 = x^2 (psi'(p x + q) - psi'(p x))     d2/dp dq = x psi'(p x + q)    d2/dp dgamma = -x I
+        d2/dq2 = psi'(p x + q) - psi'(q)             d2/dq dgamma = 1 / gamma - I
+        d2/dgamma2 = -q / gamma^2 + (p x + q) I^2
     """
 
     def __init__(self, x: IntArray, m: FloatArray) -> None:
         self.x = np.ascontiguousarray(x)
         self.xf = self.x.astype(np.float64)
         self.xm = self.xf * m
-        self.n = float(x.shape[0])
+        self.W = float(x.shape[0])
+        self.n_params = 3
         self.xmax = int(x.max())
         self.count_x = np.bincount(x, minlength=self.xmax + 1)[1:].astype(np.float64)
         self.k = np.arange(1, self.xmax + 1, dtype=np.float64)
         ln_m = np.log(m)
-        self.s_x_ln_m = float(np.dot(self.xf, ln_m))
+        self.s_x_ln_m = _dot(self.xf, ln_m)
         self.s_ln_m = float(ln_m.sum())
         self.s_x_ln_x = float(np.dot(self.count_x, self.k * np.log(self.k)))
         self._buf = np.empty(self.x.shape[0])
+        self._buf2 = np.empty(self.x.shape[0])
 
-    def loglik_grad(self, theta: FloatArray) -> tuple[float, FloatArray]:
-        """Total log-likelihood and its gradient with respect to (p, q, gamma)."""
+    def evaluate(self, theta: FloatArray, hessian: bool = False) -> tuple[float, FloatArray, FloatArray | None]:
+        """Total log-likelihood, gradient and (optionally) Hessian with respect to (p, q, gamma)."""
         p, q, g = (float(v) for v in theta)
-        k, cnt = self.k, self.count_x
+        k, cnt, n = self.k, self.count_x, self.W
         pkq = p * k + q
         lg_terms = special.gammaln(pkq) - special.gammaln(p * k)
         psi_pkq = special.digamma(pkq)
@@ -603,17 +789,17 @@ class _GammaGammaObjective:
         np.add(g, self.xm, out=buf)
         np.log(buf, out=buf)  # ln(gamma + x m)
         s_lgm = float(buf.sum())
-        s_x_lgm = float(np.dot(self.xf, buf))
+        s_x_lgm = _dot(self.xf, buf)
         np.negative(buf, out=buf)
         np.exp(buf, out=buf)  # 1 / (gamma + x m)
         s_igm = float(buf.sum())
-        s_x_igm = float(np.dot(self.xf, buf))
+        s_x_igm = _dot(self.xf, buf)
         ln_g = math.log(g)
 
         ll = (
             float(np.dot(cnt, lg_terms))
-            - self.n * special.gammaln(q)
-            + self.n * q * ln_g
+            - n * special.gammaln(q)
+            + n * q * ln_g
             + p * self.s_x_ln_x
             + p * self.s_x_ln_m
             - self.s_ln_m
@@ -621,17 +807,24 @@ class _GammaGammaObjective:
             - q * s_lgm
         )
         g_p = float(np.dot(cnt * k, psi_pkq - psi_pk)) + self.s_x_ln_x + self.s_x_ln_m - s_x_lgm
-        g_q = float(np.dot(cnt, psi_pkq)) - self.n * special.digamma(q) + self.n * ln_g - s_lgm
-        g_g = self.n * q / g - p * s_x_igm - q * s_igm
-        return float(ll), np.array([g_p, g_q, g_g])
+        g_q = float(np.dot(cnt, psi_pkq)) - n * special.digamma(q) + n * ln_g - s_lgm
+        g_g = n * q / g - p * s_x_igm - q * s_igm
+        grad = np.array([g_p, g_q, g_g])
+        if not hessian:
+            return float(ll), grad, None
 
-    def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
-        theta = np.exp(log_theta)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            ll, grad = self.loglik_grad(theta)
-        if not np.isfinite(ll) or not np.all(np.isfinite(grad)):
-            return math.inf, np.zeros(3)
-        return -ll / self.n, -(grad * theta) / self.n
+        tg_pkq = special.polygamma(1, pkq)
+        np.multiply(buf, buf, out=self._buf2)  # I^2
+        s_i2 = float(self._buf2.sum())
+        s_x_i2 = _dot(self.xf, self._buf2)
+        h = np.empty((3, 3))
+        h[0, 0] = float(np.dot(cnt * k * k, tg_pkq - special.polygamma(1, p * k)))
+        h[0, 1] = h[1, 0] = float(np.dot(cnt * k, tg_pkq))
+        h[0, 2] = h[2, 0] = -s_x_igm
+        h[1, 1] = float(np.dot(cnt, tg_pkq)) - n * special.polygamma(1, q)
+        h[1, 2] = h[2, 1] = n / g - s_igm
+        h[2, 2] = -n * q / g**2 + p * s_x_i2 + q * s_i2
+        return float(ll), grad, h
 
 
 def _repeat_spend(frequency: ArrayLike, monetary: ArrayLike) -> tuple[IntArray, FloatArray]:
@@ -666,21 +859,29 @@ def fit_gamma_gamma(
 
     ``monetary`` is the mean value of each customer's repeat transactions. Raises ``ValueError`` when no customer
     has a repeat purchase or when a repeat customer's monetary value is not positive. The optimisation is
-    L-BFGS-B over ``ln(p), ln(q), ln(gamma)`` with the analytic gradient (module docstring); terms that depend
-    only on the integer ``x`` are computed once per distinct ``x``.
+    L-BFGS-B over ``ln(p), ln(q), ln(gamma)`` with the analytic gradient (module docstring), followed by a Newton
+    trust-region polish with the analytic Hessian (p, q and gamma are strongly correlated, which leaves L-BFGS-B
+    stalling a little short of the optimum); terms that depend only on the integer ``x`` are computed once per
+    distinct ``x``. As for BG/NBD, above 200,000 customers the L-BFGS-B stage runs on a systematic subsample of
+    about 50,000 and only the Newton polish sees everyone.
     """
     x, m = _repeat_spend(frequency, monetary)
     objective = _GammaGammaObjective(x, m)
-    if initial is not None:
-        start = np.array(
-            [initial.p, initial.q, initial.gamma] if isinstance(initial, GammaGammaParams) else initial,
-            dtype=np.float64,
-        )
-    else:
+    n = x.shape[0]
+    from_subsample = initial is None and n > _SUBSAMPLE_ABOVE
+    if from_subsample:
+        step = n // _SUBSAMPLE_SIZE
+        sub = fit_gamma_gamma(x[::step], m[::step], ftol=ftol)
+        start = np.array([sub.p, sub.q, sub.gamma])
+    elif initial is None:
         start = np.array([1.0, 1.0, float(np.mean(m))])
-    res = _minimise(objective, start, ftol)
-    p, q, g = (float(v) for v in np.exp(res.x))
-    return GammaGammaParams(p=p, q=q, gamma=g, log_likelihood=-float(res.fun) * objective.n, converged=bool(res.success))
+    elif isinstance(initial, GammaGammaParams):
+        start = np.array([initial.p, initial.q, initial.gamma])
+    else:
+        start = np.asarray(initial, dtype=np.float64)
+    log_theta, f_final, converged = _optimise(objective, start, ftol, from_subsample)
+    p, q, g = (float(v) for v in np.exp(log_theta))
+    return GammaGammaParams(p=p, q=q, gamma=g, log_likelihood=-f_final * objective.W, converged=converged)
 
 
 def gamma_gamma_log_likelihood(
@@ -850,7 +1051,7 @@ def _days_from_yyyymmdd(values: NDArray[np.int64]) -> IntArray:
     if np.any((month < 1) | (month > 12) | (day < 1)):
         raise ValueError("invalid YYYYMMDD date in the file")
     month_start = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype("timedelta64[M]")
-    month_len = ((month_start + np.timedelta64(1, "M")).astype("datetime64[D]") - month_start.astype("datetime64[D]"))
+    month_len = (month_start + np.timedelta64(1, "M")).astype("datetime64[D]") - month_start.astype("datetime64[D]")
     if np.any(day > month_len.astype(np.int64)):
         raise ValueError("invalid YYYYMMDD date in the file")
     return month_start.astype("datetime64[D]").astype(np.int64) + (day - 1)
@@ -868,9 +1069,9 @@ def _parse_dates(text: NDArray[np.str_], date_format: str | None) -> IntArray:
             if date_format is not None:
                 raise
             # ISO date-times ("1997-01-01T10:00" or with a space): keep the date part.
-            return np.asarray(np.char.partition(np.char.replace(text, " ", "T"), "T")[:, 0], dtype="datetime64[D]").astype(
-                np.int64
-            )
+            return np.asarray(
+                np.char.partition(np.char.replace(text, " ", "T"), "T")[:, 0], dtype="datetime64[D]"
+            ).astype(np.int64)
     if date_format is None:
         raise ValueError("cannot recognise the date format; pass date_format")
     ordinals = np.fromiter(
@@ -955,10 +1156,8 @@ def _read_transactions(
                 break
         first = _split_line(first_line, delimiter)
         named = any(isinstance(c, str) for c in (customer_col, date_col, amount_col))
-        if named:
-            has_header = True
-        else:
-            has_header = not _looks_like_data(first, int(date_col), int(amount_col), date_format)
+        # Columns given by name need a header; by index, a first line whose date/amount do not parse is one.
+        has_header = named or not _looks_like_data(first, int(date_col), int(amount_col), date_format)
         header = first if has_header else None
         cols = tuple(_resolve_column(c, header) for c in (customer_col, date_col, amount_col))
         dtype = np.dtype([("c", "U64"), ("d", "U32"), ("m", "f8")])
