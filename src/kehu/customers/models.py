@@ -176,6 +176,10 @@ class Customer(models.Model):
         _("relationship stage"), max_length=16, choices=RelationshipStage.choices,
         default=RelationshipStage.DEVELOPMENT,
     )
+    tier = models.CharField(
+        _("tier"), max_length=32, blank=True, default="", db_index=True, editable=False,
+        help_text=_("Tier under the primary tier scheme, kept here by each scoring run for fast filtering."),
+    )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     custom_attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
     notes = models.TextField(_("notes"), blank=True, default="")
