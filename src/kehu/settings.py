@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "kehu.org",
     "kehu.customers",
     "kehu.purchases",
+    "kehu.scoring",
+    "kehu.imports",
     "kehu.demo",
     "kehu.api",
 ]

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ScoringConfig(AppConfig):
+    """Customer value: RFM, tier schemes, value matrices, lifetime value (BG/NBD, Gamma-Gamma), churn alerts."""
+
+    name = "kehu.scoring"
+    verbose_name = _("Customer value")
