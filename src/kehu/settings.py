@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",
     "simple_history",
     "kehu.core",
     "kehu.org",
@@ -152,6 +153,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+try:  # WhiteNoise warns on every request when the collected-files directory does not exist yet
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 MEDIA_ROOT = VAR_DIR / "media"
 
 SESSION_COOKIE_HTTPONLY = True

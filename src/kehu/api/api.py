@@ -1,5 +1,76 @@
-"""The NinjaAPI that mounts each app's router."""
+"""The NinjaAPI that mounts each app's router, with authentication, the one error shape and the local docs page."""
 
-from ninja import NinjaAPI
+from django.conf import settings
 
-api = NinjaAPI(title="Kehu API", version="1", urls_namespace="api")
+from kehu.customers.api import router as customers_router
+from kehu.org.api import router as org_router
+from kehu.purchases.api import router as purchases_router
+
+from .auth import SessionAuth, TokenAuth
+from .base import KehuNinjaAPI
+from .docs import LocalSwagger
+from .errors import register_exception_handlers
+
+DESCRIPTION = f"""
+The Kehu (客户) REST API: the customer information base, consent, ownership transfers, purchases and the call-centre
+phone lookup. It applies the same row-level scope, permissions and masking as the staff UI.
+
+## Authentication
+Send a personal API token, created on the *API tokens* page of the staff UI or in the admin:
+`Authorization: Bearer kehu_…`. A browser logged in to the staff UI may call the API with its session cookie;
+writes then need the `X-CSRFToken` header. Without valid credentials the answer is 401.
+
+## Scope and permissions
+You see the customers of your branches and the branches below them (administrators and auditors see all). A customer
+outside your scope answers **404**, exactly like one that does not exist. A change you may not make answers **403**
+(account managers change only the customers they own; auditors change nothing).
+
+## Personal data
+Mobile, phone, ID number and e-mail are always **masked** (`138****5678`, `1101**********1234`). Users allowed to see
+personal data get the plain values from `POST /api/customers/{{id}}/reveal` with a reason; every reveal and every
+phone lookup is written to the access log.
+
+## Errors
+Every error has one shape:
+
+```json
+{{"error": {{"code": "validation_error", "message": "…",
+           "fields": {{"person.id_number": ["The ID number's check digit is wrong; please check the number."]}}}}}}
+```
+
+`code` is one of `validation_error` (422), `bad_request` (400), `not_authenticated` (401), `permission_denied` and
+`csrf_failed` (403), `not_found` (404), `version_conflict` (409, with `current_version`), `server_error` (500).
+`fields` names each offending input: body fields by their **dotted path in the request body** (`name`, `mobile`,
+`person.id_number`, `organisation.credit_code`, `customer_ids.0`), query parameters by their name (`phone`, `limit`).
+`message` and the field messages are in the request's language (`Accept-Language: zh-Hans` or `en`).
+
+## Lists
+Lists are paginated with `limit` (default 25, at most {settings.KEHU_API_PAGE_SIZE_MAX}) and `offset` and answer
+`{{"count": N, "items": [...]}}`.
+
+## Concurrency and retries
+`PATCH /api/customers/{{id}}` needs the `version` you read; if someone changed the customer since, nothing is written
+and the answer is 409 with `current_version`. `POST /api/transactions` with an `external_ref` is idempotent: a retry
+returns the existing transaction with 200 instead of 201.
+"""
+
+api = KehuNinjaAPI(
+    title="Kehu API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+    docs=LocalSwagger(),
+    openapi_extra={
+        "tags": [
+            {"name": "customers", "description": "Customers, contacts, consent, transfers, reveal and phone lookup."},
+            {"name": "transactions", "description": "Purchases of customers."},
+            {"name": "organisation", "description": "Branches and staff in your scope, for pickers."},
+        ]
+    },
+)
+register_exception_handlers(api)
+
+api.add_router("/customers", customers_router)
+api.add_router("/transactions", purchases_router)
+api.add_router("", org_router)

@@ -264,3 +264,150 @@ def personal_data_access_list(*, user: User) -> QuerySet[PersonalDataAccess]:
     if not user.has_perm("customers.view_personaldataaccess"):
         return PersonalDataAccess.objects.none()
     return PersonalDataAccess.objects.select_related("user", "customer").order_by("-accessed_at", "-id")
+
+
+def customer_dashboard(*, user: User) -> dict[str, Any]:
+    """Counts for the home page in one aggregate query: customers in the user's scope and those they own, by status."""
+    from .models import CustomerKind, LifecycleStatus
+
+    aggregates: dict[str, Any] = {"total": Count("id"), "mine": Count("id", filter=Q(owner=user))}
+    for status in LifecycleStatus.values:
+        aggregates[f"status_{status}"] = Count("id", filter=Q(lifecycle_status=status))
+        aggregates[f"mine_{status}"] = Count("id", filter=Q(lifecycle_status=status, owner=user))
+    for kind in CustomerKind.values:
+        aggregates[f"kind_{kind}"] = Count("id", filter=Q(kind=kind))
+    counts = Customer.objects.visible_to(user).aggregate(**aggregates)
+    return {
+        "total": counts["total"],
+        "mine": counts["mine"],
+        "by_status": [
+            {"value": value, "label": label, "count": counts[f"status_{value}"], "mine": counts[f"mine_{value}"]}
+            for value, label in LifecycleStatus.choices
+        ],
+        "by_kind": [
+            {"value": value, "label": label, "count": counts[f"kind_{value}"]} for value, label in CustomerKind.choices
+        ],
+    }
+
+
+def customer_status_records(*, customer: Customer, limit: int = 5) -> QuerySet:
+    """The newest status records of a customer, with who recorded them."""
+    from .models import StatusRecord
+
+    return (
+        StatusRecord.objects.filter(customer=customer).select_related("recorded_by").order_by("-recorded_at", "-id")
+    )[:limit]
+
+
+def custom_attribute_list(*, kind: str = "") -> QuerySet:
+    """Active custom attribute definitions, those applying to ``kind`` when given, in display order."""
+    from .models import CustomAttribute
+
+    attributes = CustomAttribute.objects.filter(is_active=True)
+    if kind:
+        attributes = attributes.filter(Q(applies_to="") | Q(applies_to=kind))
+    return attributes.order_by("position", "id")
+
+
+def tag_list() -> QuerySet:
+    from .models import Tag
+
+    return Tag.objects.order_by("name")
+
+
+def customer_changeable_list(
+    *, user: User, ids: list[int] | None = None, owner: User | None = None
+) -> QuerySet[Customer]:
+    """Customers the user may change, optionally only these ids or those of one owner (bulk transfer screens)."""
+    customers = Customer.objects.visible_to(user, "change").select_related("owner", "branch")
+    if ids is not None:
+        customers = customers.filter(pk__in=ids)
+    if owner is not None:
+        customers = customers.filter(owner=owner)
+    return customers.order_by("-id")
+
+
+def customer_owner_list(*, user: User) -> QuerySet[User]:
+    """Staff, active or not, owning customers the user may change: who a "staff member leaves" transfer moves from."""
+    owner_ids = Customer.objects.visible_to(user, "change").filter(owner__isnull=False).values("owner_id")
+    return User.objects.filter(pk__in=owner_ids).order_by("username")
+
+
+def customer_consent_history(*, customer: Customer) -> QuerySet[Consent]:
+    """Every consent event of a customer, newest first, with who recorded it."""
+    return Consent.objects.filter(customer=customer).select_related("recorded_by").order_by("-recorded_at", "-id")
+
+
+@dataclass
+class Customer360Summary:
+    """What a call-centre screen pop shows of one customer. New sections (e.g. a tier) are added as fields here."""
+
+    customer: Customer
+    purchases: dict[str, Any]
+    recent_transactions: list[Any]
+    current_consents: dict[str, Consent | None]
+    primary_contacts: list[Contact]
+
+
+def customer_360_summary(*, customers: list[Customer], recent: int = 5) -> list[Customer360Summary]:
+    """The 360 summaries of customers already scoped to the user (e.g. from :func:`customer_lookup_by_phone`).
+
+    A fixed number of queries whatever the number of customers: one aggregate for the purchase totals, one windowed
+    query for the ``recent`` newest transactions of each, one for the newest consent per channel, one for primary
+    contacts.
+    """
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    from kehu.purchases.models import Transaction
+
+    ids = [customer.pk for customer in customers]
+    if not ids:
+        return []
+    totals = {
+        row["customer_id"]: row
+        for row in Transaction.objects.filter(customer_id__in=ids)
+        .values("customer_id")
+        .annotate(count=Count("id"), total_amount=Sum("amount"), last_purchase=Max("occurred_at"))
+        .order_by()
+    }
+    recent_by_customer: dict[int, list[Any]] = {pk: [] for pk in ids}
+    newest = (
+        Transaction.objects.filter(customer_id__in=ids)
+        .select_related("product", "branch")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("customer_id")],
+                              order_by=[F("occurred_at").desc(), F("id").desc()]))
+        .filter(rank__lte=recent)
+        .order_by("customer_id", "-occurred_at", "-id")
+    )
+    for transaction in newest:
+        recent_by_customer[transaction.customer_id].append(transaction)
+    consents_by_customer: dict[int, dict[str, Consent | None]] = {
+        pk: {channel: None for channel in ConsentChannel.values} for pk in ids
+    }
+    current = (
+        Consent.objects.filter(customer_id__in=ids)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("customer_id"), F("channel")],
+                              order_by=[F("recorded_at").desc(), F("id").desc()]))
+        .filter(rank=1)
+    )
+    for consent in current:
+        consents_by_customer[consent.customer_id][consent.channel] = consent
+    contacts_by_customer: dict[int, list[Contact]] = {pk: [] for pk in ids}
+    for contact in Contact.objects.filter(customer_id__in=ids, is_primary=True).order_by("id"):
+        contacts_by_customer[contact.customer_id].append(contact)
+    summaries = []
+    for customer in customers:
+        row = totals.get(customer.pk, {})
+        summaries.append(Customer360Summary(
+            customer=customer,
+            purchases={
+                "count": row.get("count", 0),
+                "total_amount": row.get("total_amount"),
+                "last_purchase": row.get("last_purchase"),
+            },
+            recent_transactions=recent_by_customer[customer.pk],
+            current_consents=consents_by_customer[customer.pk],
+            primary_contacts=contacts_by_customer[customer.pk],
+        ))
+    return summaries

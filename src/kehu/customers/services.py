@@ -222,6 +222,8 @@ def customer_update(
     customer.version = locked.version + 1
     customer._change_reason = reason or _("Edited")  # type: ignore[attr-defined]
     customer.save()
+    # the reason also goes on the profile's history record: an edit may change only profile fields
+    profile._change_reason = customer._change_reason  # type: ignore[attr-defined,union-attr]
     profile.save()
     if tags is not None:
         customer.tags.set(list(tags))
@@ -381,3 +383,16 @@ def personal_data_access_log(
 def tag_get_or_create(*, name: str) -> Tag:
     tag, _created = Tag.objects.get_or_create(name=name.strip()[:50])
     return tag
+
+
+def personal_data_lookup_log(
+    *, actor: User, customers: Iterable[Customer], fields: str, reason: str, ip_address: str | None = None,
+) -> int:
+    """Log that ``actor`` found these customers by a personal datum (a call-centre phone lookup): one insert."""
+    entries = [
+        PersonalDataAccess(user=actor, customer=customer, action=PersonalDataAccess.Action.LOOKUP, fields=fields,
+                           reason=reason[:255], ip_address=ip_address)
+        for customer in customers
+    ]
+    PersonalDataAccess.objects.bulk_create(entries)
+    return len(entries)

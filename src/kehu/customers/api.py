@@ -1,0 +1,605 @@
+"""The customers API: list/search, create, read, update, contacts, consent, transfer, reveal and the phone lookup.
+
+Each operation parses its input, calls a selector or a service and serialises. Scoping, permissions and validation
+live in the selectors and services; personal data is masked here, in the schemas, except in ``/reveal``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict, StringConstraints
+
+from kehu.api.errors import COMMON_ERRORS, ErrorOut, renamed_fields
+from kehu.api.pagination import PageParams, paginate
+from kehu.api.schemas import BranchRef, StaffRef
+from kehu.core.masking import mask_email, mask_id_number, mask_phone
+from kehu.org.models import Branch, User
+from kehu.org.selectors import branch_list, staff_list
+
+from . import selectors, services
+from .models import (
+    BrandAttitude,
+    Consent,
+    ConsentChannel,
+    Contact,
+    Customer,
+    CustomerKind,
+    LifecycleStage,
+    LifecycleStatus,
+    ManagementClass,
+    MarketingType,
+    OrganisationProfile,
+    PersonProfile,
+    RelationshipStage,
+)
+
+router = Router(tags=["customers"])
+
+Blank = Literal[""]
+TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+RevealableField = Literal["mobile", "phone", "id_number", "email"]
+
+# service field names → the request body's names
+CUSTOMER_FIELD_NAMES = {"branch": "branch_id", "owner": "owner_id"}
+PROFILE_PREFIXES = {
+    **{field: "person" for field in services.PERSON_FIELDS},
+    **{field: "organisation" for field in services.ORGANISATION_FIELDS},
+}
+
+
+# ---------------------------------------------------------------------------------------------------- output schemas
+class MaskedContactData(Schema):
+    """Mobile, other phone and e-mail, masked for everyone (138****5678); ``/reveal`` gives the plain values."""
+
+    mobile: str = Field(description="Masked, e.g. 138****5678.")
+    phone: str = Field(description="Masked.")
+    email: str = Field(description="Masked, e.g. z***@example.com.")
+
+    @staticmethod
+    def resolve_mobile(obj: Any) -> str:
+        return mask_phone(obj.mobile)
+
+    @staticmethod
+    def resolve_phone(obj: Any) -> str:
+        return mask_phone(obj.phone)
+
+    @staticmethod
+    def resolve_email(obj: Any) -> str:
+        return mask_email(obj.email)
+
+
+class PersonOut(Schema):
+    gender: str
+    birth_date: dt.date | None
+    id_type: str
+    id_number: str = Field(description="Masked, e.g. 1101**********1234.")
+    employer: str
+    position: str
+    income_band: str
+    household: str
+    education: str
+    preferences: str
+
+    @staticmethod
+    def resolve_id_number(obj: PersonProfile) -> str:
+        return mask_id_number(obj.id_number)
+
+
+class OrganisationOut(Schema):
+    credit_code: str
+    ownership_type: str
+    industry: str
+    main_business: str
+    staff_count: int | None
+    annual_revenue: Decimal | None
+    legal_representative: str
+    founded_on: dt.date | None
+    other_banks_suppliers: str
+    business_status: str
+
+
+def _tag_names(obj: Customer) -> list[str]:
+    return [tag.name for tag in obj.tags.all()]
+
+
+class CustomerListItem(MaskedContactData):
+    id: int
+    code: str
+    kind: str
+    name: str
+    branch: BranchRef
+    owner: StaffRef | None
+    lifecycle_status: str
+    lifecycle_stage: str
+    management_class: str
+    relationship_stage: str
+    tags: list[str]
+    version: int
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_tags(obj: Customer) -> list[str]:
+        return _tag_names(obj)
+
+
+class CustomerOut(CustomerListItem):
+    province: str
+    city: str
+    district: str
+    address: str
+    marketing_type: str
+    brand_attitude: str
+    share_of_wallet: Decimal | None
+    custom_attributes: dict[str, Any]
+    notes: str
+    person: PersonOut | None = Field(description="Present for person customers.")
+    organisation: OrganisationOut | None = Field(description="Present for organisation customers.")
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_person(obj: Customer) -> PersonProfile | None:
+        return getattr(obj, "person", None) if obj.kind == CustomerKind.PERSON else None
+
+    @staticmethod
+    def resolve_organisation(obj: Customer) -> OrganisationProfile | None:
+        return getattr(obj, "organisation", None) if obj.kind == CustomerKind.ORGANISATION else None
+
+
+class CustomerPage(Schema):
+    count: int
+    items: list[CustomerListItem]
+
+
+class ContactOut(MaskedContactData):
+    id: int
+    name: str
+    role: str
+    title: str
+    is_primary: bool
+    notes: str
+    created_at: dt.datetime
+
+
+class ContactPage(Schema):
+    count: int
+    items: list[ContactOut]
+
+
+class ConsentOut(Schema):
+    id: int
+    channel: str
+    granted: bool
+    source: str
+    purpose: str
+    notice_version: str
+    recorded_at: dt.datetime
+    recorded_by: StaffRef | None
+
+
+class ConsentsOut(Schema):
+    current: dict[str, ConsentOut | None] = Field(
+        description="The customer's current choice per channel (sms, email, phone, post); null if never recorded."
+    )
+    count: int = Field(description="Number of consent events in the history.")
+    items: list[ConsentOut] = Field(description="The history, newest first (paginated).")
+
+
+class TransferOut(Schema):
+    transferred: int = Field(description="Customers moved; those already owned by the new owner are left alone.")
+
+
+class RevealOut(Schema):
+    customer_id: int
+    values: dict[str, str] = Field(description="Unmasked values; this access is written to the access log.")
+
+
+class PurchaseSummaryOut(Schema):
+    count: int
+    total_amount: Decimal | None
+    last_purchase: dt.datetime | None
+
+
+class RecentTransactionOut(Schema):
+    id: int
+    occurred_at: dt.datetime
+    amount: Decimal
+    channel: str
+    product: str | None
+    branch: str | None
+
+    @staticmethod
+    def resolve_product(obj: Any) -> str | None:
+        return obj.product.name if obj.product_id else None
+
+    @staticmethod
+    def resolve_branch(obj: Any) -> str | None:
+        return obj.branch.name if obj.branch_id else None
+
+
+class CurrentConsentOut(Schema):
+    granted: bool
+    source: str
+    recorded_at: dt.datetime
+
+
+class CustomerSummaryOut(MaskedContactData):
+    id: int
+    code: str
+    name: str
+    kind: str
+    id_number: str = Field(description="Masked ID number of a person customer; empty for organisations.")
+    credit_code: str = Field(description="Unified social credit code of an organisation; empty for persons.")
+    branch: BranchRef
+    owner: StaffRef | None
+    lifecycle_status: str
+    lifecycle_stage: str
+    management_class: str
+    relationship_stage: str
+    tags: list[str]
+
+    @staticmethod
+    def resolve_id_number(obj: Customer) -> str:
+        profile = getattr(obj, "person", None) if obj.kind == CustomerKind.PERSON else None
+        return mask_id_number(profile.id_number) if profile else ""
+
+    @staticmethod
+    def resolve_credit_code(obj: Customer) -> str:
+        profile = getattr(obj, "organisation", None) if obj.kind == CustomerKind.ORGANISATION else None
+        return profile.credit_code if profile else ""
+
+    @staticmethod
+    def resolve_tags(obj: Customer) -> list[str]:
+        return _tag_names(obj)
+
+
+class Customer360Out(Schema):
+    """The call-centre screen pop of one customer. Sections are added as keys (a later version adds the tier)."""
+
+    customer: CustomerSummaryOut
+    purchases: PurchaseSummaryOut
+    recent_transactions: list[RecentTransactionOut] = Field(description="The 5 newest transactions.")
+    consents: dict[str, CurrentConsentOut | None] = Field(description="Current consent per channel.")
+    primary_contacts: list[ContactOut]
+
+    @staticmethod
+    def resolve_consents(obj: selectors.Customer360Summary) -> dict[str, Consent | None]:
+        return obj.current_consents
+
+
+class LookupOut(Schema):
+    count: int
+    items: list[Customer360Out]
+
+
+# ----------------------------------------------------------------------------------------------------- input schemas
+class StrictSchema(Schema):
+    """Input schemas refuse unknown fields (a misspelt field is a 422, not silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PersonIn(StrictSchema):
+    gender: PersonProfile.Gender | Blank = ""
+    birth_date: dt.date | None = None
+    id_type: PersonProfile.IdType = PersonProfile.IdType.RESIDENT_ID
+    id_number: str = Field("", description="Checked (check digit, birth date) for resident IDs.")
+    employer: str = ""
+    position: str = ""
+    income_band: PersonProfile.IncomeBand | Blank = ""
+    household: str = ""
+    education: PersonProfile.Education | Blank = ""
+    preferences: str = ""
+
+
+class OrganisationIn(StrictSchema):
+    credit_code: str = Field("", description="Unified social credit code, 18 characters with a check character.")
+    ownership_type: OrganisationProfile.Ownership | Blank = ""
+    industry: str = ""
+    main_business: str = ""
+    staff_count: int | None = None
+    annual_revenue: Decimal | None = None
+    legal_representative: str = ""
+    founded_on: dt.date | None = None
+    other_banks_suppliers: str = ""
+    business_status: OrganisationProfile.BusinessStatus = OrganisationProfile.BusinessStatus.OPERATING
+
+
+class CustomerFieldsIn(StrictSchema):
+    mobile: str = Field("", description="Mobile number; +86 is assumed without a country code.")
+    phone: str = Field("", description="Other phone (landline or mobile).")
+    email: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    address: str = ""
+    owner_id: int | None = Field(None, description="Account manager (staff id); account managers own what they add.")
+    lifecycle_status: LifecycleStatus = LifecycleStatus.PROSPECT
+    lifecycle_stage: LifecycleStage = LifecycleStage.IDENTIFICATION
+    management_class: ManagementClass = ManagementClass.REGULAR
+    marketing_type: MarketingType | Blank = ""
+    brand_attitude: BrandAttitude | Blank = ""
+    share_of_wallet: Decimal | None = Field(None, description="0–100; sets the relationship stage.")
+    relationship_stage: RelationshipStage = RelationshipStage.DEVELOPMENT
+    custom_attributes: dict[str, Any] = Field(default_factory=dict, description="Administrator-defined fields by key.")
+    notes: str = ""
+    tags: list[TagName] = Field(default_factory=list, description="Tag names; unknown names are created.")
+    person: PersonIn | None = None
+    organisation: OrganisationIn | None = None
+
+
+class CustomerCreateIn(CustomerFieldsIn):
+    kind: CustomerKind
+    name: str
+    branch_id: int = Field(description="Home branch (one of yours).")
+    code: str = Field("", description="Leave empty to number from the configured pattern.")
+
+
+class CustomerUpdateIn(CustomerFieldsIn):
+    """Only the fields sent are changed. ``custom_attributes`` are merged (null removes a key); ``tags`` replace."""
+
+    version: int = Field(description="The version you read; 409 if the customer changed since.")
+    name: str = ""
+    branch_id: int = 0
+    reason: str = Field("", description="Why (recorded with lifecycle changes and in the history).")
+
+
+class ContactIn(StrictSchema):
+    name: str
+    role: Contact.Role = Contact.Role.OTHER
+    title: str = ""
+    mobile: str = ""
+    phone: str = ""
+    email: str = ""
+    is_primary: bool = False
+    notes: str = ""
+
+
+class ContactUpdateIn(ContactIn):
+    """Only the fields sent are changed."""
+
+    name: str = ""
+
+
+class ConsentIn(StrictSchema):
+    channel: ConsentChannel
+    granted: bool
+    source: Consent.Source = Consent.Source.OTHER
+    purpose: str = ""
+    notice_version: str = ""
+    recorded_at: dt.datetime | None = Field(None, description="When the customer gave it; default now.")
+
+
+class TransferIn(StrictSchema):
+    customer_ids: list[int] = Field(min_length=1, max_length=5000)
+    new_owner_id: int
+    reason: str = ""
+    new_branch_id: int | None = None
+
+
+class RevealIn(StrictSchema):
+    fields: list[RevealableField] = Field(default_factory=list, description="Empty: all of them.")
+    reason: str = Field("", description="Required: why you need the plain values.")
+
+
+class CustomerListParams(PageParams):
+    q: str = Field("", description="Name, pinyin (zhangsan), initials (zs), code, phone or its last 4 digits, "
+                                   "credit code.")
+    kind: CustomerKind | None = None
+    branch: int | None = Field(None, description="Branch id; includes the branches below it.")
+    owner: int | None = Field(None, description="Account manager (staff id).")
+    lifecycle_status: LifecycleStatus | None = None
+    management_class: ManagementClass | None = None
+    tag: int | None = Field(None, description="Tag id.")
+    relationship_stage: RelationshipStage | None = None
+
+
+# ------------------------------------------------------------------------------------------------------------ helpers
+def _actor(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,return-value]
+
+
+def _choose(queryset: Any, pk: int | None, field: str) -> Any:
+    """The row of a selector's queryset with this id, or a 422 naming ``field``."""
+    if pk is None:
+        return None
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: [_("Select a valid choice. That choice is not one of the available choices.")]})
+    return found
+
+
+def _branch(pk: int | None, field: str) -> Branch | None:
+    # any active branch; the services check that it is in the actor's scope
+    return _choose(branch_list(), pk, field)
+
+
+def _staff(actor: User, pk: int | None, field: str) -> User | None:
+    return _choose(staff_list(user=actor), pk, field)
+
+
+def _tags(names: list[str]) -> list[Any]:
+    return [services.tag_get_or_create(name=name) for name in dict.fromkeys(names)]
+
+
+def _check_profile_kind(kind: str, data: dict[str, Any]) -> None:
+    if kind == CustomerKind.PERSON and data.get("organisation"):
+        raise ValidationError({"organisation": [_("A person customer has no organisation profile.")]})
+    if kind == CustomerKind.ORGANISATION and data.get("person"):
+        raise ValidationError({"person": [_("An organisation customer has no person profile.")]})
+
+
+def _customer(actor: User, customer_id: int) -> Customer:
+    """A customer the actor may see; ``Customer.DoesNotExist`` (404) otherwise, also for other branches' customers."""
+    return selectors.customer_get(user=actor, pk=customer_id)
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+# ---------------------------------------------------------------------------------------------------------- customers
+@router.get("", response={200: CustomerPage, **COMMON_ERRORS}, url_name="customer_list",
+            summary="List and search customers")
+def list_customers(request: HttpRequest, params: Query[CustomerListParams]) -> dict[str, Any]:
+    filters = selectors.CustomerFilters(
+        query=params.q, kind=params.kind or "", branch=params.branch, owner=params.owner,
+        lifecycle_status=params.lifecycle_status or "", management_class=params.management_class or "",
+        tag=params.tag, relationship_stage=params.relationship_stage or "",
+    )
+    customers = selectors.customer_list(user=_actor(request), filters=filters).prefetch_related("tags")
+    return paginate(customers, params)
+
+
+@router.post("", response={201: CustomerOut, **COMMON_ERRORS}, url_name="customer_create",
+             summary="Create a person or organisation customer")
+def create_customer(request: HttpRequest, payload: CustomerCreateIn) -> Status[Customer]:
+    actor = _actor(request)
+    data = payload.model_dump(exclude_unset=True)
+    _check_profile_kind(payload.kind, data)
+    branch = _branch(data.pop("branch_id"), "branch_id")
+    owner = _staff(actor, data.pop("owner_id", None), "owner_id")
+    tag_names = data.pop("tags", [])
+    with transaction.atomic(), renamed_fields(CUSTOMER_FIELD_NAMES, prefixes=PROFILE_PREFIXES):
+        customer = services.customer_create(actor=actor, branch=branch, owner=owner,  # type: ignore[arg-type]
+                                            tags=_tags(tag_names), **data)
+    return Status(201, _customer(actor, customer.pk))
+
+
+@router.get("/lookup", response={200: LookupOut, **COMMON_ERRORS}, url_name="customer_lookup",
+            summary="Call-centre screen pop: the 360 summary of the customers with this phone number")
+def lookup_customers(request: HttpRequest, phone: str, params: Query[PageParams]) -> dict[str, Any]:
+    """Matches the customer's mobile or other phone and contacts' mobiles. 404 when nobody matches; logged."""
+    actor = _actor(request)
+    try:
+        customers = selectors.customer_lookup_by_phone(user=actor, phone=phone)
+    except ValidationError as error:
+        raise ValidationError({"phone": error.messages}) from None
+    page = paginate(customers.order_by("-id"), params,
+                    wrap=lambda rows: selectors.customer_360_summary(customers=list(rows)))
+    if not page["count"]:
+        raise Http404(_("No customer has this phone number."))
+    services.personal_data_lookup_log(
+        actor=actor, customers=[summary.customer for summary in page["items"]], fields="phone",
+        reason=_("Phone lookup"), ip_address=_client_ip(request),
+    )
+    return page
+
+
+@router.post("/transfer", response={200: TransferOut, **COMMON_ERRORS}, url_name="customer_transfer",
+             summary="Give customers to another account manager (one or many)")
+def transfer_customers(request: HttpRequest, payload: TransferIn) -> dict[str, int]:
+    actor = _actor(request)
+    ids = list(dict.fromkeys(payload.customer_ids))
+    customers = list(selectors.customer_list(user=actor).filter(pk__in=ids).select_related(None).only("pk"))
+    missing = sorted(set(ids) - {customer.pk for customer in customers})
+    if missing:
+        raise Http404(_("Customers not found: %(ids)s.") % {"ids": ", ".join(str(pk) for pk in missing)})
+    new_owner = _staff(actor, payload.new_owner_id, "new_owner_id")
+    new_branch = _branch(payload.new_branch_id, "new_branch_id")
+    with renamed_fields({"new_owner": "new_owner_id", "branch": "new_branch_id"}):
+        moved = services.customer_transfer(customers=customers, new_owner=new_owner,  # type: ignore[arg-type]
+                                           actor=actor, reason=payload.reason, new_branch=new_branch)
+    return {"transferred": moved}
+
+
+@router.get("/{customer_id}", response={200: CustomerOut, **COMMON_ERRORS}, url_name="customer_detail",
+            summary="Read one customer")
+def get_customer(request: HttpRequest, customer_id: int) -> Customer:
+    return _customer(_actor(request), customer_id)
+
+
+@router.patch("/{customer_id}", response={200: CustomerOut, 409: ErrorOut, **COMMON_ERRORS},
+              url_name="customer_update", summary="Change a customer (optimistic concurrency with version)")
+def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpdateIn) -> Customer:
+    actor = _actor(request)
+    customer = _customer(actor, customer_id)
+    data = payload.model_dump(exclude_unset=True)
+    _check_profile_kind(customer.kind, data)
+    version = data.pop("version")
+    reason = data.pop("reason", "")
+    if "branch_id" in data:
+        data["branch"] = _branch(data.pop("branch_id"), "branch_id")
+    if "owner_id" in data:
+        data["owner"] = _staff(actor, data.pop("owner_id"), "owner_id")
+    if "custom_attributes" in data:
+        data["custom_attributes"] = {**customer.custom_attributes, **data["custom_attributes"]}
+    with transaction.atomic(), renamed_fields(CUSTOMER_FIELD_NAMES, prefixes=PROFILE_PREFIXES):
+        tags = _tags(data.pop("tags")) if "tags" in data else None
+        services.customer_update(customer=customer, actor=actor, expected_version=version, reason=reason,
+                                 tags=tags, **data)
+    return _customer(actor, customer_id)
+
+
+@router.post("/{customer_id}/reveal", response={200: RevealOut, **COMMON_ERRORS}, url_name="customer_reveal",
+             summary="Reveal unmasked personal data (needs a reason; logged)")
+def reveal_personal_data(request: HttpRequest, customer_id: int, payload: RevealIn) -> dict[str, Any]:
+    actor = _actor(request)
+    customer = _customer(actor, customer_id)
+    values = services.personal_data_reveal(customer=customer, actor=actor, fields=payload.fields,
+                                           reason=payload.reason, ip_address=_client_ip(request))
+    return {"customer_id": customer.pk, "values": values}
+
+
+# ----------------------------------------------------------------------------------------------------------- contacts
+@router.get("/{customer_id}/contacts", response={200: ContactPage, **COMMON_ERRORS}, url_name="contact_list",
+            summary="Contacts of a customer")
+def list_contacts(request: HttpRequest, customer_id: int, params: Query[PageParams]) -> dict[str, Any]:
+    customer = _customer(_actor(request), customer_id)
+    return paginate(selectors.customer_contacts(customer=customer), params)
+
+
+@router.post("/{customer_id}/contacts", response={201: ContactOut, **COMMON_ERRORS}, url_name="contact_create",
+             summary="Add a contact")
+def create_contact(request: HttpRequest, customer_id: int, payload: ContactIn) -> Status[Contact]:
+    actor = _actor(request)
+    customer = _customer(actor, customer_id)
+    data = payload.model_dump()
+    return Status(201, services.contact_create(customer=customer, actor=actor, **data))
+
+
+@router.patch("/{customer_id}/contacts/{contact_id}", response={200: ContactOut, **COMMON_ERRORS},
+              url_name="contact_update", summary="Change a contact")
+def update_contact(request: HttpRequest, customer_id: int, contact_id: int, payload: ContactUpdateIn) -> Contact:
+    actor = _actor(request)
+    customer = _customer(actor, customer_id)
+    contact = selectors.customer_contacts(customer=customer).get(pk=contact_id)
+    contact.customer = customer
+    return services.contact_update(contact=contact, actor=actor, **payload.model_dump(exclude_unset=True))
+
+
+@router.delete("/{customer_id}/contacts/{contact_id}", response={204: None, **COMMON_ERRORS},
+               url_name="contact_delete", summary="Remove a contact")
+def delete_contact(request: HttpRequest, customer_id: int, contact_id: int) -> Status[None]:
+    actor = _actor(request)
+    customer = _customer(actor, customer_id)
+    contact = selectors.customer_contacts(customer=customer).get(pk=contact_id)
+    contact.customer = customer
+    services.contact_delete(contact=contact, actor=actor)
+    return Status(204, None)
+
+
+# ------------------------------------------------------------------------------------------------------------ consent
+@router.get("/{customer_id}/consents", response={200: ConsentsOut, **COMMON_ERRORS}, url_name="consent_list",
+            summary="Current consent per channel and the history")
+def list_consents(request: HttpRequest, customer_id: int, params: Query[PageParams]) -> dict[str, Any]:
+    customer = _customer(_actor(request), customer_id)
+    page = paginate(selectors.customer_consent_history(customer=customer), params)
+    page["current"] = selectors.customer_current_consents(customer=customer)
+    return page
+
+
+@router.post("/{customer_id}/consents", response={201: ConsentOut, **COMMON_ERRORS}, url_name="consent_create",
+             summary="Record a consent or its withdrawal for one channel")
+def create_consent(request: HttpRequest, customer_id: int, payload: ConsentIn) -> Status[Consent]:
+    actor = _actor(request)
+    customer = _customer(actor, customer_id)
+    data = payload.model_dump()
+    return Status(201, services.consent_record(customer=customer, actor=actor, **data))
