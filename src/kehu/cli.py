@@ -4,6 +4,7 @@
 ``kehu serve``    migrate, collect static files and serve with gunicorn (``--host``, ``--port``, ``--workers``)
 ``kehu worker``   run a Celery worker (needs KEHU_REDIS_URL)
 ``kehu beat``     run the Celery beat scheduler
+``kehu bench NAME`` run a benchmark script from bench/ (``kehu bench`` lists them)
 ``kehu clv fit``  fit BG/NBD and Gamma-Gamma on a transaction file (no database): ``kehu clv fit --help``
 anything else    a Django management command (``kehu migrate``, ``kehu createsuperuser``, ``kehu shell`` ...)
 """
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     if command in {"help", "-h", "--help"}:
         print(__doc__)
         return 0
+    if command == "bench":
+        return _bench(args[1:])
     if command == "serve":
         return _serve(args[1:])
     if command == "worker":
@@ -49,6 +52,19 @@ def main(argv: list[str] | None = None) -> int:
 
     execute_from_command_line(["kehu", *args])
     return 0
+
+
+def _bench(args: list[str]) -> int:
+    """``kehu bench NAME [args]`` runs ``bench/NAME_bench.py`` of the source checkout (benchmarks are not installed)."""
+    import subprocess
+    from pathlib import Path
+
+    bench_dir = Path(__file__).resolve().parents[2] / "bench"
+    available = sorted(p.name.removesuffix("_bench.py") for p in bench_dir.glob("*_bench.py"))
+    if not args or args[0] not in available:
+        print("usage: kehu bench NAME [options]; NAME is one of: " + ", ".join(available or ["(none found)"]))
+        return 2
+    return subprocess.call([sys.executable, str(bench_dir / f"{args[0]}_bench.py"), *args[1:]])
 
 
 def _serve(args: list[str]) -> int:
