@@ -146,6 +146,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # static files (htmx, CSS, the API docs' swagger-ui) are served by the app itself through WhiteNoise: no CDN, no
 # separate web server needed; `kehu serve` runs collectstatic first.
 STORAGES = {

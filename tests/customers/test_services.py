@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from kehu.customers.models import (
     CodeSettings,
@@ -54,7 +55,9 @@ def test_code_pattern_is_configurable(make_customer, org):
 
 
 def test_custom_attributes_validated(make_customer):
-    CustomAttribute.objects.create(key="car_brand", label="车辆品牌", type="choice", choices="宝马\n奔驰", required=True)
+    CustomAttribute.objects.create(
+        key="car_brand", label="车辆品牌", type="choice", choices="宝马\n奔驰", required=True
+    )
     CustomAttribute.objects.create(key="children", label="子女数", type="number")
     with pytest.raises(ValidationError) as error:
         make_customer("张三")
@@ -155,3 +158,21 @@ def test_auditor_changes_nothing(make_customer, users):
     customer = make_customer("张三")
     with pytest.raises(PermissionDenied):
         customer_update(customer=customer, actor=users["auditor"], notes="x")
+
+
+def test_history_shows_labels_and_newest_changes(make_customer, users):
+    customer = make_customer("张三")
+    admin = users["administrator"]
+    for index in range(8):
+        customer_update(customer=customer, actor=admin, notes=f"note {index}")
+    customer_update(customer=customer, actor=admin, lifecycle_status="current", owner=users["account_manager"],
+                    reason="首次购买")
+    with translation.override("en"):
+        entries = customer_history(customer=customer, limit=5)
+    assert len(entries) == 5
+    newest = entries[0]
+    assert newest.reason == "首次购买"
+    changes = {label: (old, new) for label, old, new in newest.changes}
+    assert changes["lifecycle status"] == ("Prospect", "Current")
+    assert any(new == str(users["account_manager"]) for _old, new in changes.values())
+    assert entries[1].changes[0][2] == "note 7"

@@ -204,44 +204,82 @@ def _history_value(field_name: str, value: Any) -> str:
 
 
 def customer_history(*, customer: Customer, limit: int = 50) -> list[HistoryEntry]:
-    """The audit history of a customer: its own records and its profile's and contacts', newest first."""
+    """The audit history of a customer: its own records and its profile's and contacts', newest first.
+
+    Reads the newest ``limit + 1`` records of each source (the extra one is the baseline the oldest shown change is
+    diffed against). Choice values are shown with their labels and foreign keys with the related object's name;
+    phones and ID numbers are masked.
+    """
     from .models import OrganisationProfile, PersonProfile
 
-    entries: list[HistoryEntry] = []
+    def newest(records: QuerySet) -> list[Any]:
+        return list(reversed(records.select_related("history_user").order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]))
+
     sources = [
-        (customer.history.select_related("history_user").order_by("history_date")[: limit * 2], Customer),
-        (PersonProfile.history.filter(customer_id=customer.pk).select_related("history_user")
-         .order_by("history_date")[: limit * 2], PersonProfile),
-        (OrganisationProfile.history.filter(customer_id=customer.pk).select_related("history_user")
-         .order_by("history_date")[: limit * 2], OrganisationProfile),
-        (Contact.history.filter(customer_id=customer.pk).select_related("history_user")
-         .order_by("history_date")[: limit * 2], Contact),
+        (newest(customer.history.all()), Customer),
+        (newest(PersonProfile.history.filter(customer_id=customer.pk)), PersonProfile),
+        (newest(OrganisationProfile.history.filter(customer_id=customer.pk)), OrganisationProfile),
+        (newest(Contact.history.filter(customer_id=customer.pk)), Contact),
     ]
+    raw: list[tuple[Any, Any, list[tuple[Any, Any, Any]]]] = []
+    related_ids: dict[Any, set[Any]] = {}
     for records, model in sources:
         previous_by_object: dict[Any, Any] = {}
-        for record in records:
+        for index, record in enumerate(records):
             object_id = getattr(record, model._meta.pk.attname)
             previous = previous_by_object.get(object_id)
-            changes: list[tuple[str, str, str]] = []
-            if previous is not None and record.history_type == "~":
-                delta = record.diff_against(previous)
-                for change in delta.changes:
-                    try:
-                        label = str(getattr(model._meta.get_field(change.field), "verbose_name", change.field))
-                    except Exception:  # noqa: BLE001 - a field removed since
-                        label = change.field
-                    changes.append((label, _history_value(change.field, change.old),
-                                    _history_value(change.field, change.new)))
             previous_by_object[object_id] = record
-            if record.history_type == "~" and not changes:
-                continue
-            entries.append(HistoryEntry(
-                when=record.history_date,
-                who=str(record.history_user) if record.history_user else "",
-                what=HISTORY_ACTIONS[record.history_type] % {"object": model._meta.verbose_name},
-                reason=record.history_change_reason or "",
-                changes=changes,
-            ))
+            changes: list[tuple[Any, Any, Any]] = []
+            if record.history_type == "~":
+                if previous is None:
+                    continue  # the baseline record of the window, or its object's first record is older
+                for change in record.diff_against(previous).changes:
+                    try:
+                        field = model._meta.get_field(change.field)
+                    except Exception:  # noqa: BLE001 - a field removed since
+                        field = None
+                    if field is not None and getattr(field, "related_model", None) is not None:
+                        related_ids.setdefault(field.related_model, set()).update(
+                            v for v in (change.old, change.new) if v not in (None, "")
+                        )
+                    changes.append((field or change.field, change.old, change.new))
+                if not changes:
+                    continue
+            elif index == 0 and len(records) > limit:
+                continue  # baseline only
+            raw.append((record, model, changes))
+    related_names = {
+        (related_model, obj.pk): str(obj)
+        for related_model, ids in related_ids.items()
+        for obj in related_model._default_manager.filter(pk__in=ids)
+    }
+
+    def show(field: Any, value: Any) -> str:
+        if value in (None, ""):
+            return ""
+        if isinstance(field, str):
+            return str(value)
+        if getattr(field, "related_model", None) is not None:
+            return related_names.get((field.related_model, value), str(value))
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        return _history_value(field.name, value)
+
+    entries = [
+        HistoryEntry(
+            when=record.history_date,
+            who=str(record.history_user) if record.history_user else "",
+            what=HISTORY_ACTIONS[record.history_type] % {"object": model._meta.verbose_name},
+            reason=record.history_change_reason or "",
+            changes=[
+                (str(getattr(field, "verbose_name", field)), show(field, old), show(field, new))
+                for field, old, new in changes
+            ],
+        )
+        for record, model, changes in raw
+    ]
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries[:limit]
 

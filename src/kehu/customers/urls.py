@@ -1,4 +1,20 @@
 from django.urls import path
 
+from . import views
+
 app_name = "customers"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.customer_list_view, name="list"),
+    path("new/<str:kind>/", views.customer_create_view, name="create"),
+    path("transfer/", views.customer_bulk_transfer, name="bulk_transfer"),
+    path("transfer/staff-leaves/", views.staff_leaves, name="staff_leaves"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),
+    path("<int:pk>/transfer/", views.customer_transfer_view, name="transfer"),
+    path("<int:pk>/consents/", views.consent_record_view, name="consent"),
+    path("<int:pk>/status-records/", views.status_record_view, name="status_record"),
+    path("<int:pk>/contacts/new/", views.contact_edit, name="contact_create"),
+    path("<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("<int:pk>/contacts/<int:contact_pk>/delete/", views.contact_delete_view, name="contact_delete"),
+]

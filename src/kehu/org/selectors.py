@@ -72,3 +72,10 @@ def staff_list(*, user: User | None = None, role: str | None = None) -> QuerySet
         if ids is not None:
             staff = staff.filter(branches__in=ids)
     return staff.distinct().order_by("username")
+
+
+def api_token_list(*, user: User) -> QuerySet:
+    """The user's own API tokens, active first, newest first."""
+    from .models import ApiToken
+
+    return ApiToken.objects.filter(user=user).order_by("-is_active", "-created_at", "-id")

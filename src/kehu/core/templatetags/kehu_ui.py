@@ -1,0 +1,71 @@
+"""Template filters and tags of the staff UI: masking of personal data, money, badges, lookups."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.formats import number_format
+
+from kehu.core.masking import mask_email, mask_id_number, mask_phone
+from kehu.core.validators import format_phone_display
+
+register = template.Library()
+
+
+@register.filter
+def masked_phone(value: str | None) -> str:
+    """138****5678 (personal data is masked everywhere unless explicitly revealed)."""
+    return mask_phone(value or "")
+
+
+@register.filter
+def masked_id(value: str | None) -> str:
+    """1101**********1234."""
+    return mask_id_number(value or "")
+
+
+@register.filter
+def masked_email(value: str | None) -> str:
+    return mask_email(value or "")
+
+
+@register.filter
+def phone_display(value: str | None) -> str:
+    """A stored E.164 number in the national format (only used for revealed values)."""
+    return format_phone_display(value or "")
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    """¥1,234.56; empty values print as a dash."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return "¥" + intcomma(number_format(amount, decimal_pos=2, use_l10n=False))
+
+
+@register.filter
+def lookup(mapping: Any, key: Any) -> Any:
+    """``mapping|lookup:key`` for dicts in templates."""
+    if isinstance(mapping, dict):
+        return mapping.get(key, "")
+    return ""
+
+
+@register.filter
+def initial_letter(value: Any) -> str:
+    """The first character of a name, for avatars."""
+    text = str(value or "").strip()
+    return text[:1].upper() if text else "?"
+
+
+@register.simple_tag
+def badge_class(field: str, value: str) -> str:
+    """The CSS modifier of a classification badge: ``badge badge-<field>-<value>``."""
+    return f"badge badge-{field}-{value}" if value else "badge"

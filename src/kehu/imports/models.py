@@ -1,0 +1,164 @@
+"""Import jobs, their row errors and saved column mappings; the audit record of customer merges."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportTarget(models.TextChoices):
+    CUSTOMERS = "customers", _("Customers")
+    CONTACTS = "contacts", _("Contacts")
+    TRANSACTIONS = "transactions", _("Transactions")
+
+
+class ImportMode(models.TextChoices):
+    ALL_OR_NOTHING = "all-or-nothing", _("All or nothing: one bad row and nothing is stored")
+    SKIP_BAD = "skip-bad", _("Skip bad rows: store the good rows, report the bad ones")
+
+
+class ImportMapping(models.Model):
+    """A saved column mapping: which file column (by header) goes to which field, reusable for the next file.
+
+    ``columns`` maps a header as it appears in the file to a field name of the target (``""`` ignores the column);
+    custom attributes are ``custom:<key>``.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    target = models.CharField(_("what is imported"), max_length=16, choices=ImportTarget.choices)
+    columns = models.JSONField(_("columns"), default=dict)
+    key = models.CharField(_("key"), max_length=20, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        ordering = ["target", "name"]
+        constraints = [models.UniqueConstraint(fields=["target", "name"], name="unique_import_mapping_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    """One import of one file, run in chunks by :func:`kehu.imports.services.import_run`.
+
+    ``checkpoint_row`` is the file row number up to which everything is committed (skip-bad mode commits per chunk
+    together with the counters and row errors), so an interrupted job resumes after it without storing a row twice.
+    The import is audited through this record: who imported which file, when, and what it created/updated; the
+    history records written for each customer carry the job number as their change reason.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        VALIDATING = "validating", _("Checking")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        REJECTED = "rejected", _("Rejected: nothing stored")
+        FAILED = "failed", _("Failed")
+
+    target = models.CharField(_("what is imported"), max_length=16, choices=ImportTarget.choices)
+    file_path = models.CharField(_("file"), max_length=500)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True, default="")
+    file_size = models.BigIntegerField(default=0)
+    file_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    encoding = models.CharField(_("encoding"), max_length=16, default="auto")
+    detected_encoding = models.CharField(max_length=32, blank=True, default="")
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True, default="")
+    mapping = models.ForeignKey(ImportMapping, verbose_name=_("import mapping"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="jobs")
+    headers = models.JSONField(default=list, blank=True)
+    column_map = models.JSONField(default=list, blank=True)
+    key = models.CharField(_("key"), max_length=20)
+    mode = models.CharField(_("mode"), max_length=16, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
+    options = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=16, blank=True, default="")
+
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    checkpoint_row = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True, default="")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="import_jobs")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.target} {self.original_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.REJECTED, self.Status.FAILED}
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.is_finished else 0
+        return min(100, round(100 * self.rows_done / self.rows_total))
+
+    def summary_line(self) -> str:
+        """The last line the command prints; a contract with scripts, so not translated."""
+        return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
+
+
+class ImportRowError(models.Model):
+    """One problem with one row of an import file: row number as the user sees it, column, value and reason."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField(_("row"))
+    column = models.CharField(_("column"), max_length=200, blank=True, default="")
+    value = models.TextField(_("value"), blank=True, default="")
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        verbose_name = _("import row error")
+        verbose_name_plural = _("import row errors")
+        ordering = ["job", "row", "id"]
+        indexes = [models.Index(fields=["job", "row"], name="import_error_job_row_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.row} {self.column}: {self.reason}"
+
+
+class MergeRecord(models.Model):
+    """The audit record of two customers merged into one: who, when, what moved and which value won per field.
+
+    ``merged_snapshot`` keeps every stored value of the customer that disappeared, so nothing is lost silently;
+    ``field_choices`` records, per conflicting field, the value kept and the value dropped.
+    """
+
+    kept_customer = models.ForeignKey("customers.Customer", verbose_name=_("customer kept"), null=True,
+                                      on_delete=models.SET_NULL, related_name="merges_kept")
+    merged_customer_id = models.BigIntegerField(_("merged customer id"))
+    merged_code = models.CharField(_("merged customer code"), max_length=40)
+    merged_name = models.CharField(_("merged customer name"), max_length=200)
+    merged_snapshot = models.JSONField(default=dict)
+    field_choices = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict)
+    reason = models.CharField(_("reason"), max_length=255, blank=True, default="")
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("merge record")
+        verbose_name_plural = _("merge records")
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_code} → {self.kept_customer_id}"

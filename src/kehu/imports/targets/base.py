@@ -1,0 +1,131 @@
+"""What every import target shares: the column mapping, parsing a row into fields, duplicate keys, chunk outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from kehu.org.models import User
+
+from ..fields import FieldError, FieldSpec, auto_map, header_index
+from ..readers import cell_text
+
+Problem = tuple[str, str, str]  # column header, value as the user wrote it, reason
+
+
+@dataclass
+class RowOutcome:
+    """What happened to one row (kept only for previews)."""
+
+    row: int
+    action: str  # created / updated / unchanged / failed (or would be, in a preview)
+    values: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class ChunkOutcome:
+    """Counts and problems of one chunk of rows."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, column, value, reason
+    rows: list[RowOutcome] = field(default_factory=list)
+
+    def fail(self, row: int, problems: Iterable[Problem]) -> None:
+        self.failed += 1
+        for column, value, reason in problems:
+            self.errors.append((row, column, value, reason))
+
+
+@dataclass
+class MappingProblem:
+    """A mapping that cannot work (a required column missing); stops the import before any row is read."""
+
+    message: str
+
+
+class Target:
+    """Base of the import targets. Subclasses define ``name``, ``keys``, :meth:`field_specs` and :meth:`process`.
+
+    ``columns`` is the field name of each file column (``""``: not imported), as produced by :meth:`map_columns`.
+    """
+
+    name = ""
+    keys: tuple[str, ...] = ()
+
+    def __init__(self, *, headers: list[str], columns: list[str], key: str, actor: User | None,
+                 options: dict[str, Any] | None = None, job_id: int | None = None) -> None:
+        self.headers = headers
+        self.columns = columns
+        self.key = key
+        self.actor = actor
+        self.options = options or {}
+        self.job_id = job_id
+        self.specs = {spec.name: spec for spec in self.field_specs()}
+        self.mapped: list[tuple[int, FieldSpec]] = [
+            (index, self.specs[name]) for index, name in enumerate(columns) if name and name in self.specs
+        ]
+        self.mapped_names = {spec.name for _index, spec in self.mapped}
+        self.header_of = {spec.name: headers[index] for index, spec in self.mapped}
+        # keys of rows stored successfully in earlier chunks: a later row with the same key is a duplicate
+        self.seen: dict[Any, int] = {}
+
+    # -- mapping -------------------------------------------------------------------------------------------------
+    def field_specs(self) -> list[FieldSpec]:
+        raise NotImplementedError
+
+    @classmethod
+    def extra_aliases(cls) -> dict[str, str]:
+        return {}
+
+    def map_columns(self, headers: list[str], explicit: dict[str, str] | None = None) -> list[str]:
+        return auto_map(headers, header_index(self.field_specs(), self.extra_aliases()), explicit=explicit)
+
+    def mapping_problems(self) -> list[str]:
+        """Why this mapping cannot be imported (empty when it can)."""
+        return []
+
+    def column_label(self, name: str) -> str:
+        """The file's header of a mapped field, or the field's label when the field is not mapped."""
+        if name in self.header_of:
+            return self.header_of[name]
+        spec = self.specs.get(name)
+        return str(spec.label) if spec else name
+
+    # -- rows ----------------------------------------------------------------------------------------------------
+    def parse(self, values: list[Any]) -> tuple[dict[str, Any], list[Problem]]:
+        """The mapped cells of a row parsed into field values, and the problems found."""
+        data: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for index, spec in self.mapped:
+            raw = values[index] if index < len(values) else ""
+            try:
+                data[spec.name] = spec.parse(raw)
+            except FieldError as error:
+                problems.append((self.headers[index], cell_text(raw), error.message))
+        return data, problems
+
+    def key_value(self, data: dict[str, Any]) -> Any:
+        return data.get(self.key) or None
+
+    def remember_row(self, values: list[Any], row: int) -> None:
+        """Remember the key of a row stored before a checkpoint (rebuilding :attr:`seen` when a job resumes)."""
+        data, problems = self.parse(values)
+        key = None if problems else self.key_value(data)
+        if key is not None:
+            self.seen.setdefault(key, row)
+
+    def duplicate_problem(self, key: Any, first_row: int) -> Problem:
+        value = str(key)
+        return (self.column_label(self.key), value,
+                _("Duplicate of row %(row)d: the same %(key)s appears twice in the file.")
+                % {"row": first_row, "key": self.column_label(self.key)})
+
+    def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+        raise NotImplementedError

@@ -1,0 +1,203 @@
+"""Import of contacts of organisation customers, linked by customer code or credit code.
+
+A contact is identified by its customer and its name: a row for a name the customer already has updates that
+contact, otherwise a contact is created. Contacts get history records like customers. When a row makes a contact the
+primary one, the customer's other contacts stop being primary (as in the UI).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.customers.models import Contact, Customer
+
+from .. import bulk
+from ..aliases import CONTACT_HEADERS
+from ..fields import (
+    FieldSpec,
+    choice_parser,
+    parse_boolean,
+    parse_code,
+    parse_credit_code,
+    parse_email,
+    parse_mobile,
+    parse_phone,
+    text_parser,
+)
+from .base import ChunkOutcome, Problem, RowOutcome, Target
+
+CONTACT_COLUMNS = [field.column for field in Contact._meta.concrete_fields if field.column != "id"]
+VALUE_COLUMNS = ["role", "title", "mobile", "phone", "email", "is_primary", "notes"]
+HISTORY_COLUMNS = [field.column for field in Contact.history.model._meta.concrete_fields
+                   if field.column != "history_id"]
+AMBIGUOUS = "ambiguous"
+
+
+def _label(name: str) -> Any:
+    return Contact._meta.get_field(name).verbose_name
+
+
+class ContactTarget(Target):
+    """Contacts (联系人) of organisation customers."""
+
+    name = "contacts"
+    keys = ("code", "credit_code")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.now = timezone.now()
+        self.reason = (_("Import #%(job)s") % {"job": self.job_id}) if self.job_id else _("Import")
+        from kehu.org.selectors import user_is_read_only
+
+        self.may_add = self.actor is None or (
+            self.actor.has_perm("customers.add_contact") and self.actor.has_perm("customers.change_contact")
+            and not user_is_read_only(self.actor)
+        )
+
+    @property
+    def link_field(self) -> str:
+        return "customer_code" if self.key == "code" else "customer_credit_code"
+
+    def field_specs(self) -> list[FieldSpec]:
+        headers = CONTACT_HEADERS
+        return [
+            FieldSpec("customer_code", _("customer code"), headers["customer_code"], parse_code),
+            FieldSpec("customer_credit_code", _("unified social credit code"), headers["customer_credit_code"],
+                      parse_credit_code),
+            FieldSpec("name", _label("name"), headers["name"], text_parser(100), required=True),
+            FieldSpec("role", _label("role"), headers["role"], choice_parser("role", Contact.Role.choices, blank=None)),
+            FieldSpec("title", _label("title"), headers["title"], text_parser(100)),
+            FieldSpec("mobile", _label("mobile"), headers["mobile"], parse_mobile),
+            FieldSpec("phone", _label("phone"), headers["phone"], parse_phone),
+            FieldSpec("email", _label("email"), headers["email"], parse_email),
+            FieldSpec("is_primary", _label("is_primary"), headers["is_primary"], parse_boolean),
+            FieldSpec("notes", _label("notes"), headers["notes"], text_parser(5000)),
+        ]
+
+    def mapping_problems(self) -> list[str]:
+        problems = []
+        if self.key not in self.keys:
+            problems.append(_("Link contacts to customers by code or by credit code."))
+        elif self.link_field not in self.mapped_names:
+            problems.append(_("The column that names the customer (%(field)s) is not in the file or not mapped.")
+                            % {"field": self.specs[self.link_field].label})
+        if "name" not in self.mapped_names:
+            problems.append(_("The column %(field)s is required.") % {"field": self.specs["name"].label})
+        if not self.may_add:
+            problems.append(_("You do not have permission to import contacts."))
+        return problems
+
+    def key_value(self, data: dict[str, Any]) -> Any:
+        if data.get(self.link_field) and data.get("name"):
+            return (data[self.link_field], data["name"])
+        return None
+
+    def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+        outcome = ChunkOutcome()
+        parsed: list[tuple[int, dict[str, Any]]] = []
+        first_in_chunk: dict[Any, int] = {}
+        for row, values in rows:
+            data, problems = self.parse(values)
+            if not problems:
+                key = self.key_value(data)
+                if not data.get(self.link_field):
+                    problems.append((self.column_label(self.link_field), "", _("Say whose contact this is.")))
+                elif not data.get("name"):
+                    problems.append((self.column_label("name"), "", _("A name is required.")))
+                elif (first := self.seen.get(key) or first_in_chunk.get(key)) is not None:
+                    problems.append((self.column_label("name"), data["name"],
+                                     _("Duplicate of row %(row)d: the same contact appears twice in the file.")
+                                     % {"row": first}))
+                else:
+                    first_in_chunk[key] = row
+            if problems:
+                outcome.fail(row, problems)
+                if preview:
+                    outcome.rows.append(RowOutcome(row, "failed", self._display(data), problems))
+                continue
+            parsed.append((row, data))
+        if not parsed:
+            return outcome
+        lookup = "code" if self.key == "code" else "organisation__credit_code"
+        customers = Customer.objects.all() if self.actor is None else Customer.objects.visible_to(self.actor)
+        changeable = None
+        links = list({data[self.link_field] for _row, data in parsed})
+        found: dict[str, Any] = {}
+        for pk, kind, value in customers.filter(**{f"{lookup}__in": links}).values_list("pk", "kind", lookup):
+            previous = found.get(value)
+            found[value] = (pk, kind) if previous is None or previous[0] == pk else AMBIGUOUS
+        ids = [value[0] for value in found.values() if value != AMBIGUOUS]
+        if self.actor is not None:
+            changeable = set(Customer.objects.visible_to(self.actor, "change").filter(pk__in=ids)
+                             .values_list("pk", flat=True))
+        stored = {
+            (contact["customer_id"], contact["name"]): contact
+            for contact in Contact.objects.filter(customer_id__in=ids).values("id", *CONTACT_COLUMNS)
+        }
+        creates, updates, primary_for = [], [], set()
+        for row, data in parsed:
+            problems: list[Problem] = []
+            link = data[self.link_field]
+            customer = found.get(link)
+            if customer is None:
+                problems.append((self.column_label(self.link_field), link,
+                                 _("Unknown customer “%(value)s”.") % {"value": link}))
+            elif customer == AMBIGUOUS:
+                problems.append((self.column_label(self.link_field), link,
+                                 _("Several stored customers have this %(key)s; import with another key.")
+                                 % {"key": self.column_label(self.link_field)}))
+            elif changeable is not None and customer[0] not in changeable:
+                problems.append((self.column_label(self.link_field), link, _("You may not change this customer.")))
+            elif customer[1] != "organisation":
+                problems.append((self.column_label(self.link_field), link, _("Only organisations have contacts.")))
+            if problems:
+                outcome.fail(row, problems)
+                continue
+            existing = stored.get((customer[0], data["name"]))
+            contact = dict(existing) if existing else {
+                "customer_id": customer[0], "name": data["name"], "role": Contact.Role.OTHER.value, "title": "",
+                "mobile": "", "phone": "", "email": "", "is_primary": False, "notes": "", "created_at": self.now,
+            }
+            for name in VALUE_COLUMNS:
+                if name in self.mapped_names and not (data.get(name) is None and name == "role"):
+                    contact[name] = data.get(name)
+            if existing is None:
+                creates.append(contact)
+                action = "created"
+            elif all(existing[name] == contact[name] for name in VALUE_COLUMNS):
+                outcome.unchanged += 1
+                action = "unchanged"
+            else:
+                updates.append(contact)
+                action = "updated"
+            if action != "unchanged" and contact["is_primary"]:
+                primary_for.add(customer[0])
+            self.seen.setdefault(self.key_value(data), row)
+            if preview:
+                outcome.rows.append(RowOutcome(row, action, self._display(data)))
+        outcome.created += len(creates)
+        outcome.updated += len(updates)
+        if write and (creates or updates):
+            if primary_for:
+                Contact.objects.filter(customer_id__in=primary_for, is_primary=True).update(is_primary=False)
+            ids = bulk.allocate_ids(Contact, len(creates))
+            for contact, pk in zip(creates, ids, strict=True):
+                contact["id"] = pk
+            bulk.insert_rows(Contact, ["id", *CONTACT_COLUMNS], [tuple(c[k] for k in ["id", *CONTACT_COLUMNS])
+                                                                  for c in creates])
+            bulk.update_rows(Contact, VALUE_COLUMNS, [(*(c[k] for k in VALUE_COLUMNS), c["id"]) for c in updates])
+            history = []
+            for history_type, contacts in (("+", creates), ("~", updates)):
+                for contact in contacts:
+                    extra = {"history_date": self.now, "history_change_reason": self.reason,
+                             "history_type": history_type, "history_user_id": self.actor.pk if self.actor else None}
+                    history.append(tuple(extra.get(column, contact.get(column)) for column in HISTORY_COLUMNS))
+            bulk.insert_rows(Contact.history.model, HISTORY_COLUMNS, history)
+        return outcome
+
+    def _display(self, data: dict[str, Any]) -> dict[str, str]:
+        return {str(spec.label): "" if data.get(spec.name) is None else str(data.get(spec.name))
+                for _index, spec in self.mapped}

@@ -1,0 +1,824 @@
+"""Import of customers (persons and organisations with their profiles), upserted by a natural key.
+
+A chunk of rows is handled with a fixed number of queries whatever its size: one to find the stored customers with
+the chunk's keys (profiles joined), one for the codes the file brings, one for the actor's right to change them, one
+for their tags when tags are imported; then the new customers, profiles, history records, lifecycle records and tag
+links are inserted with ``COPY``/``executemany`` (see :mod:`kehu.imports.bulk`) and the changed ones updated in one
+statement per table.
+
+Rules (documented for users in the wizard and ``kehu import --help``):
+
+- Only mapped columns are written; a stored field without a column in the file is left as it is.
+- An empty cell clears an optional field. It leaves unchanged the fields that cannot be empty (name, kind, branch,
+  account manager, lifecycle status and stage, management class, relationship stage, ID type, business status) and
+  gives them their default for a new customer.
+- The key column must be filled in. A second row with a key already seen in the file is reported as a duplicate
+  of the first and not stored (no silent merging of two rows).
+- Without a kind column a row is an organisation when it has a credit code, else a person. The kind of a stored
+  customer is not changed by an import. The code of a stored customer is not changed either: a different code in the
+  file is reported.
+- Without a code column (or with an empty code when the key is not the code) new customers get codes from the
+  configured pattern.
+- A row identical to what is stored is counted as unchanged and not written (no new version, no history record).
+- Every created or changed customer and profile gets a history record (django-simple-history) whose change reason
+  names the import job; new customers get their first lifecycle record like customers created in the UI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kehu.core.masking import mask_id_number, mask_phone
+from kehu.core.pinyin import name_search_keys
+from kehu.core.validators import validate_resident_id
+from kehu.customers.models import (
+    BrandAttitude,
+    CustomAttribute,
+    Customer,
+    CustomerKind,
+    LifecycleChange,
+    LifecycleStage,
+    LifecycleStatus,
+    ManagementClass,
+    MarketingType,
+    OrganisationProfile,
+    PersonProfile,
+    RelationshipStage,
+    Tag,
+    relationship_stage_for_share,
+)
+from kehu.org.models import Branch, User
+
+from .. import bulk
+from ..aliases import CUSTOMER_HEADERS
+from ..fields import (
+    FieldError,
+    FieldSpec,
+    build_lookup,
+    choice_parser,
+    decimal_parser,
+    lookup_parser,
+    parse_code,
+    parse_count,
+    parse_credit_code,
+    parse_date,
+    parse_email,
+    parse_id_number_text,
+    parse_mobile,
+    parse_phone,
+    parse_resident_id,
+    parse_tags,
+    text_parser,
+)
+from ..readers import cell_text
+from .base import ChunkOutcome, Problem, RowOutcome, Target
+
+CUSTOMER_COLUMNS = [field.column for field in Customer._meta.concrete_fields]
+PERSON_COLUMNS = [field.column for field in PersonProfile._meta.concrete_fields]
+ORGANISATION_COLUMNS = [field.column for field in OrganisationProfile._meta.concrete_fields]
+
+
+def _history_columns(model: Any) -> list[str]:
+    return [field.column for field in model.history.model._meta.concrete_fields if field.column != "history_id"]
+
+
+HISTORY_CUSTOMER_COLUMNS = _history_columns(Customer)
+HISTORY_PERSON_COLUMNS = _history_columns(PersonProfile)
+HISTORY_ORGANISATION_COLUMNS = _history_columns(OrganisationProfile)
+LIFECYCLE_COLUMNS = ["customer_id", "field", "old_value", "new_value", "reason", "changed_at", "changed_by_id"]
+TAG_LINK_COLUMNS = ["customer_id", "tag_id"]
+
+
+def _defaults(model: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in model._meta.concrete_fields:
+        if field.has_default():
+            default = field.get_default()
+            values[field.column] = getattr(default, "value", default)
+        elif field.null:
+            values[field.column] = None
+    return values
+
+
+CUSTOMER_DEFAULTS = _defaults(Customer)
+PERSON_DEFAULTS = _defaults(PersonProfile)
+ORGANISATION_DEFAULTS = _defaults(OrganisationProfile)
+
+PERSON_FIELDS = {"gender", "birth_date", "id_type", "id_number", "employer", "position", "income_band", "household",
+                 "education", "preferences"}
+ORGANISATION_FIELDS = {"credit_code", "ownership_type", "industry", "main_business", "staff_count", "annual_revenue",
+                       "legal_representative", "founded_on", "other_banks_suppliers", "business_status"}
+# fields that cannot be empty: an empty cell keeps the stored value (or gives the default to a new customer)
+KEEP_WHEN_BLANK = {"code", "kind", "name", "branch", "owner", "lifecycle_status", "lifecycle_stage",
+                   "management_class", "relationship_stage", "id_type", "business_status"}
+ATTNAME = {"branch": "branch_id", "owner": "owner_id"}
+KEY_LOOKUPS = {
+    "code": "code", "mobile": "mobile", "id_number": "person__id_number", "credit_code": "organisation__credit_code",
+}
+PERSONAL_DATA_FIELDS = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number}
+
+
+def _label(model: Any, name: str) -> Any:
+    return model._meta.get_field(name).verbose_name
+
+
+@dataclass
+class _Create:
+    customer: dict[str, Any]
+    person: dict[str, Any] | None
+    organisation: dict[str, Any] | None
+    tags: tuple[str, ...]
+
+
+@dataclass
+class _ProfileChange:
+    profile: dict[str, Any]
+    missing: bool  # the customer had no profile row yet
+
+
+@dataclass
+class _Update:
+    record: dict[str, Any]
+    customer: dict[str, Any]
+    changed: set[str]
+    person: _ProfileChange | None = None
+    organisation: _ProfileChange | None = None
+    tags: tuple[str, ...] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changed and self.person is None and self.organisation is None and self.tags is None
+
+
+class CustomerTarget(Target):
+    """Customers with their person or organisation profile, tags and custom attributes."""
+
+    name = "customers"
+    keys = ("code", "mobile", "id_number", "credit_code")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._branches = list(Branch.objects.filter(is_active=True).only("pk", "code", "name"))
+        self._branch_names = {branch.pk: branch.name for branch in self._branches}
+        staff = list(User.objects.filter(is_active=True).only("pk", "username", "display_name"))
+        self._owner_names = {user.pk: user.display_name or user.username for user in staff}
+        self._staff = staff
+        self._attributes = {attribute.key: attribute for attribute in CustomAttribute.objects.filter(is_active=True)}
+        super().__init__(**kwargs)
+        self.tag_ids: dict[str, int] = {}
+        self.seen_codes: dict[str, int] = {}
+        self.now = timezone.now()
+        self.reason = (_("Import #%(job)s") % {"job": self.job_id}) if self.job_id else _("Import")
+        self._setup_actor()
+        default_branch = self.options.get("default_branch")
+        self.default_branch_id: int | None = int(default_branch) if default_branch else None
+        self.custom_mapped = [name for name in self.mapped_names if name.startswith("custom:")]
+        self.person_mapped = self.mapped_names & PERSON_FIELDS
+        self.organisation_mapped = self.mapped_names & ORGANISATION_FIELDS
+        self.customer_mapped = self.mapped_names - PERSON_FIELDS - ORGANISATION_FIELDS - {"tags"} - set(
+            self.custom_mapped
+        )
+
+    def _setup_actor(self) -> None:
+        from kehu.org.roles import Role
+        from kehu.org.selectors import branch_ids_in_scope, user_is_read_only, user_roles
+
+        actor = self.actor
+        if actor is None:
+            self.scope: set[int] | None = None
+            self.may_add = self.may_change = True
+            self.owner_by_default: int | None = None
+            return
+        read_only = user_is_read_only(actor)
+        ids = branch_ids_in_scope(actor)
+        self.scope = None if ids is None else set(ids)
+        self.may_add = actor.has_perm("customers.add_customer") and not read_only
+        self.may_change = actor.has_perm("customers.change_customer") and not read_only
+        self.owner_by_default = actor.pk if Role.ACCOUNT_MANAGER in user_roles(actor) else None
+
+    # -- mapping -------------------------------------------------------------------------------------------------
+    def field_specs(self) -> list[FieldSpec]:
+        headers = CUSTOMER_HEADERS
+        branch_lookup = build_lookup(
+            [(branch.code, branch.pk) for branch in self._branches] + [(branch.name, branch.pk)
+                                                                        for branch in self._branches]
+        )
+        owner_lookup = build_lookup(
+            [(user.username, user.pk) for user in self._staff]
+            + [(user.display_name, user.pk) for user in self._staff if user.display_name]
+        )
+
+        def unknown_branch(text: str) -> str:
+            return _("Unknown branch “%(value)s”: use a branch code or name.") % {"value": text}
+
+        def unknown_owner(text: str) -> str:
+            return _("Unknown account manager “%(value)s”: use an active staff member's username.") % {"value": text}
+
+        specs = [
+            FieldSpec("code", _label(Customer, "code"), headers["code"], parse_code),
+            FieldSpec("kind", _label(Customer, "kind"), headers["kind"],
+                      choice_parser("kind", CustomerKind.choices, blank=None)),
+            FieldSpec("name", _label(Customer, "name"), headers["name"], text_parser(200), required=True),
+            FieldSpec("mobile", _label(Customer, "mobile"), headers["mobile"], parse_mobile),
+            FieldSpec("phone", _label(Customer, "phone"), headers["phone"], parse_phone),
+            FieldSpec("email", _label(Customer, "email"), headers["email"], parse_email),
+            FieldSpec("province", _label(Customer, "province"), headers["province"], text_parser(32)),
+            FieldSpec("city", _label(Customer, "city"), headers["city"], text_parser(32)),
+            FieldSpec("district", _label(Customer, "district"), headers["district"], text_parser(32)),
+            FieldSpec("address", _label(Customer, "address"), headers["address"], text_parser(255)),
+            FieldSpec("branch", _label(Customer, "branch"), headers["branch"],
+                      lookup_parser(branch_lookup, unknown_branch), required=True),
+            FieldSpec("owner", _label(Customer, "owner"), headers["owner"], lookup_parser(owner_lookup, unknown_owner)),
+            FieldSpec("lifecycle_status", _label(Customer, "lifecycle_status"), headers["lifecycle_status"],
+                      choice_parser("lifecycle_status", LifecycleStatus.choices, blank=None)),
+            FieldSpec("lifecycle_stage", _label(Customer, "lifecycle_stage"), headers["lifecycle_stage"],
+                      choice_parser("lifecycle_stage", LifecycleStage.choices, blank=None)),
+            FieldSpec("management_class", _label(Customer, "management_class"), headers["management_class"],
+                      choice_parser("management_class", ManagementClass.choices, blank=None)),
+            FieldSpec("marketing_type", _label(Customer, "marketing_type"), headers["marketing_type"],
+                      choice_parser("marketing_type", MarketingType.choices)),
+            FieldSpec("brand_attitude", _label(Customer, "brand_attitude"), headers["brand_attitude"],
+                      choice_parser("brand_attitude", BrandAttitude.choices)),
+            FieldSpec("share_of_wallet", _label(Customer, "share_of_wallet"), headers["share_of_wallet"],
+                      decimal_parser(max_digits=5, places=2, minimum=Decimal(0), maximum=Decimal(100))),
+            FieldSpec("relationship_stage", _label(Customer, "relationship_stage"), headers["relationship_stage"],
+                      choice_parser("relationship_stage", RelationshipStage.choices, blank=None)),
+            FieldSpec("tags", gettext_lazy("tags"), headers["tags"], parse_tags),
+            FieldSpec("notes", _label(Customer, "notes"), headers["notes"], text_parser(10000)),
+            FieldSpec("gender", _label(PersonProfile, "gender"), headers["gender"],
+                      choice_parser("gender", PersonProfile.Gender.choices)),
+            FieldSpec("birth_date", _label(PersonProfile, "birth_date"), headers["birth_date"], parse_date),
+            FieldSpec("id_type", _label(PersonProfile, "id_type"), headers["id_type"],
+                      choice_parser("id_type", PersonProfile.IdType.choices, blank=None)),
+            FieldSpec("id_number", _label(PersonProfile, "id_number"), headers["id_number"], parse_id_number_text),
+            FieldSpec("employer", _label(PersonProfile, "employer"), headers["employer"], text_parser(200)),
+            FieldSpec("position", _label(PersonProfile, "position"), headers["position"], text_parser(100)),
+            FieldSpec("income_band", _label(PersonProfile, "income_band"), headers["income_band"],
+                      choice_parser("income_band", PersonProfile.IncomeBand.choices)),
+            FieldSpec("household", _label(PersonProfile, "household"), headers["household"], text_parser(200)),
+            FieldSpec("education", _label(PersonProfile, "education"), headers["education"],
+                      choice_parser("education", PersonProfile.Education.choices)),
+            FieldSpec("preferences", _label(PersonProfile, "preferences"), headers["preferences"], text_parser(5000)),
+            FieldSpec("credit_code", _label(OrganisationProfile, "credit_code"), headers["credit_code"],
+                      parse_credit_code),
+            FieldSpec("ownership_type", _label(OrganisationProfile, "ownership_type"), headers["ownership_type"],
+                      choice_parser("ownership_type", OrganisationProfile.Ownership.choices)),
+            FieldSpec("industry", _label(OrganisationProfile, "industry"), headers["industry"], text_parser(100)),
+            FieldSpec("main_business", _label(OrganisationProfile, "main_business"), headers["main_business"],
+                      text_parser(255)),
+            FieldSpec("staff_count", _label(OrganisationProfile, "staff_count"), headers["staff_count"], parse_count),
+            FieldSpec("annual_revenue", _label(OrganisationProfile, "annual_revenue"), headers["annual_revenue"],
+                      decimal_parser(max_digits=18, places=2, minimum=Decimal(0))),
+            FieldSpec("legal_representative", _label(OrganisationProfile, "legal_representative"),
+                      headers["legal_representative"], text_parser(100)),
+            FieldSpec("founded_on", _label(OrganisationProfile, "founded_on"), headers["founded_on"], parse_date),
+            FieldSpec("other_banks_suppliers", _label(OrganisationProfile, "other_banks_suppliers"),
+                      headers["other_banks_suppliers"], text_parser(5000)),
+            FieldSpec("business_status", _label(OrganisationProfile, "business_status"), headers["business_status"],
+                      choice_parser("business_status", OrganisationProfile.BusinessStatus.choices,
+                                    blank=None)),
+        ]
+        for attribute in self._attributes.values():
+            specs.append(FieldSpec(f"custom:{attribute.key}", attribute.label, (attribute.key, attribute.label),
+                                   _custom_parser(attribute)))
+        return specs
+
+    def mapping_problems(self) -> list[str]:
+        problems = []
+        if self.key not in self.keys:
+            problems.append(_("Choose the key that identifies a customer: %(keys)s.") % {"keys": ", ".join(self.keys)})
+        elif self.key not in self.mapped_names:
+            problems.append(_("The key column (%(key)s) is not in the file or not mapped.")
+                            % {"key": self.specs[self.key].label})
+        if not self.may_add and not self.may_change:
+            problems.append(_("You do not have permission to import customers."))
+        return problems
+
+    # -- rows ----------------------------------------------------------------------------------------------------
+    def _check_row(self, data: dict[str, Any], problems: list[Problem]) -> str:
+        """Cross-field checks of one parsed row; returns its kind ("": not said, a stored customer keeps its own)."""
+        number = data.get("id_number")
+        if number and (data.get("id_type") or PersonProfile.IdType.RESIDENT_ID) == PersonProfile.IdType.RESIDENT_ID:
+            try:
+                data["id_number"] = number = parse_resident_id(number)
+            except FieldError as error:
+                problems.append((self.header_of["id_number"], number, error.message))
+            else:
+                birth_date = data.get("birth_date")
+                if birth_date and number[6:14] != birth_date.strftime("%Y%m%d"):
+                    try:
+                        validate_resident_id(number, birth_date=birth_date)
+                    except ValidationError as error:
+                        problems.append((self.header_of["id_number"], number, error.messages[0]))
+        return data.get("kind") or (CustomerKind.ORGANISATION if data.get("credit_code") else "")
+
+    def _wrong_kind(self, kind: str, data: dict[str, Any], problems: list[Problem]) -> None:
+        """Values in columns of the other kind's profile are reported, not silently dropped."""
+        wrong = ORGANISATION_FIELDS if kind == CustomerKind.PERSON else PERSON_FIELDS
+        for name in wrong & self.mapped_names:
+            value = data.get(name)
+            if value not in (None, "") and name not in KEEP_WHEN_BLANK:
+                message = (_("Only organisations have this field.") if kind == CustomerKind.PERSON
+                           else _("Only persons have this field."))
+                problems.append((self.header_of[name], str(value), message))
+
+    def key_value(self, data: dict[str, Any]) -> Any:
+        return data.get(self.key) or None
+
+    def remember_row(self, values: list[Any], row: int) -> None:
+        data, problems = self.parse(values)
+        if problems:
+            return
+        if data.get(self.key):
+            self.seen.setdefault(data[self.key], row)
+        if data.get("code") and self.key != "code":
+            self.seen_codes.setdefault(data["code"], row)
+
+    def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+        outcome = ChunkOutcome()
+        parsed: list[tuple[int, list[Any], dict[str, Any], str]] = []
+        first_in_chunk: dict[Any, int] = {}
+        for row, values in rows:
+            data, problems = self.parse(values)
+            kind = self._check_row(data, problems) if not problems else ""
+            if not problems:
+                key = data.get(self.key) or None
+                if key is None:
+                    problems.append((self.column_label(self.key), "",
+                                     _("The key column (%(key)s) is empty.") % {"key": self.column_label(self.key)}))
+                else:
+                    first = self.seen.get(key) or first_in_chunk.get(key)
+                    if first is not None:
+                        problems.append(self.duplicate_problem(key, first))
+                    else:
+                        first_in_chunk[key] = row
+            if problems:
+                outcome.fail(row, problems)
+                if preview:
+                    outcome.rows.append(RowOutcome(row, "failed", self._display(data), problems))
+                continue
+            parsed.append((row, values, data, kind))
+        if not parsed:
+            return outcome
+        self._apply(parsed, outcome, write=write, preview=preview)
+        return outcome
+
+    # -- the database part of a chunk ------------------------------------------------------------------------------
+    def _existing(self, keys: list[Any]) -> tuple[dict[Any, dict[str, Any]], set[Any]]:
+        lookup = KEY_LOOKUPS[self.key]
+        columns = [*CUSTOMER_COLUMNS, *(f"person__{c}" for c in PERSON_COLUMNS),
+                   *(f"organisation__{c}" for c in ORGANISATION_COLUMNS)]
+        if lookup not in columns:
+            columns.append(lookup)
+        found: dict[Any, dict[str, Any]] = {}
+        ambiguous: set[Any] = set()
+        for start in range(0, len(keys), 5000):
+            for record in Customer.objects.filter(**{f"{lookup}__in": keys[start:start + 5000]}).values(*columns):
+                key = record[lookup]
+                if key in found and found[key]["id"] != record["id"]:
+                    ambiguous.add(key)
+                found[key] = record
+        return found, ambiguous
+
+    def _apply(self, parsed: list[tuple[int, list[Any], dict[str, Any], str]], outcome: ChunkOutcome, *,
+               write: bool, preview: bool) -> None:
+        existing, ambiguous = self._existing([data[self.key] for _row, _values, data, _kind in parsed])
+        changeable: set[int] | None = None
+        if self.actor is not None and existing:
+            ids = [record["id"] for record in existing.values()]
+            changeable = set(Customer.objects.visible_to(self.actor, "change").filter(pk__in=ids)
+                             .values_list("pk", flat=True))
+        codes_in_use: dict[str, int] = {}
+        if "code" in self.mapped_names and self.key != "code":
+            codes = [data["code"] for _row, _values, data, _kind in parsed if data.get("code")]
+            if codes:
+                codes_in_use = dict(Customer.objects.filter(code__in=codes).values_list("code", "pk"))
+        current_tags: dict[int, tuple[str, ...]] = {}
+        if "tags" in self.mapped_names and existing:
+            names: dict[int, list[str]] = defaultdict(list)
+            through = Customer.tags.through.objects.filter(
+                customer_id__in=[record["id"] for record in existing.values()]
+            ).values_list("customer_id", "tag__name")
+            for customer_id, tag_name in through:
+                names[customer_id].append(tag_name)
+            current_tags = {customer_id: tuple(sorted(values)) for customer_id, values in names.items()}
+
+        creates: list[_Create] = []
+        updates: list[_Update] = []
+        for row, _values, data, kind in parsed:
+            key = data[self.key]
+            problems: list[Problem] = []
+            record = existing.get(key)
+            code = data.get("code") or ""
+            if code and self.key != "code":
+                owner_of_code = codes_in_use.get(code)
+                first = self.seen_codes.get(code)
+                if owner_of_code is not None and (record is None or record["id"] != owner_of_code):
+                    problems.append((self.header_of["code"], code,
+                                     _("Another customer already has the code %(code)s.") % {"code": code}))
+                elif first is not None:
+                    problems.append((self.header_of["code"], code,
+                                     _("Duplicate of row %(row)d: the same %(key)s appears twice in the file.")
+                                     % {"row": first, "key": self.header_of["code"]}))
+            if key in ambiguous:
+                problems.append((self.column_label(self.key), str(key),
+                                 _("Several stored customers have this %(key)s; import with another key.")
+                                 % {"key": self.column_label(self.key)}))
+            if problems:
+                self._failed(outcome, row, data, problems, preview)
+                continue
+            if record is None:
+                result = self._new(data, kind, problems)
+                if problems or result is None:
+                    self._failed(outcome, row, data, problems, preview)
+                    continue
+                creates.append(result)
+                if preview:
+                    outcome.rows.append(RowOutcome(row, "created", self._display(data, result.customer)))
+            else:
+                if changeable is not None and record["id"] not in changeable or not self.may_change:
+                    problems.append((self.column_label(self.key), str(key),
+                                     _("You may not change the customer with this %(key)s.")
+                                     % {"key": self.column_label(self.key)}))
+                    self._failed(outcome, row, data, problems, preview)
+                    continue
+                change = self._changed(record, data, kind, current_tags.get(record["id"], ()), problems)
+                if problems or change is None:
+                    self._failed(outcome, row, data, problems, preview)
+                    continue
+                if change.is_empty:
+                    outcome.unchanged += 1
+                    if preview:
+                        outcome.rows.append(RowOutcome(row, "unchanged", self._display(data, change.customer)))
+                else:
+                    updates.append(change)
+                    if preview:
+                        outcome.rows.append(RowOutcome(row, "updated", self._display(data, change.customer)))
+            if code and self.key != "code":
+                self.seen_codes.setdefault(code, row)
+        outcome.created += len(creates)
+        outcome.updated += len(updates)
+        if write:
+            self._write_creates(creates)
+            self._write_updates(updates)
+        failed_rows = {error[0] for error in outcome.errors}
+        for row, _values, data, _kind in parsed:
+            if row not in failed_rows:
+                self.seen.setdefault(data[self.key], row)
+
+    def _failed(self, outcome: ChunkOutcome, row: int, data: dict[str, Any], problems: list[Problem],
+                preview: bool) -> None:
+        outcome.fail(row, problems)
+        if preview:
+            outcome.rows.append(RowOutcome(row, "failed", self._display(data), problems))
+
+    def _custom_values(self, data: dict[str, Any], stored: dict[str, Any], kind: str,
+                       problems: list[Problem]) -> dict[str, Any]:
+        values = dict(stored)
+        for name in self.custom_mapped:
+            key = name[7:]
+            value = data.get(name)
+            if value is None:
+                values.pop(key, None)
+            else:
+                values[key] = value
+        for key, attribute in self._attributes.items():
+            if attribute.applies_to and attribute.applies_to != kind:
+                if f"custom:{key}" in self.mapped_names and data.get(f"custom:{key}") is not None:
+                    problems.append((self.header_of[f"custom:{key}"], str(data[f"custom:{key}"]),
+                                     _("This field does not apply to this kind of customer.")))
+                continue
+            if attribute.required and key not in values:
+                problems.append((self.column_label(f"custom:{key}"), "",
+                                 _("%(label)s is required.") % {"label": attribute.label}))
+        return values
+
+    def _new(self, data: dict[str, Any], kind: str, problems: list[Problem]) -> _Create | None:
+        if not self.may_add:
+            problems.append((self.column_label(self.key), str(data.get(self.key, "")),
+                             _("You may not create customers; this row matches no stored customer.")))
+            return None
+        kind = kind or CustomerKind.PERSON
+        self._wrong_kind(kind, data, problems)
+        customer = dict(CUSTOMER_DEFAULTS)
+        for name in self.customer_mapped:
+            value = data.get(name)
+            if value is None and name in KEEP_WHEN_BLANK:
+                continue
+            customer[ATTNAME.get(name, name)] = value
+        customer["kind"] = kind
+        if not customer.get("name"):
+            problems.append((self.column_label("name"), "", _("A name is required.")))
+        if customer.get("branch_id") is None:
+            customer["branch_id"] = self.default_branch_id
+        if customer["branch_id"] is None:
+            problems.append((self.column_label("branch"), "", _("A branch is required.")))
+        elif self.scope is not None and customer["branch_id"] not in self.scope:
+            problems.append((self.column_label("branch"), self._branch_names.get(customer["branch_id"], ""),
+                             _("You may only put customers in your own branches.")))
+        if customer.get("owner_id") is None:
+            customer["owner_id"] = self.owner_by_default
+        customer["custom_attributes"] = self._custom_values(data, {}, kind, problems)
+        if problems:
+            return None
+        if customer["share_of_wallet"] is not None:
+            customer["relationship_stage"] = relationship_stage_for_share(float(customer["share_of_wallet"]))
+        customer["name_pinyin"], customer["name_initials"] = name_search_keys(
+            customer["name"], is_person=kind == CustomerKind.PERSON
+        )
+        customer["mobile_last4"] = customer["mobile"][-4:] if customer["mobile"] else ""
+        customer["created_at"] = customer["updated_at"] = self.now
+        customer["version"] = 1
+        person = organisation = None
+        if kind == CustomerKind.PERSON:
+            person = dict(PERSON_DEFAULTS)
+            for name in self.person_mapped:
+                value = data.get(name)
+                if value is None and name in KEEP_WHEN_BLANK:
+                    continue
+                person[name] = value
+            _derive_from_id(person)
+        else:
+            organisation = dict(ORGANISATION_DEFAULTS)
+            for name in self.organisation_mapped:
+                value = data.get(name)
+                if value is None and name in KEEP_WHEN_BLANK:
+                    continue
+                organisation[name] = value
+        tags = data.get("tags", ()) if "tags" in self.mapped_names else ()
+        return _Create(customer, person, organisation, tags)
+
+    def _changed(self, record: dict[str, Any], data: dict[str, Any], kind: str, tags_now: tuple[str, ...],
+                 problems: list[Problem]) -> _Update | None:
+        stored_kind = record["kind"]
+        if kind and kind != stored_kind and "kind" in self.mapped_names and data.get("kind"):
+            problems.append((self.header_of["kind"], str(data["kind"]),
+                             _("An import cannot change a customer's kind.")))
+        code = data.get("code")
+        if code and code != record["code"]:
+            problems.append((self.header_of["code"], code,
+                             _("This customer's code is %(code)s; an import does not change codes.")
+                             % {"code": record["code"]}))
+        self._wrong_kind(stored_kind, data, problems)
+        customer = {column: record[column] for column in CUSTOMER_COLUMNS}
+        changed: set[str] = set()
+        for name in self.customer_mapped:
+            if name in {"code", "kind"}:
+                continue
+            value = data.get(name)
+            if value is None and name in KEEP_WHEN_BLANK:
+                continue
+            column = ATTNAME.get(name, name)
+            if customer[column] != value:
+                customer[column] = value
+                changed.add(column)
+        if not customer["name"]:
+            problems.append((self.column_label("name"), "", _("A name is required.")))
+        if "branch_id" in changed and self.scope is not None and customer["branch_id"] not in self.scope:
+            problems.append((self.column_label("branch"), self._branch_names.get(customer["branch_id"], ""),
+                             _("You may only put customers in your own branches.")))
+        if self.custom_mapped:
+            custom = self._custom_values(data, record["custom_attributes"] or {}, stored_kind, problems)
+            if custom != (record["custom_attributes"] or {}):
+                customer["custom_attributes"] = custom
+                changed.add("custom_attributes")
+        if problems:
+            return None
+        if customer["share_of_wallet"] is not None:
+            stage = relationship_stage_for_share(float(customer["share_of_wallet"]))
+            if stage != customer["relationship_stage"]:
+                customer["relationship_stage"] = stage
+                changed.add("relationship_stage")
+        if "name" in changed:
+            customer["name_pinyin"], customer["name_initials"] = name_search_keys(
+                customer["name"], is_person=stored_kind == CustomerKind.PERSON
+            )
+            changed.update({"name_pinyin", "name_initials"})
+        if "mobile" in changed:
+            customer["mobile_last4"] = customer["mobile"][-4:] if customer["mobile"] else ""
+            changed.add("mobile_last4")
+        update = _Update(record=record, customer=customer, changed=changed)
+        if stored_kind == CustomerKind.PERSON and self.person_mapped:
+            update.person = self._profile_change(record, "person", PERSON_COLUMNS, PERSON_DEFAULTS,
+                                                 self.person_mapped, data)
+        elif stored_kind == CustomerKind.ORGANISATION and self.organisation_mapped:
+            update.organisation = self._profile_change(record, "organisation", ORGANISATION_COLUMNS,
+                                                       ORGANISATION_DEFAULTS, self.organisation_mapped, data)
+        if "tags" in self.mapped_names and tuple(data.get("tags", ())) != tags_now:
+            update.tags = tuple(data.get("tags", ()))
+        return update
+
+    def _profile_change(self, record: dict[str, Any], prefix: str, columns: list[str], defaults: dict[str, Any],
+                        mapped: set[str], data: dict[str, Any]) -> _ProfileChange | None:
+        """The profile after the row's values, or None when the row changes nothing in it."""
+        missing = record[f"{prefix}__customer_id"] is None
+        if missing:
+            profile = dict(defaults)
+            profile["customer_id"] = record["id"]
+        else:
+            profile = {column: record[f"{prefix}__{column}"] for column in columns}
+        before = dict(profile)
+        for name in mapped:
+            value = data.get(name)
+            if value is None and name in KEEP_WHEN_BLANK:
+                continue
+            profile[name] = value
+        if prefix == "person":
+            _derive_from_id(profile)
+        if not missing and profile == before:
+            return None
+        return _ProfileChange(profile, missing)
+
+    # -- writing ---------------------------------------------------------------------------------------------------
+    def _tag_ids(self, names: set[str]) -> dict[str, int]:
+        missing = [name for name in names if name not in self.tag_ids]
+        if missing:
+            found = dict(Tag.objects.filter(name__in=missing).values_list("name", "pk"))
+            new = [name for name in missing if name not in found]
+            if new:
+                Tag.objects.bulk_create([Tag(name=name) for name in new], ignore_conflicts=True)
+                found.update(Tag.objects.filter(name__in=new).values_list("name", "pk"))
+            self.tag_ids.update(found)
+        return self.tag_ids
+
+    def _allocate_codes(self, creates: list[_Create]) -> None:
+        from kehu.customers.services import customer_code_allocate
+
+        groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+        for create in creates:
+            if not create.customer.get("code"):
+                groups[(create.customer["kind"], create.customer["branch_id"])].append(create.customer)
+        branches = {branch.pk: branch for branch in self._branches}
+        for (kind, branch_id), customers in groups.items():
+            pending = customers
+            while pending:
+                codes = customer_code_allocate(kind=kind, branch=branches.get(branch_id), count=len(pending))
+                taken = set(Customer.objects.filter(code__in=codes).values_list("code", flat=True))
+                retry = []
+                for customer, code in zip(pending, codes, strict=True):
+                    if code in taken:
+                        retry.append(customer)
+                    else:
+                        customer["code"] = code
+                pending = retry
+
+    def _history(self, record: dict[str, Any], columns: list[str], history_type: str) -> tuple[Any, ...]:
+        extra = {"history_date": self.now, "history_change_reason": self.reason, "history_type": history_type,
+                 "history_user_id": self.actor.pk if self.actor else None}
+        return tuple(extra[column] if column in extra else record[column] for column in columns)
+
+    def _write_creates(self, creates: list[_Create]) -> None:
+        if not creates:
+            return
+        self._allocate_codes(creates)
+        ids = bulk.allocate_ids(Customer, len(creates))
+        customers, people, organisations, history, person_history, organisation_history = [], [], [], [], [], []
+        lifecycle, links = [], []
+        tag_names = {name for create in creates for name in create.tags}
+        tag_ids = self._tag_ids(tag_names) if tag_names else {}
+        actor_id = self.actor.pk if self.actor else None
+        status_field = LifecycleChange.Field.STATUS.value
+        for create, pk in zip(creates, ids, strict=True):
+            customer = create.customer
+            customer["id"] = pk
+            customers.append(tuple(customer[column] for column in CUSTOMER_COLUMNS))
+            history.append(self._history(customer, HISTORY_CUSTOMER_COLUMNS, "+"))
+            if create.person is not None:
+                create.person["customer_id"] = pk
+                people.append(tuple(create.person[column] for column in PERSON_COLUMNS))
+                person_history.append(self._history(create.person, HISTORY_PERSON_COLUMNS, "+"))
+            if create.organisation is not None:
+                create.organisation["customer_id"] = pk
+                organisations.append(tuple(create.organisation[column] for column in ORGANISATION_COLUMNS))
+                organisation_history.append(self._history(create.organisation, HISTORY_ORGANISATION_COLUMNS, "+"))
+            lifecycle.append((pk, status_field, "", customer["lifecycle_status"], self.reason, self.now, actor_id))
+            for name in create.tags:
+                links.append((pk, tag_ids[name]))
+        bulk.insert_rows(Customer, CUSTOMER_COLUMNS, customers)
+        bulk.insert_rows(PersonProfile, PERSON_COLUMNS, people)
+        bulk.insert_rows(OrganisationProfile, ORGANISATION_COLUMNS, organisations)
+        bulk.insert_rows(Customer.history.model, HISTORY_CUSTOMER_COLUMNS, history)
+        bulk.insert_rows(PersonProfile.history.model, HISTORY_PERSON_COLUMNS, person_history)
+        bulk.insert_rows(OrganisationProfile.history.model, HISTORY_ORGANISATION_COLUMNS, organisation_history)
+        bulk.insert_rows(LifecycleChange, LIFECYCLE_COLUMNS, lifecycle)
+        bulk.insert_rows(Customer.tags.through, TAG_LINK_COLUMNS, links)
+
+    def _write_updates(self, updates: list[_Update]) -> None:
+        if not updates:
+            return
+        actor_id = self.actor.pk if self.actor else None
+        changed_columns: set[str] = set()
+        for update in updates:
+            changed_columns |= update.changed
+        columns = sorted(changed_columns) + ["version", "updated_at"]
+        customer_rows, history, lifecycle = [], [], []
+        profiles: dict[Any, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
+            PersonProfile: ([], []), OrganisationProfile: ([], []),
+        }
+        tag_changes: list[tuple[int, tuple[str, ...]]] = []
+        for update in updates:
+            record, customer = update.record, update.customer
+            pk = record["id"]
+            customer["version"] = record["version"] + 1
+            customer["updated_at"] = self.now
+            customer_rows.append((*(customer[column] for column in columns), pk))
+            history.append(self._history(customer, HISTORY_CUSTOMER_COLUMNS, "~"))
+            for field, column in ((LifecycleChange.Field.STATUS, "lifecycle_status"),
+                                  (LifecycleChange.Field.STAGE, "lifecycle_stage")):
+                if column in update.changed:
+                    lifecycle.append((pk, field.value, record[column], customer[column], self.reason, self.now,
+                                      actor_id))
+            for model, change in ((PersonProfile, update.person), (OrganisationProfile, update.organisation)):
+                if change is not None:
+                    profiles[model][1 if change.missing else 0].append(change.profile)
+            if update.tags is not None:
+                tag_changes.append((pk, update.tags))
+        bulk.update_rows(Customer, columns, customer_rows)
+        bulk.insert_rows(Customer.history.model, HISTORY_CUSTOMER_COLUMNS, history)
+        for model, (changed_profiles, new_profiles) in profiles.items():
+            profile_columns = PERSON_COLUMNS if model is PersonProfile else ORGANISATION_COLUMNS
+            history_columns = HISTORY_PERSON_COLUMNS if model is PersonProfile else HISTORY_ORGANISATION_COLUMNS
+            value_columns = [column for column in profile_columns if column != "customer_id"]
+            bulk.update_rows(model, value_columns, [(*(profile[column] for column in value_columns),
+                                                     profile["customer_id"]) for profile in changed_profiles])
+            bulk.insert_rows(model, profile_columns, [tuple(profile[column] for column in profile_columns)
+                                                      for profile in new_profiles])
+            bulk.insert_rows(model.history.model, history_columns,
+                             [self._history(profile, history_columns, "~" if index < len(changed_profiles) else "+")
+                              for index, profile in enumerate([*changed_profiles, *new_profiles])])
+        bulk.insert_rows(LifecycleChange, LIFECYCLE_COLUMNS, lifecycle)
+        if tag_changes:
+            tag_ids = self._tag_ids({name for _pk, tags in tag_changes for name in tags})
+            Customer.tags.through.objects.filter(customer_id__in=[pk for pk, _tags in tag_changes]).delete()
+            bulk.insert_rows(Customer.tags.through, TAG_LINK_COLUMNS,
+                             [(pk, tag_ids[name]) for pk, tags in tag_changes for name in tags])
+
+    # -- preview ---------------------------------------------------------------------------------------------------
+    def _display(self, data: dict[str, Any], stored: dict[str, Any] | None = None) -> dict[str, str]:
+        """The mapped fields of a row as they will be stored, for the preview (personal data masked)."""
+        may_see = self.actor is None or self.actor.has_perm("customers.view_personal_data")
+        shown: dict[str, str] = {}
+        for _index, spec in self.mapped:
+            value = data.get(spec.name)
+            if spec.name == "branch":
+                value = self._branch_names.get(stored["branch_id"] if stored else value, "")
+            elif spec.name == "owner":
+                owner_id = stored["owner_id"] if stored else value
+                value = self._owner_names.get(owner_id, "") if owner_id else ""
+            elif stored is not None and spec.name in stored:
+                value = stored[spec.name]
+            if value is None:
+                text = ""
+            elif isinstance(value, tuple):
+                text = "、".join(value)
+            elif isinstance(value, (dt.date, Decimal)):
+                text = str(value)
+            else:
+                text = str(value)
+            choices = getattr(_CHOICE_LABELS.get(spec.name), "choices", None)
+            if choices:
+                text = str(dict(choices).get(text, text))
+            if not may_see and spec.name in PERSONAL_DATA_FIELDS and text:
+                text = PERSONAL_DATA_FIELDS[spec.name](text)
+            shown[str(spec.label)] = text
+        return shown
+
+
+_CHOICE_LABELS: dict[str, Any] = {
+    "kind": CustomerKind, "lifecycle_status": LifecycleStatus, "lifecycle_stage": LifecycleStage,
+    "management_class": ManagementClass, "marketing_type": MarketingType, "brand_attitude": BrandAttitude,
+    "relationship_stage": RelationshipStage, "gender": PersonProfile.Gender, "id_type": PersonProfile.IdType,
+    "income_band": PersonProfile.IncomeBand, "education": PersonProfile.Education,
+    "ownership_type": OrganisationProfile.Ownership, "business_status": OrganisationProfile.BusinessStatus,
+}
+
+
+def _derive_from_id(person: dict[str, Any]) -> None:
+    """Birth date and gender from a resident ID number when they are empty, as ``PersonProfile.clean`` does."""
+    number = person.get("id_number") or ""
+    if len(number) == 18 and person.get("id_type") == PersonProfile.IdType.RESIDENT_ID:
+        if not person.get("birth_date"):
+            person["birth_date"] = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        if not person.get("gender") and number[16].isdigit():
+            person["gender"] = "male" if int(number[16]) % 2 else "female"
+
+
+def _custom_parser(attribute: CustomAttribute) -> Any:
+    def parse(raw: Any) -> Any:
+        if attribute.type == CustomAttribute.Type.TEXT:
+            raw = cell_text(raw)
+        try:
+            return attribute.clean_value(raw)
+        except Exception as error:  # noqa: BLE001 - ValidationError carrying the model's message
+            raise FieldError(getattr(error, "messages", [str(error)])[0]) from None
+
+    return parse
+

@@ -1,0 +1,17 @@
+"""Celery tasks of the import pipeline: thin, they load the job and call the service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def import_run_task(job_id: int) -> dict[str, int | str]:
+    """Run or resume import job ``job_id``; safe to run again (the job resumes from its checkpoint)."""
+    from .models import ImportJob
+    from .services import import_run
+
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    job = import_run(job=job)
+    return {"status": job.status, "created": job.created, "updated": job.updated, "unchanged": job.unchanged,
+            "failed": job.failed}
