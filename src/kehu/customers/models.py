@@ -577,7 +577,7 @@ class CustomAttribute(models.Model):
     applies_to = models.CharField(_("applies to"), max_length=16, blank=True, default="",
                                   choices=CustomerKind.choices, help_text=_("Empty: both kinds."))
     is_active = models.BooleanField(_("active"), default=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
 
     class Meta:
         verbose_name = _("custom attribute")
