@@ -112,3 +112,11 @@ def test_pinyin_keys(name, keys):
 def test_organisation_names_use_plain_readings():
     # 曾 in an organisation name is not a surname
     assert name_search_keys("曾经科技有限公司", is_person=False)[1].startswith("cj")
+
+
+@pytest.mark.parametrize(
+    ("name", "initials"),
+    [("长沙德润信息科技有限公司", "csdrxxkjyxgs"), ("重庆银行", "cqyh"), ("张长青", "zcq"), ("乐清市乐器厂", "yqsyqc")],
+)
+def test_polyphonic_characters_read_in_context(name, initials):
+    assert name_search_keys(name, is_person=False)[1] == initials

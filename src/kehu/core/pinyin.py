@@ -1,7 +1,8 @@
 """Pinyin search keys for Chinese names, so 张三 is found by ``zhangsan`` and ``zs``.
 
 Keys are computed once on save and stored in indexed columns; nothing is converted at query time. Conversion is cached
-per character (pypinyin per name is ~20× slower), and surnames with a special reading (曾 zeng, 单 shan, ...) are
+per character (pypinyin per name is ~20× slower) except for runs containing a polyphonic character, which go through
+pypinyin's phrase dictionary (长沙 chang sha, not zhang sha); surnames with a special reading (曾 zeng, 单 shan) are
 read from a small table because pypinyin's default reading is wrong for them (python-pinyin issue #297).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 # Surname readings that differ from the character's most common reading.
 SURNAME_READINGS: dict[str, str] = {
@@ -26,6 +27,7 @@ COMPOUND_SURNAMES: dict[str, str] = {
 }
 _NON_KEY = re.compile(r"[^a-z0-9]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_RUNS = re.compile(r"([\u3400-\u9fff]+)|([A-Za-z0-9]+)")
 
 
 @lru_cache(maxsize=65536)
@@ -33,6 +35,23 @@ def _char_pinyin(char: str) -> str:
     if not _HAN.match(char):
         return char.lower()
     return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0] if char else ""
+
+
+@lru_cache(maxsize=65536)
+def _is_polyphonic(char: str) -> bool:
+    """True when a character has more than one toneless reading (长 chang/zhang, 重 chong/zhong)."""
+    readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return bool(readings) and len(set(readings[0])) > 1
+
+
+@lru_cache(maxsize=131072)
+def _run_pinyin(run: str) -> tuple[str, ...]:
+    """Readings of a run of Han characters: per character from the cache when none is polyphonic, otherwise from
+    pypinyin's phrase dictionary (长沙 → chang sha, 重庆 → chong qing), which needs the whole run."""
+    if not any(_is_polyphonic(char) for char in run):
+        return tuple(_char_pinyin(char) for char in run)
+    readings = lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
+    return tuple(readings) if len(readings) == len(run) else tuple(_char_pinyin(char) for char in run)
 
 
 def _syllables(name: str, *, is_person: bool) -> list[str]:
@@ -48,20 +67,11 @@ def _syllables(name: str, *, is_person: bool) -> list[str]:
             if text[0] in SURNAME_READINGS:
                 syllables.append(SURNAME_READINGS[text[0]])
                 text = text[1:]
-    word = ""  # a run of latin letters or digits counts as one syllable ("Tom 王" → tom, wang)
-    for char in text:
-        if _HAN.match(char):
-            if word:
-                syllables.append(word)
-                word = ""
-            syllables.append(_char_pinyin(char))
-        elif char.isascii() and char.isalnum():
-            word += char.lower()
-        elif word:
-            syllables.append(word)
-            word = ""
-    if word:
-        syllables.append(word)
+    for han_run, word in _RUNS.findall(text):
+        if han_run:
+            syllables.extend(_run_pinyin(han_run))
+        elif word:  # a run of latin letters or digits counts as one syllable ("Tom 王" → tom, wang)
+            syllables.append(word.lower())
     return syllables
 
 
