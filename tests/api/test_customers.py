@@ -56,7 +56,7 @@ def test_create_organisation(api_as, org):
     assert data["kind"] == "organisation" and data["person"] is None
     assert data["organisation"]["credit_code"] == VALID_CREDIT_CODE
     assert data["organisation"]["staff_count"] == 120
-    assert data["phone"] == "216***8888"
+    assert data["phone"] == "021****8888"
     assert Customer.objects.get(pk=data["id"]).phone == "+862168888888"
 
 
@@ -160,7 +160,7 @@ def test_read_masks_personal_data(api_as, make_customer):
     assert response.status_code == 200
     body = response.json()
     assert body["mobile"] == "138****8000"
-    assert body["phone"] == "106***3456"
+    assert body["phone"] == "010****3456"
     assert body["email"] == "z***@example.com"
     assert body["person"]["id_number"] == "1101**********002X"
     assert "13800138000" not in response.content.decode() and VALID_ID not in response.content.decode()

@@ -120,3 +120,8 @@ def test_organisation_names_use_plain_readings():
 )
 def test_polyphonic_characters_read_in_context(name, initials):
     assert name_search_keys(name, is_person=False)[1] == initials
+
+
+def test_landline_masking_keeps_the_area_code():
+    assert masking.mask_phone("+8641155555397") == "0411****5397"
+    assert masking.mask_phone("+861065529988") == "010****9988"

@@ -120,7 +120,7 @@ def test_pagination_keeps_the_search(client, users, make_customer, settings):
 def test_empty_state_without_customers(client, users):
     client.force_login(users["account_manager"])
     text = page_text(client.get(LIST))
-    assert "No customers yet" in text or "还没有客户" in text
+    assert "No customers yet" in text or "暂无客户" in text
     assert reverse("customers:create", args=["person"]) in text
 
 

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import phonenumbers
+
 from .validators import national_digits
 
 
+def _is_mobile(e164: str) -> bool:
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return False
+    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
 def mask_phone(e164: str) -> str:
-    """138****5678 for an 11-digit mobile; keep the first 3 and last 4 digits of other numbers."""
+    """138****5678 for a mobile; 0411****5397 for a landline (the area code stays visible)."""
     if not e164:
         return ""
     digits = national_digits(e164)
+    if e164.startswith("+86") and digits and not _is_mobile(e164):
+        digits = "0" + digits  # Chinese landlines are written with the trunk prefix
     if len(digits) <= 4:
         return "*" * len(digits)
-    keep_head = 3 if len(digits) >= 10 else 1
+    if digits.startswith("0"):
+        keep_head = 3 if digits[1] in "12" else 4  # 010, 021… or 0411, 0755…
+    else:
+        keep_head = 3 if len(digits) >= 10 else 1
     return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -30,8 +31,14 @@ HISTORY_ACTIONS = {
     "~": _("%(object)s changed"),
     "-": _("%(object)s deleted"),
 }
+CENT = Decimal("0.01")
 MASKED_HISTORY_FIELDS = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number}
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10}$")
+
+
+def money(value: Decimal | None) -> Decimal | None:
+    """Round a money sum to cents (SQLite's SUM of decimals comes back with spurious places)."""
+    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def prefix_q(field_name: str, prefix: str) -> Q:
@@ -146,7 +153,9 @@ def customer_purchase_summary(*, customer: Customer) -> dict[str, Any]:
         first_purchase=Min("occurred_at"), last_purchase=Max("occurred_at"),
     )
     count = summary["count"] or 0
-    summary["average_amount"] = (summary["total_amount"] / count) if count else None
+    summary["total_amount"] = money(summary["total_amount"])
+    summary["total_margin"] = money(summary["total_margin"])
+    summary["average_amount"] = money(summary["total_amount"] / count) if count else None
     return summary
 
 
@@ -441,7 +450,7 @@ def customer_360_summary(*, customers: list[Customer], recent: int = 5) -> list[
             customer=customer,
             purchases={
                 "count": row.get("count", 0),
-                "total_amount": row.get("total_amount"),
+                "total_amount": money(row.get("total_amount")),
                 "last_purchase": row.get("last_purchase"),
             },
             recent_transactions=recent_by_customer[customer.pk],
