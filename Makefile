@@ -55,9 +55,10 @@ e2e-deps:
 e2e: install e2e-deps
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
-## bench: benchmark scripts (figures printed, nothing asserted)
+## bench: benchmark scripts (figures printed, nothing asserted); BENCH_ARGS=--full for the million-row sizes
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 ## messages: refresh and compile the zh-Hans and English catalogues
 messages: install

@@ -11,4 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("kehu.org.urls")),
     path("customers/", include("kehu.customers.urls")),
+    path("imports/", include("kehu.imports.urls")),
+    path("value/", include("kehu.scoring.urls")),
 ]

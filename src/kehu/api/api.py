@@ -5,6 +5,7 @@ from django.conf import settings
 from kehu.customers.api import router as customers_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
+from kehu.scoring.api import router as scoring_router
 
 from .auth import SessionAuth, TokenAuth
 from .base import KehuNinjaAPI
@@ -66,6 +67,7 @@ api = KehuNinjaAPI(
             {"name": "customers", "description": "Customers, contacts, consent, transfers, reveal and phone lookup."},
             {"name": "transactions", "description": "Purchases of customers."},
             {"name": "organisation", "description": "Branches and staff in your scope, for pickers."},
+            {"name": "scoring", "description": "Tiers, RFM and lifetime value per customer, schemes, runs, alerts."},
         ]
     },
 )
@@ -74,3 +76,4 @@ register_exception_handlers(api)
 api.add_router("/customers", customers_router)
 api.add_router("/transactions", purchases_router)
 api.add_router("", org_router)
+api.add_router("/scoring", scoring_router)

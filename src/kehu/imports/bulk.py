@@ -12,10 +12,8 @@ write lock is held from the start of the chunk's transaction).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models
@@ -26,6 +24,8 @@ Adapter = Callable[[Any], Any]
 def _json(value: Any) -> Any:
     if value is None:
         return None
+    if not value and isinstance(value, dict):
+        return "{}"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
@@ -34,12 +34,26 @@ def _column_types(model: type[models.Model], columns: Sequence[str]) -> list[str
     return [by_column[column] for column in columns]
 
 
+def _sqlite_datetime(value: Any) -> Any:
+    """A datetime as Django stores it in SQLite: naive UTC text (one import writes the same time many times)."""
+    if value is None:
+        return None
+    cached = _DATETIME_CACHE.get(value)
+    if cached is None:
+        if len(_DATETIME_CACHE) > 10000:
+            _DATETIME_CACHE.clear()
+        cached = _DATETIME_CACHE[value] = connection.ops.adapt_datetimefield_value(value)
+    return cached
+
+
+_DATETIME_CACHE: dict[Any, Any] = {}
+
+
 def _sqlite_adapters(types: list[str]) -> list[Adapter | None]:
-    ops = connection.ops
     adapters: list[Adapter | None] = []
     for kind in types:
         if kind == "DateTimeField":
-            adapters.append(lambda value: None if value is None else ops.adapt_datetimefield_value(value))
+            adapters.append(_sqlite_datetime)
         elif kind == "DateField":
             adapters.append(lambda value: None if value is None else value.isoformat())
         elif kind == "DecimalField":
@@ -61,7 +75,7 @@ def _adapt(rows: Sequence[Sequence[Any]], adapters: list[Adapter | None]) -> lis
     active = [(index, adapter) for index, adapter in enumerate(adapters) if adapter is not None]
     if not active:
         return list(rows)
-    adapted = []
+    adapted: list[Sequence[Any]] = []
     for row in rows:
         values = list(row)
         for index, adapter in active:
@@ -150,21 +164,54 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     return len(rows)
 
 
-def delete_rows(model: type[models.Model], column: str, values: Sequence[Any]) -> int:
-    """Delete the rows whose ``column`` is one of ``values`` (in batches)."""
-    deleted = 0
-    for start in range(0, len(values), 2000):
-        deleted += model._default_manager.filter(**{f"{column}__in": values[start:start + 2000]})._raw_delete(
-            using=connection.alias
-        )
-    return deleted
+def filter_in(queryset: models.QuerySet[Any], column: str, values: Sequence[Any]) -> models.QuerySet[Any]:
+    """``queryset`` restricted to ``column`` (of its own table) being one of ``values``.
+
+    On PostgreSQL the values go as one array parameter: ``column__in`` with thousands of values costs more to build
+    and send than the query costs to run.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(queryset.model._meta.db_table)
+        return queryset.extra(where=[f"{table}.{connection.ops.quote_name(column)} = ANY(%s)"],
+                              params=[list(values)])
+    return queryset.filter(**{f"{column}__in": list(values)})
 
 
-def now() -> dt.datetime:
-    from django.utils import timezone
+def converters(fields: Sequence[models.Field | None]) -> list[tuple[int, list[Any], Any]]:
+    """Django's converters from database values to Python values for each selected field (as ``values()`` applies)."""
+    result = []
+    for index, field in enumerate(fields):
+        if field is None:
+            continue
+        expression = field.get_col(field.model._meta.db_table)
+        functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if functions:
+            result.append((index, functions, expression))
+    return result
 
-    return timezone.now()
 
+def select_rows(sql: str, column_sql: str, values: Sequence[Any], fields: Sequence[models.Field | None],
+                batch: int = 5000) -> list[list[Any]]:
+    """Rows of ``sql`` (ending in ``WHERE``) restricted to ``column_sql`` being one of ``values``, converted.
 
-def decimal_or_none(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value)
+    PostgreSQL gets the values as one array parameter (``= ANY(%s)``); SQLite as ``IN (…)`` in batches.
+    """
+    found: list[list[Any]] = []
+    active = converters(fields)
+    size = batch if connection.vendor == "postgresql" else min(batch, 900)
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), size):
+            part = list(values[start:start + size])
+            if connection.vendor == "postgresql":
+                cursor.execute(f"{sql} {column_sql} = ANY(%s)", [part])
+            else:
+                cursor.execute(f"{sql} {column_sql} IN ({', '.join(['%s'] * len(part))})", part)
+            for row in cursor.fetchall():
+                values_row = list(row)
+                for index, functions, expression in active:
+                    value = values_row[index]
+                    for function in functions:
+                        value = function(value, expression, connection)
+                    values_row[index] = value
+                found.append(values_row)
+    return found

@@ -85,6 +85,7 @@ class ImportJob(models.Model):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     failed = models.PositiveIntegerField(_("failed"), default=0)
+    warnings = models.PositiveIntegerField(_("warnings"), default=0)
     checkpoint_row = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True, default="")
 
@@ -125,6 +126,10 @@ class ImportRowError(models.Model):
     column = models.CharField(_("column"), max_length=200, blank=True, default="")
     value = models.TextField(_("value"), blank=True, default="")
     reason = models.TextField(_("reason"))
+    is_warning = models.BooleanField(
+        _("warning"), default=False,
+        help_text=_("A warning (the row was stored, e.g. it looks like a customer already stored), not an error."),
+    )
 
     class Meta:
         verbose_name = _("import row error")

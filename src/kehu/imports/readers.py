@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,6 +88,13 @@ def file_fingerprint(path: Path) -> str:
 
 
 def is_blank(values: list[Any]) -> bool:
+    if values:
+        first = values[0]
+        if first.__class__ is str:
+            if first and not first.isspace():
+                return False
+        elif first is not None:
+            return False
     for value in values:
         if value is None:
             continue
@@ -113,6 +119,8 @@ class TableReader:
     headers: list[str] = field(default_factory=list)
     header_row: int = 1
     estimated_rows: int | None = None
+    _workbook: Any = field(default=None, repr=False)
+    _sheet: Any = field(default=None, repr=False)
 
     def rows(self, *, start_after: int = 0) -> Iterator[tuple[int, list[Any]]]:
         """Data rows after the header, skipping blank ones and those numbered ``start_after`` or lower."""
@@ -139,12 +147,17 @@ class TableReader:
                 raise UnreadableFile(_("The CSV file is malformed: %(error)s") % {"error": error}) from None
 
     def _sheet_records(self) -> Iterator[tuple[int, list[Any]]]:
-        workbook, sheet = _open_sheet(self.path, self.sheet)
-        try:
-            # calamine pads the rows above the used range, so the position is the spreadsheet's row number
-            yield from enumerate(sheet.iter_rows(), start=1)
-        finally:
-            workbook.close()
+        # the sheet is parsed once (into calamine's own storage) and kept while the reader is in use
+        if self._sheet is None:
+            self._workbook, self._sheet = _open_sheet(self.path, self.sheet)
+        # calamine pads the rows above the used range, so the position is the spreadsheet's row number
+        yield from enumerate(self._sheet.iter_rows(), start=1)
+
+    def close(self) -> None:
+        """Release a parsed spreadsheet (readers of CSV files hold nothing between reads)."""
+        if self._workbook is not None:
+            self._workbook.close()
+        self._workbook = self._sheet = None
 
 
 def _open_sheet(path: Path, sheet_name: str) -> tuple[Any, Any]:
@@ -189,13 +202,10 @@ def open_table(path: str | os.PathLike[str], *, encoding: str = "auto", sheet: s
     suffix = file_path.suffix.lower()
     if suffix in SPREADSHEET_SUFFIXES:
         reader = TableReader(path=file_path, kind="spreadsheet", sheet=sheet)
-        workbook, opened = _open_sheet(file_path, sheet)
-        try:
-            reader.sheet = opened.name
-            reader.sheet_names = list(workbook.sheet_names)
-            reader.estimated_rows = opened.total_height
-        finally:
-            workbook.close()
+        reader._workbook, reader._sheet = _open_sheet(file_path, sheet)
+        reader.sheet = reader._sheet.name
+        reader.sheet_names = list(reader._workbook.sheet_names)
+        reader.estimated_rows = reader._sheet.total_height
     else:
         codec = normalise_encoding(encoding)
         if codec == "auto":
@@ -247,13 +257,3 @@ def cell_text(value: Any) -> str:
         text = value.isoformat()
         return text[:10] if text.endswith("T00:00:00") else text
     return str(value)
-
-
-def rows_as_text_csv(headers: list[str], rows: Iterator[list[Any]]) -> bytes:
-    """A small CSV (UTF-8 with BOM) from rows; used by tests and the error report for short lists."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([cell_text(value) for value in row])
-    return buffer.getvalue().encode("utf-8-sig")

@@ -22,12 +22,13 @@ import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -35,7 +36,7 @@ from kehu.org.models import User
 
 from .models import ImportJob, ImportMapping, ImportMode, ImportRowError, ImportTarget
 from .readers import TableReader, UnreadableFile, cell_text, file_fingerprint, open_table
-from .targets.base import ChunkOutcome, RowOutcome, Target
+from .targets.base import ChunkOutcome, Prepared, RowOutcome, Target
 
 CHUNK_SIZE = 5000
 Progress = Callable[[ImportJob, int], None]
@@ -78,7 +79,6 @@ def _file_error(message: str) -> ValidationError:
     return ValidationError({"file": [message]})
 
 
-@transaction.atomic
 def import_job_create(
     *, target: str, file_path: str | os.PathLike[str], user: User | None = None, original_name: str = "",
     key: str = "", mode: str = ImportMode.ALL_OR_NOTHING, encoding: str = "auto", sheet: str = "",
@@ -87,8 +87,21 @@ def import_job_create(
 ) -> ImportJob:
     """Open the file, map its columns (saved mapping, then explicit choices, then automatic) and create the job.
 
-    Raises ``ValidationError`` (``file`` for an unreadable file, ``columns``/``key`` for an unusable mapping).
+    Raises ``ValidationError`` (``file`` for an unreadable file, ``columns``/``key`` for an unusable mapping), in
+    ``language`` (the job's language: its row errors are written in it too).
     """
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(language), transaction.atomic():
+        return _import_job_create(target=target, file_path=file_path, user=user, original_name=original_name,
+                                  key=key, mode=mode, encoding=encoding, sheet=sheet, mapping=mapping,
+                                  columns=columns, options=options, language=language)
+
+
+def _import_job_create(
+    *, target: str, file_path: str | os.PathLike[str], user: User | None, original_name: str, key: str, mode: str,
+    encoding: str, sheet: str, mapping: ImportMapping | None, columns: dict[str, str] | None,
+    options: dict[str, Any] | None, language: str,
+) -> ImportJob:
     cls = target_class(target)
     if mode not in ImportMode.values:
         raise ValidationError({"mode": [_("Choose all-or-nothing or skip-bad.")]})
@@ -115,8 +128,7 @@ def import_job_create(
         file_fingerprint=file_fingerprint(path), encoding=encoding or "auto",
         detected_encoding=reader.encoding, sheet=reader.sheet, mapping=mapping, headers=reader.headers,
         column_map=mapped, key=chosen_key, mode=mode, options=options or {}, user=user,
-        language=language or translation.get_language() or settings.LANGUAGE_CODE,
-        rows_total=max((reader.estimated_rows or 0) - reader.header_row, 0) or None,
+        language=language, rows_total=max((reader.estimated_rows or 0) - reader.header_row, 0) or None,
     )
     return job
 
@@ -191,20 +203,104 @@ def _chunks(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[t
         yield chunk
 
 
-def _save_errors(job: ImportJob, errors: list[tuple[int, str, str, str]]) -> None:
+PARALLEL_MIN_ROWS = 20_000
+_worker_target: Target | None = None
+
+
+def _worker_start(target: Target, language: str) -> None:
+    """In a forked worker process: the target to prepare rows with (inherited, not pickled) and the language."""
+    global _worker_target
+    _worker_target = target
+    translation.activate(language or settings.LANGUAGE_CODE)
+
+
+def _worker_prepare(chunk: list[tuple[int, list[Any]]]) -> tuple[int, int, list[Prepared]]:
+    assert _worker_target is not None
+    return len(chunk), chunk[-1][0], _worker_target.prepare(chunk)
+
+
+def preparation_workers(job: ImportJob, reader: TableReader) -> int:
+    """How many processes parse and check rows beside the one writing to the database.
+
+    Parsing, validation and pinyin keys are pure Python: on a big file they run in forked worker processes (not
+    threads: the interpreter lock would serialise them) while this process talks to the database. None for small
+    files, inside a daemonic process (a Celery prefork worker may not have children), or without ``fork``. The job
+    option ``workers`` overrides it.
+    """
+    import multiprocessing
+
+    if "workers" in (job.options or {}):
+        return max(int(job.options["workers"]), 0)
+    if (reader.estimated_rows or 0) < PARALLEL_MIN_ROWS or multiprocessing.current_process().daemon:
+        return 0
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    # measured on 2 cores: one worker beside this process and the database server is no faster (they share the
+    # cores), so workers are used only where cores are left over for them
+    cores = os.cpu_count() or 1
+    return 0 if cores < 4 else min(3, cores - 2)
+
+
+def _prepared_chunks(reader: TableReader, target: Target, *, size: int, start_after: int = 0, workers: int = 0,
+                     language: str = "") -> Iterator[tuple[int, int, list[Prepared]]]:
+    """``(rows, last row number, prepared rows)`` per chunk of the file, in file order.
+
+    With ``workers``, chunks are prepared in that many forked processes, at most two chunks per worker ahead of the
+    database work, so memory stays bounded whatever the size of the file. (A second thread instead was measured: no
+    faster, as both compete for the interpreter lock.)
+    """
+    rows = _chunks(reader.rows(start_after=start_after), size)
+    if workers <= 0:
+        for chunk in rows:
+            yield len(chunk), chunk[-1][0], target.prepare(chunk)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    target.prepare_search_keys = True
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
+                             initargs=(target, language)) as pool:
+        pending: deque[Any] = deque()
+        try:
+            for chunk in rows:
+                pending.append(pool.submit(_worker_prepare, chunk))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _save_errors(job: ImportJob, errors: list[tuple[int, str, str, str]], *, warning: bool = False) -> None:
     if errors:
         ImportRowError.objects.bulk_create(
-            [ImportRowError(job=job, row=row, column=column[:200], value=value[:2000], reason=reason)
+            [ImportRowError(job=job, row=row, column=column[:200], value=value[:2000], reason=reason,
+                            is_warning=warning)
              for row, column, value, reason in errors],
             batch_size=2000,
         )
+
+
+def _refresh_statistics(target: Target, chunk_number: int) -> None:
+    """On PostgreSQL, ANALYZE the looked-up tables after chunks 1, 2, 4, 8…: a table that was empty when the import
+    started would otherwise be planned as empty (sequential scans for every key lookup) until autovacuum catches up.
+    """
+    if connection.vendor != "postgresql" or chunk_number & (chunk_number - 1):
+        return
+    with connection.cursor() as cursor:
+        for table in target.lookup_tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def chunk_committed(job: ImportJob) -> None:
     """Called after each chunk is committed (skip-bad mode); a seam for tests that simulate a crash."""
 
 
-_COUNTERS = ["created", "updated", "unchanged", "failed", "rows_done", "checkpoint_row"]
+_COUNTERS = ["created", "updated", "unchanged", "failed", "warnings", "rows_done", "checkpoint_row"]
 
 
 def _add(job: ImportJob, outcome: ChunkOutcome, rows: int) -> None:
@@ -212,6 +308,7 @@ def _add(job: ImportJob, outcome: ChunkOutcome, rows: int) -> None:
     job.updated += outcome.updated
     job.unchanged += outcome.unchanged
     job.failed += outcome.failed
+    job.warnings += len({row for row, *_rest in outcome.warnings})
     job.rows_done += rows
 
 
@@ -248,14 +345,18 @@ def import_run(*, job: ImportJob, progress: Progress | None = None, chunk_size: 
             return _finish(job, ImportJob.Status.FAILED, " ".join(problems))
         job.started_at = job.started_at or timezone.now()
         job.finished_at = None
-        if job.mode == ImportMode.ALL_OR_NOTHING:
-            return _run_all_or_nothing(job, reader, progress, chunk_size)
-        return _run_skip_bad(job, reader, target, progress, chunk_size)
+        try:
+            if job.mode == ImportMode.ALL_OR_NOTHING:
+                return _run_all_or_nothing(job, reader, progress, chunk_size)
+            return _run_skip_bad(job, reader, target, progress, chunk_size)
+        finally:
+            reader.close()
 
 
 def _rebuild_seen(job: ImportJob, reader: TableReader, target: Target) -> None:
     """After an interruption: remember the keys of the rows stored before the checkpoint (duplicates detection)."""
-    failed = set(ImportRowError.objects.filter(job=job, row__lte=job.checkpoint_row).values_list("row", flat=True))
+    failed = set(ImportRowError.objects.filter(job=job, row__lte=job.checkpoint_row, is_warning=False)
+                 .values_list("row", flat=True))
     for row, values in reader.rows():
         if row > job.checkpoint_row:
             break
@@ -270,16 +371,20 @@ def _run_skip_bad(job: ImportJob, reader: TableReader, target: Target, progress:
     ImportRowError.objects.filter(job=job, row__gt=job.checkpoint_row).delete()
     job.status = ImportJob.Status.RUNNING
     job.save()
-    for chunk in _chunks(reader.rows(start_after=job.checkpoint_row), chunk_size):
+    chunks = _prepared_chunks(reader, target, size=chunk_size, start_after=job.checkpoint_row,
+                              workers=preparation_workers(job, reader), language=job.language)
+    for number, (count, last_row, prepared) in enumerate(chunks, start=1):
+        _refresh_statistics(target, number)
         with transaction.atomic():
-            outcome = target.process(chunk, write=True)
+            outcome = target.apply(prepared, write=True)
             _save_errors(job, outcome.errors)
-            _add(job, outcome, len(chunk))
-            job.checkpoint_row = chunk[-1][0]
+            _save_errors(job, outcome.warnings, warning=True)
+            _add(job, outcome, count)
+            job.checkpoint_row = last_row
             job.save(update_fields=_COUNTERS)
         chunk_committed(job)
         if progress:
-            progress(job, len(chunk))
+            progress(job, count)
     return _finish(job, ImportJob.Status.DONE)
 
 
@@ -295,15 +400,17 @@ def _run_all_or_nothing(job: ImportJob, reader: TableReader, progress: Progress 
     job.status = ImportJob.Status.VALIDATING
     job.save()
     checker = _target(job)
-    for chunk in _chunks(reader.rows(), chunk_size):
-        outcome = checker.process(chunk, write=False)
+    workers = preparation_workers(job, reader)
+    for count, _last_row, prepared in _prepared_chunks(reader, checker, size=chunk_size, workers=workers,
+                                                       language=job.language):
+        outcome = checker.apply(prepared, write=False)
         with transaction.atomic():
             _save_errors(job, outcome.errors)
             job.failed += outcome.failed
-            job.rows_done += len(chunk)
+            job.rows_done += count
             job.save(update_fields=["failed", "rows_done"])
         if progress:
-            progress(job, len(chunk))
+            progress(job, count)
     if job.failed:
         return _finish(job, ImportJob.Status.REJECTED)
     validated_rows = job.rows_done
@@ -314,14 +421,19 @@ def _run_all_or_nothing(job: ImportJob, reader: TableReader, progress: Progress 
     try:
         with transaction.atomic():
             job.rows_done = 0
-            for chunk in _chunks(reader.rows(), chunk_size):
-                outcome = writer.process(chunk, write=True)
+            chunks = _prepared_chunks(reader, writer, size=chunk_size, workers=workers, language=job.language)
+            for number, (count, last_row, prepared) in enumerate(chunks, start=1):
+                _refresh_statistics(writer, number)
+                outcome = writer.apply(prepared, write=True)
                 if outcome.failed:
                     # the database changed since the check (another user, another import): keep the promise
                     errors = outcome.errors
                     raise _Rejected
-                _add(job, outcome, len(chunk))
-                job.checkpoint_row = chunk[-1][0]
+                _add(job, outcome, count)
+                _save_errors(job, outcome.warnings, warning=True)
+                job.checkpoint_row = last_row
+                if progress:
+                    progress(job, count)
             _finish(job, ImportJob.Status.DONE)
     except _Rejected:
         job.refresh_from_db()
@@ -335,7 +447,10 @@ def _run_all_or_nothing(job: ImportJob, reader: TableReader, progress: Progress 
 
 def import_preview(*, job: ImportJob, limit: int = 20) -> list[RowOutcome]:
     """The first ``limit`` rows as they would be stored, with their problems; nothing is written."""
-    reader = _reader(job)
+    try:
+        reader = _reader(job)
+    except UnreadableFile as error:
+        raise ValidationError(str(error)) from None
     rows = []
     for row in reader.rows():
         rows.append(row)
@@ -347,15 +462,40 @@ def import_preview(*, job: ImportJob, limit: int = 20) -> list[RowOutcome]:
 
 
 def import_job_start(*, job: ImportJob, actor: User) -> ImportJob:
-    """Queue a pending job on the task queue (run eagerly in process when no broker is configured)."""
+    """Queue a job on the task queue (run eagerly in process when no broker is configured).
+
+    A pending job starts; a job left running or checking by a stopped worker resumes from its checkpoint; a finished
+    job is left alone.
+    """
     if job.user_id is not None and job.user_id != actor.pk and not actor.is_superuser:
         raise PermissionDenied(_("This is someone else's import."))
-    if job.status != ImportJob.Status.PENDING:
+    if job.is_finished:
         return job
     from .tasks import import_run_task
 
     transaction.on_commit(lambda: import_run_task.delay(job.pk))
     return job
+
+
+def import_sample_rows(*, job: ImportJob, limit: int = 3) -> list[tuple[int, list[Any]]]:
+    """The first data rows of the job's file as they are in the file (for the mapping step)."""
+    try:
+        reader = _reader(job)
+    except UnreadableFile as error:
+        raise ValidationError(str(error)) from None
+    rows = []
+    for number, values in reader.rows():
+        rows.append((number, [cell_text(value) for value in values]))
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def import_mapped_labels(*, job: ImportJob) -> list[str]:
+    """Labels of the mapped fields in file order, in the job's language (the columns of the preview)."""
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        target = _target(job)
+        return [str(spec.label) for _index, spec in target.mapped]
 
 
 # -------------------------------------------------------------------------------------------------- error report
@@ -368,9 +508,8 @@ def import_error_report(*, job: ImportJob, out: IO[bytes] | str | os.PathLike[st
     the number of rows written. ``file_format`` is ``csv`` (UTF-8 with BOM, for Excel) or ``xlsx``.
     """
     reasons: dict[int, list[str]] = defaultdict(list)
-    for row, column, reason in ImportRowError.objects.filter(job=job).order_by("row", "id").values_list(
-        "row", "column", "reason"
-    ):
+    errors = ImportRowError.objects.filter(job=job, is_warning=False).order_by("row", "id")
+    for row, column, reason in errors.values_list("row", "column", "reason"):
         reasons[row].append(f"{column}: {reason}" if column else reason)
     with translation.override(job.language or settings.LANGUAGE_CODE):
         headers = [*job.headers, _("row"), _("error")]
@@ -381,7 +520,10 @@ def import_error_report(*, job: ImportJob, out: IO[bytes] | str | os.PathLike[st
 
 
 def _failed_rows(job: ImportJob, reasons: dict[int, list[str]]) -> Iterator[list[Any]]:
-    reader = _reader(job)
+    try:
+        reader = _reader(job)
+    except UnreadableFile as error:
+        raise ValidationError(str(error)) from None
     width = len(job.headers)
     last = max(reasons)
     for row, values in reader.rows():
@@ -434,6 +576,8 @@ def _write_xlsx(out: IO[bytes] | str | os.PathLike[str], headers: list[str], row
                     sheet.write_datetime(index, column, value, date_format)
                 elif isinstance(value, str):
                     sheet.write_string(index, column, value)
+                elif isinstance(value, Decimal):
+                    sheet.write_number(index, column, float(value))
                 elif value is None:
                     continue
                 else:
@@ -444,3 +588,217 @@ def _write_xlsx(out: IO[bytes] | str | os.PathLike[str], headers: list[str], row
         if owned:
             handle.close()
     return count
+
+
+# -------------------------------------------------------------------------------------------------------- exports
+
+
+def customer_export(
+    *, user: User | None, out: IO[bytes] | str | os.PathLike[str], file_format: str = "xlsx",
+    filters: Any = None, reason: str = "", include_personal_data: bool = True, ip_address: str | None = None,
+) -> int:
+    """Export the customers of a (filtered) list to CSV or XLSX in the columns an import reads back.
+
+    Only customers the user may see are exported. Phones, ID numbers and e-mail are masked unless the user may see
+    personal data (and asks for it, giving a reason). Every export is written to the personal data access log: one
+    entry per exported customer when personal data left unmasked, else one entry for the whole export. Without a user
+    (an operator at the command line) every customer is exported, masked. Returns the number of customers written.
+    """
+    from kehu.customers.models import PersonalDataAccess
+    from kehu.customers.selectors import CustomerFilters
+    from kehu.customers.services import personal_data_access_log
+
+    from .selectors import PERSONAL_DATA_FIELDS, customer_export_queryset, customer_export_rows, export_headers
+
+    if user is not None and not user.has_perm("customers.view_customer"):
+        raise PermissionDenied(_("You may not export customers."))
+    masked = user is None or not include_personal_data or not user.has_perm("customers.view_personal_data")
+    reason = (reason or "").strip()
+    if not masked and len(reason) < 2:
+        raise ValidationError({"reason": [_("Give a reason for exporting personal data.")]})
+    if file_format not in {"csv", "xlsx"}:
+        raise ValidationError({"file_format": [_("Choose CSV or XLSX.")]})
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    fields, headers, attributes = export_headers(language=language)
+    customers = customer_export_queryset(user=user, filters=filters or CustomerFilters())
+    exported = 0
+    pending_log: list[int] = []
+    fields_text = ",".join(PERSONAL_DATA_FIELDS)
+    log_reason = (reason or _("Export")).strip()[:255]
+
+    def log(ids: list[int]) -> None:
+        PersonalDataAccess.objects.bulk_create([
+            PersonalDataAccess(user=user, customer_id=customer_id, action=PersonalDataAccess.Action.EXPORT,
+                               fields=fields_text, reason=log_reason, ip_address=ip_address)
+            for customer_id in ids
+        ])
+
+    def cells() -> Iterator[list[Any]]:
+        nonlocal exported
+        for customer_id, values in customer_export_rows(customers=customers, fields=fields, attributes=attributes,
+                                                        language=language, masked=masked):
+            exported += 1
+            if not masked:
+                pending_log.append(customer_id)
+                if len(pending_log) >= 2000:
+                    log(pending_log)
+                    pending_log.clear()
+            yield values
+
+    writer = _write_xlsx if file_format == "xlsx" else _write_csv
+    writer(out, headers, cells())
+    if pending_log:
+        log(pending_log)
+    if masked:
+        summary = (_("%(reason)s (%(count)d customers, personal data masked)")
+                   % {"reason": log_reason, "count": exported})[:255]
+        if user is not None:
+            personal_data_access_log(actor=user, action=PersonalDataAccess.Action.EXPORT, fields=_("masked"),
+                                     reason=summary, ip_address=ip_address)
+        else:  # an operator at the command line: no staff member to name
+            PersonalDataAccess.objects.create(user=None, action=PersonalDataAccess.Action.EXPORT,
+                                              fields=_("masked"), reason=summary, ip_address=ip_address)
+    return exported
+
+
+# -------------------------------------------------------------------------------------------------------- merging
+
+
+def customer_may_merge(*, user: User) -> bool:
+    """Merging is for administrators and branch managers (it deletes a customer record)."""
+    from kehu.org.roles import SCOPE_CHANGE_ROLES
+    from kehu.org.selectors import user_is_read_only, user_roles
+
+    return (user.has_perm("customers.change_customer") and not user_is_read_only(user)
+            and bool(user_roles(user) & SCOPE_CHANGE_ROLES))
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    if hasattr(value, "pk"):
+        return str(value)
+    return str(value)
+
+
+def _move_related(keep: Any, merge: Any) -> dict[str, int]:
+    """Point every row that refers to ``merge`` at ``keep`` (contacts, transactions, consents, status and lifecycle
+    records, transfers, access log, relationships, and whatever later apps add). A row that would duplicate one of
+    ``keep``'s (a unique link both already have, a one-to-one row) is deleted instead, as derived data is.
+    """
+    from django.db import IntegrityError
+
+    from kehu.customers.models import CustomerRelationship
+
+    moved: dict[str, int] = {}
+    for relation in type(keep)._meta.related_objects:
+        if relation.hidden or relation.many_to_many or relation.related_model.__name__.startswith("Historical"):
+            continue
+        if relation.related_name in {"person", "organisation"}:
+            continue  # the profiles are merged field by field
+        model = relation.related_model
+        field_name = relation.field.name
+        rows = model._base_manager.filter(**{field_name: merge})
+        label = model._meta.label
+        if relation.one_to_one and model._base_manager.filter(**{field_name: keep}).exists():
+            rows.delete()
+            continue
+        try:
+            with transaction.atomic():
+                count = rows.update(**{field_name: keep})
+        except IntegrityError:
+            count = 0
+            for row in list(rows):
+                try:
+                    with transaction.atomic():
+                        model._base_manager.filter(pk=row.pk).update(**{field_name: keep})
+                        count += 1
+                except IntegrityError:
+                    model._base_manager.filter(pk=row.pk).delete()
+        if count:
+            moved[label] = moved.get(label, 0) + count
+    # a relationship between the two customers would now link the customer to itself
+    CustomerRelationship.objects.filter(from_customer=keep, to_customer=keep).delete()
+    return moved
+
+
+@transaction.atomic
+def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str], reason: str = "") -> Any:
+    """Merge customer ``merge`` into ``keep`` and delete ``merge``; returns the :class:`MergeRecord`.
+
+    ``choices`` names, for every field where both customers hold different values, which one wins (``"keep"`` or
+    ``"merge"``); a field only the merged customer fills is taken from it. Everything referring to the merged customer
+    moves to the kept one, tags are united, and the merge record keeps all stored values of the merged customer and
+    the value dropped for each conflicting field, so nothing is lost silently. The kept customer gets a history
+    record naming the merge; the deleted one keeps its history (with a deletion record).
+    """
+    from kehu.customers.models import Customer
+    from kehu.customers.services import customer_update
+
+    from .models import MergeRecord
+    from .selectors import customer_merge_fields
+
+    if not customer_may_merge(user=actor):
+        raise PermissionDenied(_("Only administrators and branch managers may merge customers."))
+    if keep.pk == merge.pk:
+        raise ValidationError(_("Choose two different customers."))
+    locked = {customer.pk: customer for customer in Customer.objects.visible_to(actor, "change")
+              .select_for_update().filter(pk__in=[keep.pk, merge.pk])}
+    if len(locked) != 2:
+        raise PermissionDenied(_("You may not change one of these customers."))
+    keep, merge = (Customer.objects.select_related("person", "organisation", "owner", "branch").get(pk=pk)
+                   for pk in (keep.pk, merge.pk))
+    if keep.kind != merge.kind:
+        raise ValidationError(_("A person cannot be merged with an organisation."))
+    fields = customer_merge_fields(keep=keep, merge=merge)
+    missing = [field.label for field in fields if field.conflict and choices.get(field.name) not in {"keep", "merge"}]
+    if missing:
+        raise ValidationError({"choices": [_("Choose which value to keep for: %(fields)s.")
+                                           % {"fields": "、".join(missing)}]})
+    snapshot: dict[str, Any] = {"code": merge.code, "kind": merge.kind, "tags": list(merge.tags.values_list(
+        "name", flat=True)), "custom_attributes": merge.custom_attributes or {}}
+    customer_values: dict[str, Any] = {}
+    profile_values: dict[str, Any] = {}
+    custom = dict(keep.custom_attributes or {})
+    field_choices: dict[str, Any] = {}
+    for field in fields:
+        snapshot[field.name] = _json_value(field.merge_value)
+        take_merged = choices.get(field.name) == "merge" if field.conflict else field.result_from_merged
+        value = field.merge_value if take_merged else field.keep_value
+        if field.conflict:
+            field_choices[field.name] = {
+                "label": field.label, "chosen": "merge" if take_merged else "keep",
+                "kept_value": field.merge_display if take_merged else field.keep_display,
+                "dropped_value": field.keep_display if take_merged else field.merge_display,
+            }
+        if field.name.startswith("custom:"):
+            if value is None:
+                custom.pop(field.name[7:], None)
+            else:
+                custom[field.name[7:]] = value
+        elif field.name in MERGE_PROFILE_FIELDS:
+            profile_values[field.name] = "" if value is None and field.name not in NULLABLE_FIELDS else value
+        else:
+            customer_values[field.name] = "" if value is None and field.name not in NULLABLE_FIELDS else value
+    tags = list({*keep.tags.all(), *merge.tags.all()})
+    moved = _move_related(keep, merge)
+    merged_id, merged_code, merged_name = merge.pk, merge.code, merge.name
+    merge._change_reason = _("Merged into %(code)s") % {"code": keep.code}
+    merge.delete()
+    change_reason = (_("Merged with %(code)s") % {"code": merged_code}) + (f": {reason.strip()}" if reason else "")
+    customer_update(customer=keep, actor=actor, reason=change_reason[:255], tags=tags, custom_attributes=custom,
+                    person=profile_values if keep.is_person else None,
+                    organisation=None if keep.is_person else profile_values, **customer_values)
+    return MergeRecord.objects.create(
+        kept_customer=keep, merged_customer_id=merged_id, merged_code=merged_code, merged_name=merged_name,
+        merged_snapshot=snapshot, field_choices=field_choices, moved=moved, reason=reason.strip()[:255],
+        merged_by=actor,
+    )
+
+
+MERGE_PROFILE_FIELDS = {
+    "gender", "birth_date", "id_type", "id_number", "employer", "position", "income_band", "household", "education",
+    "preferences", "credit_code", "ownership_type", "industry", "main_business", "staff_count", "annual_revenue",
+    "legal_representative", "founded_on", "other_banks_suppliers", "business_status",
+}
+NULLABLE_FIELDS = {"birth_date", "staff_count", "annual_revenue", "founded_on", "owner", "share_of_wallet"}

@@ -14,6 +14,7 @@ from ..fields import FieldError, FieldSpec, auto_map, header_index
 from ..readers import cell_text
 
 Problem = tuple[str, str, str]  # column header, value as the user wrote it, reason
+Prepared = tuple[int, dict[str, Any], list[Problem]]  # row number, parsed fields, problems
 
 
 @dataclass
@@ -35,6 +36,7 @@ class ChunkOutcome:
     unchanged: int = 0
     failed: int = 0
     errors: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, column, value, reason
+    warnings: list[tuple[int, str, str, str]] = field(default_factory=list)  # rows stored, but worth a look
     rows: list[RowOutcome] = field(default_factory=list)
 
     def fail(self, row: int, problems: Iterable[Problem]) -> None:
@@ -58,6 +60,8 @@ class Target:
 
     name = ""
     keys: tuple[str, ...] = ()
+    # tables the target looks rows up in; their planner statistics are refreshed while a big import fills them
+    lookup_tables: tuple[str, ...] = ()
 
     def __init__(self, *, headers: list[str], columns: list[str], key: str, actor: User | None,
                  options: dict[str, Any] | None = None, job_id: int | None = None) -> None:
@@ -73,8 +77,12 @@ class Target:
         ]
         self.mapped_names = {spec.name for _index, spec in self.mapped}
         self.header_of = {spec.name: headers[index] for index, spec in self.mapped}
+        self._plan = [(index, spec.name, spec.parse, headers[index]) for index, spec in self.mapped]
         # keys of rows stored successfully in earlier chunks: a later row with the same key is a duplicate
         self.seen: dict[Any, int] = {}
+        # prepare() may do costly derived work (pinyin keys) ahead when rows are prepared in parallel processes;
+        # sequentially it is left to the database step, which does it only for rows that are created or changed
+        self.prepare_search_keys = False
 
     # -- mapping -------------------------------------------------------------------------------------------------
     def field_specs(self) -> list[FieldSpec]:
@@ -100,15 +108,18 @@ class Target:
 
     # -- rows ----------------------------------------------------------------------------------------------------
     def parse(self, values: list[Any]) -> tuple[dict[str, Any], list[Problem]]:
-        """The mapped cells of a row parsed into field values, and the problems found."""
+        """The mapped cells of a row parsed into field values, and the problems found.
+
+        Rows come padded to the header's width by the reader.
+        """
         data: dict[str, Any] = {}
         problems: list[Problem] = []
-        for index, spec in self.mapped:
-            raw = values[index] if index < len(values) else ""
+        for index, name, parse, header in self._plan:
+            raw = values[index]
             try:
-                data[spec.name] = spec.parse(raw)
+                data[name] = parse(raw)
             except FieldError as error:
-                problems.append((self.headers[index], cell_text(raw), error.message))
+                problems.append((header, cell_text(raw), error.message))
         return data, problems
 
     def key_value(self, data: dict[str, Any]) -> Any:
@@ -127,5 +138,21 @@ class Target:
                 _("Duplicate of row %(row)d: the same %(key)s appears twice in the file.")
                 % {"row": first_row, "key": self.column_label(self.key)})
 
-    def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+    def prepare(self, rows: list[tuple[int, list[Any]]]) -> list[Prepared]:
+        """Parse and check rows on their own (no database access: may run in a background thread)."""
+        prepared = []
+        for row, values in rows:
+            data, problems = self.parse(values)
+            self.check_row(data, problems)
+            prepared.append((row, data, problems))
+        return prepared
+
+    def check_row(self, data: dict[str, Any], problems: list[Problem]) -> None:
+        """Checks across the fields of one row (subclasses); adds to ``problems``."""
+
+    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False) -> ChunkOutcome:
+        """Match prepared rows with the database and (when ``write``) store them."""
         raise NotImplementedError
+
+    def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+        return self.apply(self.prepare(rows), write=write, preview=preview)

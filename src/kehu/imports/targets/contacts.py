@@ -27,7 +27,7 @@ from ..fields import (
     parse_phone,
     text_parser,
 )
-from .base import ChunkOutcome, Problem, RowOutcome, Target
+from .base import ChunkOutcome, Prepared, Problem, RowOutcome, Target
 
 CONTACT_COLUMNS = [field.column for field in Contact._meta.concrete_fields if field.column != "id"]
 VALUE_COLUMNS = ["role", "title", "mobile", "phone", "email", "is_primary", "notes"]
@@ -37,7 +37,7 @@ AMBIGUOUS = "ambiguous"
 
 
 def _label(name: str) -> Any:
-    return Contact._meta.get_field(name).verbose_name
+    return getattr(Contact._meta.get_field(name), "verbose_name", name)
 
 
 class ContactTarget(Target):
@@ -45,6 +45,7 @@ class ContactTarget(Target):
 
     name = "contacts"
     keys = ("code", "credit_code")
+    lookup_tables = ("customers_contact",)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -95,19 +96,23 @@ class ContactTarget(Target):
             return (data[self.link_field], data["name"])
         return None
 
-    def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+    def check_row(self, data: dict[str, Any], problems: list[Problem]) -> None:
+        if problems:
+            return
+        if not data.get(self.link_field):
+            problems.append((self.column_label(self.link_field), "", _("Say whose contact this is.")))
+        elif not data.get("name"):
+            problems.append((self.column_label("name"), "", _("A name is required.")))
+
+    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False) -> ChunkOutcome:
         outcome = ChunkOutcome()
         parsed: list[tuple[int, dict[str, Any]]] = []
         first_in_chunk: dict[Any, int] = {}
-        for row, values in rows:
-            data, problems = self.parse(values)
+        for row, data, problems in prepared:
             if not problems:
                 key = self.key_value(data)
-                if not data.get(self.link_field):
-                    problems.append((self.column_label(self.link_field), "", _("Say whose contact this is.")))
-                elif not data.get("name"):
-                    problems.append((self.column_label("name"), "", _("A name is required.")))
-                elif (first := self.seen.get(key) or first_in_chunk.get(key)) is not None:
+                first = self.seen.get(key) or first_in_chunk.get(key)
+                if first is not None:
                     problems.append((self.column_label("name"), data["name"],
                                      _("Duplicate of row %(row)d: the same contact appears twice in the file.")
                                      % {"row": first}))
@@ -137,24 +142,26 @@ class ContactTarget(Target):
             (contact["customer_id"], contact["name"]): contact
             for contact in Contact.objects.filter(customer_id__in=ids).values("id", *CONTACT_COLUMNS)
         }
-        creates, updates, primary_for = [], [], set()
+        creates: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        primary_for: set[int] = set()
         for row, data in parsed:
-            problems: list[Problem] = []
+            row_problems: list[Problem] = []
             link = data[self.link_field]
-            customer = found.get(link)
+            customer: Any = found.get(link)
             if customer is None:
-                problems.append((self.column_label(self.link_field), link,
+                row_problems.append((self.column_label(self.link_field), link,
                                  _("Unknown customer “%(value)s”.") % {"value": link}))
             elif customer == AMBIGUOUS:
-                problems.append((self.column_label(self.link_field), link,
+                row_problems.append((self.column_label(self.link_field), link,
                                  _("Several stored customers have this %(key)s; import with another key.")
                                  % {"key": self.column_label(self.link_field)}))
             elif changeable is not None and customer[0] not in changeable:
-                problems.append((self.column_label(self.link_field), link, _("You may not change this customer.")))
+                row_problems.append((self.column_label(self.link_field), link, _("You may not change this customer.")))
             elif customer[1] != "organisation":
-                problems.append((self.column_label(self.link_field), link, _("Only organisations have contacts.")))
-            if problems:
-                outcome.fail(row, problems)
+                row_problems.append((self.column_label(self.link_field), link, _("Only organisations have contacts.")))
+            if row_problems:
+                outcome.fail(row, row_problems)
                 continue
             existing = stored.get((customer[0], data["name"]))
             contact = dict(existing) if existing else {

@@ -30,9 +30,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -80,7 +83,7 @@ from ..fields import (
     text_parser,
 )
 from ..readers import cell_text
-from .base import ChunkOutcome, Problem, RowOutcome, Target
+from .base import ChunkOutcome, Prepared, Problem, RowOutcome, Target
 
 CUSTOMER_COLUMNS = [field.column for field in Customer._meta.concrete_fields]
 PERSON_COLUMNS = [field.column for field in PersonProfile._meta.concrete_fields]
@@ -88,7 +91,21 @@ ORGANISATION_COLUMNS = [field.column for field in OrganisationProfile._meta.conc
 
 
 def _history_columns(model: Any) -> list[str]:
-    return [field.column for field in model.history.model._meta.concrete_fields if field.column != "history_id"]
+    columns = [field.column for field in model.history.model._meta.concrete_fields if field.column != "history_id"]
+    # the record's own columns first, simple-history's last (what _history relies on)
+    assert columns[-4:] == ["history_date", "history_change_reason", "history_type", "history_user_id"], columns
+    return columns
+
+
+@lru_cache(maxsize=32)
+def _cached_getter(columns: tuple[str, ...]) -> Any:
+    getter = itemgetter(*columns)
+    return getter if len(columns) > 1 else (lambda record: (getter(record),))
+
+
+def _getter(columns: list[str]) -> Any:
+    """A fast ``record -> tuple of these columns`` (operator.itemgetter)."""
+    return _cached_getter(tuple(columns))
 
 
 HISTORY_CUSTOMER_COLUMNS = _history_columns(Customer)
@@ -121,10 +138,15 @@ ORGANISATION_FIELDS = {"credit_code", "ownership_type", "industry", "main_busine
 KEEP_WHEN_BLANK = {"code", "kind", "name", "branch", "owner", "lifecycle_status", "lifecycle_stage",
                    "management_class", "relationship_stage", "id_type", "business_status"}
 ATTNAME = {"branch": "branch_id", "owner": "owner_id"}
-KEY_LOOKUPS = {
-    "code": "code", "mobile": "mobile", "id_number": "person__id_number", "credit_code": "organisation__credit_code",
-}
+KEY_COLUMNS = {"code": ("c", "code"), "mobile": ("c", "mobile"), "id_number": ("p", "id_number"),
+               "credit_code": ("o", "credit_code")}
+SEARCH_KEYS = "_search_keys"  # a prepared row's pinyin keys: (kind assumed, (pinyin, initials))
 PERSONAL_DATA_FIELDS = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number}
+
+
+def _fields(model: Any, alias: str, columns: list[str]) -> list[tuple[str, Any]]:
+    by_column = {field.column: field for field in model._meta.concrete_fields}
+    return [(alias, by_column[column]) for column in columns]
 
 
 def _label(model: Any, name: str) -> Any:
@@ -133,6 +155,7 @@ def _label(model: Any, name: str) -> Any:
 
 @dataclass
 class _Create:
+    row: int
     customer: dict[str, Any]
     person: dict[str, Any] | None
     organisation: dict[str, Any] | None
@@ -140,23 +163,16 @@ class _Create:
 
 
 @dataclass
-class _ProfileChange:
-    profile: dict[str, Any]
-    missing: bool  # the customer had no profile row yet
-
-
-@dataclass
 class _Update:
-    record: dict[str, Any]
-    customer: dict[str, Any]
-    changed: set[str]
-    person: _ProfileChange | None = None
-    organisation: _ProfileChange | None = None
+    record_id: int
+    changes: dict[str, Any]  # customer columns
+    person: dict[str, Any] | None = None  # changed person columns (all of them when the profile is missing)
+    organisation: dict[str, Any] | None = None
     tags: tuple[str, ...] | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not self.changed and self.person is None and self.organisation is None and self.tags is None
+        return not self.changes and self.person is None and self.organisation is None and self.tags is None
 
 
 class CustomerTarget(Target):
@@ -164,6 +180,7 @@ class CustomerTarget(Target):
 
     name = "customers"
     keys = ("code", "mobile", "id_number", "credit_code")
+    lookup_tables = ("customers_customer", "customers_personprofile", "customers_organisationprofile")
 
     def __init__(self, **kwargs: Any) -> None:
         self._branches = list(Branch.objects.filter(is_active=True).only("pk", "code", "name"))
@@ -303,8 +320,8 @@ class CustomerTarget(Target):
         return problems
 
     # -- rows ----------------------------------------------------------------------------------------------------
-    def _check_row(self, data: dict[str, Any], problems: list[Problem]) -> str:
-        """Cross-field checks of one parsed row; returns its kind ("": not said, a stored customer keeps its own)."""
+    def check_row(self, data: dict[str, Any], problems: list[Problem]) -> None:
+        """Resident ID numbers (their check depends on the ID type) and their birth date against the birth date."""
         number = data.get("id_number")
         if number and (data.get("id_type") or PersonProfile.IdType.RESIDENT_ID) == PersonProfile.IdType.RESIDENT_ID:
             try:
@@ -318,7 +335,19 @@ class CustomerTarget(Target):
                         validate_resident_id(number, birth_date=birth_date)
                     except ValidationError as error:
                         problems.append((self.header_of["id_number"], number, error.messages[0]))
-        return data.get("kind") or (CustomerKind.ORGANISATION if data.get("credit_code") else "")
+        name = data.get("name")
+        if self.prepare_search_keys and name and not problems:
+            # pinyin keys here, where rows may be prepared in parallel, rather than in the database step
+            kind = data.get("kind") or (CustomerKind.ORGANISATION if data.get("credit_code") else CustomerKind.PERSON)
+            data[SEARCH_KEYS] = (kind, name_search_keys(name, is_person=kind == CustomerKind.PERSON))
+
+    @staticmethod
+    def _search_keys(data: dict[str, Any], name: str, kind: str) -> tuple[str, str]:
+        prepared = data.get(SEARCH_KEYS)
+        if prepared is not None and prepared[0] == kind:
+            return prepared[1]
+        return name_search_keys(name, is_person=kind == CustomerKind.PERSON)
+
 
     def _wrong_kind(self, kind: str, data: dict[str, Any], problems: list[Problem]) -> None:
         """Values in columns of the other kind's profile are reported, not silently dropped."""
@@ -342,13 +371,11 @@ class CustomerTarget(Target):
         if data.get("code") and self.key != "code":
             self.seen_codes.setdefault(data["code"], row)
 
-    def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False) -> ChunkOutcome:
         outcome = ChunkOutcome()
-        parsed: list[tuple[int, list[Any], dict[str, Any], str]] = []
+        parsed: list[tuple[int, dict[str, Any], str]] = []
         first_in_chunk: dict[Any, int] = {}
-        for row, values in rows:
-            data, problems = self.parse(values)
-            kind = self._check_row(data, problems) if not problems else ""
+        for row, data, problems in prepared:
             if not problems:
                 key = data.get(self.key) or None
                 if key is None:
@@ -365,32 +392,58 @@ class CustomerTarget(Target):
                 if preview:
                     outcome.rows.append(RowOutcome(row, "failed", self._display(data), problems))
                 continue
-            parsed.append((row, values, data, kind))
-        if not parsed:
-            return outcome
-        self._apply(parsed, outcome, write=write, preview=preview)
+            # the row's kind: said, or an organisation when it has a credit code ("" leaves a stored one's kind)
+            kind = data.get("kind") or (CustomerKind.ORGANISATION if data.get("credit_code") else "")
+            parsed.append((row, data, kind))
+        if parsed:
+            self._apply(parsed, outcome, write=write, preview=preview)
         return outcome
 
     # -- the database part of a chunk ------------------------------------------------------------------------------
+    def _select(self, fields: list[tuple[str, Any]], where: str, values: list[Any]) -> list[dict[str, Any]]:
+        """Customers with profiles joined: ``fields`` are (alias, model field); keys are ``person__x`` etc."""
+        quote = connection.ops.quote_name
+        prefixes = {"c": "", "p": "person__", "o": "organisation__"}
+        select = ", ".join(f"{alias}.{quote(field.column)}" for alias, field in fields)
+        sql = (f"SELECT {select} FROM {quote(Customer._meta.db_table)} c "
+               f"LEFT OUTER JOIN {quote(PersonProfile._meta.db_table)} p ON p.customer_id = c.id "
+               f"LEFT OUTER JOIN {quote(OrganisationProfile._meta.db_table)} o ON o.customer_id = c.id WHERE")
+        keys = [prefixes[alias] + field.column for alias, field in fields]
+        return [dict(zip(keys, row, strict=True))
+                for row in bulk.select_rows(sql, where, values, [field for _alias, field in fields])]
+
     def _existing(self, keys: list[Any]) -> tuple[dict[Any, dict[str, Any]], set[Any]]:
-        lookup = KEY_LOOKUPS[self.key]
-        columns = [*CUSTOMER_COLUMNS, *(f"person__{c}" for c in PERSON_COLUMNS),
-                   *(f"organisation__{c}" for c in ORGANISATION_COLUMNS)]
-        if lookup not in columns:
-            columns.append(lookup)
+        """The stored customers with the chunk's keys: the columns the file maps and those needed to compare."""
+        columns = {"id", "version", "kind", "code", "name", "share_of_wallet", "relationship_stage"}
+        if self.custom_mapped:
+            columns.add("custom_attributes")
+        fields = _fields(Customer, "c", sorted(columns | {ATTNAME.get(name, name) for name in self.customer_mapped}))
+        if self.person_mapped:
+            fields += _fields(PersonProfile, "p", PERSON_COLUMNS)
+        if self.organisation_mapped:
+            fields += _fields(OrganisationProfile, "o", ORGANISATION_COLUMNS)
+        alias, column = KEY_COLUMNS[self.key]
+        model = {"c": Customer, "p": PersonProfile, "o": OrganisationProfile}[alias]
+        fields.append((alias, model._meta.get_field(column)))
+        key_name = {"c": "", "p": "person__", "o": "organisation__"}[alias] + column
         found: dict[Any, dict[str, Any]] = {}
         ambiguous: set[Any] = set()
-        for start in range(0, len(keys), 5000):
-            for record in Customer.objects.filter(**{f"{lookup}__in": keys[start:start + 5000]}).values(*columns):
-                key = record[lookup]
-                if key in found and found[key]["id"] != record["id"]:
-                    ambiguous.add(key)
-                found[key] = record
+        for record in self._select(fields, f"{alias}.{connection.ops.quote_name(column)}", keys):
+            key = record[key_name]
+            if key in found and found[key]["id"] != record["id"]:
+                ambiguous.add(key)
+            found[key] = record
         return found, ambiguous
 
-    def _apply(self, parsed: list[tuple[int, list[Any], dict[str, Any], str]], outcome: ChunkOutcome, *,
+    def _full_records(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Every column of these customers and their profiles (the snapshot history records keep)."""
+        fields = (_fields(Customer, "c", CUSTOMER_COLUMNS) + _fields(PersonProfile, "p", PERSON_COLUMNS)
+                  + _fields(OrganisationProfile, "o", ORGANISATION_COLUMNS))
+        return {record["id"]: record for record in self._select(fields, "c.id", ids)}
+
+    def _apply(self, parsed: list[tuple[int, dict[str, Any], str]], outcome: ChunkOutcome, *,
                write: bool, preview: bool) -> None:
-        existing, ambiguous = self._existing([data[self.key] for _row, _values, data, _kind in parsed])
+        existing, ambiguous = self._existing([data[self.key] for _row, data, _kind in parsed])
         changeable: set[int] | None = None
         if self.actor is not None and existing:
             ids = [record["id"] for record in existing.values()]
@@ -398,22 +451,24 @@ class CustomerTarget(Target):
                              .values_list("pk", flat=True))
         codes_in_use: dict[str, int] = {}
         if "code" in self.mapped_names and self.key != "code":
-            codes = [data["code"] for _row, _values, data, _kind in parsed if data.get("code")]
+            codes = [data["code"] for _row, data, _kind in parsed if data.get("code")]
             if codes:
                 codes_in_use = dict(Customer.objects.filter(code__in=codes).values_list("code", "pk"))
         current_tags: dict[int, tuple[str, ...]] = {}
         if "tags" in self.mapped_names and existing:
             names: dict[int, list[str]] = defaultdict(list)
-            through = Customer.tags.through.objects.filter(
-                customer_id__in=[record["id"] for record in existing.values()]
-            ).values_list("customer_id", "tag__name")
-            for customer_id, tag_name in through:
+            quote = connection.ops.quote_name
+            sql = (f"SELECT t.customer_id, g.name FROM {quote(Customer.tags.through._meta.db_table)} t "
+                   f"JOIN {quote(Tag._meta.db_table)} g ON g.id = t.tag_id WHERE")
+            for customer_id, tag_name in bulk.select_rows(sql, "t.customer_id",
+                                                          [record["id"] for record in existing.values()],
+                                                          [None, None]):
                 names[customer_id].append(tag_name)
             current_tags = {customer_id: tuple(sorted(values)) for customer_id, values in names.items()}
 
         creates: list[_Create] = []
         updates: list[_Update] = []
-        for row, _values, data, kind in parsed:
+        for row, data, kind in parsed:
             key = data[self.key]
             problems: list[Problem] = []
             record = existing.get(key)
@@ -436,7 +491,7 @@ class CustomerTarget(Target):
                 self._failed(outcome, row, data, problems, preview)
                 continue
             if record is None:
-                result = self._new(data, kind, problems)
+                result = self._new(row, data, kind, problems)
                 if problems or result is None:
                     self._failed(outcome, row, data, problems, preview)
                     continue
@@ -457,22 +512,55 @@ class CustomerTarget(Target):
                 if change.is_empty:
                     outcome.unchanged += 1
                     if preview:
-                        outcome.rows.append(RowOutcome(row, "unchanged", self._display(data, change.customer)))
+                        outcome.rows.append(RowOutcome(row, "unchanged", self._display(data, record)))
                 else:
                     updates.append(change)
                     if preview:
-                        outcome.rows.append(RowOutcome(row, "updated", self._display(data, change.customer)))
+                        outcome.rows.append(RowOutcome(row, "updated",
+                                                    self._display(data, {**record, **change.changes})))
             if code and self.key != "code":
                 self.seen_codes.setdefault(code, row)
         outcome.created += len(creates)
         outcome.updated += len(updates)
+        if creates:
+            self._warn_likely_duplicates(creates, outcome)
         if write:
             self._write_creates(creates)
             self._write_updates(updates)
         failed_rows = {error[0] for error in outcome.errors}
-        for row, _values, data, _kind in parsed:
+        for row, data, _kind in parsed:
             if row not in failed_rows:
                 self.seen.setdefault(data[self.key], row)
+
+    def _warn_likely_duplicates(self, creates: list[_Create], outcome: ChunkOutcome) -> None:
+        """New rows whose mobile, ID number or credit code a stored customer already has: stored, with a warning.
+
+        (One query per identifier over its index; the key itself never matches, or the row would be an update.)
+        """
+        quote = connection.ops.quote_name
+        checks = [
+            ("mobile", "c", "mobile", lambda create: create.customer.get("mobile")),
+            ("id_number", "p", "id_number", lambda create: (create.person or {}).get("id_number")),
+            ("credit_code", "o", "credit_code", lambda create: (create.organisation or {}).get("credit_code")),
+        ]
+        for field_name, alias, column, value_of in checks:
+            if field_name == self.key or field_name not in self.mapped_names:
+                continue
+            values = {value_of(create): create for create in creates if value_of(create)}
+            if not values:
+                continue
+            table = {"c": Customer, "p": PersonProfile, "o": OrganisationProfile}[alias]._meta.db_table
+            sql = (f"SELECT {alias}.{quote(column)}, c.code FROM {quote(Customer._meta.db_table)} c "
+                   f"JOIN {quote(table)} {alias} ON {alias}.customer_id = c.id WHERE") if alias != "c" else (
+                f"SELECT c.{quote(column)}, c.code FROM {quote(Customer._meta.db_table)} c WHERE")
+            found: dict[str, str] = {}
+            for value, code in bulk.select_rows(sql, f"{alias}.{quote(column)}", list(values), [None, None]):
+                found.setdefault(value, code)
+            label = self.column_label(field_name)
+            for value, code in found.items():
+                outcome.warnings.append((values[value].row, label, str(value),
+                                         _("Looks like the stored customer %(code)s (same %(field)s): "
+                                           "consider merging them.") % {"code": code, "field": label}))
 
     def _failed(self, outcome: ChunkOutcome, row: int, data: dict[str, Any], problems: list[Problem],
                 preview: bool) -> None:
@@ -501,7 +589,7 @@ class CustomerTarget(Target):
                                  _("%(label)s is required.") % {"label": attribute.label}))
         return values
 
-    def _new(self, data: dict[str, Any], kind: str, problems: list[Problem]) -> _Create | None:
+    def _new(self, row: int, data: dict[str, Any], kind: str, problems: list[Problem]) -> _Create | None:
         if not self.may_add:
             problems.append((self.column_label(self.key), str(data.get(self.key, "")),
                              _("You may not create customers; this row matches no stored customer.")))
@@ -531,9 +619,7 @@ class CustomerTarget(Target):
             return None
         if customer["share_of_wallet"] is not None:
             customer["relationship_stage"] = relationship_stage_for_share(float(customer["share_of_wallet"]))
-        customer["name_pinyin"], customer["name_initials"] = name_search_keys(
-            customer["name"], is_person=kind == CustomerKind.PERSON
-        )
+        customer["name_pinyin"], customer["name_initials"] = self._search_keys(data, customer["name"], kind)
         customer["mobile_last4"] = customer["mobile"][-4:] if customer["mobile"] else ""
         customer["created_at"] = customer["updated_at"] = self.now
         customer["version"] = 1
@@ -554,10 +640,11 @@ class CustomerTarget(Target):
                     continue
                 organisation[name] = value
         tags = data.get("tags", ()) if "tags" in self.mapped_names else ()
-        return _Create(customer, person, organisation, tags)
+        return _Create(row, customer, person, organisation, tags)
 
     def _changed(self, record: dict[str, Any], data: dict[str, Any], kind: str, tags_now: tuple[str, ...],
                  problems: list[Problem]) -> _Update | None:
+        """What the row changes in a stored customer (``record`` holds the columns :meth:`_existing` fetched)."""
         stored_kind = record["kind"]
         if kind and kind != stored_kind and "kind" in self.mapped_names and data.get("kind"):
             problems.append((self.header_of["kind"], str(data["kind"]),
@@ -568,8 +655,7 @@ class CustomerTarget(Target):
                              _("This customer's code is %(code)s; an import does not change codes.")
                              % {"code": record["code"]}))
         self._wrong_kind(stored_kind, data, problems)
-        customer = {column: record[column] for column in CUSTOMER_COLUMNS}
-        changed: set[str] = set()
+        changes: dict[str, Any] = {}
         for name in self.customer_mapped:
             if name in {"code", "kind"}:
                 continue
@@ -577,65 +663,58 @@ class CustomerTarget(Target):
             if value is None and name in KEEP_WHEN_BLANK:
                 continue
             column = ATTNAME.get(name, name)
-            if customer[column] != value:
-                customer[column] = value
-                changed.add(column)
-        if not customer["name"]:
+            if record[column] != value:
+                changes[column] = value
+        if "name" in changes and not changes["name"]:
             problems.append((self.column_label("name"), "", _("A name is required.")))
-        if "branch_id" in changed and self.scope is not None and customer["branch_id"] not in self.scope:
-            problems.append((self.column_label("branch"), self._branch_names.get(customer["branch_id"], ""),
+        if "branch_id" in changes and self.scope is not None and changes["branch_id"] not in self.scope:
+            problems.append((self.column_label("branch"), self._branch_names.get(changes["branch_id"], ""),
                              _("You may only put customers in your own branches.")))
         if self.custom_mapped:
-            custom = self._custom_values(data, record["custom_attributes"] or {}, stored_kind, problems)
-            if custom != (record["custom_attributes"] or {}):
-                customer["custom_attributes"] = custom
-                changed.add("custom_attributes")
+            stored_custom = record["custom_attributes"] or {}
+            custom = self._custom_values(data, stored_custom, stored_kind, problems)
+            if custom != stored_custom:
+                changes["custom_attributes"] = custom
         if problems:
             return None
-        if customer["share_of_wallet"] is not None:
-            stage = relationship_stage_for_share(float(customer["share_of_wallet"]))
-            if stage != customer["relationship_stage"]:
-                customer["relationship_stage"] = stage
-                changed.add("relationship_stage")
-        if "name" in changed:
-            customer["name_pinyin"], customer["name_initials"] = name_search_keys(
-                customer["name"], is_person=stored_kind == CustomerKind.PERSON
-            )
-            changed.update({"name_pinyin", "name_initials"})
-        if "mobile" in changed:
-            customer["mobile_last4"] = customer["mobile"][-4:] if customer["mobile"] else ""
-            changed.add("mobile_last4")
-        update = _Update(record=record, customer=customer, changed=changed)
+        share = changes.get("share_of_wallet", record["share_of_wallet"])
+        if share is not None:
+            stage = relationship_stage_for_share(float(share))
+            if stage != record["relationship_stage"]:
+                changes["relationship_stage"] = stage
+            else:
+                changes.pop("relationship_stage", None)
+        if "name" in changes:
+            changes["name_pinyin"], changes["name_initials"] = self._search_keys(data, changes["name"], stored_kind)
+        if "mobile" in changes:
+            changes["mobile_last4"] = changes["mobile"][-4:] if changes["mobile"] else ""
+        update = _Update(record_id=record["id"], changes=changes)
         if stored_kind == CustomerKind.PERSON and self.person_mapped:
-            update.person = self._profile_change(record, "person", PERSON_COLUMNS, PERSON_DEFAULTS,
-                                                 self.person_mapped, data)
+            update.person = self._profile_change(record, "person__", PERSON_DEFAULTS, self.person_mapped, data)
         elif stored_kind == CustomerKind.ORGANISATION and self.organisation_mapped:
-            update.organisation = self._profile_change(record, "organisation", ORGANISATION_COLUMNS,
-                                                       ORGANISATION_DEFAULTS, self.organisation_mapped, data)
+            update.organisation = self._profile_change(record, "organisation__", ORGANISATION_DEFAULTS,
+                                                       self.organisation_mapped, data)
         if "tags" in self.mapped_names and tuple(data.get("tags", ())) != tags_now:
             update.tags = tuple(data.get("tags", ()))
         return update
 
-    def _profile_change(self, record: dict[str, Any], prefix: str, columns: list[str], defaults: dict[str, Any],
-                        mapped: set[str], data: dict[str, Any]) -> _ProfileChange | None:
-        """The profile after the row's values, or None when the row changes nothing in it."""
-        missing = record[f"{prefix}__customer_id"] is None
-        if missing:
-            profile = dict(defaults)
-            profile["customer_id"] = record["id"]
-        else:
-            profile = {column: record[f"{prefix}__{column}"] for column in columns}
-        before = dict(profile)
+    def _profile_change(self, record: dict[str, Any], prefix: str, defaults: dict[str, Any], mapped: set[str],
+                        data: dict[str, Any]) -> dict[str, Any] | None:
+        """The profile columns the row changes (all of them when the customer has no profile yet), or None."""
+        missing = record[f"{prefix}customer_id"] is None
+        stored = dict(defaults) if missing else {column: record[prefix + column] for column in defaults}
+        profile = dict(stored)
         for name in mapped:
             value = data.get(name)
             if value is None and name in KEEP_WHEN_BLANK:
                 continue
             profile[name] = value
-        if prefix == "person":
+        if prefix == "person__":
             _derive_from_id(profile)
-        if not missing and profile == before:
-            return None
-        return _ProfileChange(profile, missing)
+        if missing:
+            return profile
+        changes = {column: value for column, value in profile.items() if stored[column] != value}
+        return changes or None
 
     # -- writing ---------------------------------------------------------------------------------------------------
     def _tag_ids(self, names: set[str]) -> dict[str, int]:
@@ -671,9 +750,9 @@ class CustomerTarget(Target):
                 pending = retry
 
     def _history(self, record: dict[str, Any], columns: list[str], history_type: str) -> tuple[Any, ...]:
-        extra = {"history_date": self.now, "history_change_reason": self.reason, "history_type": history_type,
-                 "history_user_id": self.actor.pk if self.actor else None}
-        return tuple(extra[column] if column in extra else record[column] for column in columns)
+        """A history row (simple-history's columns: the record's, then date, reason, type and user)."""
+        return _getter(columns[:-4])(record) + (self.now, self.reason, history_type,
+                                               self.actor.pk if self.actor else None)
 
     def _write_creates(self, creates: list[_Create]) -> None:
         if not creates:
@@ -689,15 +768,15 @@ class CustomerTarget(Target):
         for create, pk in zip(creates, ids, strict=True):
             customer = create.customer
             customer["id"] = pk
-            customers.append(tuple(customer[column] for column in CUSTOMER_COLUMNS))
+            customers.append(_getter(CUSTOMER_COLUMNS)(customer))
             history.append(self._history(customer, HISTORY_CUSTOMER_COLUMNS, "+"))
             if create.person is not None:
                 create.person["customer_id"] = pk
-                people.append(tuple(create.person[column] for column in PERSON_COLUMNS))
+                people.append(_getter(PERSON_COLUMNS)(create.person))
                 person_history.append(self._history(create.person, HISTORY_PERSON_COLUMNS, "+"))
             if create.organisation is not None:
                 create.organisation["customer_id"] = pk
-                organisations.append(tuple(create.organisation[column] for column in ORGANISATION_COLUMNS))
+                organisations.append(_getter(ORGANISATION_COLUMNS)(create.organisation))
                 organisation_history.append(self._history(create.organisation, HISTORY_ORGANISATION_COLUMNS, "+"))
             lifecycle.append((pk, status_field, "", customer["lifecycle_status"], self.reason, self.now, actor_id))
             for name in create.tags:
@@ -712,48 +791,64 @@ class CustomerTarget(Target):
         bulk.insert_rows(Customer.tags.through, TAG_LINK_COLUMNS, links)
 
     def _write_updates(self, updates: list[_Update]) -> None:
+        """Apply the changes to the stored rows; every changed customer and profile gets a history record."""
         if not updates:
             return
         actor_id = self.actor.pk if self.actor else None
-        changed_columns: set[str] = set()
-        for update in updates:
-            changed_columns |= update.changed
-        columns = sorted(changed_columns) + ["version", "updated_at"]
+        records = self._full_records([update.record_id for update in updates])
+        changed_columns = sorted({column for update in updates for column in update.changes})
+        columns = [*changed_columns, "version", "updated_at"]
         customer_rows, history, lifecycle = [], [], []
-        profiles: dict[Any, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
-            PersonProfile: ([], []), OrganisationProfile: ([], []),
+        profile_updates: dict[Any, dict[frozenset[str], list[dict[str, Any]]]] = {
+            PersonProfile: defaultdict(list), OrganisationProfile: defaultdict(list),
         }
+        profile_inserts: dict[Any, list[dict[str, Any]]] = {PersonProfile: [], OrganisationProfile: []}
+        profile_history: dict[Any, list[tuple[Any, ...]]] = {PersonProfile: [], OrganisationProfile: []}
         tag_changes: list[tuple[int, tuple[str, ...]]] = []
         for update in updates:
-            record, customer = update.record, update.customer
-            pk = record["id"]
+            record = records[update.record_id]
+            pk = update.record_id
+            customer = {column: record[column] for column in CUSTOMER_COLUMNS}
+            customer.update(update.changes)
             customer["version"] = record["version"] + 1
             customer["updated_at"] = self.now
             customer_rows.append((*(customer[column] for column in columns), pk))
             history.append(self._history(customer, HISTORY_CUSTOMER_COLUMNS, "~"))
             for field, column in ((LifecycleChange.Field.STATUS, "lifecycle_status"),
                                   (LifecycleChange.Field.STAGE, "lifecycle_stage")):
-                if column in update.changed:
-                    lifecycle.append((pk, field.value, record[column], customer[column], self.reason, self.now,
+                if column in update.changes:
+                    lifecycle.append((pk, field.value, record[column], update.changes[column], self.reason, self.now,
                                       actor_id))
-            for model, change in ((PersonProfile, update.person), (OrganisationProfile, update.organisation)):
-                if change is not None:
-                    profiles[model][1 if change.missing else 0].append(change.profile)
+            for model, prefix, profile_columns, history_columns, changes in (
+                (PersonProfile, "person__", PERSON_COLUMNS, HISTORY_PERSON_COLUMNS, update.person),
+                (OrganisationProfile, "organisation__", ORGANISATION_COLUMNS, HISTORY_ORGANISATION_COLUMNS,
+                 update.organisation),
+            ):
+                if changes is None:
+                    continue
+                if record[f"{prefix}customer_id"] is None:
+                    profile = {**changes, "customer_id": pk}
+                    profile_inserts[model].append(profile)
+                    profile_history[model].append(self._history(profile, history_columns, "+"))
+                else:
+                    profile = {column: record[prefix + column] for column in profile_columns}
+                    profile.update(changes)
+                    profile_updates[model][frozenset(changes)].append(profile)
+                    profile_history[model].append(self._history(profile, history_columns, "~"))
             if update.tags is not None:
                 tag_changes.append((pk, update.tags))
         bulk.update_rows(Customer, columns, customer_rows)
         bulk.insert_rows(Customer.history.model, HISTORY_CUSTOMER_COLUMNS, history)
-        for model, (changed_profiles, new_profiles) in profiles.items():
+        for model in (PersonProfile, OrganisationProfile):
             profile_columns = PERSON_COLUMNS if model is PersonProfile else ORGANISATION_COLUMNS
             history_columns = HISTORY_PERSON_COLUMNS if model is PersonProfile else HISTORY_ORGANISATION_COLUMNS
-            value_columns = [column for column in profile_columns if column != "customer_id"]
-            bulk.update_rows(model, value_columns, [(*(profile[column] for column in value_columns),
-                                                     profile["customer_id"]) for profile in changed_profiles])
+            for changed, profiles in profile_updates[model].items():
+                value_columns = sorted(changed)
+                bulk.update_rows(model, value_columns, [(*(profile[column] for column in value_columns),
+                                                         profile["customer_id"]) for profile in profiles])
             bulk.insert_rows(model, profile_columns, [tuple(profile[column] for column in profile_columns)
-                                                      for profile in new_profiles])
-            bulk.insert_rows(model.history.model, history_columns,
-                             [self._history(profile, history_columns, "~" if index < len(changed_profiles) else "+")
-                              for index, profile in enumerate([*changed_profiles, *new_profiles])])
+                                                      for profile in profile_inserts[model]])
+            bulk.insert_rows(model.history.model, history_columns, profile_history[model])
         bulk.insert_rows(LifecycleChange, LIFECYCLE_COLUMNS, lifecycle)
         if tag_changes:
             tag_ids = self._tag_ids({name for _pk, tags in tag_changes for name in tags})
@@ -769,7 +864,8 @@ class CustomerTarget(Target):
         for _index, spec in self.mapped:
             value = data.get(spec.name)
             if spec.name == "branch":
-                value = self._branch_names.get(stored["branch_id"] if stored else value, "")
+                branch_id: Any = stored["branch_id"] if stored else value
+                value = self._branch_names.get(branch_id, "")
             elif spec.name == "owner":
                 owner_id = stored["owner_id"] if stored else value
                 value = self._owner_names.get(owner_id, "") if owner_id else ""

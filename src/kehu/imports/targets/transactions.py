@@ -12,6 +12,7 @@ branches) is reported per row as unknown.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from decimal import Decimal
 from typing import Any
@@ -37,7 +38,7 @@ from ..fields import (
     parse_mobile,
     text_parser,
 )
-from .base import ChunkOutcome, Problem, RowOutcome, Target
+from .base import ChunkOutcome, Prepared, Problem, RowOutcome, Target
 
 INSERT_COLUMNS = ["customer_id", "occurred_at", "amount", "margin", "quantity", "product_id", "branch_id", "channel",
                   "external_ref", "created_at"]
@@ -46,7 +47,11 @@ COMPARED_COLUMNS = ["customer_id", "occurred_at", "amount", "margin", "quantity"
 
 
 def _label(name: str) -> Any:
-    return Transaction._meta.get_field(name).verbose_name
+    return getattr(Transaction._meta.get_field(name), "verbose_name", name)
+
+
+def _unknown_branch(text: str) -> str:
+    return _("Unknown branch “%(value)s”: use a branch code or name.") % {"value": text}
 
 
 class TransactionTarget(Target):
@@ -54,11 +59,12 @@ class TransactionTarget(Target):
 
     name = "transactions"
     keys = ("code", "mobile")
+    lookup_tables = ("purchases_transaction",)
 
     def __init__(self, **kwargs: Any) -> None:
         self._branches = list(Branch.objects.filter(is_active=True).only("pk", "code", "name"))
         super().__init__(**kwargs)
-        self.products: dict[str, int | None] = {}
+        self.products: dict[str, Any] = {}
         self.now = timezone.now()
         from kehu.org.selectors import user_is_read_only
 
@@ -72,7 +78,8 @@ class TransactionTarget(Target):
 
     def field_specs(self) -> list[FieldSpec]:
         headers = TRANSACTION_HEADERS
-        branch_lookup = build_lookup([(b.code, b.pk) for b in self._branches] + [(b.name, b.pk) for b in self._branches])
+        branches = self._branches
+        branch_lookup = build_lookup([(b.code, b.pk) for b in branches] + [(b.name, b.pk) for b in branches])
         return [
             FieldSpec("customer_code", _("customer code"), headers["customer_code"], parse_code),
             FieldSpec("customer_mobile", _("customer mobile"), headers["customer_mobile"], parse_mobile),
@@ -83,9 +90,7 @@ class TransactionTarget(Target):
             FieldSpec("quantity", _label("quantity"), headers["quantity"],
                       decimal_parser(max_digits=12, places=3, minimum=Decimal(0))),
             FieldSpec("product", _label("product"), headers["product"], text_parser(200)),
-            FieldSpec("branch", _label("branch"), headers["branch"], lookup_parser(
-                branch_lookup, lambda text: _("Unknown branch “%(value)s”: use a branch code or name.") % {"value": text}
-            )),
+            FieldSpec("branch", _label("branch"), headers["branch"], lookup_parser(branch_lookup, _unknown_branch)),
             FieldSpec("channel", _label("channel"), headers["channel"],
                       choice_parser("channel", Channel.choices, blank=None)),
             FieldSpec("external_ref", _label("external_ref"), headers["external_ref"], text_parser(64)),
@@ -111,7 +116,7 @@ class TransactionTarget(Target):
     def _reference(self, data: dict[str, Any], customer_code: str, product_sku: str) -> str:
         if data.get("external_ref"):
             return data["external_ref"]
-        moment = data["occurred_at"].astimezone(timezone.utc).isoformat()
+        moment = data["occurred_at"].astimezone(dt.UTC).isoformat()
         digest = hashlib.sha1(f"{customer_code}|{moment}|{data['amount']}|{product_sku}".encode()).hexdigest()
         return f"h:{digest}"
 
@@ -137,23 +142,25 @@ class TransactionTarget(Target):
             else:
                 found.setdefault(name, (pk, sku))
         for name in missing:
-            self.products[name] = found.get(name)  # type: ignore[assignment]
+            self.products[name] = found.get(name)
 
-    def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+    def check_row(self, data: dict[str, Any], problems: list[Problem]) -> None:
+        if problems:
+            return
+        for name in ("occurred_at", "amount"):
+            if data.get(name) is None:
+                problems.append((self.column_label(name), "", _("This value is required.")))
+        if not data.get(self.link_field):
+            problems.append((self.column_label(self.link_field), "", _("Say whose purchase this is.")))
+        margin, amount = data.get("margin"), data.get("amount")
+        if margin is not None and amount is not None and amount >= 0 and margin > amount:
+            problems.append((self.column_label("margin"), str(margin),
+                             _("The gross margin cannot be larger than the amount.")))
+
+    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False) -> ChunkOutcome:
         outcome = ChunkOutcome()
         parsed: list[tuple[int, dict[str, Any]]] = []
-        for row, values in rows:
-            data, problems = self.parse(values)
-            if not problems:
-                for name in ("occurred_at", "amount"):
-                    if data.get(name) is None:
-                        problems.append((self.column_label(name), "", _("This value is required.")))
-                if not data.get(self.link_field):
-                    problems.append((self.column_label(self.link_field), "", _("Say whose purchase this is.")))
-                margin, amount = data.get("margin"), data.get("amount")
-                if margin is not None and amount is not None and amount >= 0 and margin > amount:
-                    problems.append((self.column_label("margin"), str(margin),
-                                     _("The gross margin cannot be larger than the amount.")))
+        for row, data, problems in prepared:
             if problems:
                 outcome.fail(row, problems)
                 if preview:
@@ -168,39 +175,38 @@ class TransactionTarget(Target):
         lookup = "code" if self.key == "code" else "mobile"
         found: dict[str, Any] = {}
         for start in range(0, len(links), 5000):
-            for pk, code, branch_id, value in customers.filter(
-                **{f"{lookup}__in": links[start:start + 5000]}
-            ).values_list("pk", "code", "branch_id", lookup):
+            rows = bulk.filter_in(customers, lookup, links[start:start + 5000])
+            for pk, code, branch_id, value in rows.values_list("pk", "code", "branch_id", lookup):
                 previous = found.get(value)
                 if previous is None:
                     found[value] = (pk, code, branch_id)
                 elif previous != AMBIGUOUS and previous[0] != pk:
                     found[value] = AMBIGUOUS
-        prepared: list[tuple[int, dict[str, Any], str]] = []
+        records: list[tuple[int, dict[str, Any], str]] = []
         first_in_chunk: dict[str, int] = {}
         for row, data in parsed:
-            problems: list[Problem] = []
+            row_problems: list[Problem] = []
             link = data[self.link_field]
-            customer = found.get(link)
+            customer: Any = found.get(link)
             if customer is None:
-                problems.append((self.column_label(self.link_field), link,
-                                 _("Unknown customer “%(value)s”.") % {"value": link}))
+                row_problems.append((self.column_label(self.link_field), link,
+                                     _("Unknown customer “%(value)s”.") % {"value": link}))
             elif customer == AMBIGUOUS:
-                problems.append((self.column_label(self.link_field), link,
-                                 _("Several customers have this mobile; link by customer code.")))
-            product = None
+                row_problems.append((self.column_label(self.link_field), link,
+                                     _("Several customers have this mobile; link by customer code.")))
+            product: Any = None
             if data.get("product"):
                 product = self.products.get(data["product"])
                 if product is None:
-                    problems.append((self.column_label("product"), data["product"],
-                                     _("Unknown product “%(value)s”: use a SKU or product name.")
-                                     % {"value": data["product"]}))
+                    row_problems.append((self.column_label("product"), data["product"],
+                                         _("Unknown product “%(value)s”: use a SKU or product name.")
+                                         % {"value": data["product"]}))
                 elif product == AMBIGUOUS:
-                    problems.append((self.column_label("product"), data["product"],
-                                     _("“%(value)s” matches more than one record; use its code.")
-                                     % {"value": data["product"]}))
-            if problems:
-                outcome.fail(row, problems)
+                    row_problems.append((self.column_label("product"), data["product"],
+                                         _("“%(value)s” matches more than one record; use its code.")
+                                         % {"value": data["product"]}))
+            if row_problems:
+                outcome.fail(row, row_problems)
                 continue
             pk, code, branch_id = customer
             reference = self._reference(data, code, product[1] if product else "")
@@ -221,16 +227,17 @@ class TransactionTarget(Target):
                 "channel": data.get("channel") or Channel.STORE.value,
                 "external_ref": reference, "created_at": self.now,
             }
-            prepared.append((row, record, reference))
-        stored = {
-            values["external_ref"]: values
-            for start in range(0, len(prepared), 5000)
-            for values in Transaction.objects.filter(
-                external_ref__in=[reference for _row, _record, reference in prepared[start:start + 5000]]
-            ).values("id", "external_ref", *COMPARED_COLUMNS)
-        }
-        creates, updates = [], []
-        for row, record, reference in prepared:
+            records.append((row, record, reference))
+        stored: dict[str, dict[str, Any]] = {}
+        references = [reference for _row, _record, reference in records]
+        for start in range(0, len(references), 5000):
+            for values in bulk.filter_in(Transaction.objects.all(), "external_ref",
+                                         references[start:start + 5000]).values("id", "external_ref",
+                                                                               *COMPARED_COLUMNS):
+                stored[values["external_ref"]] = values
+        creates: list[dict[str, Any]] = []
+        updates: list[tuple[Any, ...]] = []
+        for row, record, reference in records:
             existing = stored.get(reference)
             if existing is None:
                 creates.append(record)

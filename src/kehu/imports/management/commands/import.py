@@ -168,8 +168,15 @@ class Command(BaseCommand):
                                 "(all-or-nothing mode).") % {"count": job.failed})
         elif job.failed:
             self.stdout.write(_("%(count)d rows have problems and were not stored.") % {"count": job.failed})
+        if job.warnings:
+            self.stdout.write(_("%(count)d new rows look like customers already stored (same mobile, ID number or "
+                                "credit code): see the import's page to merge them.") % {"count": job.warnings})
         if job.status == ImportJob.Status.DONE and not job.created and not job.updated and job.unchanged:
-            self.stdout.write(_("Nothing changed: every row is already stored as it is in the file."))
+            if job.failed:
+                self.stdout.write(_("Nothing changed: the rows without problems are already stored as they are in "
+                                    "the file."))
+            else:
+                self.stdout.write(_("Nothing changed: every row is already stored as it is in the file."))
         self.stdout.write(job.summary_line())
         self.stdout.flush()
         if job.status == ImportJob.Status.REJECTED:

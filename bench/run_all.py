@@ -1,0 +1,62 @@
+"""Run every benchmark script (``make bench``): sizes that finish in well under 20 minutes together, or ``--full``.
+
+Usage: ``.venv/bin/python bench/run_all.py [--full] [--only import search …]``
+
+Each script runs in its own process with the arguments below (scripts not listed run with their own defaults), its
+output streamed as it comes; a summary of exit statuses and durations ends the run. Figures are printed by the
+scripts, nothing is asserted. ``--full`` uses the sizes of the issue's targets (a million customers), which takes
+an hour or more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+# script name (without _bench.py) → (default arguments, --full arguments)
+SIZES: dict[str, tuple[list[str], list[str]]] = {
+    "import": (["--customers", "100000", "--peer-rows", "20000", "--xlsx-rows", "200000", "--runs", "3"],
+               ["--customers", "1000000", "--peer-rows", "100000", "--xlsx-rows", "1000000", "--runs", "3"]),
+    "search": (["--customers", "100000", "--lookups", "1000", "--searches", "200"],
+               ["--customers", "1000000", "--lookups", "2000", "--searches", "500"]),
+    "clv_fit": (["--customers", "200000", "--rows", "2000000", "--repeats", "3"], []),
+    "score": (["--customers", "100000", "--transactions", "1000000"],
+              ["--customers", "1000000", "--transactions", "10000000"]),
+}
+ORDER = ["import", "search", "clv_fit", "score"]
+
+
+def scripts() -> list[str]:
+    found = sorted(path.name.removesuffix("_bench.py") for path in BENCH.glob("*_bench.py"))
+    return [name for name in ORDER if name in found] + [name for name in found if name not in ORDER]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="the million-row sizes")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these (import, search, score …)")
+    options = parser.parse_args(argv)
+    summary = []
+    for name in scripts():
+        if options.only and name not in options.only:
+            continue
+        default, full = SIZES.get(name, ([], []))
+        arguments = full if options.full else default
+        command = [sys.executable, str(BENCH / f"{name}_bench.py"), *arguments]
+        print(f"\n######## {name}: {' '.join(command[1:])}", flush=True)
+        started = time.perf_counter()
+        status = subprocess.run(command).returncode
+        summary.append((name, status, time.perf_counter() - started))
+    print("\n######## summary")
+    for name, status, seconds in summary:
+        print(f"{name:10s} {'ok' if status == 0 else f'exit {status}':8s} {seconds / 60:6.1f} min")
+    return 0 if all(status == 0 for _name, status, _seconds in summary) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

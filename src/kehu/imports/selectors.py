@@ -1,0 +1,268 @@
+"""Reads of the import pipeline: jobs, their row errors, saved mappings; customer rows for exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import translation
+
+from kehu.customers.models import (
+    BrandAttitude,
+    CustomAttribute,
+    Customer,
+    CustomerKind,
+    LifecycleStage,
+    LifecycleStatus,
+    ManagementClass,
+    MarketingType,
+    OrganisationProfile,
+    PersonProfile,
+    RelationshipStage,
+)
+from kehu.customers.selectors import CustomerFilters, customer_list
+from kehu.org.models import User
+
+from .aliases import CUSTOMER_HEADERS
+from .models import ImportJob, ImportMapping, ImportRowError
+
+
+def import_job_list(*, user: User) -> QuerySet[ImportJob]:
+    """Import jobs the user may follow: their own; administrators see every job."""
+    from kehu.org.roles import Role
+    from kehu.org.selectors import user_roles
+
+    jobs = ImportJob.objects.select_related("user").order_by("-created_at", "-id")
+    if Role.ADMINISTRATOR in user_roles(user):
+        return jobs
+    return jobs.filter(user=user)
+
+
+def import_job_get(*, user: User, pk: int) -> ImportJob:
+    """One job of :func:`import_job_list`; raises ``ImportJob.DoesNotExist`` otherwise."""
+    return import_job_list(user=user).get(pk=pk)
+
+
+def import_row_errors(*, job: ImportJob) -> QuerySet[ImportRowError]:
+    """The problems of the rows that were not stored."""
+    return ImportRowError.objects.filter(job=job, is_warning=False).order_by("row", "id")
+
+
+def import_row_warnings(*, job: ImportJob) -> QuerySet[ImportRowError]:
+    """Warnings about stored rows (possible duplicates of customers already stored)."""
+    return ImportRowError.objects.filter(job=job, is_warning=True).order_by("row", "id")
+
+
+def import_mapping_list(*, target: str = "") -> QuerySet[ImportMapping]:
+    mappings = ImportMapping.objects.order_by("target", "name")
+    return mappings.filter(target=target) if target else mappings
+
+
+# ------------------------------------------------------------------------------------------------------ exports
+
+EXPORT_CUSTOMER_FIELDS = [
+    "code", "kind", "name", "mobile", "phone", "email", "province", "city", "district", "address", "branch", "owner",
+    "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type", "brand_attitude", "share_of_wallet",
+    "relationship_stage", "tags", "notes",
+]
+EXPORT_PERSON_FIELDS = ["gender", "birth_date", "id_type", "id_number", "employer", "position", "income_band",
+                        "household", "education", "preferences"]
+EXPORT_ORGANISATION_FIELDS = ["credit_code", "ownership_type", "industry", "main_business", "staff_count",
+                              "annual_revenue", "legal_representative", "founded_on", "other_banks_suppliers",
+                              "business_status"]
+_VALUE_COLUMNS = {
+    "branch": "branch__code", "owner": "owner__username", "tags": None,
+    **{name: f"person__{name}" for name in EXPORT_PERSON_FIELDS},
+    **{name: f"organisation__{name}" for name in EXPORT_ORGANISATION_FIELDS},
+}
+_CHOICES: dict[str, Any] = {
+    "kind": CustomerKind, "lifecycle_status": LifecycleStatus, "lifecycle_stage": LifecycleStage,
+    "management_class": ManagementClass, "marketing_type": MarketingType, "brand_attitude": BrandAttitude,
+    "relationship_stage": RelationshipStage, "gender": PersonProfile.Gender, "id_type": PersonProfile.IdType,
+    "income_band": PersonProfile.IncomeBand, "education": PersonProfile.Education,
+    "ownership_type": OrganisationProfile.Ownership, "business_status": OrganisationProfile.BusinessStatus,
+}
+PERSONAL_DATA_FIELDS = ("mobile", "phone", "id_number", "email")
+
+
+def export_headers(*, language: str) -> tuple[list[str], list[str], list[CustomAttribute]]:
+    """(field names, headers in the language, custom attributes) of a customer export.
+
+    Chinese headers are the first header alias of each field, English ones the field label: both map back to the
+    field when the file is imported again.
+    """
+    attributes = list(CustomAttribute.objects.filter(is_active=True).order_by("position", "id"))
+    fields = [*EXPORT_CUSTOMER_FIELDS, *EXPORT_PERSON_FIELDS, *EXPORT_ORGANISATION_FIELDS]
+    with translation.override(language):
+        if language.lower().startswith("zh"):
+            headers = [CUSTOMER_HEADERS[field][0] for field in fields]
+        else:
+            headers = [str(_field_label(field)).capitalize() for field in fields]
+    return fields, [*headers, *(attribute.label for attribute in attributes)], attributes
+
+
+def _field_label(field: str) -> Any:
+    from django.utils.translation import gettext_lazy
+
+    if field == "tags":
+        return gettext_lazy("tags")
+    for model in (Customer, PersonProfile, OrganisationProfile):
+        try:
+            return getattr(model._meta.get_field(field), "verbose_name", field)
+        except Exception:  # noqa: BLE001 - FieldDoesNotExist: try the next model
+            continue
+    return field
+
+
+def customer_export_queryset(*, user: User | None, filters: CustomerFilters) -> QuerySet[Customer]:
+    """The customers an export contains: :func:`customer_list` for a user; every customer for the operator."""
+    if user is not None:
+        return customer_list(user=user, filters=filters)
+    from kehu.org.models import Branch
+    from kehu.org.selectors import branch_subtree_q
+
+    customers = Customer.objects.all()
+    if filters.query:
+        from kehu.customers.selectors import customer_search_q
+
+        condition = customer_search_q(filters.query)
+        customers = customers.filter(condition)
+        if "contacts__" in str(condition):
+            customers = customers.distinct()
+    for name in ("kind", "lifecycle_status", "management_class", "relationship_stage"):
+        if getattr(filters, name):
+            customers = customers.filter(**{name: getattr(filters, name)})
+    if filters.branch:
+        branch = Branch.objects.filter(pk=filters.branch).first()
+        customers = customers.filter(branch__in=Branch.objects.filter(branch_subtree_q([branch]))) if branch \
+            else customers.none()
+    if filters.owner:
+        customers = customers.filter(owner_id=filters.owner)
+    if filters.tag:
+        customers = customers.filter(tags__id=filters.tag)
+    return customers.order_by("-id")
+
+
+def customer_export_rows(*, customers: QuerySet[Customer], fields: list[str], attributes: list[CustomAttribute],
+                         language: str, masked: bool, batch: int = 2000) -> Iterator[tuple[int, list[Any]]]:
+    """``(customer id, cells)`` per customer, streamed in batches (a fixed number of queries per batch)."""
+    from kehu.core.masking import mask_email, mask_id_number, mask_phone
+
+    maskers = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number, "email": mask_email}
+    columns: list[str] = ["id", "custom_attributes"]
+    for field in fields:
+        column = _VALUE_COLUMNS.get(field, field)
+        if column:
+            columns.append(column)
+    labels: dict[str, dict[str, str]] = {}
+    with translation.override(language):
+        for name, choices in _CHOICES.items():
+            labels[name] = {value: str(label) for value, label in choices.choices}
+    pending: list[dict[str, Any]] = []
+
+    def flush() -> Iterator[tuple[int, list[Any]]]:
+        tags: dict[int, list[str]] = {}
+        for customer_id, name in Customer.tags.through.objects.filter(
+            customer_id__in=[record["id"] for record in pending]
+        ).values_list("customer_id", "tag__name").order_by("tag__name"):
+            tags.setdefault(customer_id, []).append(name)
+        for record in pending:
+            cells: list[Any] = []
+            for field in fields:
+                if field == "tags":
+                    cells.append("、".join(tags.get(record["id"], [])))
+                    continue
+                value = record[_VALUE_COLUMNS.get(field) or field]
+                if value is None:
+                    value = ""
+                elif field in labels:
+                    value = labels[field].get(value, value) if value else ""
+                if masked and field in maskers and value:
+                    value = maskers[field](str(value))
+                cells.append(value)
+            custom = record["custom_attributes"] or {}
+            cells.extend(custom.get(attribute.key, "") for attribute in attributes)
+            yield record["id"], cells
+        pending.clear()
+
+    for record in customers.values(*columns).iterator(chunk_size=batch):
+        pending.append(record)
+        if len(pending) >= batch:
+            yield from flush()
+    if pending:
+        yield from flush()
+
+
+# ---------------------------------------------------------------------------------------------------- merging
+
+MERGE_CUSTOMER_FIELDS = ["name", "mobile", "phone", "email", "province", "city", "district", "address", "branch",
+                         "owner", "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type",
+                         "brand_attitude", "share_of_wallet", "relationship_stage", "notes"]
+
+
+@dataclass
+class MergeField:
+    """One field of two customers being merged: both values, whether they conflict and which one is kept."""
+
+    name: str
+    label: str
+    keep_value: Any
+    merge_value: Any
+    keep_display: str
+    merge_display: str
+    conflict: bool
+
+    @property
+    def result_from_merged(self) -> bool:
+        """Without a conflict, an empty value of the kept customer is filled from the merged one."""
+        return not self.conflict and _is_empty(self.keep_value) and not _is_empty(self.merge_value)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == {}
+
+
+def _display(instance: Any, name: str, value: Any) -> str:
+    if _is_empty(value):
+        return ""
+    try:
+        field = instance._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - not a model field (custom attribute)
+        return str(value)
+    if getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def customer_merge_fields(*, keep: Customer, merge: Customer) -> list[MergeField]:
+    """Every field the merge decides, customer, profile and custom attributes, in form order."""
+    fields: list[MergeField] = []
+
+    def add(instance_keep: Any, instance_merge: Any, name: str, label: Any) -> None:
+        keep_value = getattr(instance_keep, name, None) if instance_keep is not None else None
+        merge_value = getattr(instance_merge, name, None) if instance_merge is not None else None
+        conflict = not _is_empty(keep_value) and not _is_empty(merge_value) and keep_value != merge_value
+        reference = instance_keep if instance_keep is not None else instance_merge
+        fields.append(MergeField(name, str(label), keep_value, merge_value, _display(reference, name, keep_value),
+                                 _display(reference, name, merge_value), conflict))
+
+    for name in MERGE_CUSTOMER_FIELDS:
+        add(keep, merge, name, _field_label(name))
+    profile_model: Any = PersonProfile if keep.is_person else OrganisationProfile
+    names = EXPORT_PERSON_FIELDS if keep.is_person else EXPORT_ORGANISATION_FIELDS
+    keep_profile = profile_model.objects.filter(customer=keep).first()
+    merge_profile = profile_model.objects.filter(customer=merge).first()
+    for name in names:
+        add(keep_profile, merge_profile, name, _field_label(name))
+    keep_custom, merge_custom = keep.custom_attributes or {}, merge.custom_attributes or {}
+    for attribute in CustomAttribute.objects.filter(is_active=True).order_by("position", "id"):
+        if attribute.key not in keep_custom and attribute.key not in merge_custom:
+            continue
+        keep_value, merge_value = keep_custom.get(attribute.key), merge_custom.get(attribute.key)
+        conflict = not _is_empty(keep_value) and not _is_empty(merge_value) and keep_value != merge_value
+        fields.append(MergeField(f"custom:{attribute.key}", attribute.label, keep_value, merge_value,
+                                 "" if keep_value is None else str(keep_value),
+                                 "" if merge_value is None else str(merge_value), conflict))
+    return fields

@@ -1,0 +1,586 @@
+"""Tier schemes: their parameters (validated), the measures they rank by, and the tier algorithms.
+
+Database-free and vectorised with numpy: every function takes whole columns (one entry per customer) and returns
+whole columns. ``services.py`` reads the per-customer summary from SQL, builds a :class:`Population` and asks each
+scheme for its tiers.
+
+Parameters per kind (``TierScheme.parameters``; defaults in :data:`DEFAULT_PARAMETERS`)
+====================================================================================
+
+``pyramid`` (客户金字塔)::
+
+    {"measure": "amount", "window_days": 365, "population": "buyers",
+     "tiers": [{"code": "A", "label": "Top customer", "share": 0.01}, {"code": "B", ..., "share": 0.05},
+               {"code": "C", ..., "share": 0.20}, {"code": "D", "label": "Small customer"}],
+     "alert_tiers": ["A", "B"]}
+
+  Customers are ranked by the measure in the window; ``share`` is the cumulative share of the population a tier
+  reaches (top 1 %, to 5 %, to 20 %, the rest). ``population`` is ``buyers`` (customers with a positive measure;
+  everyone else goes to the last tier) or ``all``. Rules: a tier holds at most ``floor(share × N)`` customers
+  counted from the top (so with fewer than 100 customers the 1 % tier is empty rather than over-full) except that
+  equal values are never split — a customer whose value equals that of a customer in a better tier gets that tier
+  (competition ranking). A customer whose measure is not positive never gets above the last tier.
+
+``thresholds`` (白金/黄金/白银/普通)::
+
+    {"measure": "amount", "window_days": 365,
+     "tiers": [{"code": "platinum", "label": "Platinum", "min": 50000}, ..., {"code": "regular", "label": "Regular"}]}
+
+  The first tier whose ``min`` the value reaches (``>=``); the last tier (no ``min``) takes everyone else.
+
+``matrix_sales_margin`` and ``matrix_value_loyalty`` (客户价值矩阵 / 价值度 × 忠诚度)::
+
+    {"window_days": 365,
+     "x": {"measure": "amount", "cut": {"method": "median"}},
+     "y": {"measure": "margin_rate", "cut": {"method": "median"}},
+     "tiers": [{"code": "HH", "label": ...}, {"code": "HL", ...}, {"code": "LH", ...}, {"code": "LL", ...}]}
+
+  A customer is "high" on an axis when the value reaches the cut (``>=``). Cuts: ``median``, ``mean``,
+  ``quantile`` (with ``q``) — computed over the customers who bought in the window — or ``value`` (with
+  ``value``). Codes are fixed: first letter the x axis, second the y axis; customers without purchases in the
+  window are ``LL``. The value × loyalty matrix uses ``"y": {"measure": "loyalty_score", ...}`` and may give
+  ``loyalty_weights``.
+
+``weighted_score`` (客户利润、客户份额、发展潜力 + lifetime value)::
+
+    {"window_days": 365, "weights": {"profit": 0.4, "share_of_wallet": 0.2, "growth": 0.2, "clv": 0.2},
+     "tiers": [{"code": "key", "label": ..., "min": 75}, ..., {"code": "temporary", "label": ...}]}
+
+  The value score (0–100) is the weighted mean of the components' percentile ranks (share of wallet is used as the
+  percentage it is); a component a customer has no figure for (share of wallet not recorded, no lifetime value)
+  is left out and the other weights are scaled up. Tiers are thresholds on the score.
+
+Every kind accepts ``alert_tiers`` (tier codes whose fall raises an alert; default: the best tier, for matrices
+``HH`` and ``HL``) and ``alert_on_fall`` (default true).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+from numpy.typing import NDArray
+from scipy import stats
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+PYRAMID = "pyramid"
+THRESHOLDS = "thresholds"
+MATRIX_SALES_MARGIN = "matrix_sales_margin"
+MATRIX_VALUE_LOYALTY = "matrix_value_loyalty"
+WEIGHTED_SCORE = "weighted_score"
+MATRIX_KINDS = (MATRIX_SALES_MARGIN, MATRIX_VALUE_LOYALTY)
+MATRIX_CODES = ("HH", "HL", "LH", "LL")
+
+# Measures a scheme may rank or cut by. Window measures use the scheme's ``window_days``.
+MEASURES: dict[str, Any] = {
+    "amount": _("spend in the window"),
+    "margin": _("gross margin in the window"),
+    "margin_rate": _("gross margin rate in the window"),
+    "total_amount": _("spend since the first purchase"),
+    "growth": _("growth of spend against the previous period"),
+    "clv": _("lifetime value"),
+    "expected_purchases": _("expected purchases over the horizon"),
+    "value_score": _("value score"),
+    "loyalty_score": _("loyalty score"),
+}
+WINDOW_MEASURES = {"amount", "margin", "margin_rate"}
+VALUE_COMPONENTS = ("profit", "share_of_wallet", "growth", "clv")
+LOYALTY_COMPONENTS = ("repurchase", "tenure", "recency", "share_of_wallet")
+DEFAULT_VALUE_WEIGHTS = {"profit": 0.4, "share_of_wallet": 0.2, "growth": 0.2, "clv": 0.2}
+DEFAULT_LOYALTY_WEIGHTS = {"repurchase": 0.4, "tenure": 0.2, "recency": 0.3, "share_of_wallet": 0.1}
+CUT_METHODS = ("median", "mean", "quantile", "value")
+_CODE_RE = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+
+# Labels of the default schemes: stored in English in the database and translated when shown (``tier_label``),
+# so a label an administrator types in Chinese is shown as typed.
+DEFAULT_LABELS = [
+    gettext_noop("Top customer"),
+    gettext_noop("Major customer"),
+    gettext_noop("Ordinary customer"),
+    gettext_noop("Small customer"),
+    gettext_noop("Platinum"),
+    gettext_noop("Gold"),
+    gettext_noop("Silver"),
+    gettext_noop("Regular"),
+    gettext_noop("High sales / high margin"),
+    gettext_noop("High sales / low margin"),
+    gettext_noop("Low sales / high margin"),
+    gettext_noop("Low sales / low margin"),
+    gettext_noop("Core: high value, high loyalty"),
+    gettext_noop("At risk: high value, low loyalty"),
+    gettext_noop("Loyal: low value, high loyalty"),
+    gettext_noop("Low priority: low value, low loyalty"),
+    gettext_noop("Key customer"),
+    gettext_noop("Potential customer"),
+    gettext_noop("Regular customer"),
+    gettext_noop("Temporary customer"),
+    gettext_noop("Customer pyramid"),
+    gettext_noop("Spend thresholds"),
+    gettext_noop("Sales × margin matrix"),
+    gettext_noop("Value × loyalty matrix"),
+    gettext_noop("Weighted value score"),
+    gettext_noop("Top 1% of customers by spend over 365 days A, to 5% B, to 20% C, the rest D."),
+    gettext_noop("Platinum, gold, silver and regular by spend over 365 days."),
+    gettext_noop("Spend against gross margin rate over 365 days, cut at the medians."),
+    gettext_noop("Spend against loyalty (repurchase rate, tenure, recency, share of wallet), cut at the medians."),
+    gettext_noop("Profit, share of wallet, growth and lifetime value combined into a score from 0 to 100."),
+]
+
+DEFAULT_PARAMETERS: dict[str, dict[str, Any]] = {
+    PYRAMID: {
+        "measure": "amount",
+        "window_days": 365,
+        "population": "buyers",
+        "tiers": [
+            {"code": "A", "label": "Top customer", "share": 0.01},
+            {"code": "B", "label": "Major customer", "share": 0.05},
+            {"code": "C", "label": "Ordinary customer", "share": 0.20},
+            {"code": "D", "label": "Small customer"},
+        ],
+        "alert_tiers": ["A", "B"],
+    },
+    THRESHOLDS: {
+        "measure": "amount",
+        "window_days": 365,
+        "tiers": [
+            {"code": "platinum", "label": "Platinum", "min": 50000},
+            {"code": "gold", "label": "Gold", "min": 10000},
+            {"code": "silver", "label": "Silver", "min": 2000},
+            {"code": "regular", "label": "Regular"},
+        ],
+        "alert_tiers": ["platinum", "gold"],
+    },
+    MATRIX_SALES_MARGIN: {
+        "window_days": 365,
+        "x": {"measure": "amount", "cut": {"method": "median"}},
+        "y": {"measure": "margin_rate", "cut": {"method": "median"}},
+        "tiers": [
+            {"code": "HH", "label": "High sales / high margin"},
+            {"code": "HL", "label": "High sales / low margin"},
+            {"code": "LH", "label": "Low sales / high margin"},
+            {"code": "LL", "label": "Low sales / low margin"},
+        ],
+        "alert_tiers": ["HH"],
+        "alert_on_fall": False,
+    },
+    MATRIX_VALUE_LOYALTY: {
+        "window_days": 365,
+        "x": {"measure": "amount", "cut": {"method": "median"}},
+        "y": {"measure": "loyalty_score", "cut": {"method": "median"}},
+        "loyalty_weights": dict(DEFAULT_LOYALTY_WEIGHTS),
+        "tiers": [
+            {"code": "HH", "label": "Core: high value, high loyalty"},
+            {"code": "HL", "label": "At risk: high value, low loyalty"},
+            {"code": "LH", "label": "Loyal: low value, high loyalty"},
+            {"code": "LL", "label": "Low priority: low value, low loyalty"},
+        ],
+        "alert_tiers": ["HH"],
+    },
+    WEIGHTED_SCORE: {
+        "window_days": 365,
+        "weights": dict(DEFAULT_VALUE_WEIGHTS),
+        "tiers": [
+            {"code": "key", "label": "Key customer", "min": 75},
+            {"code": "potential", "label": "Potential customer", "min": 50},
+            {"code": "regular", "label": "Regular customer", "min": 25},
+            {"code": "temporary", "label": "Temporary customer"},
+        ],
+        "alert_tiers": ["key"],
+        "alert_on_fall": False,
+    },
+}
+
+
+def default_parameters(kind: str) -> dict[str, Any]:
+    """A deep copy of the default parameters of a kind (for a new scheme)."""
+    import copy
+
+    return copy.deepcopy(DEFAULT_PARAMETERS.get(kind, {}))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _check_window(parameters: Mapping[str, Any], errors: list[str]) -> None:
+    window = parameters.get("window_days", 365)
+    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 3660:
+        errors.append(str(_("“window_days” must be a whole number of days from 1 to 3660.")))
+
+
+def _check_measure(name: Any, errors: list[str], where: str = "measure") -> None:
+    if name not in MEASURES:
+        errors.append(str(_("“%(where)s” must be one of: %(choices)s.") % {"where": where,
+                                                                           "choices": ", ".join(MEASURES)}))
+
+
+def _check_tiers(tiers: Any, errors: list[str]) -> list[dict[str, Any]]:
+    if not isinstance(tiers, list) or len(tiers) < 2:
+        errors.append(str(_("“tiers” must be a list of at least two tiers.")))
+        return []
+    codes: set[str] = set()
+    for position, tier in enumerate(tiers, start=1):
+        if not isinstance(tier, dict):
+            errors.append(str(_("Tier %(n)s must be an object with a code and a label.") % {"n": position}))
+            return []
+        code = tier.get("code")
+        if not isinstance(code, str) or not _CODE_RE.match(code):
+            errors.append(str(_("Tier %(n)s: the code must be 1–32 letters, digits, “-” or “_”.") % {"n": position}))
+        elif code in codes:
+            errors.append(str(_("Tier code “%(code)s” is used twice.") % {"code": code}))
+        else:
+            codes.add(code)
+        label = tier.get("label")
+        if not isinstance(label, str) or not label.strip() or len(label) > 100:
+            errors.append(str(_("Tier %(n)s: a label of at most 100 characters is required.") % {"n": position}))
+    return tiers
+
+
+def _check_weights(weights: Any, components: tuple[str, ...], name: str, errors: list[str]) -> None:
+    if not isinstance(weights, dict) or not weights:
+        errors.append(str(_("“%(name)s” must map components to weights.") % {"name": name}))
+        return
+    unknown = set(weights) - set(components)
+    if unknown:
+        errors.append(str(_("“%(name)s” has unknown components %(unknown)s; use %(choices)s.")
+                          % {"name": name, "unknown": ", ".join(sorted(unknown)), "choices": ", ".join(components)}))
+    values = [_number(v) for v in weights.values()]
+    if any(v is None or v < 0 for v in values) or not sum(v or 0 for v in values) > 0:
+        errors.append(str(_("The weights in “%(name)s” must be non-negative numbers, not all zero.")
+                          % {"name": name}))
+
+
+def _check_cut(cut: Any, axis: str, errors: list[str]) -> None:
+    if not isinstance(cut, dict) or cut.get("method") not in CUT_METHODS:
+        errors.append(str(_("Axis %(axis)s: “cut” must be an object whose “method” is one of %(choices)s.")
+                          % {"axis": axis, "choices": ", ".join(CUT_METHODS)}))
+        return
+    if cut["method"] == "quantile":
+        q = _number(cut.get("q"))
+        if q is None or not 0 < q < 1:
+            errors.append(str(_("Axis %(axis)s: a quantile cut needs “q” between 0 and 1.") % {"axis": axis}))
+    if cut["method"] == "value" and _number(cut.get("value")) is None:
+        errors.append(str(_("Axis %(axis)s: a value cut needs a number “value”.") % {"axis": axis}))
+
+
+def _strictly_monotonic(values: list[float | None], *, increasing: bool, low: float = -math.inf,
+                        high: float = math.inf) -> bool:
+    """All numbers, strictly inside (low, high), strictly increasing (or decreasing)."""
+    if any(v is None or not low < v < high for v in values):
+        return False
+    pairs = zip(values, values[1:], strict=False)
+    return all((b > a) if increasing else (b < a) for a, b in pairs)  # type: ignore[operator]
+
+
+def validate_parameters(kind: str, parameters: Any) -> list[str]:
+    """Check the parameters of a scheme of ``kind``; returns the error messages (empty when valid)."""
+    errors: list[str] = []
+    if not isinstance(parameters, dict):
+        return [str(_("The parameters must be a JSON object."))]
+    if kind not in DEFAULT_PARAMETERS:
+        return [str(_("Unknown scheme kind."))]
+    _check_window(parameters, errors)
+    tiers = _check_tiers(parameters.get("tiers"), errors)
+    if kind == PYRAMID:
+        _check_measure(parameters.get("measure"), errors)
+        if parameters.get("population", "buyers") not in ("buyers", "all"):
+            errors.append(str(_("“population” must be “buyers” or “all”.")))
+        shares = [_number(t.get("share")) if isinstance(t, dict) else None for t in tiers[:-1]]
+        if tiers and not _strictly_monotonic(shares, increasing=True, low=0.0, high=1.0):
+            errors.append(str(_("Every tier but the last needs a cumulative “share” between 0 and 1, increasing "
+                                "from the first tier (e.g. 0.01, 0.05, 0.2).")))
+        if tiers and isinstance(tiers[-1], dict) and "share" in tiers[-1]:
+            errors.append(str(_("The last tier takes the rest and has no “share”.")))
+    elif kind in (THRESHOLDS, WEIGHTED_SCORE):
+        if kind == THRESHOLDS:
+            _check_measure(parameters.get("measure"), errors)
+        else:
+            _check_weights(parameters.get("weights"), VALUE_COMPONENTS, "weights", errors)
+        mins = [_number(t.get("min")) if isinstance(t, dict) else None for t in tiers[:-1]]
+        if tiers and not _strictly_monotonic(mins, increasing=False):
+            errors.append(str(_("Every tier but the last needs a number “min”, decreasing from the first tier.")))
+        if tiers and isinstance(tiers[-1], dict) and "min" in tiers[-1]:
+            errors.append(str(_("The last tier takes the rest and has no “min”.")))
+    else:
+        for axis in ("x", "y"):
+            spec = parameters.get(axis)
+            if not isinstance(spec, dict):
+                errors.append(str(_("Axis %(axis)s must be an object with a measure and a cut.") % {"axis": axis}))
+                continue
+            _check_measure(spec.get("measure"), errors, f"{axis}.measure")
+            _check_cut(spec.get("cut", {"method": "median"}), axis, errors)
+        if tiers and sorted(str(t.get("code")) for t in tiers if isinstance(t, dict)) != sorted(MATRIX_CODES):
+            errors.append(str(_("A matrix has exactly the tiers HH, HL, LH and LL (x axis first).")))
+        if "loyalty_weights" in parameters:
+            _check_weights(parameters["loyalty_weights"], LOYALTY_COMPONENTS, "loyalty_weights", errors)
+    if "weights" in parameters and kind != WEIGHTED_SCORE:
+        _check_weights(parameters["weights"], VALUE_COMPONENTS, "weights", errors)
+    alert_tiers = parameters.get("alert_tiers", [])
+    codes = {t.get("code") for t in tiers if isinstance(t, dict)}
+    if not isinstance(alert_tiers, list) or any(code not in codes for code in alert_tiers):
+        errors.append(str(_("“alert_tiers” must list codes of this scheme's tiers.")))
+    if not isinstance(parameters.get("alert_on_fall", True), bool):
+        errors.append(str(_("“alert_on_fall” must be true or false.")))
+    return errors
+
+
+# --------------------------------------------------------------------------- scheme definition
+
+
+@dataclass(frozen=True)
+class TierDefinition:
+    code: str
+    label: str
+    rank: int  # 0 is the best tier
+
+
+@dataclass
+class SchemeDefinition:
+    """What the tiering needs of a ``TierScheme`` (built by ``services`` from the model)."""
+
+    id: int
+    name: str
+    kind: str
+    parameters: dict[str, Any]
+    is_primary: bool = False
+    tiers: list[TierDefinition] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.tiers:
+            tiers = self.parameters.get("tiers", [])
+            if self.kind in MATRIX_KINDS:
+                by_code = {t["code"]: t for t in tiers}
+                tiers = [by_code[code] for code in MATRIX_CODES]
+            self.tiers = [TierDefinition(t["code"], t["label"], rank) for rank, t in enumerate(tiers)]
+
+    @property
+    def window_days(self) -> int:
+        return int(self.parameters.get("window_days", 365))
+
+    @property
+    def codes(self) -> list[str]:
+        return [t.code for t in self.tiers]
+
+    @property
+    def alert_ranks(self) -> set[int]:
+        codes = self.parameters.get("alert_tiers")
+        if codes is None:
+            codes = ["HH"] if self.kind in MATRIX_KINDS else self.codes[:1]
+        return {t.rank for t in self.tiers if t.code in codes}
+
+    @property
+    def alert_on_fall(self) -> bool:
+        return bool(self.parameters.get("alert_on_fall", True))
+
+    def windows(self) -> set[int]:
+        return {self.window_days}
+
+
+# --------------------------------------------------------------------------- population
+
+
+@dataclass
+class Population:
+    """Per-customer columns a run works on (index ``i`` is the same customer in every array).
+
+    ``amount[w]`` / ``margin[w]``: spend and gross margin in the last ``w`` days; ``share_of_wallet`` is NaN where
+    not recorded; ``clv`` / ``expected_purchases`` NaN where not estimated.
+    """
+
+    customer_id: IntArray
+    has_purchase: NDArray[np.bool_]
+    amount: dict[int, FloatArray]
+    margin: dict[int, FloatArray]
+    total_amount: FloatArray
+    growth: FloatArray
+    tenure_days: FloatArray
+    recency_days: FloatArray
+    repeat_purchases: FloatArray
+    share_of_wallet: FloatArray
+    clv: FloatArray
+    expected_purchases: FloatArray
+    value_score: FloatArray
+    loyalty_score: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.customer_id.shape[0])
+
+    def measure(self, name: str, window_days: int, scheme: SchemeDefinition | None = None) -> FloatArray:
+        """The named measure per customer (NaN where a customer has no figure)."""
+        if name == "amount":
+            return self.amount[window_days]
+        if name == "margin":
+            return self.margin[window_days]
+        if name == "margin_rate":
+            amount = self.amount[window_days]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(amount > 0, self.margin[window_days] / amount, 0.0)
+        if name == "loyalty_score" and scheme is not None and "loyalty_weights" in scheme.parameters:
+            return loyalty_score(self, scheme.parameters["loyalty_weights"])
+        if name == "value_score" and scheme is not None and "weights" in scheme.parameters:
+            return value_score(self, scheme.parameters["weights"], window_days)
+        return np.asarray(getattr(self, name), dtype=np.float64)
+
+
+def percentile_rank(values: FloatArray, eligible: NDArray[np.bool_]) -> FloatArray:
+    """Mid-rank percentile in [0, 1] of each eligible, finite value among them (ties share the average rank);
+    NaN elsewhere. A single eligible customer gets 0.5."""
+    out = np.full(values.shape[0], np.nan)
+    mask = eligible & np.isfinite(values)
+    n = int(mask.sum())
+    if n:
+        out[mask] = (stats.rankdata(values[mask], method="average") - 0.5) / n
+    return out
+
+
+def _weighted_mean(components: dict[str, FloatArray], weights: Mapping[str, float], n: int) -> FloatArray:
+    """Weighted mean over the components a customer has (NaN components left out, weights rescaled)."""
+    total = np.zeros(n)
+    weight_sum = np.zeros(n)
+    for name, weight in weights.items():
+        values = components.get(name)
+        if values is None or not weight:
+            continue
+        present = np.isfinite(values)
+        total += np.where(present, values, 0.0) * float(weight)
+        weight_sum += present * float(weight)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(weight_sum > 0, total / weight_sum, np.nan)
+
+
+def loyalty_score(population: Population, weights: Mapping[str, float] | None = None) -> FloatArray:
+    """Loyalty 0–100 from repurchase rate, tenure, recency and share of wallet (0 for customers who never bought).
+
+    Repurchase rate is repeat purchase days per year of tenure (at least 30 days); each behavioural component is
+    its percentile rank among the customers who bought (recency reversed: more recent is more loyal); share of
+    wallet is the recorded percentage.
+    """
+    buyers = population.has_purchase
+    with np.errstate(divide="ignore", invalid="ignore"):
+        repurchase = population.repeat_purchases / np.maximum(population.tenure_days, 30.0) * 365.0
+    components = {
+        "repurchase": percentile_rank(repurchase, buyers),
+        "tenure": percentile_rank(population.tenure_days, buyers),
+        "recency": percentile_rank(-population.recency_days, buyers),
+        "share_of_wallet": np.where(buyers, population.share_of_wallet / 100.0, np.nan),
+    }
+    score = 100.0 * _weighted_mean(components, weights or DEFAULT_LOYALTY_WEIGHTS, len(population))
+    return np.where(buyers, np.nan_to_num(score, nan=0.0), 0.0)
+
+
+def value_score(population: Population, weights: Mapping[str, float] | None = None,
+                window_days: int = 365) -> FloatArray:
+    """Value 0–100 from profit (margin in the window), share of wallet, growth and lifetime value (seed 000's
+    客户利润、客户份额、发展潜力); 0 for customers who never bought."""
+    buyers = population.has_purchase
+    components = {
+        "profit": percentile_rank(population.margin[window_days], buyers),
+        "share_of_wallet": np.where(buyers, population.share_of_wallet / 100.0, np.nan),
+        "growth": percentile_rank(population.growth, buyers),
+        "clv": percentile_rank(population.clv, buyers),
+    }
+    score = 100.0 * _weighted_mean(components, weights or DEFAULT_VALUE_WEIGHTS, len(population))
+    return np.where(buyers, np.nan_to_num(score, nan=0.0), 0.0)
+
+
+# --------------------------------------------------------------------------- tier algorithms
+
+
+def pyramid_ranks(values: FloatArray, shares: list[float], population: str = "buyers") -> IntArray:
+    """Tier rank per customer (0 = top) for a pyramid with cumulative ``shares`` (one per tier but the last).
+
+    Population N = customers with a positive value (``buyers``) or everyone (``all``). Tier k may hold the customers
+    whose competition rank (1 + number of customers with a strictly greater value) is at most ``floor(share_k × N)``:
+    ties are never split and go to the better tier; a tier whose quota rounds down to zero is empty.
+    """
+    values = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
+    eligible = values > 0
+    n = int(eligible.sum()) if population == "buyers" else int(values.shape[0])
+    ranks = np.full(values.shape[0], len(shares), dtype=np.int64)
+    if not eligible.any():
+        return ranks
+    sorted_values = np.sort(values[eligible])
+    competition = 1 + (sorted_values.shape[0] - np.searchsorted(sorted_values, values[eligible], side="right"))
+    limits = np.floor(np.asarray(shares, dtype=np.float64) * n + 1e-9)
+    ranks[eligible] = np.searchsorted(limits, competition, side="left")
+    return ranks
+
+
+def threshold_ranks(values: FloatArray, minimums: list[float]) -> IntArray:
+    """Tier rank per customer: the first tier whose minimum the value reaches (minimums decreasing)."""
+    values = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=-np.inf)
+    ascending = np.asarray(sorted(minimums), dtype=np.float64)
+    return (ascending.shape[0] - np.searchsorted(ascending, values, side="right")).astype(np.int64)
+
+
+def axis_cut(values: FloatArray, eligible: NDArray[np.bool_], cut: Mapping[str, Any]) -> float:
+    """The cut value of a matrix axis (computed over the eligible customers for median/mean/quantile)."""
+    method = cut.get("method", "median")
+    if method == "value":
+        return float(cut["value"])
+    sample = values[eligible & np.isfinite(values)]
+    if sample.shape[0] == 0:
+        return math.inf
+    if method == "mean":
+        return float(sample.mean())
+    q = 0.5 if method == "median" else float(cut["q"])
+    return float(np.quantile(sample, q))
+
+
+def matrix_ranks(x: FloatArray, y: FloatArray, eligible: NDArray[np.bool_], x_cut: float,
+                 y_cut: float) -> IntArray:
+    """Quadrant rank per customer: 0 HH, 1 HL, 2 LH, 3 LL (first letter x); non-eligible customers are LL."""
+    x_high = eligible & (np.nan_to_num(x, nan=-np.inf) >= x_cut)
+    y_high = eligible & (np.nan_to_num(y, nan=-np.inf) >= y_cut)
+    return ((~x_high).astype(np.int64) * 2 + (~y_high).astype(np.int64)).astype(np.int64)
+
+
+@dataclass
+class SchemeResult:
+    ranks: IntArray
+    values: FloatArray  # the measure (or score) the tier was decided on, per customer
+    figures: dict[str, Any] = field(default_factory=dict)  # cut points and the like, for the run record
+    y_values: FloatArray | None = None  # second axis of a matrix
+
+
+def assign(scheme: SchemeDefinition, population: Population) -> SchemeResult:
+    """The tiers of every customer under ``scheme``."""
+    parameters = scheme.parameters
+    window = scheme.window_days
+    tiers = parameters["tiers"] if scheme.kind not in MATRIX_KINDS else []
+    if scheme.kind == PYRAMID:
+        values = population.measure(parameters["measure"], window, scheme)
+        shares = [float(t["share"]) for t in tiers[:-1]]
+        ranks = pyramid_ranks(values, shares, parameters.get("population", "buyers"))
+        lowest = [float(np.min(values[ranks == k])) if np.any(ranks == k) else None for k in range(len(shares))]
+        return SchemeResult(ranks, values, {"lowest_value_per_tier": lowest})
+    if scheme.kind in (THRESHOLDS, WEIGHTED_SCORE):
+        if scheme.kind == THRESHOLDS:
+            values = population.measure(parameters["measure"], window, scheme)
+        else:
+            values = value_score(population, parameters.get("weights"), window)
+        minimums = [float(t["min"]) for t in tiers[:-1]]
+        return SchemeResult(threshold_ranks(values, minimums), values, {"minimums": minimums})
+    x_spec, y_spec = parameters["x"], parameters["y"]
+    x = population.measure(x_spec["measure"], window, scheme)
+    y = population.measure(y_spec["measure"], window, scheme)
+    eligible = population.amount[window] > 0
+    x_cut = axis_cut(x, eligible, x_spec.get("cut", {"method": "median"}))
+    y_cut = axis_cut(y, eligible, y_spec.get("cut", {"method": "median"}))
+    return SchemeResult(matrix_ranks(x, y, eligible, x_cut, y_cut), x,
+                        {"x_cut": None if math.isinf(x_cut) else x_cut,
+                         "y_cut": None if math.isinf(y_cut) else y_cut}, y_values=y)

@@ -1,0 +1,322 @@
+"""Reads for customer value: schemes, runs, tier distributions and charts, tier changes, alerts, a customer's scores.
+
+Chart figures for users who see every branch come from the figures the run stored (no query over the customers);
+for users limited to some branches they are aggregated in SQL over the customers they may see, so nobody learns
+figures of customers outside their scope from a chart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from kehu.customers.models import Customer
+from kehu.org.models import User
+from kehu.org.roles import GLOBAL_VIEW_ROLES, SCOPE_CHANGE_ROLES
+from kehu.org.selectors import branch_ids_in_scope, user_roles
+
+from . import metrics, schemes
+from .models import Alert, CustomerSummary, ScoringRun, TierAssignment, TierScheme, tier_label
+
+# roles that see the alerts of every customer in their scope; everybody else sees those of the customers they own
+ALERT_SCOPE_ROLES = GLOBAL_VIEW_ROLES | SCOPE_CHANGE_ROLES
+
+
+def scheme_list(*, active_only: bool = True) -> QuerySet[TierScheme]:
+    schemes_ = TierScheme.objects.all()
+    if active_only:
+        schemes_ = schemes_.filter(is_active=True)
+    return schemes_.order_by("position", "id")
+
+
+def scheme_get(*, name: str) -> TierScheme:
+    """An active scheme by name; raises ``TierScheme.DoesNotExist``."""
+    return TierScheme.objects.get(name=name, is_active=True)
+
+
+def primary_scheme() -> TierScheme | None:
+    return TierScheme.objects.filter(is_primary=True).first()
+
+
+def scoring_run_list() -> QuerySet[ScoringRun]:
+    """Runs, newest as-of date first, with who asked for them."""
+    return ScoringRun.objects.select_related("requested_by").order_by("-as_of", "-id")
+
+
+def scoring_run_get(*, pk: int) -> ScoringRun:
+    return ScoringRun.objects.select_related("requested_by").get(pk=pk)
+
+
+def latest_run(*, scheme: TierScheme | None = None) -> ScoringRun | None:
+    """The latest succeeded run (that computed ``scheme``, when given)."""
+    runs = ScoringRun.objects.filter(status=ScoringRun.Status.SUCCEEDED)
+    if scheme is not None:
+        runs = runs.filter(schemes=scheme)
+    return runs.order_by("-as_of", "-id").first()
+
+
+def _sees_all(user: User) -> bool:
+    return branch_ids_in_scope(user) is None
+
+
+def visible_customers(user: User) -> QuerySet[Customer]:
+    return Customer.objects.visible_to(user)
+
+
+def customers_in_tier(*, user: User, scheme: TierScheme, tier: str) -> QuerySet[Customer]:
+    """Customers the user may see whose current tier under ``scheme`` is ``tier`` (primary: ``Customer.tier``)."""
+    customers = visible_customers(user)
+    if scheme.is_primary:
+        return customers.filter(tier=tier)
+    current = TierAssignment.objects.filter(scheme=scheme, tier=tier, is_current=True,
+                                            customer_id=OuterRef("pk"))
+    return customers.filter(Exists(current))
+
+
+# --------------------------------------------------------------------------- charts
+
+
+@dataclass
+class TierBar:
+    code: str
+    label: str
+    rank: int
+    customers: int
+    customer_share: float
+    amount: float
+    amount_share: float
+    margin: float
+    margin_share: float
+
+
+@dataclass
+class Distribution:
+    scheme: TierScheme
+    run: ScoringRun | None
+    bars: list[TierBar] = field(default_factory=list)
+    customers: int = 0
+    amount: float = 0.0
+    margin: float = 0.0
+    scoped: bool = False
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_matrix(self) -> bool:
+        return self.scheme.kind in schemes.MATRIX_KINDS
+
+    def cell(self, code: str) -> TierBar | None:
+        return next((bar for bar in self.bars if bar.code == code), None)
+
+
+def tier_distribution(*, user: User, scheme: TierScheme) -> Distribution:
+    """Customers, spend and gross margin per tier of ``scheme`` (and their shares) for the customers ``user`` may
+    see. Spend and margin are those of the current period (``ScoringConfiguration.period_days``)."""
+    run = latest_run(scheme=scheme)
+    distribution = Distribution(scheme=scheme, run=run)
+    if run is None:
+        return distribution
+    stored = run.counts.get(str(scheme.pk), {})
+    distribution.figures = {k: v for k, v in stored.items() if k not in ("tiers",)}
+    definition = scheme.definition()
+    if _sees_all(user) and stored.get("tiers"):
+        rows = {t["code"]: t for t in stored["tiers"]}
+        distribution.customers = int(stored.get("customers", 0))
+        distribution.amount = float(stored.get("amount", 0.0))
+        distribution.margin = float(stored.get("margin", 0.0))
+    else:
+        distribution.scoped = True
+        aggregates = (
+            TierAssignment.objects.filter(scheme=scheme, is_current=True,
+                                          customer__in=visible_customers(user).values("pk"))
+            .values("tier")
+            .annotate(customers=Count("id"), amount=Sum("customer__score_summary__current_amount"),
+                      margin=Sum("customer__score_summary__current_margin"))
+            .order_by()
+        )
+        rows = {row["tier"]: {"customers": row["customers"], "amount": float(row["amount"] or 0),
+                              "margin": float(row["margin"] or 0)} for row in aggregates}
+        distribution.customers = sum(r["customers"] for r in rows.values())
+        distribution.amount = sum(r["amount"] for r in rows.values())
+        distribution.margin = sum(r["margin"] for r in rows.values())
+    total, amount, margin = distribution.customers, distribution.amount, distribution.margin
+    for tier in definition.tiers:
+        row = rows.get(tier.code, {})
+        count = int(row.get("customers", 0))
+        tier_amount = float(row.get("amount", 0.0))
+        tier_margin = float(row.get("margin", 0.0))
+        distribution.bars.append(TierBar(
+            code=tier.code, label=tier_label(tier.label), rank=tier.rank, customers=count,
+            customer_share=count / total if total else 0.0, amount=tier_amount,
+            amount_share=tier_amount / amount if amount else 0.0, margin=tier_margin,
+            margin_share=tier_margin / margin if margin else 0.0,
+        ))
+    return distribution
+
+
+def _visible_summary_values(user: User, field_name: str) -> np.ndarray:
+    values = CustomerSummary.objects.filter(customer__in=visible_customers(user).values("pk")).values_list(
+        field_name, flat=True)
+    return np.fromiter((float(v) if v is not None else np.nan for v in values.iterator(chunk_size=20000)),
+                       dtype=np.float64)
+
+
+def pareto(*, user: User, run: ScoringRun | None = None) -> dict[str, Any]:
+    """Cumulative share of gross margin against the cumulative share of customers, best customers first."""
+    run = run or latest_run()
+    if run is None:
+        return {}
+    if _sees_all(user):
+        return dict(run.figures.get("pareto", {}))
+    return metrics.pareto_curve(_visible_summary_values(user, "current_margin"))
+
+
+def clv_histogram(*, user: User, run: ScoringRun | None = None) -> dict[str, Any]:
+    """The distribution of lifetime value (equal-width bins up to the 99th percentile and one open bin)."""
+    run = run or latest_run()
+    if run is None:
+        return {}
+    if _sees_all(user):
+        return dict(run.figures.get("clv_histogram", {}))
+    values = _visible_summary_values(user, "clv")
+    return metrics.histogram(values[np.isfinite(values)])
+
+
+# --------------------------------------------------------------------------- changes and alerts
+
+
+def tier_changes(*, user: User, run: ScoringRun, scheme: TierScheme | None = None,
+                 direction: str = "") -> QuerySet[TierAssignment]:
+    """Tier changes of a run's date (first assignments left out) for customers the user may see; ``direction``
+    ``fall`` or ``rise`` narrows them."""
+    changes = TierAssignment.objects.filter(
+        as_of=run.as_of, previous_rank__isnull=False, customer__in=visible_customers(user).values("pk"),
+    )
+    if scheme is not None:
+        changes = changes.filter(scheme=scheme)
+    else:
+        changes = changes.filter(scheme__in=run.schemes.all())
+    from django.db.models import F
+
+    if direction == "fall":
+        changes = changes.filter(rank__gt=F("previous_rank"))
+    elif direction == "rise":
+        changes = changes.filter(rank__lt=F("previous_rank"))
+    return changes.select_related("customer", "customer__owner", "scheme").order_by("scheme_id", "rank",
+                                                                                     "customer_id")
+
+
+def alert_list(*, user: User, status: str = "", reason: str = "") -> QuerySet[Alert]:
+    """Alerts on customers the user may see: administrators, auditors and branch managers see those of their
+    scope; everybody else (account managers) only those of the customers they own."""
+    alerts = Alert.objects.filter(customer__in=visible_customers(user).values("pk"))
+    if not (user_roles(user) & ALERT_SCOPE_ROLES):
+        alerts = alerts.filter(customer__owner=user)
+    if status:
+        alerts = alerts.filter(status=status)
+    if reason:
+        alerts = alerts.filter(reason=reason)
+    return alerts.select_related("customer", "customer__owner", "scheme", "handled_by").order_by("-as_of", "-id")
+
+
+def alert_get(*, user: User, pk: int) -> Alert:
+    """One alert the user may see; raises ``Alert.DoesNotExist`` otherwise."""
+    return alert_list(user=user).get(pk=pk)
+
+
+def alert_counts(*, user: User) -> dict[str, int]:
+    counts = alert_list(user=user).order_by().aggregate(
+        open=Count("id", filter=Q(status=Alert.Status.OPEN)),
+        acknowledged=Count("id", filter=Q(status=Alert.Status.ACKNOWLEDGED)),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+# --------------------------------------------------------------------------- one customer
+
+
+@dataclass
+class SchemeTier:
+    scheme: TierScheme
+    code: str
+    label: str
+    since: Any
+    previous_label: str
+    value: float | None
+
+
+@dataclass
+class CustomerScores:
+    """What the 360 page shows about a customer's value, with a short explanation of each figure."""
+
+    summary: CustomerSummary | None
+    primary: SchemeTier | None
+    tiers: list[SchemeTier]
+    segment_label: str
+    segment_description: str
+    explanations: dict[str, str]
+    history: list[TierAssignment]
+
+    @property
+    def has_scores(self) -> bool:
+        return self.summary is not None
+
+
+def customer_scores(*, customer: Customer, history_limit: int = 12) -> CustomerScores:
+    """The customer's latest summary, current tier under every active scheme and recent tier history.
+
+    The caller has already checked the user may see the customer (``customers.selectors.customer_get``).
+    """
+    summary = CustomerSummary.objects.filter(customer=customer).first()
+    active = list(scheme_list())
+    current = {
+        a.scheme_id: a for a in TierAssignment.objects.filter(customer=customer, is_current=True,
+                                                             scheme__in=[s.pk for s in active])
+    }
+    tiers: list[SchemeTier] = []
+    primary: SchemeTier | None = None
+    for scheme in active:
+        assignment = current.get(scheme.pk)
+        if assignment is None:
+            continue
+        item = SchemeTier(scheme=scheme, code=assignment.tier, label=scheme.tier_label_for(assignment.tier),
+                          since=assignment.as_of,
+                          previous_label=scheme.tier_label_for(assignment.previous_tier)
+                          if assignment.previous_tier else "", value=assignment.value)
+        tiers.append(item)
+        if scheme.is_primary:
+            primary = item
+    history = list(TierAssignment.objects.filter(customer=customer).select_related("scheme")
+                   .order_by("-as_of", "scheme__position")[:history_limit])
+    segment = summary.rfm_segment if summary is not None else ""
+    return CustomerScores(
+        summary=summary, primary=primary, tiers=tiers,
+        segment_label=str(metrics.SEGMENT_LABELS.get(segment, segment)),
+        segment_description=str(metrics.SEGMENT_DESCRIPTIONS.get(segment, "")),
+        explanations=_explanations(summary), history=history,
+    )
+
+
+def _explanations(summary: CustomerSummary | None) -> dict[str, str]:
+    if summary is None:
+        return {"none": _("No scoring run has included this customer yet.")}
+    explanations = {
+        "rfm": _("Recency, frequency and monetary value, each scored 1 (lowest fifth of customers) to 5 (highest "
+                 "fifth): days since the last purchase, purchase days and spend in the RFM window."),
+        "p_alive": _("The probability that the customer is still buying from us, from the pattern and timing of "
+                     "past purchases (BG/NBD model). Someone who bought regularly and then stopped for much longer "
+                     "than usual scores low; customers with a single purchase are not rated."),
+        "expected_purchases": _("Purchases the customer is expected to make over the lifetime value horizon."),
+        "clv": _("Lifetime value: the expected purchases over the horizon, each valued at the customer's expected "
+                 "spend (Gamma-Gamma model), discounted to today at the configured annual rate."),
+        "value_score": _("0–100 from profit, share of wallet, growth and lifetime value, compared with other "
+                         "customers."),
+        "loyalty_score": _("0–100 from repurchase rate, tenure, recency and share of wallet."),
+    }
+    if summary.purchase_days <= 1:
+        explanations["p_alive"] = _("With a single purchase day the model cannot tell yet whether the customer "
+                                    "is still active.")
+    return explanations

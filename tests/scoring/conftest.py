@@ -1,0 +1,76 @@
+"""Fixtures for the customer value tests: purchases at local (Asia/Shanghai) times."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+
+@pytest.fixture
+def buy(db):
+    """``buy(customer, "2025-01-10 10:00", amount, margin=...)``: record a purchase at a local time."""
+    from kehu.purchases.services import transaction_bulk_create
+
+    def make(customer, when: str, amount: float | str, margin: float | str | None = None) -> None:
+        moment = dt.datetime.fromisoformat(when if " " in when else f"{when} 12:00")
+        local = timezone.make_aware(moment, timezone.get_default_timezone())
+        amount_value = Decimal(str(amount))
+        margin_value = Decimal(str(margin)) if margin is not None else (amount_value * Decimal("0.2")).quantize(
+            Decimal("0.01"))
+        transaction_bulk_create(rows=[{"customer": customer, "occurred_at": local, "amount": amount_value,
+                                       "margin": margin_value, "branch": customer.branch}])
+
+    return make
+
+
+@pytest.fixture
+def scheme(db):
+    """A scheme by name (the defaults are created by the data migration)."""
+    from kehu.scoring.models import TierScheme
+
+    return lambda name: TierScheme.objects.get(name=name)
+
+
+@pytest.fixture
+def hundred(make_customer, buy):
+    """100 customers in store SH1; customer i (1..100) spent i × 100 on two days in 2025 (the 100th is the top
+    1 %: A; 96–99 are B; 81–95 C; the rest D)."""
+    customers = []
+    for i in range(1, 101):
+        customer = make_customer(f"客户{i:03d}")
+        buy(customer, "2025-03-01 10:00", i * 50)
+        buy(customer, "2025-09-01 10:00", i * 50)
+        customers.append(customer)
+    return customers
+
+
+@pytest.fixture
+def run_permission(users):
+    """Give administrators and branch managers ``scoring.run_scoring`` (as the roles migration does)."""
+    from django.contrib.auth.models import Group, Permission
+
+    permission = Permission.objects.get(content_type__app_label="scoring", codename="run_scoring")
+    for role in ("administrator", "branch_manager"):
+        Group.objects.get(name=role).permissions.add(permission)
+    for user in users.values():
+        for attribute in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+            user.__dict__.pop(attribute, None)
+    return permission
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests assert English message texts; the Chinese interface is covered by tests/ui and tests/e2e."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

@@ -1,0 +1,230 @@
+"""Scoring runs end to end: tiers on the customer and in the history, idempotence, order, failures, query counts."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from kehu.customers.models import Customer
+from kehu.scoring import clv, services
+from kehu.scoring.models import Alert, CustomerSummary, ScoringRun, TierAssignment
+from kehu.scoring.services import ScoringRunError, scoring_run_execute
+
+AS_OF = dt.date(2025, 12, 31)
+
+
+def tiers_of(customers):
+    by_id = dict(Customer.objects.filter(pk__in=[c.pk for c in customers]).values_list("pk", "tier"))
+    return [by_id[c.pk] for c in customers]
+
+
+def test_run_sets_primary_tier_on_the_customer_and_keeps_history(hundred, scheme):
+    run = scoring_run_execute(as_of=AS_OF)
+
+    tiers = tiers_of(hundred)
+    assert tiers[99] == "A"
+    assert tiers[95:99] == ["B"] * 4
+    assert tiers[80:95] == ["C"] * 15
+    assert set(tiers[:80]) == {"D"}
+    pyramid = scheme("pyramid")
+    assert TierAssignment.objects.filter(scheme=pyramid, is_current=True).count() == 100
+    assert run.counts[str(pyramid.pk)]["tiers"][0]["customers"] == 1
+    top = next(t for t in run.counts[str(pyramid.pk)]["tiers"] if t["code"] == "A")
+    assert top["amount_share"] == pytest.approx(10000 / (100 * 101 / 2 * 100))
+    assert set(run.schemes.values_list("name", flat=True)) == {"pyramid", "thresholds", "sales-margin",
+                                                               "value-loyalty", "weighted-score"}
+    assert run.figures["pareto"]["customers"] == 100
+
+
+def test_thresholds_and_matrix_schemes(make_customer, buy, scheme):
+    big = make_customer("大客户")
+    mid = make_customer("中客户")
+    small = make_customer("小客户")
+    idle = make_customer("无消费")
+    buy(big, "2025-05-01", 60000, margin=6000)  # 10 % margin
+    buy(mid, "2025-05-01", 12000, margin=6000)  # 50 %
+    buy(small, "2025-05-01", 500, margin=200)  # 40 %
+    scoring_run_execute(as_of=AS_OF)
+
+    def tier(name, customer):
+        return TierAssignment.objects.get(scheme=scheme(name), customer=customer, is_current=True).tier
+
+    assert [tier("thresholds", c) for c in (big, mid, small, idle)] == ["platinum", "gold", "regular", "regular"]
+    # sales × margin rate, medians of the buyers: spend 12,000 and margin rate 40 %
+    assert [tier("sales-margin", c) for c in (big, mid, small, idle)] == ["HL", "HH", "LH", "LL"]
+
+
+def test_rerun_for_the_same_date_replaces_the_run_and_writes_nothing_new(hundred):
+    first = scoring_run_execute(as_of=AS_OF)
+    rows = TierAssignment.objects.count()
+
+    second = scoring_run_execute(as_of=AS_OF)
+
+    first.refresh_from_db()
+    assert first.status == ScoringRun.Status.REPLACED
+    assert second.status == ScoringRun.Status.SUCCEEDED
+    assert ScoringRun.objects.filter(as_of=AS_OF, status=ScoringRun.Status.SUCCEEDED).count() == 1
+    assert TierAssignment.objects.count() == rows
+    assert all(v == {"restored": 0, "rewritten": 0, "inserted": 0}
+               for v in second.figures["written"]["assignments"].values())
+    assert CustomerSummary.objects.filter(run=second).count() == 100
+    assert second.counts == first.counts
+
+
+def test_rerun_after_new_purchases_rewrites_that_dates_changes(hundred, buy, scheme):
+    scoring_run_execute(as_of=dt.date(2025, 11, 30))
+    buy(hundred[0], "2025-12-15", 50000)  # the smallest customer becomes the biggest
+    scoring_run_execute(as_of=AS_OF)
+    pyramid = scheme("pyramid")
+    change = TierAssignment.objects.get(scheme=pyramid, customer=hundred[0], as_of=AS_OF)
+    assert (change.previous_tier, change.tier, change.is_current) == ("D", "A", True)
+
+    # the purchase is cancelled and December is scored again: the customer is back to D, the change is gone
+    hundred[0].transactions.filter(amount=50000).delete()
+    rerun = scoring_run_execute(as_of=AS_OF)
+
+    assert not TierAssignment.objects.filter(scheme=pyramid, customer=hundred[0], as_of=AS_OF).exists()
+    current = TierAssignment.objects.get(scheme=pyramid, customer=hundred[0], is_current=True)
+    assert (current.tier, current.as_of) == ("D", dt.date(2025, 11, 30))
+    assert tiers_of(hundred[:1]) == ["D"]
+    assert rerun.figures["written"]["assignments"]["pyramid"]["restored"] >= 1
+
+
+def test_a_later_month_records_tier_changes(hundred, buy, scheme):
+    scoring_run_execute(as_of=dt.date(2025, 11, 30))
+    buy(hundred[10], "2025-12-10", 20000)
+    run = scoring_run_execute(as_of=AS_OF)
+
+    pyramid = scheme("pyramid")
+    change = TierAssignment.objects.get(scheme=pyramid, customer=hundred[10], as_of=AS_OF)
+    assert (change.previous_tier, change.tier, change.is_rise) == ("D", "A", True)
+    fallen = TierAssignment.objects.get(scheme=pyramid, customer=hundred[99], as_of=AS_OF)
+    assert (fallen.previous_tier, fallen.tier, fallen.is_fall) == ("A", "B", True)
+    assert TierAssignment.objects.filter(scheme=pyramid, customer=hundred[99]).count() == 2
+    assert run.figures["changes"][str(pyramid.pk)]["falls"] >= 1
+    assert run.changes >= 2
+
+
+def test_runs_are_made_in_date_order(hundred):
+    scoring_run_execute(as_of=AS_OF)
+    with pytest.raises(ValidationError) as error:
+        scoring_run_execute(as_of=dt.date(2025, 6, 30))
+    assert "as_of" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        scoring_run_execute(as_of=dt.date.today() + dt.timedelta(days=2))
+
+
+def test_only_the_named_scheme(hundred, scheme):
+    run = scoring_run_execute(as_of=AS_OF, scheme_names=["thresholds"])
+    assert list(run.schemes.values_list("name", flat=True)) == ["thresholds"]
+    assert not TierAssignment.objects.filter(scheme=scheme("pyramid")).exists()
+    assert set(tiers_of(hundred)) == {""}  # the primary scheme was not run: customers keep their tier
+    with pytest.raises(ValidationError):
+        scoring_run_execute(as_of=AS_OF, scheme_names=["no-such-scheme"])
+
+
+def test_failed_fit_marks_the_run_failed_and_leaves_tiers_untouched(hundred, monkeypatch):
+    good = scoring_run_execute(as_of=dt.date(2025, 11, 30))
+    before_tiers = tiers_of(hundred)
+    before_summary = list(CustomerSummary.objects.order_by("pk").values_list("pk", "as_of", "total_amount"))
+    before_rows = TierAssignment.objects.count()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("optimiser exploded")
+
+    monkeypatch.setattr(clv, "fit_bgnbd", broken)
+    with pytest.raises(ScoringRunError) as error:
+        scoring_run_execute(as_of=AS_OF)
+
+    failed = error.value.run
+    failed.refresh_from_db()
+    assert failed.status == ScoringRun.Status.FAILED
+    assert "optimiser exploded" in failed.error
+    assert failed.finished_at is not None
+    assert tiers_of(hundred) == before_tiers
+    assert list(CustomerSummary.objects.order_by("pk").values_list("pk", "as_of", "total_amount")) == before_summary
+    assert TierAssignment.objects.count() == before_rows
+    good.refresh_from_db()
+    assert good.status == ScoringRun.Status.SUCCEEDED
+
+
+def test_failure_in_the_middle_of_the_write_back_rolls_everything_back(hundred, buy, monkeypatch):
+    scoring_run_execute(as_of=dt.date(2025, 11, 30))
+    buy(hundred[0], "2025-12-15", 50000)  # would change tiers
+    before_tiers = tiers_of(hundred)
+    before_rows = TierAssignment.objects.count()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_write_alerts", broken)  # runs after the summary and tiers were written
+    with pytest.raises(ScoringRunError):
+        scoring_run_execute(as_of=AS_OF)
+
+    assert tiers_of(hundred) == before_tiers
+    assert TierAssignment.objects.count() == before_rows
+    assert set(CustomerSummary.objects.values_list("as_of", flat=True)) == {dt.date(2025, 11, 30)}
+    assert ScoringRun.objects.get(as_of=AS_OF).status == ScoringRun.Status.FAILED
+
+
+def test_lifetime_value_is_estimated(make_customer, buy):
+    customers = [make_customer(f"回头客{i}") for i in range(40)]
+    for i, customer in enumerate(customers):
+        for month in range(1, 1 + (i % 6) + 1):
+            buy(customer, f"2025-{month:02d}-{1 + i % 27:02d}", 100 + 10 * i)
+    run = scoring_run_execute(as_of=AS_OF)
+
+    assert run.figures["clv"]["status"] == "fitted"
+    assert set(run.figures["clv"]["bgnbd"]) >= {"r", "alpha", "a", "b"}
+    summaries = CustomerSummary.objects.filter(customer__in=customers)
+    assert all(s.p_alive is not None and 0 <= s.p_alive <= 1 for s in summaries)
+    assert all(s.clv is not None and s.clv >= 0 for s in summaries)
+    assert all(s.expected_purchases is not None and s.expected_purchases >= 0 for s in summaries)
+
+
+def test_too_few_customers_leave_lifetime_value_empty(make_customer, buy):
+    customer = make_customer("唯一")
+    buy(customer, "2025-05-01", 100)
+    run = scoring_run_execute(as_of=AS_OF)
+    assert run.figures["clv"]["status"] == "skipped"
+    assert CustomerSummary.objects.get(customer=customer).clv is None
+
+
+def test_query_count_does_not_grow_with_customers(make_customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from kehu.purchases.models import Transaction
+    from kehu.purchases.services import transaction_bulk_create
+
+    def scenario(count):
+        customers = [make_customer(f"批量{count}-{i}") for i in range(count)]
+        moment = timezone.make_aware(dt.datetime(2025, 6, 1, 12))
+        transaction_bulk_create(rows=[{"customer": c, "occurred_at": moment + dt.timedelta(days=i % 50),
+                                       "amount": 100 + i, "margin": 10, "branch": c.branch}
+                                      for i, c in enumerate(customers)])
+        with CaptureQueriesContext(connection) as first:
+            scoring_run_execute(as_of=dt.date(2025, 11, 30))
+        with CaptureQueriesContext(connection) as second:
+            run = scoring_run_execute(as_of=AS_OF)
+        assert run.customers == count
+        for model in (Alert, TierAssignment, CustomerSummary, ScoringRun, Transaction, Customer):
+            model.objects.all().delete()
+        return len(first.captured_queries), len(second.captured_queries)
+
+    small = scenario(20)
+    large = scenario(200)
+    assert small == large
+    assert max(small) < 80
+
+
+def test_alerts_are_created_only_once_per_date(hundred, buy, scheme):
+    hundred[99].management_class = "key"
+    Customer.objects.filter(pk=hundred[99].pk).update(management_class="key")
+    scoring_run_execute(as_of=dt.date(2025, 11, 30))
+    buy(hundred[10], "2025-12-10", 20000)  # pushes the top customer from A to B
+    scoring_run_execute(as_of=AS_OF)
+    scoring_run_execute(as_of=AS_OF)
+    alerts = Alert.objects.filter(customer=hundred[99], reason=Alert.Reason.TIER_FALL, scheme=scheme("pyramid"))
+    assert alerts.count() == 1
