@@ -74,3 +74,27 @@ def _english_messages():
 def client(client):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@pytest.fixture
+def varied(make_customer, buy):
+    """80 customers with purchase histories drawn (fixed seed) from the BG/NBD story: first purchases over 2024–2025,
+    purchase rates and dropout probabilities differing between customers; some buy once, some stop, some go on."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    start, end = dt.date(2024, 1, 1), dt.date(2025, 12, 31)
+    customers = []
+    for i in range(80):
+        customer = make_customer(f"随机客户{i:02d}")
+        customers.append(customer)
+        day = start + dt.timedelta(days=int(rng.integers(0, 600)))
+        rate = rng.gamma(1.2, 1 / 40)  # purchases per day
+        dropout = rng.beta(1.0, 4.0)
+        spend = rng.gamma(4.0, 60.0)
+        while day <= end:
+            buy(customer, f"{day.isoformat()} 12:00", round(float(rng.gamma(5.0, spend / 5.0)), 2))
+            if rng.random() < dropout:
+                break
+            day += dt.timedelta(days=max(1, int(rng.exponential(1 / rate))))
+    return customers

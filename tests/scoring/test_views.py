@@ -36,9 +36,6 @@ def client_as(users):
 def scored(hundred, buy, users, org):
     Customer.objects.filter(pk=hundred[99].pk).update(owner=users["account_manager"])
     Customer.objects.filter(pk=hundred[98].pk).update(owner=users["bj_account_manager"], branch=org["bj1"])
-    for i, customer in enumerate(hundred):  # some variety in the purchase histories, spend order unchanged
-        for visit in range(i % 4):
-            buy(customer, f"2025-{1 + (i + 3 * visit) % 11:02d}-{1 + (i * 7 + visit) % 27:02d} 12:00", i + 1)
     scoring_run_execute(as_of=dt.date(2025, 11, 30))
     for customer in hundred[:10]:
         buy(customer, "2025-12-10 10:00", 20000)
@@ -55,13 +52,21 @@ def test_overview_draws_every_scheme_with_drill_down_links(client_as, scored):
     response = client_as("administrator").get(reverse("scoring:overview"), HTTP_ACCEPT_LANGUAGE="en")
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count("<svg") == 7  # five schemes, the Pareto curve and the lifetime value histogram
+    assert html.count("<svg") == 6  # five schemes and the Pareto curve: lifetime value could not be estimated
+    assert "Lifetime value has not been estimated yet" in html
     # the primary scheme's bars lead to the customer list filtered by tier, the others to their tier pages
     assert f'{reverse("customers:list")}?tier=A' in html
     assert reverse("scoring:tier_customers", args=["sales-margin", "HH"]) in html
     assert reverse("scoring:tier_customers", args=["value-loyalty", "LL"]) in html
     assert "of customers make 80% of gross margin" in html
     assert "https://" not in html.split("<main")[1]  # nothing loaded from elsewhere
+
+
+def test_lifetime_value_histogram(client_as, varied):
+    scoring_run_execute(as_of=DECEMBER)
+    html = client_as("administrator").get(reverse("scoring:overview"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert html.count("<svg") == 7
+    assert "Distribution of lifetime value" in html and "customers with an estimate" in html
 
 
 def test_branch_manager_charts_count_only_their_scope(client_as, scored):
@@ -71,11 +76,12 @@ def test_branch_manager_charts_count_only_their_scope(client_as, scored):
 
 
 def test_tier_page_lists_visible_customers_of_the_tier(client_as, scored, hundred):
-    url = reverse("scoring:tier_customers", args=["thresholds", "gold"])
-    html = client_as("branch_manager").get(url).content.decode()
-    assert hundred[99].name in html  # 10,000 in the year: gold
-    assert hundred[98].name not in html  # gold too, but in Beijing
-    assert client_as("bj_account_manager").get(url).content.decode().count(hundred[98].name) == 1
+    gold = reverse("scoring:tier_customers", args=["thresholds", "gold"])
+    silver = reverse("scoring:tier_customers", args=["thresholds", "silver"])
+    assert hundred[99].name in client_as("branch_manager").get(gold).content.decode()  # 10,000 in the year
+    assert hundred[98].name not in client_as("branch_manager").get(silver).content.decode()  # 9,900, in Beijing
+    assert hundred[97].name in client_as("branch_manager").get(silver).content.decode()
+    assert client_as("bj_account_manager").get(silver).content.decode().count(hundred[98].name) == 1
     assert client_as("administrator").get(
         reverse("scoring:tier_customers", args=["thresholds", "nope"])).status_code == 404
     assert client_as("administrator").get(

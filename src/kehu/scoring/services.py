@@ -415,9 +415,11 @@ def _fit_lifetime_value(data: dict[str, np.ndarray], buyers: np.ndarray, setting
         if not all(math.isfinite(v) for v in bg.as_dict().values()):
             raise ValueError("BG/NBD parameters are not finite")
         if not bg.converged:
-            # e.g. every customer bought on the same two days: the likelihood has no interior maximum and the
-            # parameters run off to the bounds; predictions from them would be meaningless
-            raise ValueError(_("the fit did not converge (too little variety in the purchase histories)"))
+            # e.g. every customer dropping out at the same rate: the likelihood is flat along a and b together and
+            # they run off towards infinity at a fixed ratio. Predictions stay well defined (where they come out
+            # finite they are kept), but say so.
+            figures["warning"] = _("The purchase model fit stopped before converging (the purchase histories "
+                                   "vary too little to identify every parameter); treat the estimates with care.")
     except (ValueError, FloatingPointError, ArithmeticError) as error:
         figures["status"] = "failed"
         figures["message"] = _("The purchase model could not be fitted: %(error)s") % {"error": error}
@@ -428,8 +430,6 @@ def _fit_lifetime_value(data: dict[str, np.ndarray], buyers: np.ndarray, setting
     spend_ok = repeaters & (monetary > 0)
     try:
         gg = clv.fit_gamma_gamma(frequency[spend_ok], monetary[spend_ok])
-        if not gg.converged:
-            raise ValueError(_("the fit did not converge"))
         value[buyers] = clv.lifetime_value(
             bg, gg, frequency[buyers], recency[buyers], age[buyers], np.where(monetary > 0, monetary, 0.0)[buyers],
             horizon_periods=horizon_weeks, discount_rate_annual=settings.discount_rate, unit="week",
@@ -440,9 +440,12 @@ def _fit_lifetime_value(data: dict[str, np.ndarray], buyers: np.ndarray, setting
         figures["status"] = "partial"
         figures["message"] = _("The spend model could not be fitted: %(error)s") % {"error": error}
     figures["fit_seconds"] = time.perf_counter() - started
-    bad = ~np.isfinite(p_alive) & buyers
-    if bad.any():  # numerically impossible figures are left out rather than stored
-        p_alive[bad] = np.nan
+    with np.errstate(invalid="ignore"):
+        for values in (p_alive, expected, value):  # numerically impossible figures are left out, not stored
+            values[~np.isfinite(values) | (values < 0)] = np.nan
+    if buyers.any() and not np.isfinite(p_alive[buyers]).any():
+        figures["status"] = "failed"
+        figures["message"] = _("The purchase model gave no usable predictions.")
     return p_alive, expected, value, figures
 
 
@@ -813,8 +816,8 @@ def default_as_of() -> dt.date:
     return timezone.localdate()
 
 
-def _start_run(*, run: ScoringRun | None, as_of: dt.date, actor: User | None, trigger: str) -> ScoringRun:
-    """Check the date, mark the run running (committed, so it is visible and a failure can be recorded)."""
+def _check_as_of(as_of: dt.date) -> None:
+    """Not in the future, and not before the latest successful run (the summary and tiers hold the latest state)."""
     if as_of > timezone.localdate():
         raise ValidationError({"as_of": [_("The as-of date cannot be in the future.")]})
     latest = ScoringRun.objects.filter(status=ScoringRun.Status.SUCCEEDED).order_by("-as_of").first()
@@ -823,6 +826,11 @@ def _start_run(*, run: ScoringRun | None, as_of: dt.date, actor: User | None, tr
             _("A run as of %(date)s has succeeded; runs are made in date order, so choose that date or a later one.")
             % {"date": latest.as_of.isoformat()}
         ]})
+
+
+def _start_run(*, run: ScoringRun | None, as_of: dt.date, actor: User | None, trigger: str) -> ScoringRun:
+    """Check the date, mark the run running (committed, so it is visible and a failure can be recorded)."""
+    _check_as_of(as_of)
     stale = timezone.now() - STALE_RUN_AFTER
     ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING, started_at__lt=stale).update(
         status=ScoringRun.Status.FAILED, error=_("Abandoned: the run did not finish."), finished_at=timezone.now())
@@ -1026,8 +1034,7 @@ def scoring_run_request(*, actor: User, as_of: dt.date | None = None,
     as_of = as_of or default_as_of()
     names = list(scheme_names or [])
     _active_schemes(names)  # unknown names are refused now, not in the worker
-    if as_of > timezone.localdate():
-        raise ValidationError({"as_of": [_("The as-of date cannot be in the future.")]})
+    _check_as_of(as_of)
     run = ScoringRun.objects.create(as_of=as_of, trigger=ScoringRun.Trigger.MANUAL, requested_by=actor,
                                     parameters={"schemes": names})
 
