@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -177,7 +178,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # the monthly scoring run (tiers, RFM, lifetime value, alerts) as of the last day of the previous month
+    "monthly-scoring-run": {
+        "task": "kehu.scoring.tasks.scoring_run_task",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+        "kwargs": {"scheduled": True},
+    },
+}
 
 KEHU_PAGE_SIZE = 25
 KEHU_API_PAGE_SIZE_MAX = 200

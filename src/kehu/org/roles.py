@@ -64,12 +64,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "purchases.change_product",
         "purchases.add_category",
         "purchases.change_category",
+        "scoring.run_scoring",
     ],
     Role.BRANCH_MANAGER: [
         *_VIEW,
         *_CHANGE_CUSTOMERS,
         "customers.view_personal_data",
         "purchases.add_transaction",
+        "scoring.run_scoring",
     ],
     Role.ACCOUNT_MANAGER: [
         *_VIEW,
