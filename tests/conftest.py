@@ -23,9 +23,28 @@ def org(db):
     return {"hq": hq, "east": east, "north": north, "sh1": sh1, "sh2": sh2, "bj1": bj1}
 
 
+def ensure_roles() -> None:
+    """Recreate the role groups when a transactional test's flush removed what the data migration made."""
+    from django.contrib.auth.models import Group, Permission
+
+    from kehu.org.roles import ROLE_PERMISSIONS
+
+    if Group.objects.filter(name__in=list(ROLE_PERMISSIONS)).count() == len(ROLE_PERMISSIONS):
+        return
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        permissions = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(permissions)
+
+
 @pytest.fixture
 def make_user(db):
     from kehu.org.services import staff_create
+
+    ensure_roles()
 
     counter = {"n": 0}
 

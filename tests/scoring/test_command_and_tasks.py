@@ -91,6 +91,12 @@ def test_task_through_a_real_redis_broker_and_worker(make_customer, buy):
     url = "redis://127.0.0.1:6379/15"
     if not _redis_answers(url):
         pytest.skip("Redis does not answer on 127.0.0.1:6379")
+    # an earlier transactional test's flush may have removed what the data migrations made: the default schemes
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    importlib.import_module("kehu.scoring.migrations.0002_default_schemes").create_defaults(django_apps, None)
     customers = [make_customer(f"队列客户{i}") for i in range(30)]
     for i, customer in enumerate(customers):
         buy(customer, "2025-06-01 10:00", 100 * (i + 1))
