@@ -27,7 +27,7 @@ import itertools
 import math
 import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -166,7 +166,7 @@ def write_csv(path: str | Path, headers: list[str], rows: Iterator[list[str]], *
     return count
 
 
-def write_xlsx(path: str | Path, headers: list[str], rows: Iterator[list[str]], *, numbers_as_numbers: bool = True
+def write_xlsx(path: str | Path, headers: list[str], rows: Iterable[list[str]], *, numbers_as_numbers: bool = True
                ) -> int:
     """An XLSX file as Excel users make them: mobiles typed as numbers (so they come back as floats)."""
     import xlsxwriter

@@ -22,6 +22,7 @@ import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -346,11 +347,36 @@ def import_run(*, job: ImportJob, progress: Progress | None = None, chunk_size: 
         job.started_at = job.started_at or timezone.now()
         job.finished_at = None
         try:
-            if job.mode == ImportMode.ALL_OR_NOTHING:
-                return _run_all_or_nothing(job, reader, progress, chunk_size)
-            return _run_skip_bad(job, reader, target, progress, chunk_size)
+            with _bulk_session():
+                if job.mode == ImportMode.ALL_OR_NOTHING:
+                    return _run_all_or_nothing(job, reader, progress, chunk_size)
+                return _run_skip_bad(job, reader, target, progress, chunk_size)
         finally:
             reader.close()
+
+
+SQLITE_IMPORT_CACHE_KIB = 131072
+
+
+@contextmanager
+def _bulk_session() -> Iterator[None]:
+    """Connection settings for a big write, restored afterwards.
+
+    SQLite's default page cache (2 MiB) makes every index insert of a large table a page read: during an import the
+    connection gets a 128 MiB cache (measured: a million customers import markedly faster, most of all at commit).
+    """
+    if connection.vendor != "sqlite" or not SQLITE_IMPORT_CACHE_KIB:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _rebuild_seen(job: ImportJob, reader: TableReader, target: Target) -> None:

@@ -24,6 +24,11 @@ class TierSchemeForm(forms.ModelForm):
         widgets = {"parameters": forms.Textarea(attrs={"rows": 22, "cols": 90, "class": "vLargeTextField",
                                                        "style": "font-family: monospace"})}
 
+    def _get_validation_exclusions(self) -> set[str]:
+        """Marking a scheme primary is allowed while another one is (saving moves the flag, see the service), so the
+        database's one-primary constraint is not checked here; ``TierScheme.clean`` still checks the flag's rules."""
+        return super()._get_validation_exclusions() | {"is_primary"}  # type: ignore[misc]
+
 
 @admin.register(TierScheme)
 class TierSchemeAdmin(admin.ModelAdmin):

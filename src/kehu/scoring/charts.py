@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.formats import number_format
+from django.utils.translation import get_language
 
 from .selectors import Distribution, TierBar
 
@@ -17,8 +17,19 @@ PALETTE = ["#1f4e9c", "#3b6fc4", "#7aa0dc", "#c3d4ef", "#e3ebf7", "#eef2f9"]
 
 
 def money(value: float) -> str:
-    """A short amount: 1,234 / 12.3万 style is left to the locale; here thousands separators and no decimals."""
-    return number_format(round(value), decimal_pos=0, use_l10n=True, force_grouping=True)
+    """An amount in whole units: 12,345 in English; in Chinese 12,345 below ten thousand, then 1.2万 and 3.45亿."""
+    language = (get_language() or "").lower()
+    if language.startswith("zh"):
+        if abs(value) >= 1e8:
+            return f"{value / 1e8:.2f}亿"
+        if abs(value) >= 1e4:
+            return f"{value / 1e4:.1f}万"
+    return f"{round(value):,}"
+
+
+def grouped(value: float) -> str:
+    """A count with thousands separators (1,234,567) in every language."""
+    return f"{round(value):,}"
 
 
 def percent(value: float) -> str:
@@ -54,7 +65,7 @@ def pyramid(distribution: Distribution, *, urls: dict[str, str] | None = None) -
     margin."""
     rows: list[PyramidRow] = []
     bars = distribution.bars
-    band_width, bars_x, bars_width = 300, 330, 330
+    band_width, bars_x, bars_width = 300, 330, 250  # the share bars leave room for their labels
     row_height, gap = 54, 6
     n = max(len(bars), 1)
     height = n * (row_height + gap)
@@ -62,8 +73,8 @@ def pyramid(distribution: Distribution, *, urls: dict[str, str] | None = None) -
         top = index * (row_height + gap)
         bottom = top + row_height
         # the triangle's half width at a height, apex at the top centre of the first band
-        def half(y: float) -> float:
-            return (band_width / 2) * (y + 10) / (height + 10)
+        def half(y: float) -> float:  # a truncated triangle: the top band stays wide enough for its label
+            return (band_width / 2) * (0.3 + 0.7 * y / height)
 
         centre = band_width / 2
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (
@@ -76,7 +87,7 @@ def pyramid(distribution: Distribution, *, urls: dict[str, str] | None = None) -
             amount_width=bars_width * bar.amount_share, margin_width=bars_width * bar.margin_share,
             url=(urls or {}).get(bar.code, ""),
         ))
-    return PyramidChart(rows=rows, width=bars_x + bars_width + 10, height=height, band_width=band_width,
+    return PyramidChart(rows=rows, width=bars_x + bars_width + 130, height=height, band_width=band_width,
                         bars_x=bars_x, bars_width=bars_width)
 
 

@@ -173,11 +173,6 @@ class ScoringConfiguration(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @classmethod
-    def current(cls) -> ScoringConfiguration:
-        configuration = cls.objects.order_by("pk").first()
-        return configuration if configuration is not None else cls()
-
 
 class ScoringRun(models.Model):
     """One attempt at scoring every customer as of a date.

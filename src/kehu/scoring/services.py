@@ -26,12 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -77,7 +77,8 @@ def scoring_configuration_get() -> ScoringConfiguration:
 @transaction.atomic
 def tier_scheme_save(*, scheme: TierScheme) -> TierScheme:
     """Validate and save a scheme; marking it primary takes the flag from the scheme that had it."""
-    scheme.full_clean()
+    # the "one primary" constraint is satisfied by unsetting the other primary below, not by refusing
+    scheme.full_clean(validate_constraints=False)
     if scheme.is_primary:
         TierScheme.objects.filter(is_primary=True).exclude(pk=scheme.pk).update(is_primary=False)
     scheme.save()
@@ -816,6 +817,17 @@ def default_as_of() -> dt.date:
     return timezone.localdate()
 
 
+def _work_mem() -> str:
+    """PostgreSQL memory for the summary query's sort: ``settings.KEHU_SCORING_WORK_MEM`` (default 256MB). Ten
+    million transactions sort in memory from about 1GB; below that the sort spills to temporary files."""
+    from django.conf import settings
+
+    value = str(getattr(settings, "KEHU_SCORING_WORK_MEM", "") or "256MB").strip()
+    if not re.fullmatch(r"\d+(kB|MB|GB)", value):
+        raise ValidationError({"work_mem": [_("KEHU_SCORING_WORK_MEM must look like 256MB or 1GB.")]})
+    return value
+
+
 def _check_as_of(as_of: dt.date) -> None:
     """Not in the future, and not before the latest successful run (the summary and tiers hold the latest state)."""
     if as_of > timezone.localdate():
@@ -916,7 +928,7 @@ def _execute(*, run: ScoringRun, as_of: dt.date, selected: list[TierScheme], sch
     with transaction.atomic():
         if bulk.is_postgresql():
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL work_mem = '256MB'")
+                cursor.execute(f"SET LOCAL work_mem = '{_work_mem()}'")
         data = _read_summary(as_of, query)
         mark = step("read summary", 0.3, mark)
         customer_ids = data["customer_id"]
@@ -1084,7 +1096,3 @@ def alert_close(*, alert: Alert, actor: User, note: str = "") -> Alert:
     alert.handled_at = timezone.now()
     alert.save(update_fields=["status", "note", "handled_by", "handled_at"])
     return alert
-
-
-def scoring_zone() -> ZoneInfo | dt.tzinfo:
-    return timezone.get_default_timezone()

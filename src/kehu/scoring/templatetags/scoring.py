@@ -31,6 +31,15 @@ def money(value: Any) -> str:
 
 
 @register.filter
+def grouped(value: Any) -> str:
+    """1234567 → 1,234,567 (in every language)."""
+    try:
+        return charts.grouped(float(value))
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
 def tier_label(value: str) -> str:
     return _tier_label(value)
 

@@ -101,6 +101,9 @@ class Command(BaseCommand):
             bar.set_description(_("checking"))
         try:
             job = import_run(job=job, progress=progress, chunk_size=max(options["chunk_size"], 1))
+            if bar is not None:
+                bar.total = bar.n  # the total was estimated from the file's lines
+                bar.refresh()
         finally:
             if bar is not None:
                 bar.close()

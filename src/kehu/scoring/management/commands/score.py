@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -60,7 +61,7 @@ class Command(BaseCommand):
             write("")
             write(f"{tier_label(scheme.label)} ({scheme.name})")
             for tier in counts.get("tiers", []):
-                write(f"  {tier['code']:<10} {tier_label(tier['label']):<40} {tier['customers']:>10,}  "
+                write(f"  {tier['code']:<10} {_pad(tier_label(tier['label']), 40)} {tier['customers']:>10,}  "
                       f"{tier['customer_share']:>7.1%}  " + _("spend %(share)s") % {
                           "share": f"{tier['amount_share']:.1%}"})
         clv_status = run.figures.get("clv", {}).get("status")
@@ -69,3 +70,9 @@ class Command(BaseCommand):
             write(str(run.figures["clv"].get("message", "")))
         write("")
         write(_("Duration: %(seconds).1f s") % {"seconds": run.duration_seconds or 0})
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a display width: Chinese characters take two columns in a terminal."""
+    columns = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return text + " " * max(width - columns, 0)
