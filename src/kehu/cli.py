@@ -6,6 +6,9 @@
 ``kehu beat``     run the Celery beat scheduler
 ``kehu bench NAME`` run a benchmark script from bench/ (``kehu bench`` lists them)
 ``kehu clv fit``  fit BG/NBD and Gamma-Gamma on a transaction file (no database): ``kehu clv fit --help``
+``kehu import customers|transactions|contacts FILE``  import a CSV or XLSX file (``kehu import --help``)
+``kehu export customers OUT.xlsx|OUT.csv``            export customers (``kehu export --help``)
+``kehu score``    a scoring run: tiers, RFM, lifetime value, alerts (``kehu score --help``)
 anything else    a Django management command (``kehu migrate``, ``kehu createsuperuser``, ``kehu shell`` ...)
 """
 
@@ -36,6 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "bench":
         return _bench(args[1:])
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - reading a setting loads them all: report a bad configuration plainly
+    except ImproperlyConfigured as error:
+        print(f"kehu: {error}", file=sys.stderr)
+        return 2
     if command == "serve":
         return _serve(args[1:])
     if command == "worker":
