@@ -13,10 +13,10 @@ CUSTOMER_HEADERS: dict[str, tuple[str, ...]] = {
     "kind": ("客户类型", "客户类别", "类型", "kind", "customer type", "type"),
     "name": ("客户名称", "姓名", "名称", "客户姓名", "单位名称", "企业名称", "公司名称", "name", "customer name",
              "full name"),
-    "mobile": ("手机号码", "手机", "手机号", "移动电话", "mobile", "mobile phone", "mobile number", "cell",
+    "mobile": ("手机号码", "手机", "手机号", "移动电话", "联系手机", "mobile", "mobile phone", "mobile number", "cell",
                "cellphone"),
-    "phone": ("其他电话", "电话", "固定电话", "座机", "联系电话", "办公电话", "phone", "telephone", "landline", "tel",
-              "other phone"),
+    "phone": ("其他电话", "电话", "固定电话", "座机", "联系电话", "办公电话", "联系方式", "电话号码", "联系号码",
+              "phone", "telephone", "landline", "tel", "other phone"),
     "email": ("电子邮箱", "邮箱", "电子邮件", "email", "e-mail", "mail"),
     "province": ("省份", "省", "province"),
     "city": ("城市", "市", "city"),
@@ -87,8 +87,12 @@ CONTACT_HEADERS: dict[str, tuple[str, ...]] = {
     "notes": ("备注", "notes", "remarks"),
 }
 
+# Headers of a customer's number that do not say mobile or landline: the other phone, but the mobile when the import
+# is keyed by mobile and the file has no mobile column (bank exports often have only 联系电话).
+GENERIC_PHONE_HEADERS = ("联系电话", "电话", "联系方式", "电话号码", "联系号码", "phone", "telephone", "tel")
+
 # Columns of an error report that are not data: ignored when a report is imported again.
-REPORT_HEADERS = ("行号", "错误原因", "row", "error", "errors", "错误")
+REPORT_HEADERS = ("行号", "行", "错误原因", "row", "error", "errors", "错误")
 
 # Cell values, per choice field: extra spellings (the stored value and the English and Chinese labels are
 # recognised anyway).

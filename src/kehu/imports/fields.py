@@ -125,6 +125,7 @@ _DATE = re.compile(
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DECIMAL_NOISE = str.maketrans("", "", ",，¥￥元 \u3000")
+_AMOUNT_NOISE = str.maketrans({"，": ",", "¥": None, "￥": None, "元": None, " ": None, "\u3000": None})
 _TAG_SEPARATORS = re.compile(r"[,，;；、|/]")
 
 
@@ -159,6 +160,10 @@ def identifier_text(raw: Any, *, what: str = "number") -> str:
         text = cell_text(raw).strip()
     if not text:
         return ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).strip()  # full-width digits and letters (１３８…, Ｘ) as typed
+        if not text:
+            return ""
     first = text[0]
     if first == "=" and text.startswith('="') and text.endswith('"'):
         text = text[2:-1].strip()  # ="0123" keeps leading zeros in Excel
@@ -369,6 +374,17 @@ def parse_datetime(raw: Any) -> dt.datetime | None:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, zone)
 
 
+def _decimal_comma(text: str) -> bool:
+    """True when a comma of ``text`` is a decimal comma (1.234,50 / 1234,5), which dropping commas would misread.
+
+    Commas are thousands separators (1,234.50): a comma after a dot, or followed by one or two digits at the end, is
+    not one.
+    """
+    comma = text.rfind(",")
+    tail = text[comma + 1:].rstrip("%")
+    return "." in text[:comma] or (tail.isdigit() and len(tail) <= 2)
+
+
 def decimal_parser(*, max_digits: int, places: int, minimum: Decimal | None = None,
                    maximum: Decimal | None = None) -> Parser:
     exponent = Decimal(1).scaleb(-places)
@@ -382,9 +398,12 @@ def decimal_parser(*, max_digits: int, places: int, minimum: Decimal | None = No
         elif isinstance(raw, (int, Decimal)) and not isinstance(raw, bool):
             text = str(raw)
         else:
-            text = str(raw).translate(_DECIMAL_NOISE)
+            source = raw if raw.__class__ is str else str(raw)
+            text = source.translate(_DECIMAL_NOISE)
             if not text:
                 return None
+            if ("," in source or "，" in source) and _decimal_comma(source.strip().translate(_AMOUNT_NOISE)):
+                raise FieldError(_("Not a number."))
             if text.endswith("%"):
                 text = text[:-1]
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterator
@@ -199,6 +200,14 @@ def open_table(path: str | os.PathLike[str], *, encoding: str = "auto", sheet: s
     file_path = Path(path)
     if not file_path.is_file():
         raise UnreadableFile(_("The file %(path)s does not exist.") % {"path": str(path)})
+    try:
+        return _open_table(file_path, encoding=encoding, sheet=sheet)
+    except OSError as error:  # no permission to read it, an I/O error
+        raise UnreadableFile(_("The file %(path)s cannot be read: %(error)s")
+                             % {"path": str(path), "error": error.strerror or error}) from None
+
+
+def _open_table(file_path: Path, *, encoding: str, sheet: str) -> TableReader:
     suffix = file_path.suffix.lower()
     if suffix in SPREADSHEET_SUFFIXES:
         reader = TableReader(path=file_path, kind="spreadsheet", sheet=sheet)
@@ -253,7 +262,9 @@ def cell_text(value: Any) -> str:
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return repr(value)
+    if isinstance(value, dt.datetime):
+        text = value.isoformat(sep=" ")  # as a spreadsheet shows it: 2024-04-01 09:30:00
+        return text[:10] if text.endswith(" 00:00:00") else text
     if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text[:10] if text.endswith("T00:00:00") else text
+        return str(value.isoformat())
     return str(value)

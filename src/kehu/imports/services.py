@@ -62,11 +62,11 @@ def target_class(target: str) -> type[Target]:
 
 def default_key(target: str, columns: list[str]) -> str:
     """The natural key used when none is chosen: the first of the target's keys that the file has a column for."""
-    keys = target_class(target).keys
-    for key in keys:
-        if key in columns:
+    cls = target_class(target)
+    for key in cls.keys:
+        if cls.key_fields.get(key, key) in columns:
             return key
-    return keys[0]
+    return cls.keys[0]
 
 
 def _target(job: ImportJob, *, user: User | None = None) -> Target:
@@ -537,24 +537,42 @@ def import_error_report(*, job: ImportJob, out: IO[bytes] | str | os.PathLike[st
     errors = ImportRowError.objects.filter(job=job, is_warning=False).order_by("row", "id")
     for row, column, reason in errors.values_list("row", "column", "reason"):
         reasons[row].append(f"{column}: {reason}" if column else reason)
+    kept = _report_columns(job)
     with translation.override(job.language or settings.LANGUAGE_CODE):
-        headers = [*job.headers, _("row"), _("error")]
-    rows = _failed_rows(job, reasons) if reasons else iter(())
+        headers = [*(job.headers[index] for index in kept), _("row"), _("error")]
+    rows = _failed_rows(job, reasons, kept) if reasons else iter(())
     if file_format == "xlsx":
         return _write_xlsx(out, headers, rows)
     return _write_csv(out, headers, rows)
 
 
-def _failed_rows(job: ImportJob, reasons: dict[int, list[str]]) -> Iterator[list[Any]]:
+def _report_columns(job: ImportJob) -> list[int]:
+    """The file's columns repeated in its error report: all but the row and error columns of an earlier report.
+
+    (A report that is fixed and imported again gets a report of its own with one row and one error column, the new
+    ones, rather than the old ones followed by the new.)
+    """
+    from .aliases import REPORT_HEADERS
+    from .fields import normalise_header
+
+    ignored = {normalise_header(header) for header in REPORT_HEADERS}
+    for language in ("zh-hans", "en", job.language or settings.LANGUAGE_CODE):
+        with translation.override(language):
+            ignored |= {normalise_header(_("row")), normalise_header(_("error"))}
+    columns = list(job.column_map)
+    return [index for index, header in enumerate(job.headers)
+            if (columns[index] if index < len(columns) else "") or normalise_header(header) not in ignored]
+
+
+def _failed_rows(job: ImportJob, reasons: dict[int, list[str]], kept: list[int]) -> Iterator[list[Any]]:
     try:
         reader = _reader(job)
     except UnreadableFile as error:
         raise ValidationError(str(error)) from None
-    width = len(job.headers)
     last = max(reasons)
     for row, values in reader.rows():
         if row in reasons:
-            yield [*values[:width], *([""] * (width - len(values))), row, "；".join(reasons[row])]
+            yield [*(values[index] if index < len(values) else "" for index in kept), row, "；".join(reasons[row])]
         if row >= last:
             break
 

@@ -60,6 +60,8 @@ class Target:
 
     name = ""
     keys: tuple[str, ...] = ()
+    # the field a key needs mapped when it is not the key's own name (transactions link by ``customer_code``...)
+    key_fields: dict[str, str] = {}
     # tables the target looks rows up in; their planner statistics are refreshed while a big import fills them
     lookup_tables: tuple[str, ...] = ()
 

@@ -45,6 +45,7 @@ class ContactTarget(Target):
 
     name = "contacts"
     keys = ("code", "credit_code")
+    key_fields = {"code": "customer_code", "credit_code": "customer_credit_code"}
     lookup_tables = ("customers_contact",)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -60,7 +61,7 @@ class ContactTarget(Target):
 
     @property
     def link_field(self) -> str:
-        return "customer_code" if self.key == "code" else "customer_credit_code"
+        return self.key_fields["code" if self.key == "code" else "credit_code"]
 
     def field_specs(self) -> list[FieldSpec]:
         headers = CONTACT_HEADERS

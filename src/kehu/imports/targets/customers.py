@@ -62,7 +62,7 @@ from kehu.customers.models import (
 from kehu.org.models import Branch, User
 
 from .. import bulk
-from ..aliases import CUSTOMER_HEADERS
+from ..aliases import CUSTOMER_HEADERS, GENERIC_PHONE_HEADERS
 from ..fields import (
     FieldError,
     FieldSpec,
@@ -70,6 +70,7 @@ from ..fields import (
     choice_parser,
     decimal_parser,
     lookup_parser,
+    normalise_header,
     parse_code,
     parse_count,
     parse_credit_code,
@@ -222,6 +223,24 @@ class CustomerTarget(Target):
         self.owner_by_default = actor.pk if Role.ACCOUNT_MANAGER in user_roles(actor) else None
 
     # -- mapping -------------------------------------------------------------------------------------------------
+    def map_columns(self, headers: list[str], explicit: dict[str, str] | None = None) -> list[str]:
+        """The automatic mapping, with one twist: keyed by mobile, a file without a mobile column whose number is
+        under a header such as 联系电话 (mapped to the other phone otherwise) has its mobiles in that column.
+        """
+        columns = super().map_columns(headers, explicit)
+        if self.key != "mobile" or "mobile" in columns:
+            return columns
+        explicit = explicit or {}
+        chosen = {normalise_header(header) for header in explicit}
+        generic = {normalise_header(header) for header in GENERIC_PHONE_HEADERS}
+        for index, header in enumerate(headers):
+            normalised = normalise_header(header)
+            if columns[index] == "phone" and normalised in generic and header not in explicit \
+                    and normalised not in chosen:
+                columns[index] = "mobile"
+                break
+        return columns
+
     def field_specs(self) -> list[FieldSpec]:
         headers = CUSTOMER_HEADERS
         branch_lookup = build_lookup(

@@ -59,6 +59,7 @@ class TransactionTarget(Target):
 
     name = "transactions"
     keys = ("code", "mobile")
+    key_fields = {"code": "customer_code", "mobile": "customer_mobile"}
     lookup_tables = ("purchases_transaction",)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -74,7 +75,7 @@ class TransactionTarget(Target):
 
     @property
     def link_field(self) -> str:
-        return "customer_code" if self.key == "code" else "customer_mobile"
+        return self.key_fields["code" if self.key == "code" else "mobile"]
 
     def field_specs(self) -> list[FieldSpec]:
         headers = TRANSACTION_HEADERS

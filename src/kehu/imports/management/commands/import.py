@@ -174,6 +174,8 @@ class Command(BaseCommand):
         if job.warnings:
             self.stdout.write(_("%(count)d new rows look like customers already stored (same mobile, ID number or "
                                 "credit code): see the import's page to merge them.") % {"count": job.warnings})
+        if job.status == ImportJob.Status.DONE and not job.rows_done:
+            self.stdout.write(_("The file has no data rows: only the header row."))
         if job.status == ImportJob.Status.DONE and not job.created and not job.updated and job.unchanged:
             if job.failed:
                 self.stdout.write(_("Nothing changed: the rows without problems are already stored as they are in "
