@@ -351,6 +351,9 @@ def prepare(args: argparse.Namespace) -> Path:
     if loaded and parquet.exists() and not args.reload:
         print(f"database {args.db} already holds {args.customers:,} customers / {args.transactions:,} transactions")
         setup_django(args.db)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # the schema of this checkout (indexes may have changed)
         return parquet
     started = time.perf_counter()
     data = generate(args.customers, args.transactions, args.seed)
@@ -374,34 +377,6 @@ def prepare(args: argparse.Namespace) -> Path:
     del data
     gc.collect()
     return parquet
-
-
-COVER_NAME = "bench_transaction_cover"
-
-
-def covering_index(wanted: bool) -> None:
-    """Create (or drop) an index that covers the summary query: customer, time, amount and margin.
-
-    The project's schema has (customer_id, occurred_at) only, so the summary query reads each row's amount and
-    margin from the table; with this index it reads the index alone (PostgreSQL: an index-only scan in customer
-    order, no sort; SQLite: no lookup per row). ``--covering-index`` shows what the index is worth.
-    """
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX IF EXISTS tx_cover")  # an earlier experiment's name
-        if not wanted:
-            cursor.execute(f"DROP INDEX IF EXISTS {COVER_NAME}")
-            return
-        if connection.vendor == "postgresql":
-            cursor.execute("SET maintenance_work_mem = '512MB'")
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {COVER_NAME} ON purchases_transaction "
-                           "(customer_id, occurred_at) INCLUDE (amount, margin)")
-            cursor.execute("VACUUM ANALYZE purchases_transaction")  # index-only scans need the visibility map
-        else:
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {COVER_NAME} ON purchases_transaction "
-                           "(customer_id, occurred_at, amount, margin)")
-            cursor.execute("ANALYZE purchases_transaction")
 
 
 def reset_scoring() -> None:
@@ -591,8 +566,6 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true", help="generate and load the database again")
     parser.add_argument("--second-month", action="store_true", help="also time a run one month later")
     parser.add_argument("--no-pymc", action="store_true", help="skip PyMC-Marketing")
-    parser.add_argument("--covering-index", action="store_true",
-                        help="add an index covering the summary query to the benchmark database (see covering_index)")
     parser.add_argument("--worker", metavar="AS_OF", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -600,10 +573,8 @@ def main() -> None:
         return
 
     parquet = prepare(args)
-    covering_index(args.covering_index)
     reset_scoring()
-    cover = " (with the covering index)" if args.covering_index else ""
-    print(f"\n== scoring runs on {args.db}{cover}: {args.customers:,} customers, {args.transactions:,} transactions ==")
+    print(f"\n== scoring runs on {args.db}: {args.customers:,} customers, {args.transactions:,} transactions ==")
     first = run_child(args.db, AS_OF)
     print(f"first run (every tier new)         {first['wall']:7.1f} s   peak {first['peak_mib']:7.0f} MiB")
     print(f"  steps: {first['timings']}")

