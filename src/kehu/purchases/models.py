@@ -61,7 +61,7 @@ class Transaction(models.Model):
     """One purchase line (交易/消费记录). ``external_ref`` makes re-imports and retried writes idempotent."""
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
-                                 related_name="transactions", db_index=False)  # transaction_customer_time_idx
+                                 related_name="transactions", db_index=False)  # transaction_customer_cover_idx
     occurred_at = models.DateTimeField(_("time"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     margin = models.DecimalField(_("gross margin"), max_digits=14, decimal_places=2, default=0)
