@@ -163,3 +163,21 @@ def test_a_file_that_cannot_be_read_is_reported_not_a_traceback(org, tmp_path: P
         call_command("import", "customers", str(source), "--language", "en", "--no-progress", stdout=out)
     assert raised.value.returncode == 2
     assert str(raised.value) == f"The file {source} cannot be read: Permission denied"
+
+
+def test_title_and_date_lines_above_the_header_are_skipped(org, tmp_path: Path):
+    rows: list[Any] = [
+        ["上海分行个人客户清单（2024年6月）", "", "", ""],
+        ["导出日期：2024-06-30"],
+        None,
+        ["客户编号", "客户姓名", "手机号码", "所属门店"],
+        ["T001", "张伟", "13800138000", "SH1"],
+        ["T002", "李娜", "1380013800", "SH1"],  # bad mobile: row 6 as the user sees it
+    ]
+    for source in (write_csv(tmp_path / "清单.csv", rows, encoding="gbk"), write_xlsx(tmp_path / "清单.xlsx", rows)):
+        Customer.objects.filter(code__startswith="T00").delete()
+        report = tmp_path / f"{source.suffix[1:]}-errors.csv"
+        status, lines = kehu_import("customers", source, "--mode", "skip-bad", "--errors", report)
+        assert (status, lines[-1]) == (0, "created 1, updated 0, unchanged 0, failed 1"), (source, lines)
+        assert Customer.objects.get(code="T001").name == "张伟"
+        assert [line[-2] for line in read_report(report)[1:]] == ["6"]

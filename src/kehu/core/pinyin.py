@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.constants import PHRASES_DICT
 
 # Surname readings that differ from the character's most common reading.
 SURNAME_READINGS: dict[str, str] = {
@@ -46,12 +47,19 @@ def _is_polyphonic(char: str) -> bool:
 
 @lru_cache(maxsize=131072)
 def _run_pinyin(run: str) -> tuple[str, ...]:
-    """Readings of a run of Han characters: per character from the cache when none is polyphonic, otherwise from
-    pypinyin's phrase dictionary (长沙 → chang sha, 重庆 → chong qing), which needs the whole run."""
-    if not any(_is_polyphonic(char) for char in run):
+    """Readings of a run of Han characters: per character from the cache when none is polyphonic or when no part of
+    the run is a phrase of pypinyin's dictionary (pypinyin then reads each character alone too: most given names),
+    otherwise from pypinyin's phrase reading of the whole run (长沙 → chang sha, 重庆 → chong qing)."""
+    if not any(_is_polyphonic(char) for char in run) or not _has_phrase(run):
         return tuple(_char_pinyin(char) for char in run)
     readings = lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
     return tuple(readings) if len(readings) == len(run) else tuple(_char_pinyin(char) for char in run)
+
+
+def _has_phrase(run: str) -> bool:
+    """True when some part of ``run`` (two characters or more) is in pypinyin's phrase dictionary."""
+    return any(run[start:stop] in PHRASES_DICT
+               for start in range(len(run) - 1) for stop in range(start + 2, len(run) + 1))
 
 
 def _syllables(name: str, *, is_person: bool) -> list[str]:

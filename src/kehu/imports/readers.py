@@ -230,16 +230,43 @@ def _open_table(file_path: Path, *, encoding: str, sheet: str) -> TableReader:
                     break
         reader.delimiter = _sniff_delimiter(first)
         reader.estimated_rows = _count_lines(file_path)
-    for number, values in (reader._csv_records() if reader.kind == "csv" else reader._sheet_records()):
-        if not is_blank(values):
-            reader.header_row = number
-            reader.headers = [header_text(value) for value in values]
-            break
-    else:
+    found = _header_record(reader._csv_records() if reader.kind == "csv" else reader._sheet_records())
+    if found is None:
         raise UnreadableFile(_("The file is empty: it has no header row."))
+    reader.header_row, header_values = found
+    reader.headers = [header_text(value) for value in header_values]
     while reader.headers and not reader.headers[-1]:
         reader.headers.pop()
     return reader
+
+
+TITLE_LOOKAHEAD = 5
+
+
+def _header_record(records: Iterator[tuple[int, list[Any]]]) -> tuple[int, list[Any]] | None:
+    """The header row: the first row that is not blank, unless it is a title line.
+
+    Exports from banks' and retailers' systems often start with a title (客户清单（2024年6月）, one cell or merged
+    cells) and perhaps a date line above the real header. A first row with fewer than two filled cells followed,
+    within the next few rows, by one with two or more, is taken as such a title: that later row is the header.
+    """
+    first: tuple[int, list[Any]] | None = None
+    looked = 0
+    for number, values in records:
+        if is_blank(values):
+            continue
+        filled = sum(1 for value in values if header_text(value))
+        if first is None:
+            first = (number, values)
+            if filled >= 2:
+                return first
+            continue
+        if filled >= 2:
+            return number, values
+        looked += 1
+        if looked >= TITLE_LOOKAHEAD:
+            break
+    return first
 
 
 def header_text(value: Any) -> str:
