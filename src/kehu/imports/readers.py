@@ -1,9 +1,16 @@
 """Streaming readers for import files: CSV in UTF-8 (with or without BOM) or GB18030/GBK, and spreadsheets.
 
 Rows are produced one at a time, numbered as the user sees them in the file (the header is row 1, a blank line still
-takes its number) and blank rows are skipped. Nothing holds the whole file as Python objects: CSV is decoded as a
-stream; spreadsheets are read with python-calamine, which keeps cells in its own compact (Rust) storage and hands rows
-to Python one by one (``iter_rows``).
+takes its number) and blank rows are skipped. Nothing holds the whole file in memory: CSV is decoded as a stream;
+spreadsheets are parsed by python-calamine (Rust), which keeps Excel's cell types (numbers, dates) and date formats.
+
+Calamine parses a whole worksheet at once (1.5 GiB for a million rows of 18 columns), so an XLSX/XLSM sheet is handed
+to it a slice at a time (:class:`XlsxSlices`): the sheet's XML is inflated as a stream and cut after a ``</row>``
+every ``XLSX_SLICE_BYTES``; each slice becomes a small stored (uncompressed) workbook with the original workbook,
+relationships, styles and shared strings, which calamine parses in a background thread (it releases the interpreter
+lock) while the rows of the previous slice go to the import. Calamine does all the XML parsing; the rows keep their
+numbers (the ``r`` attributes) and columns. XLS, XLSB, ODS, and XLSX files this cannot slice (no row numbers in the XML,
+prefixed XML names, or shared strings so large that each slice would re-read too much of them) are parsed whole.
 
 Encoding detection for CSV: try UTF-8 (a BOM is dropped), then GB18030 (a superset of GBK and GB2312 that also has
 characters such as 𠮷, on which ``gbk`` fails); charset-normalizer is asked only when neither decodes the file.
@@ -16,8 +23,14 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import os
-from collections.abc import Iterator
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +135,7 @@ class TableReader:
     estimated_rows: int | None = None
     _workbook: Any = field(default=None, repr=False)
     _sheet: Any = field(default=None, repr=False)
+    _slices: XlsxSlices | None = field(default=None, repr=False)
 
     def rows(self, *, start_after: int = 0) -> Iterator[tuple[int, list[Any]]]:
         """Data rows after the header, skipping blank ones and those numbered ``start_after`` or lower."""
@@ -148,11 +162,20 @@ class TableReader:
                 raise UnreadableFile(_("The CSV file is malformed: %(error)s") % {"error": error}) from None
 
     def _sheet_records(self) -> Iterator[tuple[int, list[Any]]]:
-        # the sheet is parsed once (into calamine's own storage) and kept while the reader is in use
+        if self._slices is not None:
+            yield from self._slices.records()
+            return
+        # a sheet that cannot be sliced is parsed once (into calamine's own storage) and kept while the reader is used
         if self._sheet is None:
             self._workbook, self._sheet = _open_sheet(self.path, self.sheet)
-        # calamine pads the rows above the used range, so the position is the spreadsheet's row number
-        yield from enumerate(self._sheet.iter_rows(), start=1)
+        # calamine pads the rows above the used range, so the position is the spreadsheet's row number; cells are
+        # placed in their spreadsheet columns (column A first) as in the sliced reading
+        left = [""] * ((self._sheet.start or (0, 0))[1])
+        if left:
+            for number, values in enumerate(self._sheet.iter_rows(), start=1):
+                yield number, left + values
+        else:
+            yield from enumerate(self._sheet.iter_rows(), start=1)
 
     def close(self) -> None:
         """Release a parsed spreadsheet (readers of CSV files hold nothing between reads)."""
@@ -161,22 +184,214 @@ class TableReader:
         self._workbook = self._sheet = None
 
 
-def _open_sheet(path: Path, sheet_name: str) -> tuple[Any, Any]:
+def _open_workbook(path: Path, sheet_name: str) -> tuple[Any, str]:
+    """The workbook opened by calamine (its sheet list, styles and shared strings; no sheet parsed yet) and the name
+    of the chosen sheet (the first one when none is asked for)."""
     import python_calamine
 
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as error:  # noqa: BLE001 - calamine raises several error types for unreadable files
         raise UnreadableFile(_("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error}) from None
-    try:
-        sheet = workbook.get_sheet_by_name(sheet_name) if sheet_name else workbook.get_sheet_by_index(0)
-    except Exception:  # noqa: BLE001
+    names = list(workbook.sheet_names)
+    if (sheet_name and sheet_name not in names) or not names:
         workbook.close()
         raise UnreadableFile(
             _("The workbook has no sheet “%(sheet)s”; its sheets are: %(sheets)s.")
-            % {"sheet": sheet_name, "sheets": "、".join(workbook.sheet_names)}
-        ) from None
-    return workbook, sheet
+            % {"sheet": sheet_name, "sheets": "、".join(names)}
+        )
+    return workbook, sheet_name or names[0]
+
+
+def _open_sheet(path: Path, sheet_name: str) -> tuple[Any, Any]:
+    """The workbook and the chosen sheet, parsed whole by calamine."""
+    workbook, name = _open_workbook(path, sheet_name)
+    return workbook, _sheet_of(workbook, name)
+
+
+def _sheet_of(workbook: Any, name: str) -> Any:
+    try:
+        return workbook.get_sheet_by_name(name)
+    except Exception as error:  # noqa: BLE001 - calamine raises several error types for unreadable sheets
+        workbook.close()
+        raise UnreadableFile(_("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error}) from None
+
+
+XLSX_SLICE_BYTES = 16 << 20  # of sheet XML per slice: about 20,000 rows of 18 columns, 200 MiB peak for the process
+_SHARED_STRINGS_SHARE = 8  # a slice is at least this many times the shared strings, which each slice re-reads
+_XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+# what calamine reads besides the sheet (fixed names in calamine's XLSX reader)
+_XLSX_PARTS = ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+               "xl/styles.xml", "xl/sharedStrings.xml")
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_SHEET_DATA = b"<sheetData>"
+_SHEET_END = b"</sheetData></worksheet>"
+_DIMENSION = re.compile(rb"<dimension\b[^>]*/>")
+_LAST_ROW = re.compile(rb'<dimension\b[^>]*\bref="[A-Z]+[0-9]+:[A-Z]+([0-9]+)"')
+_FIRST_ROW_TAG = re.compile(rb"<row\b[^>]*>")
+
+
+def _xlsx_sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    """The name in the archive of a sheet's XML, found the way calamine finds it (workbook.xml and its rels)."""
+    from xml.etree import ElementTree
+
+    try:
+        relationships = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    except (KeyError, ElementTree.ParseError):
+        return None
+    targets = {element.get("Id"): element.get("Target", "") for element in relationships
+               if element.tag.endswith("}Relationship")}
+    for element in workbook.iter():
+        if element.tag.endswith("}sheet") and element.get("name") == sheet_name:
+            target = targets.get(element.get(_REL_NS + "id"))
+            if not target:
+                return None
+            if target.startswith("/xl/"):
+                return target[1:]
+            return target if target.startswith("xl/") else f"xl/{target}"
+    return None
+
+
+class XlsxSlices:
+    """The rows of one XLSX worksheet, parsed by calamine a slice of rows at a time (see the module's notes)."""
+
+    def __init__(self, path: Path, sheet_name: str, part: str, slice_bytes: int, prefix: bytes) -> None:
+        self.path = path
+        self.sheet_name = sheet_name
+        self.part = part
+        self.slice_bytes = slice_bytes
+        match = _LAST_ROW.search(prefix)
+        self.last_row = int(match.group(1)) if match else None
+        self._prefix = _DIMENSION.sub(b"", prefix)  # a slice has its own extent
+
+    @classmethod
+    def open(cls, path: Path, sheet_name: str) -> XlsxSlices | None:
+        """Slices of the sheet, or None when it is better parsed whole."""
+        if path.suffix.lower() not in _XLSX_SUFFIXES:
+            return None
+        try:
+            with zipfile.ZipFile(path) as archive:
+                part = _xlsx_sheet_part(archive, sheet_name)
+                if part is None:
+                    return None
+                size = archive.getinfo(part).file_size
+                shared = max((info.file_size for info in archive.infolist() if info.filename == _XLSX_PARTS[-1]),
+                             default=0)
+                slice_bytes = max(XLSX_SLICE_BYTES, _SHARED_STRINGS_SHARE * shared)
+                if size <= slice_bytes:
+                    return None  # one slice: parsed whole
+                with archive.open(part) as handle:
+                    head = handle.read(1 << 20)
+        except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError):
+            return None
+        start = head.find(_SHEET_DATA)
+        if start < 0:
+            return None  # no rows, or prefixed names (<x:sheetData>) that the cut after "</row>" would not find
+        first_row = _FIRST_ROW_TAG.search(head, start)
+        if first_row is not None and b' r="' not in first_row.group(0):
+            return None  # rows without their numbers: a slice could not tell where it starts
+        return cls(path, sheet_name, part, slice_bytes, head[:start + len(_SHEET_DATA)])
+
+    def _pieces(self) -> Generator[bytes, None, None]:
+        """The sheet's rows as complete worksheets of about ``slice_bytes`` of XML each (cut after a ``</row>``)."""
+        limit = self.slice_bytes
+        with zipfile.ZipFile(self.path) as archive, archive.open(self.part) as handle:
+            data = handle.read(1 << 20)
+            data = data[data.index(_SHEET_DATA) + len(_SHEET_DATA):]
+            wanted = limit
+            finished = False
+            while True:
+                while not finished and len(data) < wanted:
+                    block = handle.read(limit)
+                    finished = not block
+                    data += block
+                end = data.find(b"</sheetData>")
+                last = finished or end >= 0
+                body = memoryview(data)[:end] if end >= 0 else memoryview(data)
+                if last and len(body) <= limit:
+                    yield b"".join((self._prefix, body, _SHEET_END))
+                    return
+                cut = data.rfind(b"</row>", 0, min(limit, len(body)))
+                if cut < 0:  # a row longer than a slice
+                    cut = data.find(b"</row>", 0, len(body))
+                if cut < 0:
+                    if last:
+                        yield b"".join((self._prefix, body, _SHEET_END))
+                        return
+                    wanted = len(data) + limit  # no row ends yet: read on
+                    continue
+                cut += len(b"</row>")
+                yield b"".join((self._prefix, body[:cut], _SHEET_END))
+                del body
+                data = data[cut:]
+                wanted = limit
+
+    def _parse(self, pieces: Generator[bytes, None, None], parts: list[tuple[str, bytes]], folder: str
+               ) -> tuple[int, int, list[list[Any]]] | None:
+        """The next slice parsed by calamine: (first row index, first column index, rows), or None at the end."""
+        import python_calamine
+
+        piece = next(pieces, None)
+        if piece is None:
+            return None
+        workbook_path = os.path.join(folder, "slice.xlsx")
+        with zipfile.ZipFile(workbook_path, "w", zipfile.ZIP_STORED) as out:
+            for name, content in parts:
+                out.writestr(name, content)
+            out.writestr(self.part, piece)
+        del piece
+        with python_calamine.CalamineWorkbook.from_path(workbook_path) as workbook:
+            sheet = workbook.get_sheet_by_name(self.sheet_name)
+            start = sheet.start
+            if start is None:
+                return 0, 0, []
+            return start[0], start[1], sheet.to_python(skip_empty_area=True)
+
+    def records(self) -> Iterator[tuple[int, list[Any]]]:
+        """``(row number, values)`` for every row from the first, as calamine reads them (blank ones too)."""
+        folder = tempfile.mkdtemp(prefix="kehu-xlsx-")
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehu-xlsx")
+        pieces = self._pieces()
+        try:
+            try:
+                with zipfile.ZipFile(self.path) as archive:
+                    names = set(archive.namelist())
+                    parts = [(name, archive.read(name)) for name in _XLSX_PARTS if name in names]
+            except (zipfile.BadZipFile, OSError) as error:
+                raise UnreadableFile(
+                    _("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error}) from None
+            pending: Future[tuple[int, int, list[list[Any]]] | None] | None = pool.submit(
+                self._parse, pieces, parts, folder)
+            number = 0  # the last row number given
+            while pending is not None:
+                try:
+                    parsed = pending.result()
+                except UnreadableFile:
+                    raise
+                except Exception as error:  # noqa: BLE001 - calamine's, zipfile's and zlib's errors alike
+                    raise UnreadableFile(
+                        _("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error}) from None
+                if parsed is None:
+                    return
+                first, left, rows = parsed
+                # the rows before this slice's first one (after the last given) are empty in the sheet
+                while number < first:
+                    number += 1
+                    yield number, []
+                if left:  # the slice starts right of column A: its cells go back to their columns
+                    padding = [""] * left
+                    rows = [padding + values for values in rows]
+                numbered = zip(range(first + 1, first + 1 + len(rows)), rows, strict=True)
+                number = first + len(rows)
+                # the next slice is parsed while these rows are used, but not for a peek at the first few
+                yield from itertools.islice(numbered, 64)
+                pending = pool.submit(self._parse, pieces, parts, folder)
+                yield from numbered
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pieces.close()  # only now: the worker thread may have been reading it
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _count_lines(path: Path) -> int:
@@ -211,10 +426,16 @@ def _open_table(file_path: Path, *, encoding: str, sheet: str) -> TableReader:
     suffix = file_path.suffix.lower()
     if suffix in SPREADSHEET_SUFFIXES:
         reader = TableReader(path=file_path, kind="spreadsheet", sheet=sheet)
-        reader._workbook, reader._sheet = _open_sheet(file_path, sheet)
-        reader.sheet = reader._sheet.name
-        reader.sheet_names = list(reader._workbook.sheet_names)
-        reader.estimated_rows = reader._sheet.total_height
+        workbook, reader.sheet = _open_workbook(file_path, sheet)
+        reader.sheet_names = list(workbook.sheet_names)
+        reader._slices = XlsxSlices.open(file_path, reader.sheet)
+        if reader._slices is None:
+            reader._workbook, reader._sheet = workbook, _sheet_of(workbook, reader.sheet)
+            end = reader._sheet.end  # (row, column) from 0: the last row's number is one more
+            reader.estimated_rows = end[0] + 1 if end else 0
+        else:
+            workbook.close()  # frees its shared strings: each slice reads them again
+            reader.estimated_rows = reader._slices.last_row
     else:
         codec = normalise_encoding(encoding)
         if codec == "auto":
