@@ -10,7 +10,8 @@ Run: ``.venv/bin/python bench/score_bench.py --customers 1000000 --transactions 
    (executemany). Never the development or test databases.
 2. Runs the full scoring run (``scoring_run_execute``: summary query, RFM, every default tier scheme, BG/NBD and
    Gamma-Gamma fits, CLV, write-back, tier changes and alerts), each in a fresh child process: first with no
-   earlier results (every tier is new, so every customer row and five million tier rows are written), then
+   earlier results (every tier is new: the summary with every customer's tier under each scheme, and a million
+   primary tiers, are written), then
    ``--repeats - 1`` times again for the same as-of date (each replaces the previous: all is read and computed
    again, only differences are written) and, with ``--second-month``, one month later (the steady state of a
    monthly schedule). Prints wall times, the step timings and the peak resident memory of the process that ran it
@@ -211,7 +212,7 @@ CUSTOMER_COLUMNS = [
     "id", "code", "kind", "name", "name_pinyin", "name_initials", "mobile", "mobile_last4", "phone", "email",
     "province", "city", "district", "address", "lifecycle_status", "lifecycle_stage", "management_class",
     "marketing_type", "brand_attitude", "relationship_stage", "custom_attributes", "notes", "created_at",
-    "updated_at", "version", "branch_id", "owner_id", "tier",
+    "updated_at", "version", "branch_id", "owner_id",
 ]
 TRANSACTION_COLUMNS = ["customer_id", "occurred_at", "amount", "margin", "quantity", "channel", "created_at",
                        "branch_id"]
@@ -238,7 +239,7 @@ def customer_table(data: dict[str, np.ndarray], stores: list[int], managers: lis
         "marketing_type": empty, "brand_attitude": empty, "relationship_stage": pa.array(["development"] * n),
         "custom_attributes": pa.array(["{}"] * n), "notes": empty, "created_at": pa.array([now] * n),
         "updated_at": pa.array([now] * n), "version": pa.array(np.ones(n, dtype=np.int64)),
-        "branch_id": pa.array(branch), "owner_id": pa.array(owner), "tier": empty,
+        "branch_id": pa.array(branch), "owner_id": pa.array(owner),
     }
     return pa.table(columns)
 
@@ -383,7 +384,7 @@ def reset_scoring() -> None:
     """Forget every scoring result (the next run is a first run: every tier is new)."""
     from django.db import connection, transaction
 
-    from kehu.customers.models import Customer
+    from kehu.customers.models import CustomerTier
     from kehu.scoring.models import Alert, CustomerSummary, ScoringRun, TierAssignment
 
     with transaction.atomic(), connection.cursor() as cursor:
@@ -391,10 +392,10 @@ def reset_scoring() -> None:
             cursor.execute(f"DELETE FROM {model._meta.db_table}")
         cursor.execute(f"DELETE FROM {ScoringRun.schemes.through._meta.db_table}")
         cursor.execute(f"DELETE FROM {ScoringRun._meta.db_table}")
-        cursor.execute(f"UPDATE {Customer._meta.db_table} SET tier = '' WHERE tier <> ''")
+        cursor.execute(f"DELETE FROM {CustomerTier._meta.db_table}")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for table in (Customer._meta.db_table, TierAssignment._meta.db_table, CustomerSummary._meta.db_table):
+            for table in (CustomerTier._meta.db_table, TierAssignment._meta.db_table, CustomerSummary._meta.db_table):
                 cursor.execute(f"VACUUM ANALYZE {table}")
         else:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")

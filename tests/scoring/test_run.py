@@ -8,14 +8,22 @@ from django.core.exceptions import ValidationError
 from kehu.customers.models import Customer
 from kehu.scoring import clv, services
 from kehu.scoring.models import Alert, CustomerSummary, ScoringRun, TierAssignment
+from kehu.scoring.selectors import customer_scores
 from kehu.scoring.services import ScoringRunError, scoring_run_execute
 
 AS_OF = dt.date(2025, 12, 31)
 
 
 def tiers_of(customers):
-    by_id = dict(Customer.objects.filter(pk__in=[c.pk for c in customers]).values_list("pk", "tier"))
-    return [by_id[c.pk] for c in customers]
+    """Primary tiers as the customer list filters them ("" when the customer has none)."""
+    by_id = dict(Customer.objects.filter(pk__in=[c.pk for c in customers]).values_list("pk", "primary_tier__tier"))
+    return [by_id[c.pk] or "" for c in customers]
+
+
+def current_tier(scheme, customer):
+    """The customer's current tier code under ``scheme`` (from the summary's slot), "" without one."""
+    scores = customer_scores(customer=Customer.objects.get(pk=customer.pk))
+    return next((t.code for t in scores.tiers if t.scheme.pk == scheme.pk), "")
 
 
 def test_run_sets_primary_tier_on_the_customer_and_keeps_history(hundred, scheme):
@@ -27,7 +35,10 @@ def test_run_sets_primary_tier_on_the_customer_and_keeps_history(hundred, scheme
     assert tiers[80:95] == ["C"] * 15
     assert set(tiers[:80]) == {"D"}
     pyramid = scheme("pyramid")
-    assert TierAssignment.objects.filter(scheme=pyramid, is_current=True).count() == 100
+    # first tiers are not changes: the current tiers are in the summary's slot of the scheme
+    assert not TierAssignment.objects.exists()
+    assert CustomerSummary.objects.filter(**{f"tier_{pyramid.slot}__isnull": False}).count() == 100
+    assert [current_tier(pyramid, c) for c in (hundred[0], hundred[99])] == ["D", "A"]
     assert run.counts[str(pyramid.pk)]["tiers"][0]["customers"] == 1
     top = next(t for t in run.counts[str(pyramid.pk)]["tiers"] if t["code"] == "A")
     assert top["amount_share"] == pytest.approx(10000 / (100 * 101 / 2 * 100))
@@ -47,7 +58,7 @@ def test_thresholds_and_matrix_schemes(make_customer, buy, scheme):
     scoring_run_execute(as_of=AS_OF)
 
     def tier(name, customer):
-        return TierAssignment.objects.get(scheme=scheme(name), customer=customer, is_current=True).tier
+        return current_tier(scheme(name), customer)
 
     assert [tier("thresholds", c) for c in (big, mid, small, idle)] == ["platinum", "gold", "regular", "regular"]
     # sales × margin rate, medians of the buyers: spend 12,000 and margin rate 40 %
@@ -65,7 +76,7 @@ def test_rerun_for_the_same_date_replaces_the_run_and_writes_nothing_new(hundred
     assert second.status == ScoringRun.Status.SUCCEEDED
     assert ScoringRun.objects.filter(as_of=AS_OF, status=ScoringRun.Status.SUCCEEDED).count() == 1
     assert TierAssignment.objects.count() == rows
-    assert all(v == {"restored": 0, "rewritten": 0, "inserted": 0}
+    assert all(v == {"deleted": 0, "inserted": 0}
                for v in second.figures["written"]["assignments"].values())
     assert CustomerSummary.objects.filter(run=second).count() == 100
     assert second.counts == first.counts
@@ -77,17 +88,17 @@ def test_rerun_after_new_purchases_rewrites_that_dates_changes(hundred, buy, sch
     scoring_run_execute(as_of=AS_OF)
     pyramid = scheme("pyramid")
     change = TierAssignment.objects.get(scheme=pyramid, customer=hundred[0], as_of=AS_OF)
-    assert (change.previous_tier, change.tier, change.is_current) == ("D", "A", True)
+    assert (change.previous_tier, change.tier) == ("D", "A")
+    assert current_tier(pyramid, hundred[0]) == "A"
 
     # the purchase is cancelled and December is scored again: the customer is back to D, the change is gone
     hundred[0].transactions.filter(amount=50000).delete()
     rerun = scoring_run_execute(as_of=AS_OF)
 
     assert not TierAssignment.objects.filter(scheme=pyramid, customer=hundred[0], as_of=AS_OF).exists()
-    current = TierAssignment.objects.get(scheme=pyramid, customer=hundred[0], is_current=True)
-    assert (current.tier, current.as_of) == ("D", dt.date(2025, 11, 30))
+    assert current_tier(pyramid, hundred[0]) == "D"
     assert tiers_of(hundred[:1]) == ["D"]
-    assert rerun.figures["written"]["assignments"]["pyramid"]["restored"] >= 1
+    assert rerun.figures["written"]["assignments"]["pyramid"]["deleted"] >= 1
 
 
 def test_a_later_month_records_tier_changes(hundred, buy, scheme):
@@ -100,7 +111,8 @@ def test_a_later_month_records_tier_changes(hundred, buy, scheme):
     assert (change.previous_tier, change.tier, change.is_rise) == ("D", "A", True)
     fallen = TierAssignment.objects.get(scheme=pyramid, customer=hundred[99], as_of=AS_OF)
     assert (fallen.previous_tier, fallen.tier, fallen.is_fall) == ("A", "B", True)
-    assert TierAssignment.objects.filter(scheme=pyramid, customer=hundred[99]).count() == 2
+    assert TierAssignment.objects.filter(scheme=pyramid, customer=hundred[99]).count() == 1  # first tier: no row
+    assert current_tier(pyramid, hundred[99]) == "B"
     assert run.figures["changes"][str(pyramid.pk)]["falls"] >= 1
     assert run.changes >= 2
 
@@ -117,7 +129,8 @@ def test_runs_are_made_in_date_order(hundred):
 def test_only_the_named_scheme(hundred, scheme):
     run = scoring_run_execute(as_of=AS_OF, scheme_names=["thresholds"])
     assert list(run.schemes.values_list("name", flat=True)) == ["thresholds"]
-    assert not TierAssignment.objects.filter(scheme=scheme("pyramid")).exists()
+    assert current_tier(scheme("pyramid"), hundred[99]) == ""
+    assert current_tier(scheme("thresholds"), hundred[99]) != ""
     assert set(tiers_of(hundred)) == {""}  # the primary scheme was not run: customers keep their tier
     with pytest.raises(ValidationError):
         scoring_run_execute(as_of=AS_OF, scheme_names=["no-such-scheme"])
@@ -242,3 +255,59 @@ def test_alerts_are_created_only_once_per_date(hundred, buy, scheme):
     scoring_run_execute(as_of=AS_OF)
     alerts = Alert.objects.filter(customer=hundred[99], reason=Alert.Reason.TIER_FALL, scheme=scheme("pyramid"))
     assert alerts.count() == 1
+
+
+def test_rerun_of_a_first_run_writes_no_change_rows(hundred, buy, scheme):
+    scoring_run_execute(as_of=AS_OF)
+    buy(hundred[0], "2025-12-15", 50000)  # moves tiers within the same date
+
+    rerun = scoring_run_execute(as_of=AS_OF)
+
+    # nobody had a tier before that date: the rerun's tiers are still first tiers, not changes
+    assert not TierAssignment.objects.exists()
+    assert rerun.changes == 0
+    assert current_tier(scheme("pyramid"), hundred[0]) == "A"
+    assert tiers_of(hundred[:1]) == ["A"]
+
+
+def test_schemes_hold_slots_and_at_most_eight_are_active(hundred, scheme):
+    from kehu.scoring.models import TIER_SLOTS, TierScheme
+    from kehu.scoring.services import tier_scheme_save
+
+    scoring_run_execute(as_of=dt.date(2025, 11, 30))
+    thresholds = scheme("thresholds")
+    old_slot = thresholds.slot
+    thresholds.is_active = False
+    tier_scheme_save(scheme=thresholds)
+    assert thresholds.slot is None
+
+    created = []
+    for index in range(TIER_SLOTS - 4):
+        created.append(tier_scheme_save(scheme=TierScheme(name=f"extra-{index}", label=f"Extra {index}",
+                                                          kind=TierScheme.Kind.PYRAMID)))
+    # the freed slot was given to a new scheme and cleared: it has no tiers until it is run
+    assert old_slot in {s.slot for s in created}
+    reused = next(s for s in created if s.slot == old_slot)
+    assert current_tier(reused, hundred[99]) == ""
+    assert not CustomerSummary.objects.filter(**{f"tier_{old_slot}__isnull": False}).exists()
+
+    with pytest.raises(ValidationError) as error:
+        tier_scheme_save(scheme=TierScheme(name="one-too-many", label="One too many", kind=TierScheme.Kind.PYRAMID))
+    assert "is_active" in error.value.message_dict
+    assert not TierScheme.objects.filter(name="one-too-many").exists()
+
+    run = scoring_run_execute(as_of=AS_OF)
+    assert run.schemes.count() == TIER_SLOTS
+    assert current_tier(reused, hundred[99]) == "A"
+
+
+def test_moving_the_primary_flag_sets_customer_tiers_at_once(hundred, scheme):
+    from kehu.scoring.services import tier_scheme_set_primary
+
+    scoring_run_execute(as_of=AS_OF)
+    assert tiers_of(hundred[-1:]) == ["A"]
+
+    tier_scheme_set_primary(scheme=scheme("thresholds"))
+
+    assert tiers_of(hundred) == [current_tier(scheme("thresholds"), c) for c in hundred]
+    assert set(tiers_of(hundred)) <= {"platinum", "gold", "silver", "regular"}

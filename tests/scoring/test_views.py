@@ -92,7 +92,8 @@ def test_primary_tier_filter_of_the_customer_list(scored, users, hundred):
     from kehu.customers.selectors import CustomerFilters, customer_list
 
     tier_a = customer_list(user=users["administrator"], filters=CustomerFilters(tier="A"))
-    assert set(tier_a.values_list("tier", flat=True)) == {"A"}
+    assert set(tier_a.values_list("primary_tier__tier", flat=True)) == {"A"}
+    assert {customer.tier for customer in tier_a} == {"A"}
     assert tier_a.count() == 1
 
 

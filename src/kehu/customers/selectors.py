@@ -93,7 +93,7 @@ class CustomerFilters:
     management_class: str = ""
     tag: int | None = None
     relationship_stage: str = ""
-    tier: str = ""  # tier under the primary tier scheme (Customer.tier, set by the scoring runs)
+    tier: str = ""  # tier under the primary tier scheme (CustomerTier, kept by the scoring runs)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,7 +127,7 @@ def customer_list(*, user: User, filters: CustomerFilters | None = None) -> Quer
     if filters.relationship_stage:
         customers = customers.filter(relationship_stage=filters.relationship_stage)
     if filters.tier:
-        customers = customers.filter(tier=filters.tier)
+        customers = customers.filter(primary_tier__tier=filters.tier)
     if filters.tag:
         customers = customers.filter(tags__id=filters.tag)
     return customers.order_by("-id")

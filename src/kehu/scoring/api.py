@@ -121,7 +121,8 @@ class SchemeTierOut(Schema):
     scheme_label: str
     tier: str
     label: str
-    since: dt.date
+    since: dt.date | None = Field(None, description="Date of the latest change to this tier; none while the tier "
+                                  "is the one the customer was first given.")
     previous_tier: str
     value: float | None
 

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 _PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _CHUNK = 100_000
+_COPY_ROWS = 200_000  # rows per binary COPY buffer (a million rows of 40 columns would be a 450 MB buffer)
 
 # column type -> (PostgreSQL type, SQLite type, numpy big-endian dtype for binary COPY)
 _TYPES = {
@@ -117,8 +118,8 @@ def stage(name: str, columns: Sequence[tuple[str, str, NDArray]], *, key: str | 
             dtype = np.dtype(fields)
             with cursor.cursor.copy(f"COPY {name} FROM STDIN (FORMAT BINARY)") as copy:
                 copy.write(_PG_SIGNATURE)
-                for offset in range(0, n, 1_000_000):
-                    stop = min(n, offset + 1_000_000)
+                for offset in range(0, n, _COPY_ROWS):
+                    stop = min(n, offset + _COPY_ROWS)
                     rows = np.empty(stop - offset, dtype=dtype)
                     rows["n"] = len(columns)
                     for i, (_column, _kind, values) in enumerate(columns):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -23,12 +24,18 @@ def tier_label(label: str) -> str:
     return gettext(label) if label else ""
 
 
+TIER_SLOTS = 8  # tier columns in CustomerSummary: at most this many schemes are active at once
+
+
 class TierScheme(models.Model):
     """A way of sorting customers into tiers (a pyramid, thresholds, a matrix or a weighted score).
 
-    Several schemes can be active at once, each with its own history of assignments; exactly one is primary and its
-    tier is kept on ``Customer.tier`` for fast filtering. ``parameters`` hold the measure, window, cut points and
-    tiers (see ``kehu.scoring.schemes`` for the shape of each kind) and are checked by ``clean()``.
+    Several schemes can be active at once (at most ``TIER_SLOTS``), each with its own history of tier changes;
+    exactly one is primary and its tier is kept in ``customers.CustomerTier`` for fast filtering. An active scheme
+    holds a ``slot``: the current tier and value of every customer under it are in the ``tier_<slot>`` and
+    ``tier_value_<slot>`` columns of ``CustomerSummary``, rewritten by each run with the rest of the summary.
+    ``parameters`` hold the measure, window, cut points and tiers (see ``kehu.scoring.schemes`` for the shape of
+    each kind) and are checked by ``clean()``.
     """
 
     class Kind(models.TextChoices):
@@ -53,6 +60,10 @@ class TierScheme(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    slot = models.PositiveSmallIntegerField(
+        _("slot"), null=True, blank=True, unique=True, editable=False,
+        help_text=_("Which tier columns of the customer value summary hold this scheme's current tiers."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -240,7 +251,9 @@ class CustomerSummary(models.Model):
     Amounts are in the currency of the transactions; days are local calendar days (settings.TIME_ZONE); all rows
     of a customer on one day count as one purchase. ``frequency``, ``recency`` and ``age`` are the BG/NBD inputs in
     days (repeat purchase days, last − first purchase day, as-of − first purchase day); ``monetary`` is the mean
-    spend of the repeat purchase days.
+    spend of the repeat purchase days. ``tier_<n>``/``tier_value_<n>`` hold each customer's current tier (rank, 0
+    best) and the measure it was decided on under the scheme in slot n (``TierScheme.slot``): current tiers are part
+    of the summary so that a run writes them with it, instead of a row per customer and scheme.
     """
 
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, db_constraint=False,
@@ -278,6 +291,23 @@ class CustomerSummary(models.Model):
     clv = models.DecimalField(_("lifetime value"), max_digits=16, decimal_places=2, null=True, blank=True)
     value_score = models.FloatField(_("value score"), default=0)
     loyalty_score = models.FloatField(_("loyalty score"), default=0)
+    # the current tier (its rank, 0 best) and the value it was decided on under the active scheme in each slot
+    tier_1 = models.SmallIntegerField(format_lazy(_("tier rank in slot {slot}"), slot=1), null=True, blank=True)
+    tier_value_1 = models.FloatField(format_lazy(_("tier value in slot {slot}"), slot=1), null=True, blank=True)
+    tier_2 = models.SmallIntegerField(format_lazy(_("tier rank in slot {slot}"), slot=2), null=True, blank=True)
+    tier_value_2 = models.FloatField(format_lazy(_("tier value in slot {slot}"), slot=2), null=True, blank=True)
+    tier_3 = models.SmallIntegerField(format_lazy(_("tier rank in slot {slot}"), slot=3), null=True, blank=True)
+    tier_value_3 = models.FloatField(format_lazy(_("tier value in slot {slot}"), slot=3), null=True, blank=True)
+    tier_4 = models.SmallIntegerField(format_lazy(_("tier rank in slot {slot}"), slot=4), null=True, blank=True)
+    tier_value_4 = models.FloatField(format_lazy(_("tier value in slot {slot}"), slot=4), null=True, blank=True)
+    tier_5 = models.SmallIntegerField(format_lazy(_("tier rank in slot {slot}"), slot=5), null=True, blank=True)
+    tier_value_5 = models.FloatField(format_lazy(_("tier value in slot {slot}"), slot=5), null=True, blank=True)
+    tier_6 = models.SmallIntegerField(format_lazy(_("tier rank in slot {slot}"), slot=6), null=True, blank=True)
+    tier_value_6 = models.FloatField(format_lazy(_("tier value in slot {slot}"), slot=6), null=True, blank=True)
+    tier_7 = models.SmallIntegerField(format_lazy(_("tier rank in slot {slot}"), slot=7), null=True, blank=True)
+    tier_value_7 = models.FloatField(format_lazy(_("tier value in slot {slot}"), slot=7), null=True, blank=True)
+    tier_8 = models.SmallIntegerField(format_lazy(_("tier rank in slot {slot}"), slot=8), null=True, blank=True)
+    tier_value_8 = models.FloatField(format_lazy(_("tier value in slot {slot}"), slot=8), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer value summary")
@@ -288,8 +318,9 @@ class CustomerSummary(models.Model):
 
 
 class TierAssignment(models.Model):
-    """A customer's tier under a scheme from a run date on: written only when the tier changes (or is first set),
-    so the rows of a customer are the history of their tier. ``is_current`` marks the row in force."""
+    """A change of a customer's tier under a scheme, on a run date: from ``previous_tier`` to ``tier``. The rows of a
+    customer are the history of their tier; a customer's first tier under a scheme is not a change and has no row
+    (it is the ``previous_tier`` of the first change, or the current tier in ``CustomerSummary``)."""
 
     scheme = models.ForeignKey(TierScheme, on_delete=models.CASCADE, related_name="assignments",
                                verbose_name=_("scheme"), db_constraint=False, db_index=False)
@@ -302,20 +333,16 @@ class TierAssignment(models.Model):
     previous_rank = models.PositiveSmallIntegerField(_("previous rank"), null=True, blank=True)
     value = models.FloatField(_("value"), null=True, blank=True,
                               help_text=_("The measure or score the tier was decided on."))
-    is_current = models.BooleanField(_("current"), default=True)
 
     class Meta:
-        verbose_name = _("tier assignment")
-        verbose_name_plural = _("tier assignments")
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
         ordering = ["-as_of", "scheme_id", "customer_id"]
         constraints = [
-            models.UniqueConstraint(fields=["scheme", "customer"], condition=Q(is_current=True),
-                                    name="scoring_one_current_tier"),
             models.UniqueConstraint(fields=["scheme", "customer", "as_of"], name="scoring_one_tier_per_date"),
         ]
         indexes = [
             models.Index(fields=["scheme", "as_of"], name="scoring_assignment_date_idx"),
-            models.Index(fields=["scheme", "tier"], condition=Q(is_current=True), name="scoring_current_tier_idx"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from kehu.customers.models import Customer
@@ -68,13 +68,19 @@ def visible_customers(user: User) -> QuerySet[Customer]:
 
 
 def customers_in_tier(*, user: User, scheme: TierScheme, tier: str) -> QuerySet[Customer]:
-    """Customers the user may see whose current tier under ``scheme`` is ``tier`` (primary: ``Customer.tier``)."""
+    """Customers the user may see whose current tier under ``scheme`` is ``tier`` (primary: ``CustomerTier``; any
+    other scheme: its slot column of the summary)."""
     customers = visible_customers(user)
     if scheme.is_primary:
-        return customers.filter(tier=tier)
-    current = TierAssignment.objects.filter(scheme=scheme, tier=tier, is_current=True,
-                                            customer_id=OuterRef("pk"))
-    return customers.filter(Exists(current))
+        return customers.filter(primary_tier__tier=tier)
+    rank = _rank_of(scheme, tier)
+    if scheme.slot is None or rank is None:
+        return customers.none()
+    return customers.filter(**{f"score_summary__tier_{scheme.slot}": rank})
+
+
+def _rank_of(scheme: TierScheme, code: str) -> int | None:
+    return next((rank for rank, known in enumerate(scheme.definition().codes) if known == code), None)
 
 
 # --------------------------------------------------------------------------- charts
@@ -129,16 +135,18 @@ def tier_distribution(*, user: User, scheme: TierScheme) -> Distribution:
         distribution.margin = float(stored.get("margin", 0.0))
     else:
         distribution.scoped = True
+        codes = definition.codes
+        column = f"tier_{scheme.slot}"
         aggregates = (
-            TierAssignment.objects.filter(scheme=scheme, is_current=True,
-                                          customer__in=visible_customers(user).values("pk"))
-            .values("tier")
-            .annotate(customers=Count("id"), amount=Sum("customer__score_summary__current_amount"),
-                      margin=Sum("customer__score_summary__current_margin"))
+            CustomerSummary.objects.filter(customer__in=visible_customers(user).values("pk"),
+                                           **{f"{column}__isnull": False})
+            .values(column)
+            .annotate(customers=Count("pk"), amount=Sum("current_amount"), margin=Sum("current_margin"))
             .order_by()
-        )
-        rows = {row["tier"]: {"customers": row["customers"], "amount": float(row["amount"] or 0),
-                              "margin": float(row["margin"] or 0)} for row in aggregates}
+        ) if scheme.slot is not None else []
+        rows = {codes[row[column]]: {"customers": row["customers"], "amount": float(row["amount"] or 0),
+                                     "margin": float(row["margin"] or 0)}
+                for row in aggregates if 0 <= row[column] < len(codes)}
         distribution.customers = sum(r["customers"] for r in rows.values())
         distribution.amount = sum(r["amount"] for r in rows.values())
         distribution.margin = sum(r["margin"] for r in rows.values())
@@ -272,20 +280,26 @@ def customer_scores(*, customer: Customer, history_limit: int = 12) -> CustomerS
     """
     summary = CustomerSummary.objects.filter(customer=customer).first()
     active = list(scheme_list())
-    current = {
-        a.scheme_id: a for a in TierAssignment.objects.filter(customer=customer, is_current=True,
-                                                             scheme__in=[s.pk for s in active])
-    }
+    # the latest change under each scheme says since when the tier holds and what it was before
+    latest_change: dict[int, TierAssignment] = {}
+    for row in TierAssignment.objects.filter(customer=customer, scheme__in=[s.pk for s in active]).order_by(
+            "scheme_id", "-as_of"):
+        latest_change.setdefault(row.scheme_id, row)
     tiers: list[SchemeTier] = []
     primary: SchemeTier | None = None
     for scheme in active:
-        assignment = current.get(scheme.pk)
-        if assignment is None:
+        rank = getattr(summary, f"tier_{scheme.slot}", None) if summary is not None and scheme.slot else None
+        codes = scheme.definition().codes
+        if rank is None or not 0 <= rank < len(codes):
             continue
-        item = SchemeTier(scheme=scheme, code=assignment.tier, label=scheme.tier_label_for(assignment.tier),
-                          since=assignment.as_of,
-                          previous_label=scheme.tier_label_for(assignment.previous_tier)
-                          if assignment.previous_tier else "", value=assignment.value)
+        code = codes[rank]
+        change: TierAssignment | None = latest_change.get(scheme.pk)
+        if change is not None and change.tier != code:
+            change = None
+        item = SchemeTier(scheme=scheme, code=code, label=scheme.tier_label_for(code),
+                          since=change.as_of if change is not None else None,
+                          previous_label=scheme.tier_label_for(change.previous_tier) if change is not None else "",
+                          value=getattr(summary, f"tier_value_{scheme.slot}", None))
         tiers.append(item)
         if scheme.is_primary:
             primary = item

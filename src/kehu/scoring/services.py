@@ -7,17 +7,18 @@ A scoring run (``scoring_run_execute``) works in three steps:
    previous period, and the spend of the first purchase day (for the BG/NBD / Gamma-Gamma summary). The statement
    is the ORM query of the transactions (local calendar day per row, first purchase time per customer as a window
    function) wrapped in a ``GROUP BY customer_id`` and joined to the customers; it runs on SQLite and PostgreSQL
-   and its result goes straight into numpy arrays (``bulk.fetch_columns``). The current tiers of each scheme are
-   read the same way, one statement per scheme.
+   and its result goes straight into numpy arrays (``bulk.fetch_columns``). The current tier of every customer
+   under every active scheme comes with it, from the previous summary's slot columns (``TierScheme.slot``).
 2. **Compute** in numpy: RFM scores and segments, BG/NBD and Gamma-Gamma fits (``clv``), P(active), expected
    purchases and lifetime value, the value and loyalty scores, each scheme's tiers, changes and alerts.
-3. **Write back** in one transaction: the summary table is replaced, tier assignments are written only where a
-   tier changed, ``Customer.tier`` is updated only where the primary tier changed (set-based SQL from staged
-   temporary tables), alerts are created and the run is recorded as succeeded. Any error rolls all of it back;
+3. **Write back** in one transaction: the summary table is replaced (with every customer's current tier under
+   each scheme in its slot columns), a tier change row is written for each customer whose tier changed,
+   ``customers.CustomerTier`` is updated only where the primary tier changed (set-based SQL from staged temporary
+   tables), alerts are created and the run is recorded as succeeded. Any error rolls all of it back;
    the run is then marked failed with the error, and the previous results stay.
 
 Re-running the same as-of date replaces that date's run: changes and alerts are computed against the state
-before the replaced run, and only the differences are written (a repeated identical run writes no tier rows).
+before the replaced run, and only the differences are written (a repeated identical run writes no tier change).
 Runs for a date older than the latest successful run are refused (the summary and tiers hold the latest state).
 """
 
@@ -39,12 +40,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.customers.models import Customer, ManagementClass
+from kehu.customers.models import Customer, CustomerTier, ManagementClass
 from kehu.org.models import User
 from kehu.purchases.models import Transaction
 
 from . import bulk, clv, metrics, schemes
-from .models import Alert, CustomerSummary, ScoringConfiguration, ScoringRun, TierAssignment, TierScheme
+from .models import TIER_SLOTS, Alert, CustomerSummary, ScoringConfiguration, ScoringRun, TierAssignment, TierScheme
 
 logger = logging.getLogger(__name__)
 
@@ -75,24 +76,70 @@ def scoring_configuration_get() -> ScoringConfiguration:
 
 @transaction.atomic
 def tier_scheme_save(*, scheme: TierScheme) -> TierScheme:
-    """Validate and save a scheme; marking it primary takes the flag from the scheme that had it."""
+    """Validate and save a scheme; marking it primary takes the flag from the scheme that had it. An active scheme
+    gets a slot (its tier columns in the summary); a deactivated one gives its slot back."""
     # the "one primary" constraint is satisfied by unsetting the other primary below, not by refusing
     scheme.full_clean(validate_constraints=False)
+    was_primary = bool(scheme.pk) and TierScheme.objects.filter(pk=scheme.pk, is_primary=True).exists()
     if scheme.is_primary:
         TierScheme.objects.filter(is_primary=True).exclude(pk=scheme.pk).update(is_primary=False)
+    if not scheme.is_active:
+        scheme.slot = None
     scheme.save()
+    if scheme.is_active:
+        _assign_slots([scheme])
+    if scheme.is_primary and not was_primary:
+        _rebuild_customer_tiers(scheme)
     return scheme
 
 
 @transaction.atomic
 def tier_scheme_set_primary(*, scheme: TierScheme) -> TierScheme:
-    """Make ``scheme`` the primary scheme (its tier is then kept on the customer by the next run)."""
+    """Make ``scheme`` the primary scheme: customers' tiers (``CustomerTier``) become their current tiers under it."""
     if not scheme.is_active:
         raise ValidationError({"is_primary": [_("The primary scheme must be active.")]})
     TierScheme.objects.filter(is_primary=True).exclude(pk=scheme.pk).update(is_primary=False)
     scheme.is_primary = True
     scheme.save(update_fields=["is_primary", "updated_at"])
+    _assign_slots([scheme])
+    _rebuild_customer_tiers(scheme)
     return scheme
+
+
+def _assign_slots(selected: Iterable[TierScheme]) -> None:
+    """Give each active scheme of ``selected`` that has no slot the lowest free one. Its summary columns are
+    cleared first (a scheme deactivated earlier may have left its tiers there): the scheme's tiers appear with its
+    next run."""
+    for scheme in selected:
+        if scheme.slot is not None or not scheme.is_active:
+            continue
+        taken = set(TierScheme.objects.exclude(slot__isnull=True).exclude(pk=scheme.pk)
+                    .values_list("slot", flat=True))
+        free = [slot for slot in range(1, TIER_SLOTS + 1) if slot not in taken]
+        if not free:
+            raise ValidationError({"is_active": [
+                _("At most %(count)d tier schemes can be active at once: deactivate another scheme first.")
+                % {"count": TIER_SLOTS}]})
+        slot = free[0]
+        CustomerSummary.objects.filter(**{f"tier_{slot}__isnull": False}).update(
+            **{f"tier_{slot}": None, f"tier_value_{slot}": None})
+        scheme.slot = slot
+        TierScheme.objects.filter(pk=scheme.pk).update(slot=slot)
+
+
+def _rebuild_customer_tiers(scheme: TierScheme) -> None:
+    """Set every customer's ``CustomerTier`` to their current tier under ``scheme`` (the new primary scheme)."""
+    table = CustomerTier._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        codes = scheme.definition().codes
+        if scheme.slot is None or not codes:
+            return
+        column = f"tier_{scheme.slot}"
+        case, params = _tier_case(column, codes)
+        cursor.execute(f"INSERT INTO {table} (customer_id, tier) SELECT customer_id, {case} "
+                       f"FROM {CustomerSummary._meta.db_table} WHERE {column} >= 0 AND {column} < %s",
+                       [*params, len(codes)])
 
 
 # --------------------------------------------------------------------------- the local calendar day in SQL
@@ -144,6 +191,11 @@ class SummaryQuery:
     period_days: int
     rfm_window_days: int
     primary_codes: list[str]
+    rank_slots: list[int] = field(default_factory=list)  # read the current tier (rank) in these slots
+    value_slots: list[int] = field(default_factory=list)  # and the value too (slots the run carries over)
+
+
+NO_VALUE = -1.0e300  # a NULL tier value as read into numpy (NaN cannot be written as an SQLite literal)
 
 
 SUMMARY_BASE_COLUMNS = [
@@ -261,8 +313,11 @@ def summary_sql(*, as_of: dt.date, query: SummaryQuery) -> tuple[str, list[Any],
     real = bulk.float_type()
     customer_table = Customer._meta.db_table
     summary_table = CustomerSummary._meta.db_table
+    tier_table = CustomerTier._meta.db_table
     tier_case = " ".join(f"WHEN %s THEN {rank}" for rank in range(len(query.primary_codes)))
-    tier_sql = f"CASE c.tier {tier_case} ELSE -1 END" if query.primary_codes else "-1"
+    tier_sql = f"CASE ct.tier {tier_case} ELSE -1 END" if query.primary_codes else "-1"
+    slot_columns = ([(f"slot_rank_{slot}", "bigint") for slot in query.rank_slots]
+                    + [(f"slot_value_{slot}", "float") for slot in query.value_slots])
     select = [
         "CAST(c.id AS bigint)", "CAST(COALESCE(c.owner_id, 0) AS bigint)",
         f"CAST(CASE WHEN c.management_class = '{ManagementClass.KEY}' THEN 1 ELSE 0 END AS bigint)",
@@ -274,14 +329,17 @@ def summary_sql(*, as_of: dt.date, query: SummaryQuery) -> tuple[str, list[Any],
         f"CAST(COALESCE(s.first_day_amount, 0) AS {real})", "CAST(COALESCE(s.rfm_days, 0) AS bigint)",
         f"CAST(COALESCE(s.previous_amount, 0) AS {real})",
         *(f"CAST(COALESCE(s.{column}, 0) AS {real})" for column, _kind in window_columns),
+        *(f"CAST(COALESCE(p.tier_{slot}, -1) AS bigint)" for slot in query.rank_slots),
+        *(f"CAST(COALESCE(p.tier_value_{slot}, {NO_VALUE!r}) AS {real})" for slot in query.value_slots),
     ]
     sql = (
         f"SELECT {', '.join(select)} FROM {customer_table} c "
         f"LEFT JOIN ({aggregate}) s ON s.customer_id = c.id "
-        f"LEFT JOIN {summary_table} p ON p.customer_id = c.id ORDER BY c.id"
+        f"LEFT JOIN {summary_table} p ON p.customer_id = c.id "
+        f"LEFT JOIN {tier_table} ct ON ct.customer_id = c.id ORDER BY c.id"
     )
     params = [*query.primary_codes, connection.ops.adapt_datefield_value(as_of), *aggregate_params]
-    return sql, params, SUMMARY_BASE_COLUMNS + window_columns
+    return sql, params, SUMMARY_BASE_COLUMNS + window_columns + slot_columns
 
 
 def _read_summary(as_of: dt.date, query: SummaryQuery) -> dict[str, np.ndarray]:
@@ -290,36 +348,48 @@ def _read_summary(as_of: dt.date, query: SummaryQuery) -> dict[str, np.ndarray]:
     return {name: values for (name, _kind), values in zip(columns, arrays, strict=True)}
 
 
-def _read_current_tiers(scheme_ids: list[int], as_of: dt.date, customer_ids: np.ndarray
-                        ) -> dict[int, dict[str, np.ndarray]]:
-    """Per scheme and customer (aligned with ``customer_ids``): the current rank (-1 none), whether the current row
-    is of this as-of date (a run being replaced) and the rank before that row (-1 none). One statement."""
+def _current_tiers(definitions: list[schemes.SchemeDefinition], slots: dict[int, int], data: dict[str, np.ndarray],
+                   as_of: dt.date, replaced_run: ScoringRun | None) -> dict[int, dict[str, np.ndarray]]:
+    """Per scheme and customer (aligned with ``data["customer_id"]``): the current rank (-1 none, from the summary's
+    slot columns read with the summary), whether a run of this date is being replaced, the rank before it (-1
+    none) and the rank of the replaced run's change row (-1 no row). One statement for the change rows."""
+    customer_ids = data["customer_id"]
     n = customer_ids.shape[0]
-    states = {
-        scheme_id: {"current": np.full(n, -1, dtype=np.int64), "replaced": np.zeros(n, dtype=bool),
-                    "before": np.full(n, -1, dtype=np.int64)}
-        for scheme_id in scheme_ids
-    }
-    if not scheme_ids:
+    states: dict[int, dict[str, np.ndarray]] = {}
+    replaced_schemes: set[int] = set()
+    first_in_replaced: set[int] = set()
+    if replaced_run is not None:
+        replaced_schemes = set(replaced_run.schemes.values_list("pk", flat=True))
+        earlier = set(ScoringRun.objects.filter(status=ScoringRun.Status.SUCCEEDED, as_of__lt=as_of)
+                      .values_list("schemes", flat=True))
+        first_in_replaced = replaced_schemes - earlier
+    for definition in definitions:
+        current = data[f"slot_rank_{slots[definition.id]}"].copy()
+        replaced = definition.id in replaced_schemes
+        # the replaced run was the scheme's first: nobody had a tier under it before
+        before = np.full(n, -1, dtype=np.int64) if definition.id in first_in_replaced else current.copy()
+        states[definition.id] = {"current": current, "replaced": np.full(n, replaced, dtype=bool), "before": before,
+                                 "row_rank": np.full(n, -1, dtype=np.int64)}
+    ids_in_rerun = [d.id for d in definitions if d.id in replaced_schemes]
+    if not ids_in_rerun:
         return states
     table = TierAssignment._meta.db_table
     as_of_param: Any = as_of if connection.vendor == "postgresql" else as_of.isoformat()
-    placeholders = ", ".join(["%s"] * len(scheme_ids))
-    sql = (f"SELECT CAST(scheme_id AS bigint), CAST(customer_id AS bigint), CAST(rank AS bigint), "
-           "CAST(CASE WHEN as_of = %s THEN 1 ELSE 0 END AS bigint), CAST(COALESCE(previous_rank, -1) AS bigint) "
-           f"FROM {table} WHERE is_current AND scheme_id IN ({placeholders})")
-    scheme_column, ids, ranks, same_day, previous = bulk.fetch_columns(
-        sql, [as_of_param, *scheme_ids], ["bigint"] * 5)
+    placeholders = ", ".join(["%s"] * len(ids_in_rerun))
+    scheme_column, ids, ranks, previous = bulk.fetch_columns(
+        "SELECT CAST(scheme_id AS bigint), CAST(customer_id AS bigint), CAST(rank AS bigint), "
+        f"CAST(COALESCE(previous_rank, -1) AS bigint) FROM {table} WHERE as_of = %s AND scheme_id IN ({placeholders})",
+        [as_of_param, *ids_in_rerun], ["bigint"] * 4)
     if ids.shape[0] == 0:
         return states
     position = np.searchsorted(customer_ids, ids)
     valid = (position < n) & (customer_ids[np.minimum(position, n - 1)] == ids)
-    for scheme_id, state in states.items():
+    for scheme_id in ids_in_rerun:
+        state = states[scheme_id]
         mask = valid & (scheme_column == scheme_id)
         where = position[mask]
-        state["current"][where] = ranks[mask]
-        state["replaced"][where] = same_day[mask] == 1
         state["before"][where] = previous[mask]
+        state["row_rank"][where] = ranks[mask]
     return states
 
 
@@ -501,7 +571,10 @@ def _scheme_counts(definition: schemes.SchemeDefinition, result: schemes.SchemeR
 # --------------------------------------------------------------------------- write back
 
 
-def _delete_summary_and_insert(run: ScoringRun, computed: Computed, settings: RunSettings) -> dict[str, float]:
+def _delete_summary_and_insert(run: ScoringRun, computed: Computed, settings: RunSettings,
+                               slot_values: dict[int, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Replace the summary table; ``slot_values`` maps each slot to write to (ranks, values) per customer (-1 and
+    NaN: none)."""
     data = computed.data
     population = computed.population
     rfm = computed.rfm
@@ -543,6 +616,8 @@ def _delete_summary_and_insert(run: ScoringRun, computed: Computed, settings: Ru
         ("clv", "float", population.clv),
         ("value_score", "float", population.value_score),
         ("loyalty_score", "float", population.loyalty_score),
+        *((f"rank_{slot}", "smallint", ranks) for slot, (ranks, _values) in sorted(slot_values.items())),
+        *((f"value_{slot}", "float", values) for slot, (_ranks, values) in sorted(slot_values.items())),
     ])
     table = CustomerSummary._meta.db_table
     postgresql = bulk.is_postgresql()
@@ -561,26 +636,65 @@ def _delete_summary_and_insert(run: ScoringRun, computed: Computed, settings: Ru
                "average_amount", "total_margin", "current_amount", "previous_amount", "current_margin",
                "current_purchase_days", "tenure_days", "frequency", "recency", "age", "monetary", "r_score",
                "f_score", "m_score", "rfm_segment", "p_alive", "previous_p_alive", "expected_purchases", "clv",
-               "value_score", "loyalty_score"]
+               "value_score", "loyalty_score",
+               *(f"tier_{slot}" for slot in sorted(slot_values)),
+               *(f"tier_value_{slot}" for slot in sorted(slot_values))]
     values = [
         "customer_id", "%s", "%s", date("first_day"), date("last_day"), "days", money("total_amount"),
         money("average_amount"), money("total_margin"), money("current_amount"), money("previous_amount"),
         money("current_margin"), "rfm_days", "CASE WHEN tenure >= 0 THEN tenure END", "frequency", "recency", "age",
         money("monetary"), "r", "f", "m", f"CASE segment {segment_case} ELSE '' END", bulk.nullable("p_alive"),
         bulk.nullable("previous_p_alive"), bulk.nullable("expected"), money("clv"), "value_score", "loyalty_score",
+        *(f"CASE WHEN rank_{slot} >= 0 THEN rank_{slot} END" for slot in sorted(slot_values)),
+        *(bulk.nullable(f"value_{slot}") for slot in sorted(slot_values)),
     ]
     as_of_param: Any = settings.as_of if postgresql else settings.as_of.isoformat()
     timings = {"stage": time.perf_counter() - started}
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table}")
+        if postgresql:
+            # a fresh table, swapped in at the end of the run's transaction (``_swap_summary``)
+            cursor.execute(f"DROP TABLE IF EXISTS {SUMMARY_NEXT}")
+            cursor.execute(f"CREATE TABLE {SUMMARY_NEXT} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+            target = SUMMARY_NEXT
+        else:
+            cursor.execute(f"DELETE FROM {table}")
+            target = table
         timings["delete"] = time.perf_counter() - started - timings["stage"]
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM scoring_stage_summary",
+            f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(values)} FROM scoring_stage_summary",
             [run.pk, as_of_param],
         )
     bulk.drop_temporary("scoring_stage_summary")
     timings["insert"] = time.perf_counter() - started - timings["stage"] - timings["delete"]
     return {key: round(value, 3) for key, value in timings.items()}
+
+
+SUMMARY_NEXT = "scoring_customersummary_next"
+
+
+def _swap_summary() -> None:
+    """PostgreSQL: put the summary table written by this run in place of the old one, with the old one's keys and
+    indexes (rebuilt on the new rows, by their names). Done last in the run's transaction: the exclusive lock it
+    takes on the summary lasts until the commit, a second or so. Rewriting a fresh table instead of deleting and
+    inserting a million rows leaves no dead rows behind and maintains no index row by row."""
+    if not bulk.is_postgresql():
+        return
+    table = CustomerSummary._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                       "AND contype IN ('p', 'u', 'f', 'x')", [table])
+        keys = cursor.fetchall()
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
+                       "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+                       [table, table])
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"DROP TABLE {table}")
+        cursor.execute(f"ALTER TABLE {SUMMARY_NEXT} RENAME TO {table}")
+        for name, definition in keys:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        for definition in indexes:
+            cursor.execute(definition)
+        cursor.execute(f"ANALYZE {table}")
 
 
 @dataclass
@@ -591,6 +705,7 @@ class SchemeWrite:
     replaced: np.ndarray
     baseline: np.ndarray
     values: np.ndarray
+    row_rank: np.ndarray  # rank of the change row of a replaced run's date (-1 none)
 
 
 def _tier_case(column: str, codes: list[str]) -> tuple[str, list[str]]:
@@ -598,88 +713,55 @@ def _tier_case(column: str, codes: list[str]) -> tuple[str, list[str]]:
 
 
 def _write_assignments(write: SchemeWrite, customer_ids: np.ndarray, as_of: dt.date) -> dict[str, int]:
-    """Write only what changed for one scheme (see the module docstring); returns counts of rows touched."""
+    """Write one scheme's tier changes of this date: a row where a customer had a tier before and it changed. On a
+    replaced date only the difference with that date's rows is written. Returns the counts of rows touched."""
     definition = write.definition
-    new, current, replaced, baseline = write.new, write.current, write.replaced, write.baseline
+    new, baseline, row_rank = write.new, write.baseline, write.row_rank
     table = TierAssignment._meta.db_table
     postgresql = bulk.is_postgresql()
     as_of_param: Any = as_of if postgresql else as_of.isoformat()
-    # on a replaced date: drop that date's row where the tier is back to what it was before; rewrite it where it
-    # differs from both
-    restore = replaced & (new == baseline)
-    rewrite = replaced & (new != baseline) & (new != current)
-    insert = ~replaced & (new != current)
-    stats = {"restored": int(restore.sum()), "rewritten": int(rewrite.sum()), "inserted": int(insert.sum())}
+    wanted = (baseline >= 0) & (new >= 0) & (new != baseline)
+    has_row = row_rank >= 0
+    delete = has_row & (~wanted | (row_rank != new))
+    insert = wanted & (~has_row | (row_rank != new))
+    stats = {"deleted": int(delete.sum()), "inserted": int(insert.sum())}
     with connection.cursor() as cursor:
-        if restore.any():
-            bulk.stage("scoring_stage_restore", [("customer_id", "bigint", customer_ids[restore]),
-                                                 ("before", "bigint", baseline[restore])], key="customer_id")
+        if delete.any():
+            bulk.stage("scoring_stage_delete", [("customer_id", "bigint", customer_ids[delete])], key="customer_id")
             cursor.execute(
                 f"DELETE FROM {table} WHERE scheme_id = %s AND as_of = %s "
-                "AND customer_id IN (SELECT customer_id FROM scoring_stage_restore)", [definition.id, as_of_param])
-            cursor.execute(
-                f"UPDATE {table} SET is_current = %s WHERE scheme_id = %s AND customer_id IN "
-                "(SELECT customer_id FROM scoring_stage_restore WHERE before >= 0) AND as_of = "
-                f"(SELECT MAX(a2.as_of) FROM {table} a2 WHERE a2.scheme_id = {table}.scheme_id "
-                f"AND a2.customer_id = {table}.customer_id)", [True, definition.id])
-            bulk.drop_temporary("scoring_stage_restore")
-        if rewrite.any():
-            bulk.stage("scoring_stage_rewrite", [("customer_id", "bigint", customer_ids[rewrite]),
-                                                 ("rank", "smallint", new[rewrite]),
-                                                 ("value", "float", write.values[rewrite])], key="customer_id")
-            case, case_params = _tier_case("t.rank", definition.codes)
-            if postgresql:
-                cursor.execute(
-                    f"UPDATE {table} a SET tier = {case}, rank = t.rank, value = {bulk.nullable('t.value')} "
-                    "FROM scoring_stage_rewrite t WHERE a.customer_id = t.customer_id AND a.scheme_id = %s "
-                    "AND a.as_of = %s", [*case_params, definition.id, as_of_param])
-            else:
-                cursor.execute(
-                    f"UPDATE {table} SET (tier, rank, value) = (SELECT {case}, t.rank, t.value "
-                    f"FROM scoring_stage_rewrite t WHERE t.customer_id = {table}.customer_id) "
-                    "WHERE scheme_id = %s AND as_of = %s AND customer_id IN "
-                    "(SELECT customer_id FROM scoring_stage_rewrite)", [*case_params, definition.id, as_of_param])
-            bulk.drop_temporary("scoring_stage_rewrite")
+                "AND customer_id IN (SELECT customer_id FROM scoring_stage_delete)", [definition.id, as_of_param])
+            bulk.drop_temporary("scoring_stage_delete")
         if insert.any():
             bulk.stage("scoring_stage_insert", key="customer_id", columns=[
                 ("customer_id", "bigint", customer_ids[insert]), ("rank", "smallint", new[insert]),
-                ("previous", "smallint", current[insert]), ("value", "float", write.values[insert]),
+                ("previous", "smallint", baseline[insert]), ("value", "float", write.values[insert]),
             ])
-            if (insert & (current >= 0)).any():
-                # "AND is_current" exactly as the partial unique index says, so SQLite uses that index too
-                cursor.execute(
-                    f"UPDATE {table} SET is_current = %s WHERE scheme_id = %s AND is_current AND customer_id IN "
-                    "(SELECT customer_id FROM scoring_stage_insert WHERE previous >= 0)", [False, definition.id])
             case, case_params = _tier_case("t.rank", definition.codes)
             previous_case, previous_params = _tier_case("t.previous", definition.codes)
             cursor.execute(
-                f"INSERT INTO {table} (scheme_id, customer_id, as_of, tier, rank, previous_tier, previous_rank, "
-                "value, is_current) "
-                f"SELECT %s, t.customer_id, %s, {case}, t.rank, COALESCE({previous_case}, ''), "
-                f"CASE WHEN t.previous >= 0 THEN t.previous END, {bulk.nullable('t.value')}, %s "
-                "FROM scoring_stage_insert t",
-                [definition.id, as_of_param, *case_params, *previous_params, True])
+                f"INSERT INTO {table} (scheme_id, customer_id, as_of, tier, rank, previous_tier, previous_rank, value) "
+                f"SELECT %s, t.customer_id, %s, {case}, t.rank, COALESCE({previous_case}, ''), t.previous, "
+                f"{bulk.nullable('t.value')} FROM scoring_stage_insert t",
+                [definition.id, as_of_param, *case_params, *previous_params])
             bulk.drop_temporary("scoring_stage_insert")
     return stats
 
 
 def _write_customer_tiers(customer_ids: np.ndarray, new: np.ndarray, current: np.ndarray, codes: list[str]) -> int:
-    """Set ``Customer.tier`` where the primary tier differs from what the customer row holds."""
+    """Set ``CustomerTier`` where the primary tier differs from what it holds (rows deleted, then inserted)."""
     changed = new != current
     if not changed.any():
         return 0
     bulk.stage("scoring_stage_tier", [("customer_id", "bigint", customer_ids[changed]),
                                       ("rank", "smallint", new[changed])], key="customer_id")
-    table = Customer._meta.db_table
+    table = CustomerTier._meta.db_table
     case, params = _tier_case("t.rank", codes)
     with connection.cursor() as cursor:
-        if bulk.is_postgresql():
-            cursor.execute(f"UPDATE {table} c SET tier = {case} FROM scoring_stage_tier t WHERE c.id = t.customer_id",
-                           params)
-        else:
-            cursor.execute(
-                f"UPDATE {table} SET tier = (SELECT {case} FROM scoring_stage_tier t "
-                f"WHERE t.customer_id = {table}.id) WHERE id IN (SELECT customer_id FROM scoring_stage_tier)", params)
+        if (current[changed] >= 0).any():
+            cursor.execute(f"DELETE FROM {table} WHERE customer_id IN (SELECT customer_id FROM scoring_stage_tier)")
+        cursor.execute(f"INSERT INTO {table} (customer_id, tier) SELECT t.customer_id, {case} "
+                       "FROM scoring_stage_tier t WHERE t.rank >= 0", params)
     bulk.drop_temporary("scoring_stage_tier")
     return int(changed.sum())
 
@@ -902,7 +984,14 @@ def _execute(*, run: ScoringRun, as_of: dt.date, selected: list[TierScheme], sch
         # the replaced run's schemes are recomputed too, so the date's results stay complete
         extra = set(replaced_run.schemes.filter(is_active=True).values_list("name", flat=True))
         selected = _active_schemes([s.name for s in selected] + sorted(extra - {s.name for s in selected}))
+    _assign_slots(selected)
     primary_scheme = TierScheme.objects.filter(is_primary=True).first()
+    if primary_scheme is not None:
+        _assign_slots([primary_scheme])
+    slots: dict[int, int] = {s.pk: int(s.slot) for s in selected if s.slot is not None}
+    run_slots = set(slots.values())
+    carried = sorted(int(slot) for slot in TierScheme.objects.filter(is_active=True, slot__isnull=False)
+                     .values_list("slot", flat=True) if slot is not None and slot not in run_slots)
     configuration = scoring_configuration_get()
     settings = RunSettings.from_configuration(configuration, as_of)
     definitions = [_definition(s) for s in selected]
@@ -910,7 +999,8 @@ def _execute(*, run: ScoringRun, as_of: dt.date, selected: list[TierScheme], sch
                      | {w for d in definitions for w in d.windows()})
     query = SummaryQuery(windows=windows, period_days=settings.period_days,
                          rfm_window_days=settings.rfm_window_days,
-                         primary_codes=primary_scheme.definition().codes if primary_scheme else [])
+                         primary_codes=primary_scheme.definition().codes if primary_scheme else [],
+                         rank_slots=sorted(run_slots | set(carried)), value_slots=carried)
     report("read", 0.0)
     mark = time.perf_counter()
     with transaction.atomic():
@@ -920,7 +1010,7 @@ def _execute(*, run: ScoringRun, as_of: dt.date, selected: list[TierScheme], sch
         data = _read_summary(as_of, query)
         mark = step("read summary", 0.3, mark)
         customer_ids = data["customer_id"]
-        states = _read_current_tiers([d.id for d in definitions], as_of, customer_ids)
+        states = _current_tiers(definitions, slots, data, as_of, replaced_run)
     mark = step("read tiers", 0.35, mark)
     computed = _compute(data, definitions, settings, windows)
     mark = step("compute", 0.55, mark)
@@ -932,7 +1022,7 @@ def _execute(*, run: ScoringRun, as_of: dt.date, selected: list[TierScheme], sch
         result = computed.scheme_results[definition.id]
         baseline = np.where(state["replaced"], state["before"], state["current"])
         write = SchemeWrite(definition, result.ranks, state["current"], state["replaced"], baseline,
-                            result.values)
+                            result.values, state["row_rank"])
         writes.append(write)
         if primary_scheme is not None and definition.id == primary_scheme.pk:
             primary_write = write
@@ -976,7 +1066,13 @@ def _execute(*, run: ScoringRun, as_of: dt.date, selected: list[TierScheme], sch
     mark = step("prepare", 0.6, mark)
 
     with transaction.atomic():
-        timings["summary"] = _delete_summary_and_insert(run, computed, settings)  # type: ignore[assignment]
+        slot_values = {slot: (data[f"slot_rank_{slot}"],
+                              np.where(data[f"slot_value_{slot}"] == NO_VALUE, np.nan, data[f"slot_value_{slot}"]))
+                       for slot in carried}
+        for write in writes:
+            slot_values[slots[write.definition.id]] = (write.new, write.values.astype(np.float64))
+        timings["summary"] = _delete_summary_and_insert(  # type: ignore[assignment]
+            run, computed, settings, slot_values)
         mark = step("write summary", 0.75, mark)
         written = {}
         for write in writes:
@@ -985,6 +1081,10 @@ def _execute(*, run: ScoringRun, as_of: dt.date, selected: list[TierScheme], sch
         if primary_write is not None:
             tiers_updated = _write_customer_tiers(customer_ids, primary_write.new, data["current_tier_rank"],
                                                   primary_write.definition.codes)
+        elif primary_scheme is not None and primary_scheme.slot in carried:
+            primary_ranks = data[f"slot_rank_{primary_scheme.slot}"]
+            tiers_updated = _write_customer_tiers(customer_ids, primary_ranks, data["current_tier_rank"],
+                                                  primary_scheme.definition().codes)
         else:
             tiers_updated = 0
         mark = step("write customer tiers", 0.9, mark)
@@ -1004,7 +1104,9 @@ def _execute(*, run: ScoringRun, as_of: dt.date, selected: list[TierScheme], sch
         run.alerts = alert_count
         run.save()
         run.schemes.set(selected)
-        step("write alerts", 1.0, mark)
+        mark = step("write alerts", 0.95, mark)
+        _swap_summary()
+        step("swap summary", 1.0, mark)
     run.duration_seconds = time.perf_counter() - started
     ScoringRun.objects.filter(pk=run.pk).update(duration_seconds=run.duration_seconds)
     return run

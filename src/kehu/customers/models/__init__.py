@@ -13,12 +13,12 @@ from .choices import (
     relationship_stage_for_share,
 )
 from .configuration import CodeSettings, CustomAttribute
-from .customer import Customer, CustomerQuerySet, OrganisationProfile, PersonProfile, Tag
+from .customer import Customer, CustomerQuerySet, CustomerTier, OrganisationProfile, PersonProfile, Tag
 from .records import Consent, Contact, CustomerRelationship, LifecycleChange, OwnershipTransfer, StatusRecord
 
 __all__ = [
     "BrandAttitude", "CodeSettings", "Consent", "ConsentChannel", "Contact", "CustomAttribute", "Customer",
-    "CustomerKind", "CustomerQuerySet", "CustomerRelationship", "LifecycleChange", "LifecycleStage",
+    "CustomerKind", "CustomerQuerySet", "CustomerTier", "CustomerRelationship", "LifecycleChange", "LifecycleStage",
     "LifecycleStatus", "ManagementClass", "MarketingType", "OrganisationProfile", "OwnershipTransfer",
     "PersonProfile", "PersonalDataAccess", "RelationshipStage", "StatusRecord", "Tag",
     "relationship_stage_for_share",
