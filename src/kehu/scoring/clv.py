@@ -656,8 +656,24 @@ def _polish_or_keep(objective: _LogSpaceObjective, log_start: FloatArray) -> tup
     return log_start, f, g
 
 
-def _is_converged(f: float, g: FloatArray) -> bool:
-    return bool(math.isfinite(f) and np.max(np.abs(g)) < 1e-7)
+def _is_converged(f: float, g: FloatArray, objective: _LogSpaceObjective | None = None,
+                  log_theta: FloatArray | None = None) -> bool:
+    """At a minimum: the gradient (of the mean negative log-likelihood, in log parameters) is below 1e-7, or, where
+    rounding keeps it above that on a flat likelihood, the Newton decrement ``g' H^-1 g / 2`` (what another Newton
+    step could still gain) is below 1e-14 of the objective with a positive definite Hessian."""
+    if not math.isfinite(f):
+        return False
+    if np.max(np.abs(g)) < 1e-7:
+        return True
+    if objective is None or log_theta is None:
+        return False
+    _f, gradient, hessian = objective.log_space_hessian(log_theta)
+    try:
+        factor = np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        return False
+    step = np.linalg.solve(factor, gradient)
+    return bool(0.5 * float(step @ step) < 1e-14 * max(1.0, abs(f)))
 
 
 def _optimise(
@@ -670,9 +686,9 @@ def _optimise(
     """
     log_start = np.log(start) if from_subsample else _minimise(objective, start, ftol).x
     log_theta, f, g = _polish_or_keep(objective, log_start)
-    if from_subsample and not _is_converged(f, g):
+    if from_subsample and not _is_converged(f, g, objective, log_theta):
         log_theta, f, g = _polish_or_keep(objective, _minimise(objective, np.exp(log_theta), ftol).x)
-    return log_theta, f, _is_converged(f, g)
+    return log_theta, f, _is_converged(f, g, objective, log_theta)
 
 
 def fit_bgnbd(
