@@ -192,6 +192,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 
 KEHU_PAGE_SIZE = 25
+# long lists (the customer search) count at most this many rows past the page shown, then say "more than N"
+KEHU_LIST_COUNT_CAP = 1000
 KEHU_API_PAGE_SIZE_MAX = 200
 
 LOGGING = {

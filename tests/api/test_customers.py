@@ -501,3 +501,24 @@ def test_blank_tag_name_is_422(api_as, org):
     assert response.status_code == 422
     assert list(error_of(response)["fields"]) == ["tags.1"]
     assert not Tag.objects.exists()
+
+
+def test_list_count_is_capped(api_as, make_customer, settings):
+    settings.KEHU_LIST_COUNT_CAP = 3
+    for number in range(7):
+        make_customer(f"客户{number}")
+    client = api_as("administrator")
+
+    first = client.get("/api/customers", limit=2).json()
+    middle = client.get("/api/customers", limit=2, offset=2).json()
+    end = client.get("/api/customers", limit=2, offset=6).json()
+    beyond = client.get("/api/customers", limit=2, offset=8).json()
+
+    assert (first["count"], first["count_is_exact"], len(first["items"])) == (3, False, 2)
+    assert (middle["count"], middle["count_is_exact"]) == (5, False)  # counted 3 past the offset
+    assert (end["count"], end["count_is_exact"], len(end["items"])) == (7, True, 1)
+    assert (beyond["count"], beyond["count_is_exact"], beyond["items"]) == (7, True, [])
+    assert client.get("/api/customers", q="客户", limit=2).json()["count_is_exact"] is False
+    # a page larger than the cap is counted whole
+    wide = client.get("/api/customers", limit=5).json()
+    assert (wide["count"], wide["count_is_exact"], len(wide["items"])) == (5, False, 5)

@@ -186,3 +186,68 @@ def test_list_query_count_does_not_grow_with_rows(client, users, org, make_custo
     assert many == few
     with django_assert_max_num_queries(15):
         client.get(LIST, {"q": "kh", "tag": tags[0].pk})
+
+
+def test_count_is_capped_and_paging_goes_on(client, users, make_customer, settings):
+    """Broad searches are counted only up to KEHU_LIST_COUNT_CAP rows past the page shown: "more than N"."""
+    settings.KEHU_PAGE_SIZE = 2
+    settings.KEHU_LIST_COUNT_CAP = 3
+    for number in range(7):
+        make_customer(f"张{number}")
+    client.force_login(users["administrator"])
+    english = {"Accept-Language": "en"}
+
+    first = client.get(LIST, {"q": "zh"}, headers=english)
+    text = page_text(first)
+    paginator = first.context["page"].paginator
+    assert (paginator.count, paginator.count_is_exact) == (3, False)
+    assert "More than 3 customers" in text and "Page 1 of 2 or more" in text
+    assert "page=2" in text  # next
+
+    second = client.get(LIST, {"q": "zh", "page": 2}, headers=english)
+    assert "More than 5 customers" in page_text(second) and "Page 2 of 3 or more" in page_text(second)
+    assert "page=3" in page_text(second)
+
+    # near the end the count reaches every match and is exact again
+    last = client.get(LIST, {"q": "zh", "page": 4}, headers=english)
+    text = page_text(last)
+    assert names_in(last) == ["张0"]
+    assert "7 customers" in text and "More than" not in text and "Page 4 of 4" in text
+    assert "page=5" not in text
+
+
+def test_count_below_the_cap_is_exact(client, users, make_customer, settings):
+    settings.KEHU_LIST_COUNT_CAP = 3
+    for number in range(3):
+        make_customer(f"张{number}")
+    client.force_login(users["administrator"])
+    text = page_text(client.get(LIST, {"q": "zh"}, headers={"Accept-Language": "en"}))
+    assert "3 customers" in text and "More than" not in text
+
+
+def test_capped_count_in_chinese_keeps_whole_pages(client, users, make_customer, settings):
+    settings.KEHU_PAGE_SIZE = 2
+    settings.KEHU_LIST_COUNT_CAP = 1  # smaller than a page: the page is still counted whole
+    for number in range(3):
+        make_customer(f"张{number}")
+    client.force_login(users["administrator"])
+    response = client.get(LIST, {"q": "zh"}, headers={"Accept-Language": "zh-hans"})
+    assert response.status_code == 200
+    paginator = response.context["page"].paginator
+    assert (paginator.count, paginator.count_is_exact) == (2, False)
+    assert names_in(response) == ["张2", "张1"]
+    assert "page=2" in response.content.decode()
+    assert names_in(client.get(LIST, {"q": "zh", "page": 2})) == ["张0"]
+
+
+def test_capped_count_reads_at_most_cap_plus_one_rows(client, users, make_customer, settings):
+    settings.KEHU_PAGE_SIZE = 2
+    settings.KEHU_LIST_COUNT_CAP = 2
+    for number in range(5):
+        make_customer(f"张{number}")
+    client.force_login(users["administrator"])
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(LIST, {"q": "zh"})
+    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+    assert len(counts) == 1 and "LIMIT 3" in counts[0].upper()

@@ -47,7 +47,9 @@ Every error has one shape:
 
 ## Lists
 Lists are paginated with `limit` (default 25, at most {settings.KEHU_API_PAGE_SIZE_MAX}) and `offset` and answer
-`{{"count": N, "items": [...]}}`.
+`{{"count": N, "items": [...]}}`. The customer list counts at most {settings.KEHU_LIST_COUNT_CAP:,} matches past
+`offset` and then answers `"count_is_exact": false` (there are more); page on with `offset` until a page comes back
+short.
 
 ## Concurrency and retries
 `PATCH /api/customers/{{id}}` needs the `version` you read; if someone changed the customer since, nothing is written

@@ -6,8 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from ninja import Field, Schema
+
+from kehu.core.pagination import count_cap, count_up_to
 
 DEFAULT_LIMIT = 25
 
@@ -22,11 +24,33 @@ class PageParams(Schema):
 
 def paginate(
     queryset: QuerySet, params: PageParams, *, wrap: Callable[[Sequence[Any]], Sequence[Any]] | None = None,
+    count_in_page: bool = False, capped: bool = False, few_rows_order: Callable[[QuerySet], QuerySet] | None = None,
 ) -> dict[str, Any]:
     """One COUNT query and one query for the page (plus the queryset's prefetches): constant in the number of rows.
 
     ``wrap`` turns the page's rows into what is serialised (e.g. rows with their summaries loaded in bulk).
+    ``count_in_page`` reads the count with the page as a window (``COUNT(*) OVER ()``): one query instead of two, for
+    lists known to be short (the phone lookup); the window is computed over every match, so not for large lists.
+    ``capped`` counts at most ``KEHU_LIST_COUNT_CAP`` rows (or ``limit`` if more) past ``offset``, for lists that can
+    be long like the customer search: ``count_is_exact`` in the answer is False when there are more. With an exact
+    count, ``few_rows_order`` (e.g. ``kehu.core.pagination.order_few_rows``) reorders the queryset for the page.
     """
-    count = queryset.order_by().count()
-    rows: Sequence[Any] = list(queryset[params.offset : params.offset + params.limit])
+    rows: Sequence[Any]
+    if capped:
+        count, exact = count_up_to(queryset, params.offset + max(count_cap(), params.limit))
+        if exact and few_rows_order is not None:
+            queryset = few_rows_order(queryset)
+        rows = list(queryset[params.offset : params.offset + params.limit])
+        return {"count": count, "count_is_exact": exact, "items": wrap(rows) if wrap else rows}
+    if count_in_page:
+        rows = list(
+            queryset.annotate(kehu_page_total=Window(Count("*")))[params.offset : params.offset + params.limit]
+        )
+        if rows:
+            count = rows[0].kehu_page_total
+        else:  # past the end (or nothing matches): the count needs its own query only when paging
+            count = queryset.order_by().count() if params.offset else 0
+    else:
+        count = queryset.order_by().count()
+        rows = list(queryset[params.offset : params.offset + params.limit])
     return {"count": count, "items": wrap(rows) if wrap else rows}

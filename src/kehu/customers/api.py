@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest
@@ -154,7 +155,13 @@ class CustomerOut(CustomerListItem):
 
 
 class CustomerPage(Schema):
-    count: int
+    count: int = Field(description=f"Matches, counted up to {settings.KEHU_LIST_COUNT_CAP:,} past `offset` "
+                                   "(see `count_is_exact`).")
+    count_is_exact: bool = Field(
+        True, description=f"False when there are more matches than `count`: counting stops "
+                          f"{settings.KEHU_LIST_COUNT_CAP:,} rows past `offset`; page on with `offset` until a page "
+                          "has fewer than `limit` items."
+    )
     items: list[CustomerListItem]
 
 
@@ -215,13 +222,14 @@ class RecentTransactionOut(Schema):
     product: str | None
     branch: str | None
 
+    # the rows of selectors.customer_360_summary carry the names (no related objects are loaded)
     @staticmethod
     def resolve_product(obj: Any) -> str | None:
-        return obj.product.name if obj.product_id else None
+        return obj.product_name
 
     @staticmethod
     def resolve_branch(obj: Any) -> str | None:
-        return obj.branch.name if obj.branch_id else None
+        return obj.branch_name
 
 
 class CurrentConsentOut(Schema):
@@ -257,7 +265,8 @@ class CustomerSummaryOut(MaskedContactData):
 
     @staticmethod
     def resolve_tags(obj: Customer) -> list[str]:
-        return _tag_names(obj)
+        names = getattr(obj, "tag_names", None)  # loaded by selectors.customer_360_summary
+        return _tag_names(obj) if names is None else names
 
 
 class Customer360Out(Schema):
@@ -455,7 +464,7 @@ def list_customers(request: HttpRequest, params: Query[CustomerListParams]) -> d
         tag=params.tag, relationship_stage=params.relationship_stage or "",
     )
     customers = selectors.customer_list(user=_actor(request), filters=filters).prefetch_related("tags")
-    return paginate(customers, params)
+    return paginate(customers, params, capped=True, few_rows_order=selectors.customer_list_few)
 
 
 @router.post("", response={201: CustomerOut, **COMMON_ERRORS}, url_name="customer_create",
@@ -482,7 +491,7 @@ def lookup_customers(request: HttpRequest, phone: str, params: Query[PageParams]
         customers = selectors.customer_lookup_by_phone(user=actor, phone=phone)
     except ValidationError as error:
         raise ValidationError({"phone": error.messages}) from None
-    page = paginate(customers.order_by("-id"), params,
+    page = paginate(customers.order_by("-id"), params, count_in_page=True,
                     wrap=lambda rows: selectors.customer_360_summary(customers=list(rows)))
     if not page["count"]:
         raise Http404(_("No customer has this phone number."))

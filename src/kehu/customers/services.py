@@ -394,5 +394,8 @@ def personal_data_lookup_log(
                            reason=reason[:255], ip_address=ip_address)
         for customer in customers
     ]
-    PersonalDataAccess.objects.bulk_create(entries)
+    if len(entries) == 1:
+        entries[0].save()  # the usual case: one INSERT, without the transaction bulk_create opens
+    else:
+        PersonalDataAccess.objects.bulk_create(entries)
     return len(entries)

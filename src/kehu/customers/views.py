@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from kehu.core.pagination import CappedPaginator
 from kehu.org.models import User
 
 from .forms import (
@@ -47,6 +47,7 @@ from .selectors import (
     customer_history,
     customer_lifecycle_changes,
     customer_list,
+    customer_list_few,
     customer_purchase_summary,
     customer_recent_transactions,
     customer_status_records,
@@ -108,7 +109,9 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
     customers = customer_list(user=request.user, filters=filters).prefetch_related("tags")
-    paginator = Paginator(customers, settings.KEHU_PAGE_SIZE)
+    # counted up to a cap (1,000 past the page's start): counting every match of a broad search is the slow part
+    paginator = CappedPaginator(customers, settings.KEHU_PAGE_SIZE, page_hint=request.GET.get("page"),
+                                few_rows_order=customer_list_few)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form,

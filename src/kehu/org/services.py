@@ -79,18 +79,21 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def api_token_authenticate(*, key: str) -> User | None:
-    """The active user owning an active token with this key, or None. Records when the token was last used."""
+    """The active user owning an active token with this key, or None. Records when the token was last used.
+
+    The user comes with its roles, permissions and branch scope loaded (``selectors.api_token_owner``: two SQL
+    statements, read afresh on every call, so revocations and role changes apply at once).
+    """
+    from .selectors import api_token_owner
+
     if not key:
         return None
-    token = (
-        ApiToken.objects.select_related("user").filter(digest=ApiToken.hash_key(key), is_active=True).first()
-    )
-    if token is None or not token.user.is_active:
+    owner = api_token_owner(digest=ApiToken.hash_key(key))
+    if owner is None:
         return None
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if owner.needs_touch:
+        ApiToken.objects.filter(pk=owner.token_id).update(last_used_at=timezone.now())
+    return owner.user
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
