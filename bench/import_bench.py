@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         report(json.loads(lines[-1][8:]))
     if options.xlsx_rows:
-        print("\n== XLSX read (python-calamine; big sheets in slices, each parsed while the last is used) ==")
+        print("\n== XLSX read (python-calamine; big sheets in slices, two parsed at once) ==")
         for columns in (8, None):
             figures = xlsx_read(options.xlsx_rows, options.runs, columns)
             print(f"{figures['rows']:,} rows × {figures['columns']} columns ({figures['mib']:.0f} MiB file, read "

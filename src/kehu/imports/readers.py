@@ -7,10 +7,11 @@ spreadsheets are parsed by python-calamine (Rust), which keeps Excel's cell type
 Calamine parses a whole worksheet at once (1.5 GiB for a million rows of 18 columns), so an XLSX/XLSM sheet is handed
 to it a slice at a time (:class:`XlsxSlices`): the sheet's XML is inflated as a stream and cut after a ``</row>``
 every ``XLSX_SLICE_BYTES``; each slice becomes a small stored (uncompressed) workbook with the original workbook,
-relationships, styles and shared strings, which calamine parses in a background thread (it releases the interpreter
-lock) while the rows of the previous slice go to the import. Calamine does all the XML parsing; the rows keep their
-numbers (the ``r`` attributes) and columns. XLS, XLSB, ODS, and XLSX files this cannot slice (no row numbers in the XML,
-prefixed XML names, or shared strings so large that each slice would re-read too much of them) are parsed whole.
+relationships, styles and shared strings, which calamine parses in worker threads, ``XLSX_PARSERS`` slices at once
+(it releases the interpreter lock), while the rows of the slice before go to the import. Calamine does all the XML
+parsing; the rows keep their numbers (the ``r`` attributes) and columns. XLS, XLSB, ODS, and XLSX files this cannot
+slice (no row numbers in the XML, prefixed XML names, or shared strings so large that each slice would re-read too
+much of them) are parsed whole.
 
 Encoding detection for CSV: try UTF-8 (a BOM is dropped), then GB18030 (a superset of GBK and GB2312 that also has
 characters such as 𠮷, on which ``gbk`` fails); charset-normalizer is asked only when neither decodes the file.
@@ -20,6 +21,7 @@ The user may force ``utf-8`` or ``gbk``/``gb2312``/``gb18030`` (all read as GB18
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import datetime as dt
 import hashlib
@@ -217,6 +219,7 @@ def _sheet_of(workbook: Any, name: str) -> Any:
         raise UnreadableFile(_("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error}) from None
 
 
+XLSX_PARSERS = 2  # slices parsed at once (worker threads)
 XLSX_SLICE_BYTES = 16 << 20  # of sheet XML per slice: about 20,000 rows of 18 columns, 200 MiB peak for the process
 _SHARED_STRINGS_SHARE = 8  # a slice is at least this many times the shared strings, which each slice re-reads
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -327,54 +330,69 @@ class XlsxSlices:
                 data = data[cut:]
                 wanted = limit
 
-    def _parse(self, pieces: Generator[bytes, None, None], parts: list[tuple[str, bytes]], folder: str
-               ) -> tuple[int, int, list[list[Any]]] | None:
-        """The next slice parsed by calamine: (first row index, first column index, rows), or None at the end."""
+    def _parse(self, piece: bytes, number: int, parts: list[tuple[str, bytes]], folder: str
+               ) -> tuple[int, int, list[list[Any]]]:
+        """One slice parsed by calamine: (first row index, first column index, rows)."""
         import python_calamine
 
-        piece = next(pieces, None)
-        if piece is None:
-            return None
-        workbook_path = os.path.join(folder, "slice.xlsx")
+        workbook_path = os.path.join(folder, f"slice-{number}.xlsx")
         with zipfile.ZipFile(workbook_path, "w", zipfile.ZIP_STORED) as out:
             for name, content in parts:
                 out.writestr(name, content)
             out.writestr(self.part, piece)
         del piece
-        with python_calamine.CalamineWorkbook.from_path(workbook_path) as workbook:
-            sheet = workbook.get_sheet_by_name(self.sheet_name)
-            start = sheet.start
-            if start is None:
-                return 0, 0, []
-            return start[0], start[1], sheet.to_python(skip_empty_area=True)
+        try:
+            with python_calamine.CalamineWorkbook.from_path(workbook_path) as workbook:
+                sheet = workbook.get_sheet_by_name(self.sheet_name)
+                start = sheet.start
+                if start is None:
+                    return 0, 0, []
+                return start[0], start[1], sheet.to_python(skip_empty_area=True)
+        finally:
+            os.remove(workbook_path)
 
     def records(self) -> Iterator[tuple[int, list[Any]]]:
-        """``(row number, values)`` for every row from the first, as calamine reads them (blank ones too)."""
+        """``(row number, values)`` for every row from the first, as calamine reads them (blank ones too).
+
+        ``XLSX_PARSERS`` slices are parsed at once in worker threads (calamine releases the interpreter lock while it
+        parses), in the order of the sheet; the slices are cut here, as the rows before them are handed out."""
         folder = tempfile.mkdtemp(prefix="kehu-xlsx-")
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kehu-xlsx")
+        pool = ThreadPoolExecutor(max_workers=XLSX_PARSERS, thread_name_prefix="kehu-xlsx")
         pieces = self._pieces()
+        pending: collections.deque[Future[tuple[int, int, list[list[Any]]]]] = collections.deque()
+        submitted = 0
+
+        def unreadable(error: BaseException) -> UnreadableFile:
+            return UnreadableFile(_("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error})
+
+        def submit_next() -> bool:
+            nonlocal submitted
+            try:
+                piece = next(pieces, None)
+            except Exception as error:  # noqa: BLE001 - zipfile's and zlib's errors alike
+                raise unreadable(error) from None
+            if piece is None:
+                return False
+            pending.append(pool.submit(self._parse, piece, submitted, parts, folder))
+            submitted += 1
+            return True
+
         try:
             try:
                 with zipfile.ZipFile(self.path) as archive:
                     names = set(archive.namelist())
                     parts = [(name, archive.read(name)) for name in _XLSX_PARTS if name in names]
             except (zipfile.BadZipFile, OSError) as error:
-                raise UnreadableFile(
-                    _("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error}) from None
-            pending: Future[tuple[int, int, list[list[Any]]] | None] | None = pool.submit(
-                self._parse, pieces, parts, folder)
+                raise unreadable(error) from None
+            submit_next()
             number = 0  # the last row number given
-            while pending is not None:
+            while pending:
                 try:
-                    parsed = pending.result()
+                    first, left, rows = pending.popleft().result()
                 except UnreadableFile:
                     raise
                 except Exception as error:  # noqa: BLE001 - calamine's, zipfile's and zlib's errors alike
-                    raise UnreadableFile(
-                        _("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error}) from None
-                if parsed is None:
-                    return
-                first, left, rows = parsed
+                    raise unreadable(error) from None
                 # the rows before this slice's first one (after the last given) are empty in the sheet
                 while number < first:
                     number += 1
@@ -384,13 +402,14 @@ class XlsxSlices:
                     rows = [padding + values for values in rows]
                 numbered = zip(range(first + 1, first + 1 + len(rows)), rows, strict=True)
                 number = first + len(rows)
-                # the next slice is parsed while these rows are used, but not for a peek at the first few
+                # the next slices are parsed while these rows are used, but not for a peek at the first few
                 yield from itertools.islice(numbered, 64)
-                pending = pool.submit(self._parse, pieces, parts, folder)
+                while len(pending) < XLSX_PARSERS and submit_next():
+                    pass
                 yield from numbered
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            pieces.close()  # only now: the worker thread may have been reading it
+            pieces.close()
             shutil.rmtree(folder, ignore_errors=True)
 
 
