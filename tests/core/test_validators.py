@@ -39,6 +39,16 @@ def test_resident_id_birth_date_must_match_profile():
     assert validators.validate_resident_id(VALID_ID, birth_date=dt.date(1949, 12, 31)) == VALID_ID
 
 
+def test_resident_id_gender_must_match_profile():
+    encoded = validators.resident_id_gender(VALID_ID)
+    other = "female" if encoded == "male" else "male"
+    with pytest.raises(ValidationError) as error:
+        validators.validate_resident_id(VALID_ID, gender=other)
+    assert error.value.code == "id_gender_mismatch"
+    assert validators.validate_resident_id(VALID_ID, gender=encoded) == VALID_ID
+    assert validators.validate_resident_id(VALID_ID, gender="") == VALID_ID
+
+
 def test_unknown_region_is_accepted():
     # region 990000 is not in stdnum's table; the number is otherwise valid
     first17 = "99000019900101123"

@@ -29,6 +29,14 @@ def test_bad_id_rejected(make_customer):
     assert "id_number" in error.value.message_dict
 
 
+def test_id_number_of_the_other_gender_rejected(make_customer):
+    # 11010519491231002X is a woman's number (17th digit 2, even)
+    with pytest.raises(ValidationError) as error:
+        make_customer("王五", person={"id_number": "11010519491231002X", "gender": "male"})
+    assert "gender" in " ".join(error.value.message_dict["id_number"])
+    assert make_customer("王六", person={"id_number": "11010519491231002X", "gender": "female"}).person.gender == "female"
+
+
 def test_concurrent_update_detected(make_customer, users):
     customer = make_customer("张三")
     admin = users["administrator"]

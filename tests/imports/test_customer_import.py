@@ -99,6 +99,22 @@ def test_id_number_and_birth_date_must_agree(tmp_path, run_import, org):
     assert "1990-01-01" in reason and "1991-01-01" in reason
 
 
+def test_id_number_and_gender_must_agree(tmp_path, run_import, org):
+    from kehu.core.validators import resident_id_gender
+
+    wrong = "女" if resident_id_gender(ID_1) == "male" else "男"
+    right = "男" if wrong == "女" else "女"
+    path = write_csv(tmp_path / "c.csv", [["客户编号", "姓名", "身份证号", "性别", "门店"],
+                                          ["K1", "赵六", ID_1, wrong, "SH1"],
+                                          ["K2", "钱七", ID_2 if resident_id_gender(ID_2) == resident_id_gender(ID_1)
+                                           else ID_1, right, "SH1"]])
+    job = run_import(path, key="code")
+    [(row, column, reason)] = errors_of(job)
+    assert (row, column) == (2, "身份证号")
+    assert "gender" in reason
+    assert counts(job) == (1, 0, 0, 1)
+
+
 def test_all_problems_of_a_row_are_reported(tmp_path, run_import, org):
     path = write_csv(tmp_path / "c.csv", [["客户编号", "姓名", "手机号码", "身份证号", "门店", "邮箱"],
                                           ["K1", "赵六", "123", "110105199001011230", "NOPE", "bad"]])

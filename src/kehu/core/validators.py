@@ -13,6 +13,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email as django_validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric, uscc
 
@@ -32,10 +33,11 @@ def normalize_resident_id(value: str) -> str:
     return re.sub(r"\s+", "", str(value or "")).upper()
 
 
-def validate_resident_id(value: str, *, birth_date: dt.date | None = None) -> str:
+def validate_resident_id(value: str, *, birth_date: dt.date | None = None, gender: str = "") -> str:
     """Validate an 18-digit PRC resident ID number and return it normalised.
 
-    Checks the form, the check digit, the birth date it encodes and, when given, that it matches ``birth_date``.
+    Checks the form, the check digit, the birth date it encodes and, when given, that it matches ``birth_date`` and
+    that its 17th digit (odd for men, even for women) matches ``gender`` ("male" or "female").
     An unknown region code is accepted: python-stdnum's region list is incomplete.
     """
     number = normalize_resident_id(value)
@@ -63,7 +65,19 @@ def validate_resident_id(value: str, *, birth_date: dt.date | None = None) -> st
             % {"encoded": encoded.isoformat(), "given": birth_date.isoformat()},
             code="id_birth_date_mismatch",
         )
+    encoded_gender = resident_id_gender(number)
+    if gender in GENDER_GIVEN and encoded_gender and gender != encoded_gender:
+        raise ValidationError(
+            _("The ID number belongs to %(owner)s, but the gender given is %(given)s.")
+            % {"owner": GENDER_OWNER[encoded_gender], "given": GENDER_GIVEN[gender]},
+            code="id_gender_mismatch",
+        )
     return number
+
+
+# how the gender check names each gender ("The ID number belongs to a man, but the gender given is Female.")
+GENDER_OWNER = {"male": gettext_lazy("a man"), "female": gettext_lazy("a woman")}
+GENDER_GIVEN = {"male": gettext_lazy("Male"), "female": gettext_lazy("Female")}
 
 
 def resident_id_birth_date(value: str) -> dt.date | None:

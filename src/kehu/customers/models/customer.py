@@ -261,12 +261,14 @@ class PersonProfile(models.Model):
         return str(self.customer)
 
     def clean(self) -> None:
-        """Validate the resident ID number (check digit, birth date) and fill birth date and gender from it."""
+        """Validate the resident ID number (check digit, birth date and gender against those given) and fill birth
+        date and gender from it."""
         from kehu.core import validators
 
         if self.id_number and self.id_type == self.IdType.RESIDENT_ID:
             try:
-                self.id_number = validators.validate_resident_id(self.id_number, birth_date=self.birth_date)
+                self.id_number = validators.validate_resident_id(self.id_number, birth_date=self.birth_date,
+                                                                 gender=self.gender)
             except ValidationError as error:
                 raise ValidationError({"id_number": error.messages}) from None
             self.birth_date = self.birth_date or validators.resident_id_birth_date(self.id_number)

@@ -42,7 +42,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.core.masking import mask_id_number, mask_phone
 from kehu.core.pinyin import name_search_keys
-from kehu.core.validators import validate_resident_id
+from kehu.core.validators import resident_id_gender, validate_resident_id
 from kehu.customers.models import (
     BrandAttitude,
     CustomAttribute,
@@ -340,7 +340,8 @@ class CustomerTarget(Target):
 
     # -- rows ----------------------------------------------------------------------------------------------------
     def check_row(self, data: dict[str, Any], problems: list[Problem]) -> None:
-        """Resident ID numbers (their check depends on the ID type) and their birth date against the birth date."""
+        """Resident ID numbers (their check depends on the ID type), with the birth date and gender they encode
+        against those given."""
         number = data.get("id_number")
         if number and (data.get("id_type") or PersonProfile.IdType.RESIDENT_ID) == PersonProfile.IdType.RESIDENT_ID:
             try:
@@ -349,9 +350,11 @@ class CustomerTarget(Target):
                 problems.append((self.header_of["id_number"], number, error.message))
             else:
                 birth_date = data.get("birth_date")
-                if birth_date and number[6:14] != birth_date.strftime("%Y%m%d"):
+                gender = data.get("gender") or ""
+                if (birth_date and number[6:14] != birth_date.strftime("%Y%m%d")) or (
+                        gender and gender != resident_id_gender(number)):
                     try:
-                        validate_resident_id(number, birth_date=birth_date)
+                        validate_resident_id(number, birth_date=birth_date, gender=gender)
                     except ValidationError as error:
                         problems.append((self.header_of["id_number"], number, error.messages[0]))
         name = data.get("name")
