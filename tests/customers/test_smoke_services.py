@@ -34,7 +34,8 @@ def test_id_number_of_the_other_gender_rejected(make_customer):
     with pytest.raises(ValidationError) as error:
         make_customer("王五", person={"id_number": "11010519491231002X", "gender": "male"})
     assert "gender" in " ".join(error.value.message_dict["id_number"])
-    assert make_customer("王六", person={"id_number": "11010519491231002X", "gender": "female"}).person.gender == "female"
+    customer = make_customer("王六", person={"id_number": "11010519491231002X", "gender": "female"})
+    assert customer.person.gender == "female"
 
 
 def test_concurrent_update_detected(make_customer, users):
