@@ -311,3 +311,28 @@ def test_moving_the_primary_flag_sets_customer_tiers_at_once(hundred, scheme):
 
     assert tiers_of(hundred) == [current_tier(scheme("thresholds"), c) for c in hundred]
     assert set(tiers_of(hundred)) <= {"platinum", "gold", "silver", "regular"}
+
+
+def test_postgresql_summary_swap_keeps_key_indexes_and_grants(hundred):
+    import os
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the summary is swapped in on PostgreSQL only")
+    role = f"kehu_report_reader_{os.getpid()}"
+    table = CustomerSummary._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role}")
+        cursor.execute(f"GRANT SELECT ON {table} TO {role}")
+    scoring_run_execute(as_of=dt.date(2025, 11, 30))
+    scoring_run_execute(as_of=AS_OF)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT has_table_privilege(%s, %s, 'SELECT')", [role, table])
+        assert cursor.fetchone()[0]
+        cursor.execute("SELECT contype FROM pg_constraint WHERE conrelid = %s::regclass", [table])
+        assert "p" in {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT to_regclass('scoring_customersummary_next')")
+        assert cursor.fetchone()[0] is None
+    assert CustomerSummary.objects.filter(as_of=AS_OF).count() == 100

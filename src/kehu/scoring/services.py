@@ -651,7 +651,7 @@ def _delete_summary_and_insert(run: ScoringRun, computed: Computed, settings: Ru
     as_of_param: Any = settings.as_of if postgresql else settings.as_of.isoformat()
     timings = {"stage": time.perf_counter() - started}
     with connection.cursor() as cursor:
-        if postgresql:
+        if postgresql and _summary_swappable():
             # a fresh table, swapped in at the end of the run's transaction (``_swap_summary``)
             cursor.execute(f"DROP TABLE IF EXISTS {SUMMARY_NEXT}")
             cursor.execute(f"CREATE TABLE {SUMMARY_NEXT} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
@@ -672,15 +672,30 @@ def _delete_summary_and_insert(run: ScoringRun, computed: Computed, settings: Ru
 SUMMARY_NEXT = "scoring_customersummary_next"
 
 
+def _summary_swappable() -> bool:
+    """PostgreSQL without Citus: a distributed summary table cannot be swapped for a local one (it is then rewritten
+    in place)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'")
+        return cursor.fetchone() is None
+
+
 def _swap_summary() -> None:
-    """PostgreSQL: put the summary table written by this run in place of the old one, with the old one's keys and
-    indexes (rebuilt on the new rows, by their names). Done last in the run's transaction: the exclusive lock it
-    takes on the summary lasts until the commit, a second or so. Rewriting a fresh table instead of deleting and
-    inserting a million rows leaves no dead rows behind and maintains no index row by row."""
+    """PostgreSQL: put the summary table written by this run in place of the old one, with the old one's keys,
+    indexes (rebuilt on the new rows, by their names) and grants. Done last in the run's transaction: the exclusive
+    lock it takes on the summary lasts until the commit, a second or so. Rewriting a fresh table instead of deleting
+    and inserting a million rows leaves no dead rows behind and maintains no index row by row."""
     if not bulk.is_postgresql():
         return
     table = CustomerSummary._meta.db_table
     with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [SUMMARY_NEXT])
+        if cursor.fetchone()[0] is None:
+            return  # written in place
+        cursor.execute("SELECT grantee, privilege_type FROM information_schema.role_table_grants "
+                       "WHERE table_schema = current_schema() AND table_name = %s AND grantee <> current_user",
+                       [table])
+        grants = cursor.fetchall()
         cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
                        "AND contype IN ('p', 'u', 'f', 'x')", [table])
         keys = cursor.fetchall()
@@ -694,6 +709,9 @@ def _swap_summary() -> None:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         for definition in indexes:
             cursor.execute(definition)
+        for grantee, privilege in grants:
+            to = "PUBLIC" if grantee == "PUBLIC" else connection.ops.quote_name(grantee)
+            cursor.execute(f"GRANT {privilege} ON {table} TO {to}")
         cursor.execute(f"ANALYZE {table}")
 
 
