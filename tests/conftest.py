@@ -9,6 +9,15 @@ import pytest
 os.environ.setdefault("KEHU_TESTING", "1")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (e.g. the customer list's tier choices of an earlier test's data)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def org(db):
     """Branches: group HQ; region East with stores SH1, SH2; region North with store BJ1."""

@@ -136,3 +136,20 @@ def test_lists_need_a_constant_number_of_queries(api_as, scored, django_assert_m
         assert client.get(f"/api/scoring/runs/{scored.pk}/changes", limit=200).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/api/scoring/runs").status_code == 200
+
+
+def test_customer_list_and_lookup_carry_the_primary_tier(api_as, scored, hundred):
+    api = api_as("administrator")
+    body = api.get("/api/customers", tier="A").json()
+    assert body["count"] == 1
+    [item] = body["items"]
+    assert (item["tier"], item["tier_label"]) == ("A", "Top customer")
+    customer = Customer.objects.get(pk=item["id"])
+    Customer.objects.filter(pk=customer.pk).update(mobile="+8613800138000")
+
+    lookup = api.get("/api/customers/lookup", phone="13800138000").json()
+
+    assert [(i["customer"]["id"], i["customer"]["tier"], i["customer"]["tier_label"]) for i in lookup["items"]] == [
+        (customer.pk, "A", "Top customer")]
+    detail = api.get(f"/api/customers/{hundred[0].pk}").json()
+    assert detail["tier"] in {"A", "B", "C", "D"}

@@ -150,3 +150,18 @@ def test_pages_need_a_constant_number_of_queries(client_as, scored, django_asser
                 reverse("scoring:tier_customers", args=["thresholds", "regular"]), reverse("scoring:overview")):
         with django_assert_max_num_queries(30):
             assert client.get(url).status_code == 200
+
+
+def test_customer_list_shows_and_filters_the_primary_tier(client_as, scored, hundred):
+    top = Customer.objects.get(primary_tier__tier="A")
+    other = Customer.objects.exclude(primary_tier__tier="A").filter(primary_tier__isnull=False).first()
+
+    response = client_as("administrator").get(reverse("customers:list"), {"tier": "A"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert top.name in html and other.name not in html
+    assert '<option value="A" selected>A Top customer</option>' in html  # the tier filter, from the tiers held
+    assert 'title="Top customer">A</span>' in html  # the tier column
+    everyone = client_as("administrator").get(reverse("customers:list"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert other.name in everyone.content.decode() and "顶级客户" in everyone.content.decode()

@@ -122,6 +122,8 @@ class CustomerListItem(MaskedContactData):
     lifecycle_stage: str
     management_class: str
     relationship_stage: str
+    tier: str = Field(description="Tier under the primary tier scheme (set by the scoring runs); empty before one.")
+    tier_label: str = Field(description="That tier's name in the request's language.")
     tags: list[str]
     version: int
     updated_at: dt.datetime
@@ -251,6 +253,8 @@ class CustomerSummaryOut(MaskedContactData):
     lifecycle_stage: str
     management_class: str
     relationship_stage: str
+    tier: str = Field(description="Tier under the primary tier scheme (set by the scoring runs); empty before one.")
+    tier_label: str = Field(description="That tier's name in the request's language.")
     tags: list[str]
 
     @staticmethod
@@ -270,7 +274,7 @@ class CustomerSummaryOut(MaskedContactData):
 
 
 class Customer360Out(Schema):
-    """The call-centre screen pop of one customer. Sections are added as keys (a later version adds the tier)."""
+    """The call-centre screen pop of one customer: who it is (with its tier), purchases, consents and contacts."""
 
     customer: CustomerSummaryOut
     purchases: PurchaseSummaryOut
@@ -408,6 +412,7 @@ class CustomerListParams(PageParams):
     management_class: ManagementClass | None = None
     tag: int | None = Field(None, description="Tag id.")
     relationship_stage: RelationshipStage | None = None
+    tier: str = Field("", description="Tier code under the primary tier scheme, e.g. A.")
 
 
 # ------------------------------------------------------------------------------------------------------------ helpers
@@ -461,7 +466,7 @@ def list_customers(request: HttpRequest, params: Query[CustomerListParams]) -> d
     filters = selectors.CustomerFilters(
         query=params.q, kind=params.kind or "", branch=params.branch, owner=params.owner,
         lifecycle_status=params.lifecycle_status or "", management_class=params.management_class or "",
-        tag=params.tag, relationship_stage=params.relationship_stage or "",
+        tag=params.tag, relationship_stage=params.relationship_stage or "", tier=params.tier,
     )
     customers = selectors.customer_list(user=_actor(request), filters=filters).prefetch_related("tags")
     return paginate(customers, params, capped=True, few_rows_order=selectors.customer_list_few)

@@ -34,7 +34,7 @@ from .models import (
     RelationshipStage,
     StatusRecord,
 )
-from .selectors import CustomerFilters, custom_attribute_list, customer_owner_list, tag_list
+from .selectors import CustomerFilters, custom_attribute_list, customer_owner_list, customer_tier_choices, tag_list
 
 CUSTOMER_FORM_FIELDS = [
     "name", "mobile", "phone", "email", "province", "city", "district", "address", "branch", "owner",
@@ -272,11 +272,17 @@ class CustomerFilterForm(forms.Form):
     tag = forms.ModelChoiceField(label=_("Tag"), required=False, queryset=tag_list(), empty_label=_("All tags"))
     relationship_stage = forms.ChoiceField(label=_("Relationship stage"), required=False,
                                            choices=_blank_choice(RelationshipStage.choices, _("All stages")))
+    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[])
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_queryset(self, "branch", branch_list(user=user))
         _set_queryset(self, "owner", staff_list(user=user))
+        tiers = customer_tier_choices()
+        if tiers:
+            self.fields["tier"].choices = _blank_choice(tiers, _("All tiers"))  # type: ignore[attr-defined]
+        else:  # no scoring run yet: no tier to filter by
+            del self.fields["tier"]
         self.fields["q"].widget.attrs.update({"placeholder": _("Name, pinyin, initials, code or phone"),
                                               "autocomplete": "off", "type": "search"})
 
@@ -294,12 +300,13 @@ class CustomerFilterForm(forms.Form):
             management_class=data.get("management_class") or "",
             tag=data["tag"].pk if data.get("tag") else None,
             relationship_stage=data.get("relationship_stage") or "",
+            tier=data.get("tier") or "",
         )
 
     def is_filtered(self) -> bool:
         filters = self.filters()
         return any([filters.query, filters.kind, filters.branch, filters.owner, filters.lifecycle_status,
-                    filters.management_class, filters.tag, filters.relationship_stage])
+                    filters.management_class, filters.tag, filters.relationship_stage, filters.tier])
 
 
 class RevealForm(forms.Form):

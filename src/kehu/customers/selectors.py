@@ -103,7 +103,7 @@ def customer_list(*, user: User, filters: CustomerFilters | None = None) -> Quer
     from kehu.org.selectors import branch_subtree_q
 
     filters = filters or CustomerFilters()
-    customers = Customer.objects.visible_to(user).select_related("owner", "branch")
+    customers = Customer.objects.visible_to(user).select_related("owner", "branch", "primary_tier")
     if filters.query:
         condition = customer_search_q(filters.query)
         customers = customers.filter(condition)
@@ -133,6 +133,24 @@ def customer_list(*, user: User, filters: CustomerFilters | None = None) -> Quer
     return customers.order_by("-id")
 
 
+TIER_CHOICES_CACHE_KEY = "kehu:customer-tier-choices"
+
+
+def customer_tier_choices() -> list[tuple[str, str]]:
+    """The tiers customers hold under the primary scheme, as (code, "code label") for a filter; cached for five
+    minutes (scoring runs and a change of primary scheme clear it: ``services.customer_tier_choices_changed``)."""
+    from django.core.cache import cache
+    from django.utils.translation import gettext
+
+    from .models import CustomerTier
+
+    def read() -> list[tuple[str, str]]:
+        return sorted(set(CustomerTier.objects.order_by().values_list("tier", "label").distinct()))
+
+    stored = cache.get_or_set(TIER_CHOICES_CACHE_KEY, read, 300) or []
+    return [(code, f"{code} {gettext(label)}" if label else code) for code, label in stored]
+
+
 def customer_list_few(customers: QuerySet[Customer]) -> QuerySet[Customer]:
     """:func:`customer_list`'s order for a list whose capped count showed that few customers match (see
     ``kehu.core.pagination.order_few_rows``): the same order, read through the search indexes and sorted."""
@@ -145,7 +163,7 @@ def customer_get(*, user: User, pk: int, action: str = "view") -> Customer:
     """One customer the user may see (or change); raises ``Customer.DoesNotExist`` otherwise (views answer 404)."""
     return (
         Customer.objects.visible_to(user, action)
-        .select_related("owner", "branch", "person", "organisation")
+        .select_related("owner", "branch", "person", "organisation", "primary_tier")
         .prefetch_related("tags")
         .get(pk=pk)
     )
@@ -317,7 +335,7 @@ def customer_lookup_by_phone(*, user: User, phone: str) -> QuerySet[Customer]:
     return (
         Customer.objects.visible_to(user)
         .filter(pk__in=by_customer.union(by_contact))
-        .select_related("owner", "branch", "person", "organisation")
+        .select_related("owner", "branch", "person", "organisation", "primary_tier")
     )
 
 
@@ -402,7 +420,8 @@ def customer_consent_history(*, customer: Customer) -> QuerySet[Consent]:
 
 @dataclass
 class Customer360Summary:
-    """What a call-centre screen pop shows of one customer. New sections (e.g. a tier) are added as fields here.
+    """What a call-centre screen pop shows of one customer (its tier is on the customer). New sections are added as
+    fields here.
 
     ``recent_transactions`` are ``Transaction`` rows carrying ``product_name`` and ``branch_name`` (not the related
     objects); the customer carries its tag names, in name order, as ``tag_names``.

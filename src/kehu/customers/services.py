@@ -399,3 +399,13 @@ def personal_data_lookup_log(
     else:
         PersonalDataAccess.objects.bulk_create(entries)
     return len(entries)
+
+
+def customer_tier_choices_changed() -> None:
+    """Forget the cached tier filter choices (``selectors.customer_tier_choices``) once the transaction that rewrote
+    the primary tiers commits (at once outside a transaction)."""
+    from django.core.cache import cache
+
+    from .selectors import TIER_CHOICES_CACHE_KEY
+
+    transaction.on_commit(lambda: cache.delete(TIER_CHOICES_CACHE_KEY))

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.customers.models import Customer, CustomerTier, ManagementClass
+from kehu.customers.services import customer_tier_choices_changed
 from kehu.org.models import User
 from kehu.purchases.models import Transaction
 
@@ -88,8 +89,10 @@ def tier_scheme_save(*, scheme: TierScheme) -> TierScheme:
     scheme.save()
     if scheme.is_active:
         _assign_slots([scheme])
-    if scheme.is_primary and not was_primary:
+    if scheme.is_primary:  # newly primary, or its tiers (codes, names) may have changed
         _rebuild_customer_tiers(scheme)
+    elif was_primary is not scheme.is_primary:
+        customer_tier_choices_changed()
     return scheme
 
 
@@ -128,18 +131,21 @@ def _assign_slots(selected: Iterable[TierScheme]) -> None:
 
 
 def _rebuild_customer_tiers(scheme: TierScheme) -> None:
-    """Set every customer's ``CustomerTier`` to their current tier under ``scheme`` (the new primary scheme)."""
+    """Set every customer's ``CustomerTier`` to their current tier under ``scheme`` (the primary scheme)."""
     table = CustomerTier._meta.db_table
+    customer_tier_choices_changed()
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
-        codes = scheme.definition().codes
+        definition = scheme.definition()
+        codes = definition.codes
         if scheme.slot is None or not codes:
             return
         column = f"tier_{scheme.slot}"
         case, params = _tier_case(column, codes)
-        cursor.execute(f"INSERT INTO {table} (customer_id, tier) SELECT customer_id, {case} "
+        label_case, label_params = _tier_case(column, [tier.label for tier in definition.tiers])
+        cursor.execute(f"INSERT INTO {table} (customer_id, tier, label) SELECT customer_id, {case}, {label_case} "
                        f"FROM {CustomerSummary._meta.db_table} WHERE {column} >= 0 AND {column} < %s",
-                       [*params, len(codes)])
+                       [*params, *label_params, len(codes)])
 
 
 # --------------------------------------------------------------------------- the local calendar day in SQL
@@ -766,7 +772,8 @@ def _write_assignments(write: SchemeWrite, customer_ids: np.ndarray, as_of: dt.d
     return stats
 
 
-def _write_customer_tiers(customer_ids: np.ndarray, new: np.ndarray, current: np.ndarray, codes: list[str]) -> int:
+def _write_customer_tiers(customer_ids: np.ndarray, new: np.ndarray, current: np.ndarray,
+                          definition: schemes.SchemeDefinition) -> int:
     """Set ``CustomerTier`` where the primary tier differs from what it holds (rows deleted, then inserted)."""
     changed = new != current
     if not changed.any():
@@ -774,13 +781,15 @@ def _write_customer_tiers(customer_ids: np.ndarray, new: np.ndarray, current: np
     bulk.stage("scoring_stage_tier", [("customer_id", "bigint", customer_ids[changed]),
                                       ("rank", "smallint", new[changed])], key="customer_id")
     table = CustomerTier._meta.db_table
-    case, params = _tier_case("t.rank", codes)
+    case, params = _tier_case("t.rank", definition.codes)
+    label_case, label_params = _tier_case("t.rank", [tier.label for tier in definition.tiers])
     with connection.cursor() as cursor:
         if (current[changed] >= 0).any():
             cursor.execute(f"DELETE FROM {table} WHERE customer_id IN (SELECT customer_id FROM scoring_stage_tier)")
-        cursor.execute(f"INSERT INTO {table} (customer_id, tier) SELECT t.customer_id, {case} "
-                       "FROM scoring_stage_tier t WHERE t.rank >= 0", params)
+        cursor.execute(f"INSERT INTO {table} (customer_id, tier, label) SELECT t.customer_id, {case}, {label_case} "
+                       "FROM scoring_stage_tier t WHERE t.rank >= 0", [*params, *label_params])
     bulk.drop_temporary("scoring_stage_tier")
+    customer_tier_choices_changed()
     return int(changed.sum())
 
 
@@ -1098,11 +1107,11 @@ def _execute(*, run: ScoringRun, as_of: dt.date, selected: list[TierScheme], sch
         mark = step("write assignments", 0.85, mark)
         if primary_write is not None:
             tiers_updated = _write_customer_tiers(customer_ids, primary_write.new, data["current_tier_rank"],
-                                                  primary_write.definition.codes)
+                                                  primary_write.definition)
         elif primary_scheme is not None and primary_scheme.slot in carried:
             primary_ranks = data[f"slot_rank_{primary_scheme.slot}"]
             tiers_updated = _write_customer_tiers(customer_ids, primary_ranks, data["current_tier_rank"],
-                                                  primary_scheme.definition().codes)
+                                                  primary_scheme.definition())
         else:
             tiers_updated = 0
         mark = step("write customer tiers", 0.9, mark)

@@ -171,6 +171,14 @@ class Customer(models.Model):
         except CustomerTier.DoesNotExist:
             return ""
 
+    @property
+    def tier_label(self) -> str:
+        """The name of that tier in the user's language ("" without a tier)."""
+        try:
+            return self.primary_tier.display_label
+        except CustomerTier.DoesNotExist:
+            return ""
+
     def clean(self) -> None:
         """Normalise phones and e-mail, derive the relationship stage from share of wallet, check custom attributes."""
         from kehu.core import validators
@@ -345,6 +353,8 @@ class CustomerTier(models.Model):
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, db_constraint=False,
                                     related_name="primary_tier", verbose_name=_("customer"))
     tier = models.CharField(_("tier"), max_length=32, db_index=True)
+    label = models.CharField(_("label"), max_length=100, blank=True, default="",
+                             help_text=_("The tier's name as the scheme gives it (default names are translated)."))
 
     class Meta:
         verbose_name = _("customer tier")
@@ -352,3 +362,10 @@ class CustomerTier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.tier}"
+
+    @property
+    def display_label(self) -> str:
+        """The label translated when it is one of the default names (English msgids), else as written."""
+        from django.utils.translation import gettext
+
+        return gettext(self.label) if self.label else self.tier
