@@ -21,6 +21,7 @@ from .models import (
     ConsentChannel,
     Contact,
     Customer,
+    CustomerTier,
     LifecycleChange,
     OwnershipTransfer,
     PersonalDataAccess,
@@ -141,8 +142,6 @@ def customer_tier_choices() -> list[tuple[str, str]]:
     minutes (scoring runs and a change of primary scheme clear it: ``services.customer_tier_choices_changed``)."""
     from django.core.cache import cache
     from django.utils.translation import gettext
-
-    from .models import CustomerTier
 
     def read() -> list[tuple[str, str]]:
         return sorted(set(CustomerTier.objects.order_by().values_list("tier", "label").distinct()))
@@ -335,7 +334,7 @@ def customer_lookup_by_phone(*, user: User, phone: str) -> QuerySet[Customer]:
     return (
         Customer.objects.visible_to(user)
         .filter(pk__in=by_customer.union(by_contact))
-        .select_related("owner", "branch", "person", "organisation", "primary_tier")
+        .select_related("owner", "branch", "person", "organisation")
     )
 
 
@@ -442,7 +441,8 @@ def _sum_of_money(value: Any) -> Decimal | None:
 def customer_360_summary(*, customers: list[Customer], recent: int = 5) -> list[Customer360Summary]:
     """The 360 summaries of customers already scoped to the user (e.g. from :func:`customer_lookup_by_phone`).
 
-    Four small queries whatever the number of customers: the tag names (set on each customer as ``tag_names``);
+    Four small queries whatever the number of customers: the tag names (set on each customer as ``tag_names``) with
+    the primary tier (cached on the customer, for ``Customer.tier``);
     the ``recent`` newest transactions of each customer, carrying the customer's purchase count and total as windows
     over all of its transactions (computed before the newest are picked); the newest consent per channel; the
     primary contacts.
@@ -462,17 +462,26 @@ def customer_360_summary(*, customers: list[Customer], recent: int = 5) -> list[
     quote = connection.ops.quote_name
     in_ids = ", ".join(["%s"] * len(ids))
     tags_by_customer: dict[int, list[str]] = {pk: [] for pk in ids}
+    tiers: dict[int, CustomerTier] = {}
     with connection.cursor() as cursor:
+        # the tags and, in the same statement, the primary tier (a join in the customers' own query doubled its
+        # planning time: 1.4 → 3 ms)
         cursor.execute(
-            f"SELECT ct.customer_id, t.name FROM {quote(Customer.tags.through._meta.db_table)} ct "  # noqa: S608
+            f"SELECT 0, ct.customer_id, t.name, '' FROM {quote(Customer.tags.through._meta.db_table)} ct "  # noqa: S608
             f"INNER JOIN {quote(Tag._meta.db_table)} t ON t.id = ct.tag_id WHERE ct.customer_id IN ({in_ids}) "
-            f"ORDER BY t.name",
-            ids,
+            f"UNION ALL SELECT 1, customer_id, tier, label FROM {quote(CustomerTier._meta.db_table)} "
+            f"WHERE customer_id IN ({in_ids}) ORDER BY 1, 3",
+            [*ids, *ids],
         )
-        for customer_id, name in cursor.fetchall():
-            tags_by_customer[customer_id].append(name)
+        for kind, customer_id, name, label in cursor.fetchall():
+            if kind == 0:
+                tags_by_customer[customer_id].append(name)
+            else:
+                tiers[customer_id] = CustomerTier(customer_id=customer_id, tier=name, label=label)
+    primary_tier = Customer.primary_tier.related  # type: ignore[attr-defined]
     for customer in customers:
         customer.tag_names = tags_by_customer[customer.pk]  # type: ignore[attr-defined]
+        primary_tier.set_cached_value(customer, tiers.get(customer.pk))
     newest = Transaction.objects.raw(
         f"SELECT r.*, p.name AS product_name, b.name AS branch_name FROM ("  # noqa: S608
         f"SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.customer_id ORDER BY t.occurred_at DESC, t.id DESC) "
