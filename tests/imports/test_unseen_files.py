@@ -129,6 +129,20 @@ def test_amounts_with_a_decimal_comma_are_rejected_not_misread(make_customer, or
     assert not Transaction.objects.exists()
 
 
+def test_amounts_with_a_currency_code_or_word(make_customer, org, tmp_path: Path):
+    make_customer("张伟", code="M1", mobile="13800138000")
+    amounts = ["RMB 88", "CNY88", "人民币 1,234.50", "66.5 rmb", "￥12元", "USD 10"]
+    source = write_csv(tmp_path / "t.csv", [["客户编号", "交易日期", "金额", "流水号"],
+                                           *(["M1", f"2024-03-{day:02d}", amount, f"C{day}"]
+                                             for day, amount in enumerate(amounts, start=1))], encoding="gbk")
+    report = tmp_path / "errors.csv"
+    status, lines = kehu_import("transactions", source, "--mode", "skip-bad", "--errors", report)
+    assert (status, lines[-1]) == (0, "created 5, updated 0, unchanged 0, failed 1")
+    assert sorted(Transaction.objects.values_list("amount", flat=True)) == [
+        Decimal("12.00"), Decimal("66.50"), Decimal("88.00"), Decimal("88.00"), Decimal("1234.50")]
+    assert read_report(report)[1][-2:] == ["7", "金额: Not a number."]  # another currency is not converted
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_a_file_with_only_a_header_says_so(org, tmp_path: Path, suffix: str):
     header = [["客户编号", "姓名", "手机号码", "门店"], None, None]

@@ -126,6 +126,8 @@ _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DECIMAL_NOISE = str.maketrans("", "", ",，¥￥元 \u3000")
 _AMOUNT_NOISE = str.maketrans({"，": ",", "¥": None, "￥": None, "元": None, " ": None, "\u3000": None})
+# a currency written as a code or a word before or after the amount: "RMB 88", "CNY88", "人民币 1,234.50", "88 RMB"
+_CURRENCY_WORD = re.compile(r"^\s*(?:RMB|CNY|人民币)\s*|\s*(?:RMB|CNY|人民币)\s*$", re.IGNORECASE)
 _TAG_SEPARATORS = re.compile(r"[,，;；、|/]")
 
 
@@ -399,6 +401,8 @@ def decimal_parser(*, max_digits: int, places: int, minimum: Decimal | None = No
             text = str(raw)
         else:
             source = raw if raw.__class__ is str else str(raw)
+            if source[-1:].isalpha() or source.lstrip()[:1].isalpha() or "人民币" in source:
+                source = _CURRENCY_WORD.sub("", source)
             text = source.translate(_DECIMAL_NOISE)
             if not text:
                 return None
