@@ -111,7 +111,9 @@ def _tag_names(obj: Customer) -> list[str]:
     return [tag.name for tag in obj.tags.all()]
 
 
-class CustomerListItem(MaskedContactData):
+class CustomerHeadline(MaskedContactData):
+    """Who a customer is, as lists and the screen pop show it."""
+
     id: int
     code: str
     kind: str
@@ -125,12 +127,16 @@ class CustomerListItem(MaskedContactData):
     tier: str = Field(description="Tier under the primary tier scheme (set by the scoring runs); empty before one.")
     tier_label: str = Field(description="That tier's name in the request's language.")
     tags: list[str]
-    version: int
-    updated_at: dt.datetime
 
     @staticmethod
     def resolve_tags(obj: Customer) -> list[str]:
-        return _tag_names(obj)
+        names = getattr(obj, "tag_names", None)  # loaded by selectors.customer_360_summary
+        return _tag_names(obj) if names is None else names
+
+
+class CustomerListItem(CustomerHeadline):
+    version: int
+    updated_at: dt.datetime
 
 
 class CustomerOut(CustomerListItem):
@@ -240,22 +246,9 @@ class CurrentConsentOut(Schema):
     recorded_at: dt.datetime
 
 
-class CustomerSummaryOut(MaskedContactData):
-    id: int
-    code: str
-    name: str
-    kind: str
+class CustomerSummaryOut(CustomerHeadline):
     id_number: str = Field(description="Masked ID number of a person customer; empty for organisations.")
     credit_code: str = Field(description="Unified social credit code of an organisation; empty for persons.")
-    branch: BranchRef
-    owner: StaffRef | None
-    lifecycle_status: str
-    lifecycle_stage: str
-    management_class: str
-    relationship_stage: str
-    tier: str = Field(description="Tier under the primary tier scheme (set by the scoring runs); empty before one.")
-    tier_label: str = Field(description="That tier's name in the request's language.")
-    tags: list[str]
 
     @staticmethod
     def resolve_id_number(obj: Customer) -> str:
@@ -266,11 +259,6 @@ class CustomerSummaryOut(MaskedContactData):
     def resolve_credit_code(obj: Customer) -> str:
         profile = getattr(obj, "organisation", None) if obj.kind == CustomerKind.ORGANISATION else None
         return profile.credit_code if profile else ""
-
-    @staticmethod
-    def resolve_tags(obj: Customer) -> list[str]:
-        names = getattr(obj, "tag_names", None)  # loaded by selectors.customer_360_summary
-        return _tag_names(obj) if names is None else names
 
 
 class Customer360Out(Schema):
