@@ -75,6 +75,7 @@ def test_alerts_are_scoped(api_as, scored, hundred):
     ids = {a["customer_id"] for a in mine.json()["items"]}
     assert ids == {hundred[99].pk}
     item = next(a for a in mine.json()["items"] if a["scheme"] == "pyramid")
+    assert (item["customer_code"], item["customer_name"]) == (hundred[99].code, hundred[99].name)
     assert item["figures"]["previous_tier"] == "A" and item["figures"]["tier"] == "C"
     assert "A" in item["text"] or "Top" in item["text"]
     other = api_as("other_account_manager").get("/api/scoring/alerts")
@@ -103,6 +104,8 @@ def test_runs_and_changes(api_as, scored, hundred):
                                           direction="fall").json()
     assert {c["customer_id"] for c in falls["items"]} <= {c.pk for c in hundred}
     assert all(c["direction"] == "fall" for c in falls["items"])
+    codes = dict(Customer.objects.values_list("pk", "code"))
+    assert all(c["customer_code"] == codes[c["customer_id"]] and c["customer_name"] for c in falls["items"])
     assert hundred[98].pk not in {c["customer_id"] for c in falls["items"]}
     assert api_as("marketer").get("/api/scoring/runs/999999").status_code == 404
 

@@ -175,21 +175,13 @@ class DistributionOut(Schema):
 
 class ChangeOut(Schema):
     customer_id: int
-    customer_code: str
-    customer_name: str
+    customer_code: str = Field(alias="customer.code")
+    customer_name: str = Field(alias="customer.name")
     scheme: str
     previous_tier: str
     tier: str
     direction: str
     value: float | None
-
-    @staticmethod
-    def resolve_customer_code(obj: TierAssignment) -> str:
-        return obj.customer.code
-
-    @staticmethod
-    def resolve_customer_name(obj: TierAssignment) -> str:
-        return obj.customer.name
 
     @staticmethod
     def resolve_scheme(obj: TierAssignment) -> str:
@@ -213,8 +205,8 @@ class ChangeParams(PageParams):
 class AlertOut(Schema):
     id: int
     customer_id: int
-    customer_code: str
-    customer_name: str
+    customer_code: str = Field(alias="customer.code")
+    customer_name: str = Field(alias="customer.name")
     owner: str | None
     as_of: dt.date
     reason: str
@@ -225,14 +217,6 @@ class AlertOut(Schema):
     note: str
     handled_by: str | None
     handled_at: dt.datetime | None
-
-    @staticmethod
-    def resolve_customer_code(obj: Alert) -> str:
-        return obj.customer.code
-
-    @staticmethod
-    def resolve_customer_name(obj: Alert) -> str:
-        return obj.customer.name
 
     @staticmethod
     def resolve_owner(obj: Alert) -> str | None:
