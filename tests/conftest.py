@@ -98,3 +98,28 @@ def make_customer(users, org):
         )
 
     return make
+
+
+@pytest.fixture
+def redis_worker():
+    """Run a task body through a real Redis broker and Celery worker, as an application configured like production
+    (``KEHU_REDIS_URL`` set) would: ``redis_worker(function, name, args=(), kwargs={}, db=15, **task_options)``
+    returns the task's result. Skips the test when Redis does not answer on 127.0.0.1:6379."""
+    import redis
+    from celery import Celery
+    from celery.contrib.testing.worker import start_worker
+
+    def run(function, name: str, *, args: tuple = (), kwargs: dict | None = None, db: int = 15,
+            timeout: float = 120, **task_options):
+        url = f"redis://127.0.0.1:6379/{db}"
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        except redis.RedisError:
+            pytest.skip("Redis does not answer on 127.0.0.1:6379")
+        app = Celery(f"kehu-test-{db}", broker=url, backend=url)
+        app.conf.update(task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=False)
+        task = app.task(name=name, **task_options)(function)
+        with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+            return task.delay(*args, **(kwargs or {})).get(timeout=timeout)
+
+    return run

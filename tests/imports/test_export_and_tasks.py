@@ -106,35 +106,16 @@ def test_import_task_runs_eagerly(tmp_path, org):
     assert ImportJob.objects.get(pk=job.pk).status == "done"
 
 
-def _redis_answers(url: str) -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_import_task_through_a_real_redis_worker(tmp_path, org):
-    from celery import Celery
-    from celery.contrib.testing.worker import start_worker
-
+def test_import_task_through_a_real_redis_worker(tmp_path, org, redis_worker):
     from kehu.imports.services import import_job_create
     from kehu.imports.tasks import import_run_task
 
-    url = "redis://127.0.0.1:6379/14"
-    if not _redis_answers(url):
-        pytest.skip("Redis does not answer on 127.0.0.1:6379")
     path = write_csv(tmp_path / "c.csv", [["客户编号", "姓名", "门店"], ["R1", "张三", "SH1"], ["R2", "李四", "XX"]])
     job = import_job_create(target="customers", file_path=path, key="code", mode="skip-bad", language="en")
-    # an application configured like production (KEHU_REDIS_URL set), running the same task body
-    app = Celery("kehu-redis-test", broker=url, backend=url)
-    app.conf.update(task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=False)
-    task = app.task(name=import_run_task.name, acks_late=True)(import_run_task.run)
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        result = task.delay(job.pk).get(timeout=60)
+    result = redis_worker(import_run_task.run, import_run_task.name, args=(job.pk,), db=14, timeout=60,
+                          acks_late=True)
     assert result["created"] == 1 and result["failed"] == 1
     job.refresh_from_db()
     assert (job.status, job.created, job.failed) == ("done", 1, 1)
