@@ -81,7 +81,8 @@ def tier_scheme_save(*, scheme: TierScheme) -> TierScheme:
     gets a slot (its tier columns in the summary); a deactivated one gives its slot back."""
     # the "one primary" constraint is satisfied by unsetting the other primary below, not by refusing
     scheme.full_clean(validate_constraints=False)
-    was_primary = bool(scheme.pk) and TierScheme.objects.filter(pk=scheme.pk, is_primary=True).exists()
+    stored = TierScheme.objects.filter(pk=scheme.pk).first() if scheme.pk else None
+    was_primary = stored is not None and stored.is_primary
     if scheme.is_primary:
         TierScheme.objects.filter(is_primary=True).exclude(pk=scheme.pk).update(is_primary=False)
     if not scheme.is_active:
@@ -89,9 +90,10 @@ def tier_scheme_save(*, scheme: TierScheme) -> TierScheme:
     scheme.save()
     if scheme.is_active:
         _assign_slots([scheme])
-    if scheme.is_primary:  # newly primary, or its tiers (codes, names) may have changed
+    if scheme.is_primary and (not was_primary or _tier_names(stored) != _tier_names(scheme)):
+        # newly primary, or its tiers' codes or names changed: a million rows at most, not on every edit
         _rebuild_customer_tiers(scheme)
-    elif was_primary is not scheme.is_primary:
+    elif was_primary and not scheme.is_primary:
         customer_tier_choices_changed()
     return scheme
 
@@ -130,6 +132,18 @@ def _assign_slots(selected: Iterable[TierScheme]) -> None:
         TierScheme.objects.filter(pk=scheme.pk).update(slot=slot)
 
 
+def _tier_names(scheme: TierScheme | None) -> list[tuple[str, str]]:
+    return [(tier.code, tier.label) for tier in scheme.tiers] if scheme is not None else []
+
+
+def _customer_tier_cases(column: str, definition: schemes.SchemeDefinition) -> tuple[str, list[str]]:
+    """SQL for the tier code and the tier name of a rank in ``column``, and its parameters: what ``CustomerTier``
+    holds."""
+    case, params = _tier_case(column, definition.codes)
+    label_case, label_params = _tier_case(column, [tier.label for tier in definition.tiers])
+    return f"{case}, {label_case}", [*params, *label_params]
+
+
 def _rebuild_customer_tiers(scheme: TierScheme) -> None:
     """Set every customer's ``CustomerTier`` to their current tier under ``scheme`` (the primary scheme)."""
     table = CustomerTier._meta.db_table
@@ -141,11 +155,10 @@ def _rebuild_customer_tiers(scheme: TierScheme) -> None:
         if scheme.slot is None or not codes:
             return
         column = f"tier_{scheme.slot}"
-        case, params = _tier_case(column, codes)
-        label_case, label_params = _tier_case(column, [tier.label for tier in definition.tiers])
-        cursor.execute(f"INSERT INTO {table} (customer_id, tier, label) SELECT customer_id, {case}, {label_case} "
+        cases, params = _customer_tier_cases(column, definition)
+        cursor.execute(f"INSERT INTO {table} (customer_id, tier, label) SELECT customer_id, {cases} "
                        f"FROM {CustomerSummary._meta.db_table} WHERE {column} >= 0 AND {column} < %s",
-                       [*params, *label_params, len(codes)])
+                       [*params, len(codes)])
 
 
 # --------------------------------------------------------------------------- the local calendar day in SQL
@@ -781,13 +794,12 @@ def _write_customer_tiers(customer_ids: np.ndarray, new: np.ndarray, current: np
     bulk.stage("scoring_stage_tier", [("customer_id", "bigint", customer_ids[changed]),
                                       ("rank", "smallint", new[changed])], key="customer_id")
     table = CustomerTier._meta.db_table
-    case, params = _tier_case("t.rank", definition.codes)
-    label_case, label_params = _tier_case("t.rank", [tier.label for tier in definition.tiers])
+    cases, params = _customer_tier_cases("t.rank", definition)
     with connection.cursor() as cursor:
         if (current[changed] >= 0).any():
             cursor.execute(f"DELETE FROM {table} WHERE customer_id IN (SELECT customer_id FROM scoring_stage_tier)")
-        cursor.execute(f"INSERT INTO {table} (customer_id, tier, label) SELECT t.customer_id, {case}, {label_case} "
-                       "FROM scoring_stage_tier t WHERE t.rank >= 0", [*params, *label_params])
+        cursor.execute(f"INSERT INTO {table} (customer_id, tier, label) SELECT t.customer_id, {cases} "
+                       "FROM scoring_stage_tier t WHERE t.rank >= 0", params)
     bulk.drop_temporary("scoring_stage_tier")
     customer_tier_choices_changed()
     return int(changed.sum())
