@@ -1,9 +1,15 @@
 """Pinyin search keys for Chinese names, so 张三 is found by ``zhangsan`` and ``zs``.
 
 Keys are computed once on save and stored in indexed columns; nothing is converted at query time. Conversion is cached
-per character (pypinyin per name is ~20× slower) except for runs containing a polyphonic character, which go through
+per character (pypinyin per name is ~20× slower) except for runs containing a polyphonic character, which are read with
 pypinyin's phrase dictionary (长沙 chang sha, not zhang sha); surnames with a special reading (曾 zeng, 单 shan) are
 read from a small table because pypinyin's default reading is wrong for them (python-pinyin issue #297).
+
+Phrase readings are what ``lazy_pinyin(run, errors="ignore")`` returns, computed the way it does (pypinyin's own
+segmenter, then its phrase and character dictionaries) but without its per-call converter and style machinery (~0.3 ms
+a run): the toneless form of each tone-marked syllable is computed once by pypinyin's style conversion and cached.
+Whole names are cached too (bounded), since imports repeat names; ``tests/core/test_pinyin.py`` checks every path
+against pypinyin and the former implementation.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import re
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin, pinyin
-from pypinyin.constants import PHRASES_DICT
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
+from pypinyin.converter import UltimateConverter
+from pypinyin.seg import mmseg
 
 # Surname readings that differ from the character's most common reading.
 SURNAME_READINGS: dict[str, str] = {
@@ -29,13 +37,16 @@ COMPOUND_SURNAMES: dict[str, str] = {
 _NON_KEY = re.compile(r"[^a-z0-9]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _RUNS = re.compile(r"([\u3400-\u9fff]+)|([A-Za-z0-9]+)")
+_CONVERTER = UltimateConverter()  # what lazy_pinyin converts styles with (no v→ü, no tone sandhi)
 
 
 @lru_cache(maxsize=65536)
 def _char_pinyin(char: str) -> str:
     if not _HAN.match(char):
         return char.lower()
-    return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0] if char else ""
+    # a character pypinyin has no reading for (㐂, U+4DC0 hexagrams) adds nothing to the keys
+    readings = lazy_pinyin(char, style=Style.NORMAL, errors="ignore") if char else []
+    return readings[0] if readings else ""
 
 
 @lru_cache(maxsize=65536)
@@ -49,32 +60,75 @@ def _is_polyphonic(char: str) -> bool:
 def _run_pinyin(run: str) -> tuple[str, ...]:
     """Readings of a run of Han characters: per character from the cache when none is polyphonic or when no part of
     the run is a phrase of pypinyin's dictionary (pypinyin then reads each character alone too: most given names),
-    otherwise from pypinyin's phrase reading of the whole run (长沙 → chang sha, 重庆 → chong qing)."""
-    if not any(_is_polyphonic(char) for char in run) or not _has_phrase(run):
-        return tuple(_char_pinyin(char) for char in run)
-    readings = lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
-    return tuple(readings) if len(readings) == len(run) else tuple(_char_pinyin(char) for char in run)
+    otherwise pypinyin's phrase reading of the whole run (长沙 → chang sha, 重庆 → chong qing)."""
+    if any(_is_polyphonic(char) for char in run) and _has_phrase(run):
+        readings = _phrase_pinyin(run)
+        if readings is not None:
+            return readings
+    return tuple(_char_pinyin(char) for char in run)
 
 
 def _has_phrase(run: str) -> bool:
-    """True when some part of ``run`` (two characters or more) is in pypinyin's phrase dictionary."""
-    return any(run[start:stop] in PHRASES_DICT
-               for start in range(len(run) - 1) for stop in range(start + 2, len(run) + 1))
+    """True when some part of ``run`` (two characters or more) is in pypinyin's phrase dictionary. Parts are only
+    extended while they begin some phrase (pypinyin's segmenter keeps the set of phrase prefixes)."""
+    for start in range(len(run) - 1):
+        for stop in range(start + 2, len(run) + 1):
+            part = run[start:stop]
+            if part not in mmseg.p_set:
+                break
+            if part in PHRASES_DICT:
+                return True
+    return False
+
+
+def _phrase_pinyin(run: str) -> tuple[str, ...] | None:
+    """``lazy_pinyin(run, style=Style.NORMAL, errors="ignore")`` for a run of Han characters, or None when pypinyin
+    would drop a character (one without a reading) and so read fewer syllables than characters. As in pypinyin: words
+    from its segmenter (forward maximum matching over the phrase dictionary), a phrase read from ``PHRASES_DICT`` and
+    any other character from ``PINYIN_DICT``, the first reading of each character, made toneless."""
+    if not RE_HANS.match(run):  # pypinyin drops what it does not count as Han (䷀, U+4DC0-U+4DFF)
+        return None
+    readings: list[str] = []
+    for word in mmseg.seg.cut(run):
+        word_readings = _word_pinyin(word)
+        if word_readings is None:
+            return None
+        readings.extend(word_readings)
+    return tuple(readings)
+
+
+@lru_cache(maxsize=65536)
+def _word_pinyin(word: str) -> tuple[str, ...] | None:
+    """Readings of a word of pypinyin's segmenter (a phrase or a character), None when a character has none."""
+    phrase = PHRASES_DICT.get(word)
+    if phrase is not None:
+        return tuple(_toneless(syllables[0]) for syllables in phrase)
+    readings: list[str] = []
+    for char in word:
+        syllables = PINYIN_DICT.get(ord(char))
+        if syllables is None:
+            return None
+        readings.append(_toneless(syllables.split(",", 1)[0]))
+    return tuple(readings)
+
+
+@lru_cache(maxsize=4096)
+def _toneless(syllable: str) -> str:
+    """Style.NORMAL of a tone-marked syllable (zhòng → zhong) by pypinyin's own conversion, which does not depend on
+    the character the syllable belongs to (hence the empty ``han``)."""
+    return str(_CONVERTER.convert_style("", syllable, style=Style.NORMAL, strict=True))
 
 
 def _syllables(name: str, *, is_person: bool) -> list[str]:
     text = name.strip()
     syllables: list[str] = []
     if is_person and text:
-        for surname, reading in COMPOUND_SURNAMES.items():
-            if text.startswith(surname):
-                syllables = _split_compound(reading, surname)
-                text = text[len(surname) :]
-                break
-        else:
-            if text[0] in SURNAME_READINGS:
-                syllables.append(SURNAME_READINGS[text[0]])
-                text = text[1:]
+        if text[:2] in COMPOUND_SURNAMES:  # all of two characters
+            syllables = _split_compound(COMPOUND_SURNAMES[text[:2]], text[:2])
+            text = text[2:]
+        elif text[0] in SURNAME_READINGS:
+            syllables.append(SURNAME_READINGS[text[0]])
+            text = text[1:]
     for han_run, word in _RUNS.findall(text):
         if han_run:
             syllables.extend(_run_pinyin(han_run))
@@ -96,9 +150,14 @@ def _split_compound(reading: str, surname: str) -> list[str]:
 
 def name_search_keys(name: str, *, is_person: bool = True) -> tuple[str, str]:
     """Return ``(full_pinyin, initials)`` for a name, lower-case ASCII only: 张三 → ("zhangsan", "zs")."""
-    syllables = [s for s in _syllables(name or "", is_person=is_person) if s]
+    return _name_search_keys(name or "", bool(is_person))
+
+
+@lru_cache(maxsize=200_000)
+def _name_search_keys(name: str, is_person: bool) -> tuple[str, str]:
+    syllables = _syllables(name, is_person=is_person)
     full = _NON_KEY.sub("", "".join(syllables))
-    initials = _NON_KEY.sub("", "".join(s[0] for s in syllables if s))
+    initials = _NON_KEY.sub("", "".join([s[0] for s in syllables if s]))
     return full[:200], initials[:60]
 
 
