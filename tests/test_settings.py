@@ -59,3 +59,33 @@ def test_the_kehu_command_reports_a_missing_secret_key_without_a_traceback():
                             env=env, timeout=60)
     assert result.returncode == 2
     assert result.stderr.startswith("kehu: KEHU_SECRET_KEY must be set") and "Traceback" not in result.stderr
+
+
+def test_with_redis_the_cache_is_shared_by_every_process():
+    """A scoring run in a worker clears the tier choices that the web processes cache: with Redis configured they
+    share one cache (checked here with two processes and the real Redis)."""
+    import uuid
+
+    import pytest
+    import redis
+
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("Redis does not answer on 127.0.0.1:6379")
+    key = f"test-{uuid.uuid4().hex}"
+    environment = {"KEHU_SECRET_KEY": "x" * 50, "KEHU_REDIS_URL": url, "DJANGO_SETTINGS_MODULE": "kehu.settings"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEHU_", "DJANGO_"))} | environment
+
+    def run(code: str) -> str:
+        result = subprocess.run([sys.executable, "-c", "import django; django.setup(); "
+                                 "from django.core.cache import cache; " + code],
+                                capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    run(f"cache.set({key!r}, 'tiers', 60)")
+    assert run(f"print(cache.get({key!r}))") == "tiers"
+    run(f"cache.delete({key!r})")
+    assert run(f"print(cache.get({key!r}))") == "None"
