@@ -136,7 +136,10 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["name_pinyin", "name_initials", "mobile_last4", "updated_at"])
+    # history rows are read by customer (``id``) and date only: the indexes simple-history would copy from the
+    # customer's own (code, branch, owner) would only slow every write of a history row (imports write a million)
+    history = HistoricalRecords(excluded_fields=["name_pinyin", "name_initials", "mobile_last4", "updated_at"],
+                                no_db_index=["code", "branch", "owner"])
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -251,7 +254,7 @@ class PersonProfile(models.Model):
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, blank=True, default="")
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     id_type = models.CharField(_("ID type"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT_ID)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True, default="", db_index=True)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True, default="")  # person_id_number_idx
     employer = models.CharField(_("employer"), max_length=200, blank=True, default="")
     position = models.CharField(_("position"), max_length=100, blank=True, default="")
     income_band = models.CharField(_("income band"), max_length=16, choices=IncomeBand.choices, blank=True, default="")
@@ -259,11 +262,14 @@ class PersonProfile(models.Model):
     education = models.CharField(_("education"), max_length=16, choices=Education.choices, blank=True, default="")
     preferences = models.TextField(_("personality and preferences"), blank=True, default="")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["id_number"])
 
     class Meta:
         verbose_name = _("person profile")
         verbose_name_plural = _("person profiles")
+        # looked up by equality only (imports, duplicates, merge): a plain B-tree, without the ``_like`` twin
+        # that ``db_index`` adds on PostgreSQL
+        indexes = [models.Index(fields=["id_number"], name="person_id_number_idx")]
 
     def __str__(self) -> str:
         return str(self.customer)
@@ -306,8 +312,8 @@ class OrganisationProfile(models.Model):
     customer = models.OneToOneField(
         Customer, on_delete=models.CASCADE, related_name="organisation", primary_key=True
     )
-    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True, default="",
-                                   db_index=True)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True,
+                                   default="")  # organisation_credit_code_idx
     ownership_type = models.CharField(_("ownership type"), max_length=16, choices=Ownership.choices, blank=True,
                                       default="")
     industry = models.CharField(_("industry"), max_length=100, blank=True, default="")
@@ -321,11 +327,12 @@ class OrganisationProfile(models.Model):
     business_status = models.CharField(_("business status"), max_length=16, choices=BusinessStatus.choices,
                                        default=BusinessStatus.OPERATING)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["credit_code"])
 
     class Meta:
         verbose_name = _("organisation profile")
         verbose_name_plural = _("organisation profiles")
+        indexes = [models.Index(fields=["credit_code"], name="organisation_credit_code_idx")]
 
     def __str__(self) -> str:
         return str(self.customer)
