@@ -67,8 +67,33 @@ def _sqlite_adapters(types: list[str]) -> list[Adapter | None]:
     return adapters
 
 
+def _iso_text(value: Any) -> Any:
+    """A date or an aware datetime as the ISO text ``COPY`` reads back as the same value, cached: psycopg's own
+    formatting of a datetime costs more than the rest of a customer row, and an import writes the same few times
+    (the job's start) and dates (birth dates) over and over."""
+    if value is None:
+        return None
+    cached = _ISO_CACHE.get(value)
+    if cached is None:
+        if len(_ISO_CACHE) > 100_000:
+            _ISO_CACHE.clear()
+        cached = _ISO_CACHE[value] = value.isoformat()
+    return cached
+
+
+_ISO_CACHE: dict[Any, str] = {}
+
+
 def _postgres_adapters(types: list[str]) -> list[Adapter | None]:
-    return [_json if kind == "JSONField" else None for kind in types]
+    adapters: list[Adapter | None] = []
+    for kind in types:
+        if kind == "JSONField":
+            adapters.append(_json)
+        elif kind in {"DateTimeField", "DateField"}:
+            adapters.append(_iso_text)
+        else:
+            adapters.append(None)
+    return adapters
 
 
 def _adapt(rows: Sequence[Sequence[Any]], adapters: list[Adapter | None]) -> list[Sequence[Any]]:
