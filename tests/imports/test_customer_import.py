@@ -404,3 +404,208 @@ def test_preview_shows_rows_as_stored_with_problems(tmp_path, org, make_customer
     assert rows[2].values["mobile"] == "+8613900139000"
     assert not Customer.objects.filter(code="K3").exists()
     assert not Tag.objects.exists()
+
+
+def _stored_customers() -> list[tuple]:
+    return sorted(Customer.objects.values_list(
+        "code", "kind", "name", "name_pinyin", "name_initials", "mobile", "mobile_last4", "branch__code",
+        "person__id_number", "person__birth_date", "person__gender", "organisation__credit_code"))
+
+
+def test_rows_prepared_in_a_worker_process_are_stored_as_in_one_process(tmp_path, run_import, org):
+    """Big files are parsed and checked in a forked worker beside the database work (on two cores or more): the
+    outcome is the same row for row, errors included, as when one process does everything."""
+    rows = [["客户编号", "姓名", "手机号码", "身份证号", "统一社会信用代码", "所属门店"]]
+    for index in range(14):
+        rows.append([f"K{index:03d}", f"长沙客户{index}", f"138{index:08d}", resident_id(sequence=f"{index:03d}"),
+                     "", "SH1"])
+    rows.insert(4, ["K900", "重庆银行", "", "", CREDIT_CODE, "SH2"])
+    rows.insert(7, ["K901", "王五", "12345", "", "", "SH1"])  # bad mobile
+    rows.insert(9, ["K002", "张三", "", "", "", "SH1"])  # duplicate key of row 4
+    rows.insert(12, None)
+    path = write_csv(tmp_path / "c.csv", rows)
+    outcomes = []
+    for workers in (1, 0):
+        job = run_import(path, key="code", chunk_size=4, options={"workers": workers})
+        outcomes.append((counts(job), errors_of(job), _stored_customers()))
+        Customer.objects.all().delete()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == (15, 0, 0, 2)
+    assert [row for row, _column, _reason in outcomes[0][1]] == [8, 10]
+    assert outcomes[0][2][-1][:5] == ("K900", "organisation", "重庆银行", "chongqingyinhang", "cqyh")
+
+
+def test_big_files_are_prepared_in_one_worker_on_two_cores(monkeypatch, tmp_path, db):
+    from kehu.imports import services
+    from kehu.imports.models import ImportJob as Job
+    from kehu.imports.readers import open_table
+
+    path = write_csv(tmp_path / "c.csv", [HEADER, ["K1", "张三", "13800138000", "", "SH1", "", ""]])
+    reader = open_table(path)
+    monkeypatch.setattr(reader, "estimated_rows", services.PARALLEL_MIN_ROWS)
+    job = Job(options={})
+    for cores, workers in ((1, 0), (2, 1), (4, 2), (16, 3)):
+        monkeypatch.setattr(services.os, "cpu_count", lambda cores=cores: cores)
+        assert services.preparation_workers(job, reader) == workers
+    assert services.preparation_workers(Job(options={"workers": 0}), reader) == 0
+    monkeypatch.setattr(reader, "estimated_rows", services.PARALLEL_MIN_ROWS - 1)
+    assert services.preparation_workers(job, reader) == 0
+    reader.close()
+
+
+def test_statistics_of_the_looked_up_columns_on_the_way_and_of_everything_at_the_end(tmp_path, run_import, org,
+                                                                                    monkeypatch):
+    from django.db import connection
+
+    from kehu.imports import services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are refreshed on PostgreSQL only")
+    rows = [HEADER] + [[f"K{i:03d}", f"客户{i}", f"138{i:08d}", "", "SH1", "", ""] for i in range(5)]
+    path = write_csv(tmp_path / "c.csv", rows)
+    statements: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        if sql.startswith("ANALYZE"):
+            statements.append(sql)
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(services, "FULL_ANALYZE_MIN_ROWS", 5)
+    with connection.execute_wrapper(spy):
+        job = run_import(path, key="code", chunk_size=2)
+    assert counts(job) == (5, 0, 0, 0)
+    # after chunks 1 and 2 (not 3): the key columns only; after the last chunk, whole tables
+    assert statements == 2 * [
+        'ANALYZE "customers_customer" ("id", "code", "mobile")',
+        'ANALYZE "customers_personprofile" ("customer_id", "id_number")',
+        'ANALYZE "customers_organisationprofile" ("customer_id", "credit_code")',
+    ] + ['ANALYZE "customers_customer"', 'ANALYZE "customers_personprofile"',
+         'ANALYZE "customers_organisationprofile"']
+    statements.clear()
+    monkeypatch.setattr(services, "FULL_ANALYZE_MIN_ROWS", 6)
+    with connection.execute_wrapper(spy):
+        job = run_import(path, key="code", chunk_size=2)
+    assert counts(job) == (0, 0, 5, 0)
+    assert len(statements) == 6  # nothing written: no final ANALYZE
+
+
+@pytest.fixture
+def postgres_only():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("chunks are written in a thread of their own on PostgreSQL only")
+
+
+def _mixed_file(tmp_path):
+    rows = [["客户编号", "姓名", "手机号码", "身份证号", "统一社会信用代码", "所属门店", "标签"]]
+    for index in range(14):
+        rows.append([f"K{index:03d}", f"客户{index}", f"138{index:08d}", resident_id(sequence=f"{index:03d}"), "",
+                     "SH1", "VIP" if index % 2 else ""])
+    rows.insert(4, ["K900", "重庆银行", "", "", CREDIT_CODE, "SH2", "对公"])
+    rows.insert(7, ["K901", "王五", "12345", "", "", "SH1", ""])  # bad mobile
+    rows.insert(9, ["K002", "张三", "13800000002", "", "", "SH1", ""])  # duplicate key of row 4
+    return write_csv(tmp_path / "mixed.csv", rows)
+
+
+@pytest.mark.parametrize("mode", ["skip-bad", "all-or-nothing"])
+def test_chunks_written_by_a_thread_of_their_own_are_stored_as_in_one_thread(postgres_only, transactional_db,
+                                                                             tmp_path, run_import, org, mode,
+                                                                             monkeypatch):
+    import threading
+
+    from kehu.imports import bulk
+
+    real_insert = bulk.insert_rows
+    writers: set[str] = set()
+
+    def insert_rows(model, columns, values):
+        writers.add(threading.current_thread().name)
+        return real_insert(model, columns, values)
+
+    monkeypatch.setattr(bulk, "insert_rows", insert_rows)
+    path = _mixed_file(tmp_path)
+    outcomes = []
+    for write_thread in (True, False):
+        writers.clear()
+        job = run_import(path, key="code", chunk_size=4, mode=mode, options={"write_thread": write_thread})
+        if mode == "skip-bad":  # (all-or-nothing rejects the file before writing)
+            assert writers == ({f"import-{job.pk}-writer"} if write_thread else {"MainThread"})
+        job.refresh_from_db()
+        outcomes.append((job.status, counts(job), job.rows_done, errors_of(job), _stored_customers(),
+                         sorted(Customer.tags.through.objects.values_list("customer__code", "tag__name")),
+                         Customer.history.count(), LifecycleChange.objects.count()))
+        Customer.objects.all().delete()
+        Customer.history.all().delete()
+    assert outcomes[0] == outcomes[1]
+    if mode == "skip-bad":
+        assert outcomes[0][:3] == (ImportJob.Status.DONE, (15, 0, 0, 2), 17)
+        assert len(outcomes[0][4]) == 15 and outcomes[0][6] == 15
+    else:
+        assert outcomes[0][:2] == (ImportJob.Status.REJECTED, (0, 0, 0, 2)) and outcomes[0][4] == []
+
+
+def test_a_failure_of_the_writing_thread_stops_the_import_at_its_checkpoint_and_resume_writes_once(
+        postgres_only, transactional_db, tmp_path, org, monkeypatch):
+    from kehu.imports import bulk, services
+
+    rows = [HEADER] + [[f"K{i:03d}", f"客户{i}", f"138{i:08d}", "", "SH1", "", ""] for i in range(9)]
+    path = write_csv(tmp_path / "c.csv", rows)
+    job = services.import_job_create(target="customers", file_path=path, key="code", mode="skip-bad", language="en",
+                                     options={"write_thread": True})
+    real_insert = bulk.insert_rows
+    calls = {"customers": 0}
+
+    def failing_insert(model, columns, values):
+        if model is Customer:
+            calls["customers"] += 1
+            if calls["customers"] == 2:
+                real_insert(model, columns, values)
+                raise ConnectionError("database went away")
+        return real_insert(model, columns, values)
+
+    monkeypatch.setattr(bulk, "insert_rows", failing_insert)
+    with pytest.raises(ConnectionError):
+        services.import_run(job=job, chunk_size=3)
+    job.refresh_from_db()
+    assert (job.checkpoint_row, job.created) == (4, 3)  # the first chunk committed, the second rolled back
+    assert Customer.objects.count() == 3
+    monkeypatch.setattr(bulk, "insert_rows", real_insert)
+    job = services.import_run(job=ImportJob.objects.get(pk=job.pk), chunk_size=3)
+    assert job.status == ImportJob.Status.DONE and counts(job) == (9, 0, 0, 0)
+    assert Customer.objects.count() == 9 and Customer.history.count() == 9
+
+
+def test_all_or_nothing_rejected_while_writing_in_a_thread_stores_nothing(postgres_only, transactional_db, tmp_path,
+                                                                           run_import, org, monkeypatch):
+    from kehu.imports.targets.customers import CustomerTarget
+
+    rows = [HEADER] + [[f"K{i:03d}", f"客户{i}", f"138{i:08d}", "", "SH1", "", ""] for i in range(9)]
+    path = write_csv(tmp_path / "c.csv", rows)
+    real_apply = CustomerTarget.apply
+    writes = {"n": 0}
+
+    def apply(self, prepared, *, write, preview=False, defer=False):
+        outcome = real_apply(self, prepared, write=write, preview=preview, defer=defer)
+        if write:
+            writes["n"] += 1
+            if writes["n"] == 3:  # as if another user had taken a code since the check
+                outcome.fail(prepared[0][0], [("客户编号", "K006", "Another customer already has the code K006.")])
+        return outcome
+
+    monkeypatch.setattr(CustomerTarget, "apply", apply)
+    job = run_import(path, key="code", chunk_size=3, mode="all-or-nothing", options={"write_thread": True})
+    assert job.status == ImportJob.Status.REJECTED and counts(job) == (0, 0, 0, 1)
+    assert errors_of(job) == [(8, "客户编号", "Another customer already has the code K006.")]
+    assert not Customer.objects.exists() and not Customer.history.exists()
+
+
+def test_all_or_nothing_written_in_a_thread_commits_the_rows_with_the_finished_job(postgres_only, transactional_db,
+                                                                                   tmp_path, run_import, org):
+    rows = [HEADER] + [[f"K{i:03d}", f"客户{i}", f"138{i:08d}", "", "SH1", "", ""] for i in range(7)]
+    job = run_import(write_csv(tmp_path / "c.csv", rows), key="code", chunk_size=3, mode="all-or-nothing",
+                     options={"write_thread": True})
+    stored = ImportJob.objects.get(pk=job.pk)
+    assert (stored.status, counts(stored), stored.rows_done, stored.checkpoint_row) == (
+        ImportJob.Status.DONE, (7, 0, 0, 0), 7, 8)
+    assert Customer.objects.count() == 7 and LifecycleChange.objects.count() == 7

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,8 @@ class ChunkOutcome:
     errors: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, column, value, reason
     warnings: list[tuple[int, str, str, str]] = field(default_factory=list)  # rows stored, but worth a look
     rows: list[RowOutcome] = field(default_factory=list)
+    # with ``apply(defer=True)``: the chunk's writes, to be called in the transaction that commits the chunk
+    pending: Callable[[], None] | None = None
 
     def fail(self, row: int, problems: Iterable[Problem]) -> None:
         self.failed += 1
@@ -64,6 +66,11 @@ class Target:
     key_fields: dict[str, str] = {}
     # tables the target looks rows up in; their planner statistics are refreshed while a big import fills them
     lookup_tables: tuple[str, ...] = ()
+    # the columns of those tables rows are looked up by (refreshed alone on the way); a table not named: every column
+    lookup_columns: dict[str, tuple[str, ...]] = {}
+    # whether ``apply(defer=True)`` hands the chunk's writes back (``ChunkOutcome.pending``) instead of writing:
+    # its writes then touch nothing the next chunk's lookups need (see ``services._ChunkWriter``)
+    defers_writes = False
 
     def __init__(self, *, headers: list[str], columns: list[str], key: str, actor: User | None,
                  options: dict[str, Any] | None = None, job_id: int | None = None) -> None:
@@ -152,8 +159,10 @@ class Target:
     def check_row(self, data: dict[str, Any], problems: list[Problem]) -> None:
         """Checks across the fields of one row (subclasses); adds to ``problems``."""
 
-    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False) -> ChunkOutcome:
-        """Match prepared rows with the database and (when ``write``) store them."""
+    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False,
+              defer: bool = False) -> ChunkOutcome:
+        """Match prepared rows with the database and (when ``write``) store them, or with ``defer`` (targets that
+        :attr:`defers_writes`) return the writes to make as the outcome's ``pending``."""
         raise NotImplementedError
 
     def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:

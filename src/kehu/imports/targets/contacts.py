@@ -105,7 +105,9 @@ class ContactTarget(Target):
         elif not data.get("name"):
             problems.append((self.column_label("name"), "", _("A name is required.")))
 
-    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False) -> ChunkOutcome:
+    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False,
+              defer: bool = False) -> ChunkOutcome:
+        assert not defer, "contacts are written at once (defers_writes is False)"
         outcome = ChunkOutcome()
         parsed: list[tuple[int, dict[str, Any]]] = []
         first_in_chunk: dict[Any, int] = {}

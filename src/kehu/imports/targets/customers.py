@@ -30,7 +30,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any
 
@@ -182,6 +182,10 @@ class CustomerTarget(Target):
     name = "customers"
     keys = ("code", "mobile", "id_number", "credit_code")
     lookup_tables = ("customers_customer", "customers_personprofile", "customers_organisationprofile")
+    defers_writes = True
+    lookup_columns = {"customers_customer": ("id", "code", "mobile"),
+                      "customers_personprofile": ("customer_id", "id_number"),
+                      "customers_organisationprofile": ("customer_id", "credit_code")}
 
     def __init__(self, **kwargs: Any) -> None:
         self._branches = list(Branch.objects.filter(is_active=True).only("pk", "code", "name"))
@@ -393,7 +397,8 @@ class CustomerTarget(Target):
         if data.get("code") and self.key != "code":
             self.seen_codes.setdefault(data["code"], row)
 
-    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False) -> ChunkOutcome:
+    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False,
+              defer: bool = False) -> ChunkOutcome:
         outcome = ChunkOutcome()
         parsed: list[tuple[int, dict[str, Any], str]] = []
         first_in_chunk: dict[Any, int] = {}
@@ -418,7 +423,7 @@ class CustomerTarget(Target):
             kind = data.get("kind") or (CustomerKind.ORGANISATION if data.get("credit_code") else "")
             parsed.append((row, data, kind))
         if parsed:
-            self._apply(parsed, outcome, write=write, preview=preview)
+            self._apply(parsed, outcome, write=write, preview=preview, defer=defer)
         return outcome
 
     # -- the database part of a chunk ------------------------------------------------------------------------------
@@ -464,7 +469,7 @@ class CustomerTarget(Target):
         return {record["id"]: record for record in self._select(fields, "c.id", ids)}
 
     def _apply(self, parsed: list[tuple[int, dict[str, Any], str]], outcome: ChunkOutcome, *,
-               write: bool, preview: bool) -> None:
+               write: bool, preview: bool, defer: bool = False) -> None:
         existing, ambiguous = self._existing([data[self.key] for _row, data, _kind in parsed])
         changeable: set[int] | None = None
         if self.actor is not None and existing:
@@ -546,9 +551,10 @@ class CustomerTarget(Target):
         outcome.updated += len(updates)
         if creates:
             self._warn_likely_duplicates(creates, outcome)
-        if write:
-            self._write_creates(creates)
-            self._write_updates(updates)
+        if write and defer:
+            outcome.pending = partial(self._write, creates, updates)
+        elif write:
+            self._write(creates, updates)
         failed_rows = {error[0] for error in outcome.errors}
         for row, data, _kind in parsed:
             if row not in failed_rows:
@@ -775,6 +781,10 @@ class CustomerTarget(Target):
         """A history row (simple-history's columns: the record's, then date, reason, type and user)."""
         return _getter(columns[:-4])(record) + (self.now, self.reason, history_type,
                                                self.actor.pk if self.actor else None)
+
+    def _write(self, creates: list[_Create], updates: list[_Update]) -> None:
+        self._write_creates(creates)
+        self._write_updates(updates)
 
     def _write_creates(self, creates: list[_Create]) -> None:
         if not creates:

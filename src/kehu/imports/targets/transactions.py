@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db.models import Q
@@ -61,6 +62,7 @@ class TransactionTarget(Target):
     keys = ("code", "mobile")
     key_fields = {"code": "customer_code", "mobile": "customer_mobile"}
     lookup_tables = ("purchases_transaction",)
+    defers_writes = True
 
     def __init__(self, **kwargs: Any) -> None:
         self._branches = list(Branch.objects.filter(is_active=True).only("pk", "code", "name"))
@@ -158,7 +160,8 @@ class TransactionTarget(Target):
             problems.append((self.column_label("margin"), str(margin),
                              _("The gross margin cannot be larger than the amount.")))
 
-    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False) -> ChunkOutcome:
+    def apply(self, prepared: list[Prepared], *, write: bool, preview: bool = False,
+              defer: bool = False) -> ChunkOutcome:
         outcome = ChunkOutcome()
         parsed: list[tuple[int, dict[str, Any]]] = []
         for row, data, problems in prepared:
@@ -258,9 +261,10 @@ class TransactionTarget(Target):
                 outcome.rows.append(RowOutcome(row, action, self._display(record)))
         outcome.created += len(creates)
         outcome.updated += len(updates)
-        if write:
-            bulk.insert_rows(Transaction, INSERT_COLUMNS, [tuple(r[c] for c in INSERT_COLUMNS) for r in creates])
-            bulk.update_rows(Transaction, COMPARED_COLUMNS[1:], updates)
+        if write and defer:
+            outcome.pending = partial(_write, creates, updates)
+        elif write:
+            _write(creates, updates)
         return outcome
 
     def _display(self, data: dict[str, Any]) -> dict[str, str]:
@@ -269,3 +273,8 @@ class TransactionTarget(Target):
             value = data.get(spec.name, data.get(f"{spec.name}_id"))
             shown[str(spec.label)] = "" if value is None else str(value)
         return shown
+
+
+def _write(creates: list[dict[str, Any]], updates: list[Any]) -> None:
+    bulk.insert_rows(Transaction, INSERT_COLUMNS, [tuple(r[c] for c in INSERT_COLUMNS) for r in creates])
+    bulk.update_rows(Transaction, COMPARED_COLUMNS[1:], updates)
