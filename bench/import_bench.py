@@ -258,6 +258,77 @@ def _breakdown(path: Path) -> dict[str, float]:
     return dict(timings)
 
 
+KEHU_TABLES = ["customers_customer", "customers_personprofile", "customers_organisationprofile",
+               "customers_historicalcustomer", "customers_historicalpersonprofile",
+               "customers_historicalorganisationprofile", "customers_lifecyclechange", "customers_customer_tags"]
+
+
+def _write_floor() -> dict[str, Any]:
+    """Seconds to write the rows a Kehu import stored (every table, taken from the database after the import) into
+    empty copies of their tables, already built: with the tables' indexes and unique constraints, and without any.
+
+    The floor of any import that stores these rows, whatever its validation costs. PostgreSQL: ``COPY`` of each
+    table's own ``COPY TO`` output into ``CREATE TABLE … (LIKE … INCLUDING ALL)`` (no foreign keys: a lower floor
+    than the import, which also pays their checks). SQLite: ``executemany`` of ``SELECT *`` into a table created
+    from the original's SQL with its indexes, in one transaction.
+    """
+    import io
+
+    from django.db import connection, transaction
+
+    seconds = {"indexed": 0.0, "bare": 0.0}
+    rows = 0
+    for table in KEHU_TABLES:
+        copy_name = f"bench_floor_{table}"
+        if connection.vendor == "postgresql":
+            buffer = io.BytesIO()
+            with connection.cursor() as cursor, cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                for data in copy:
+                    buffer.write(data)
+            rows += buffer.getvalue().count(b"\n") if table == "customers_customer" else 0
+            for kind, like in (("indexed", "INCLUDING ALL"), ("bare", "INCLUDING DEFAULTS")):
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP TABLE IF EXISTS {copy_name}")
+                    cursor.execute(f"CREATE TABLE {copy_name} (LIKE {table} {like})")
+                started = time.perf_counter()
+                with transaction.atomic(), connection.cursor() as cursor, cursor.copy(
+                        f"COPY {copy_name} FROM STDIN") as copy:
+                    view = buffer.getbuffer()
+                    for start in range(0, len(view), 1 << 20):
+                        copy.write(view[start:start + (1 << 20)])
+                    del view
+                seconds[kind] += time.perf_counter() - started
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP TABLE {copy_name}")
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {table}")
+            stored = cursor.fetchall()
+            cursor.execute("SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL", [table])
+            schema = cursor.fetchall()
+        if table == "customers_customer":
+            rows = len(stored)
+        for kind in ("indexed", "bare"):
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {copy_name}")
+                for sql_type, sql in schema:
+                    if sql_type == "table" or kind == "indexed":
+                        cursor.execute(sql.replace(f'"{table}"', f'"{copy_name}"', 1).replace(
+                            'INDEX "', 'INDEX "bench_floor_', 1))
+            started = time.perf_counter()
+            if stored:
+                placeholders = ", ".join(["%s"] * len(stored[0]))
+                with transaction.atomic(), connection.cursor() as cursor:
+                    for start in range(0, len(stored), 5000):
+                        cursor.executemany(f"INSERT INTO {copy_name} VALUES ({placeholders})",
+                                           stored[start:start + 5000])
+            seconds[kind] += time.perf_counter() - started
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE {copy_name}")
+        del stored
+    return {"rows": rows, **seconds}
+
+
 def worker(db: str, options: argparse.Namespace) -> dict[str, Any]:
     _setup()
     big = customer_file(options.customers)
@@ -282,6 +353,7 @@ def worker(db: str, options: argparse.Namespace) -> dict[str, Any]:
     figures["kehu"] = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
     figures["kehu_runs"] = [round(run["seconds"], 1) for run in runs]
     figures["kehu_peak_mib"] = max(run["peak_mib"] for run in runs)
+    figures["write_floor"] = _write_floor()
     figures["reimport"] = _kehu_cli(db, big)
     # the customers stay: bench/search_bench.py searches them (PostgreSQL)
     return figures
@@ -368,6 +440,13 @@ def report(figures: dict[str, Any]) -> None:
           f"{kehu_rate:,.0f} rows/s "
           f"(runs {figures['kehu_runs']}; command wall {kehu['wall']:.1f} s) -> {100 * kehu_rate / raw_rate:.1f}% "
           f"of the raw load; peak memory {figures['kehu_peak_mib']:.0f} MiB; {kehu['summary']}")
+    floor = figures.get("write_floor")
+    if floor:
+        for kind, what in (("indexed", "with their indexes"), ("bare", "into bare copies of the tables, no index")):
+            rate = floor["rows"] / floor[kind]
+            print(f"floor: the rows that import stored, already built, written {what}: {floor[kind]:.1f} s = "
+                  f"{rate:,.0f} customers/s ({100 * rate / raw_rate:.1f}% of the raw load; kehu import at "
+                  f"{100 * kehu_rate / rate:.0f}% of this floor)")
     again = figures["reimport"]
     print(f"re-import of the same file: {again['seconds']:.1f} s = {again['rows'] / again['seconds']:,.0f} rows/s; "
           f"{again['summary']}")
@@ -428,7 +507,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
         result = subprocess.run([sys.executable, __file__, "--worker", db, "--customers", str(options.customers),
-                                 "--peer-rows", str(options.peer_rows), "--runs", str(options.runs)],
+                                 "--peer-rows", str(options.peer_rows), "--runs", str(options.runs),
+                                 *(["--breakdown"] if options.breakdown else [])],
                                 env=child_env(db), capture_output=True, text=True)
         lines = [line for line in result.stdout.splitlines() if line.startswith("FIGURES ")]
         if result.returncode != 0 or not lines:
