@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -259,7 +260,18 @@ def resident_id_fast(number: str) -> bool:
         born = dt.date(year, int(number[10:12]), int(number[12:14]))
     except ValueError:
         return False
-    return born <= dt.date.today()
+    return born <= _today()
+
+
+_TODAY: list[Any] = [0.0, dt.date.today()]
+
+
+def _today() -> dt.date:
+    """Today's date, looked up at most once a minute (``date.today()`` costs more than the rest of an ID check)."""
+    now = time.monotonic()
+    if now - _TODAY[0] > 60:
+        _TODAY[:] = [now, dt.date.today()]
+    return _TODAY[1]  # type: ignore[no-any-return]
 
 
 def parse_resident_id(raw: Any) -> str:
@@ -278,7 +290,12 @@ def parse_resident_id(raw: Any) -> str:
 def parse_id_number_text(raw: Any) -> str:
     """An ID number of another document type (passport, permits): stripped and upper-cased."""
     text = identifier_text(raw, what="id")
-    return re.sub(r"\s+", "", text).upper()
+    if text.isalnum():
+        return text.upper()
+    return _WHITESPACE.sub("", text).upper()
+
+
+_WHITESPACE = re.compile(r"\s+")
 
 
 _USCC_VALUES = {character: value for value, character in enumerate("0123456789ABCDEFGHJKLMNPQRTUWXY")}

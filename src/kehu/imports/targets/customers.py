@@ -355,7 +355,7 @@ class CustomerTarget(Target):
             else:
                 birth_date = data.get("birth_date")
                 gender = data.get("gender") or ""
-                if (birth_date and number[6:14] != birth_date.strftime("%Y%m%d")) or (
+                if (birth_date and number[6:14] != _compact_date(birth_date)) or (
                         gender and gender != resident_id_gender(number)):
                     try:
                         validate_resident_id(number, birth_date=birth_date, gender=gender)
@@ -927,6 +927,12 @@ _CHOICE_LABELS: dict[str, Any] = {
     "income_band": PersonProfile.IncomeBand, "education": PersonProfile.Education,
     "ownership_type": OrganisationProfile.Ownership, "business_status": OrganisationProfile.BusinessStatus,
 }
+
+
+@lru_cache(maxsize=65536)
+def _compact_date(day: dt.date) -> str:
+    """19900131 for 1990-01-31, as resident ID numbers write birth dates (birth dates repeat: cached)."""
+    return day.strftime("%Y%m%d")
 
 
 def _derive_from_id(person: dict[str, Any]) -> None:
