@@ -101,3 +101,29 @@ def _english_messages():
 def client(client):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@pytest.fixture
+def postgres_only():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("chunks are written in a thread of their own on PostgreSQL only")
+
+
+@pytest.fixture
+def writing_threads(monkeypatch):
+    """The names of the threads that write rows (``bulk.insert_rows``) in the test: a set, cleared by the test."""
+    import threading
+
+    from kehu.imports import bulk
+
+    real_insert = bulk.insert_rows
+    names: set[str] = set()
+
+    def insert_rows(model, columns, values):
+        names.add(threading.current_thread().name)
+        return real_insert(model, columns, values)
+
+    monkeypatch.setattr(bulk, "insert_rows", insert_rows)
+    return names

@@ -125,3 +125,26 @@ def test_contacts_of_organisations(tmp_path, run_import, make_customer):
     person = run_import(write_csv(tmp_path / "p.csv", [["客户编号", "联系人"], ["P1", "某人"]]), "contacts",
                         key="code")
     assert "Only organisations" in errors_of(person)[0][2]
+
+
+def test_purchases_written_by_a_thread_of_their_own_as_in_one_thread(postgres_only, transactional_db, tmp_path,
+                                                                     run_import, shoppers, writing_threads):
+    writers = writing_threads
+    rows = [["流水号", "客户编号", "交易时间", "金额"]]
+    rows += [[f"A{index:03d}", "K1" if index % 3 else "K2", f"2025-03-{index % 28 + 1:02d}", f"{index}.50"]
+             for index in range(12)]
+    rows.insert(5, ["A900", "K9", "2025-03-01", "10"])  # unknown customer
+    rows.insert(8, ["A002", "K1", "2025-03-03", "2.50"])  # reference repeated in the file
+    path = write_csv(tmp_path / "t.csv", rows)
+    outcomes = []
+    for write_thread in (True, False):
+        writers.clear()
+        job = run_import(path, "transactions", key="code", chunk_size=4, options={"write_thread": write_thread})
+        assert writers == ({f"import-{job.pk}-writer"} if write_thread else {"MainThread"})
+        again = run_import(path, "transactions", key="code", chunk_size=4, options={"write_thread": write_thread})
+        outcomes.append((counts(job), errors_of(job), counts(again), sorted(
+            Transaction.objects.values_list("external_ref", "customer__code", "amount"))))
+        Transaction.objects.all().delete()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == (12, 0, 0, 2) and outcomes[0][2] == (0, 0, 12, 2)
+    assert [row for row, _column, _reason in outcomes[0][1]] == [6, 9]
