@@ -236,6 +236,25 @@ def test_interrupted_import_resumes_after_its_checkpoint_without_duplicates(tmp_
     assert errors_of(job) == [(13, "客户编号", "Duplicate of row 5: the same 客户编号 appears twice in the file.")]
 
 
+def _fail_the_second_customer_insert(monkeypatch):
+    """The second write of customers stores its rows, then the connection fails; returns the real ``insert_rows``."""
+    from kehu.imports import bulk
+
+    real_insert = bulk.insert_rows
+    calls = {"customers": 0}
+
+    def failing_insert(model, columns, values):
+        if model is Customer:
+            calls["customers"] += 1
+            if calls["customers"] == 2:
+                real_insert(model, columns, values)
+                raise ConnectionError("database went away")
+        return real_insert(model, columns, values)
+
+    monkeypatch.setattr(bulk, "insert_rows", failing_insert)
+    return real_insert
+
+
 def test_a_crash_inside_a_chunk_rolls_the_chunk_back_and_resume_writes_it_once(tmp_path, run_import, org,
                                                                                 monkeypatch):
     from kehu.imports import bulk, services
@@ -243,18 +262,7 @@ def test_a_crash_inside_a_chunk_rolls_the_chunk_back_and_resume_writes_it_once(t
     rows = [HEADER] + [[f"K{i:03d}", f"客户{i}", f"138{i:08d}", "", "SH1", "", ""] for i in range(9)]
     path = write_csv(tmp_path / "c.csv", rows)
     job = services.import_job_create(target="customers", file_path=path, key="code", mode="skip-bad", language="en")
-    real_insert = bulk.insert_rows
-    inserted = {"customers": 0}
-
-    def failing_insert(model, columns, values):
-        if model is Customer:
-            inserted["customers"] += 1
-            if inserted["customers"] == 2:
-                real_insert(model, columns, values)
-                raise ConnectionError("database went away")
-        return real_insert(model, columns, values)
-
-    monkeypatch.setattr(bulk, "insert_rows", failing_insert)
+    real_insert = _fail_the_second_customer_insert(monkeypatch)
     with pytest.raises(ConnectionError):
         services.import_run(job=job, chunk_size=3)
     assert Customer.objects.count() == 3
@@ -534,18 +542,7 @@ def test_a_failure_of_the_writing_thread_stops_the_import_at_its_checkpoint_and_
     path = write_csv(tmp_path / "c.csv", rows)
     job = services.import_job_create(target="customers", file_path=path, key="code", mode="skip-bad", language="en",
                                      options={"write_thread": True})
-    real_insert = bulk.insert_rows
-    calls = {"customers": 0}
-
-    def failing_insert(model, columns, values):
-        if model is Customer:
-            calls["customers"] += 1
-            if calls["customers"] == 2:
-                real_insert(model, columns, values)
-                raise ConnectionError("database went away")
-        return real_insert(model, columns, values)
-
-    monkeypatch.setattr(bulk, "insert_rows", failing_insert)
+    real_insert = _fail_the_second_customer_insert(monkeypatch)
     with pytest.raises(ConnectionError):
         services.import_run(job=job, chunk_size=3)
     job.refresh_from_db()

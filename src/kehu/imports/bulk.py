@@ -34,19 +34,29 @@ def _column_types(model: type[models.Model], columns: Sequence[str]) -> list[str
     return [by_column[column] for column in columns]
 
 
-def _sqlite_datetime(value: Any) -> Any:
-    """A datetime as Django stores it in SQLite: naive UTC text (one import writes the same time many times)."""
-    if value is None:
-        return None
-    cached = _DATETIME_CACHE.get(value)
-    if cached is None:
-        if len(_DATETIME_CACHE) > 10000:
-            _DATETIME_CACHE.clear()
-        cached = _DATETIME_CACHE[value] = connection.ops.adapt_datetimefield_value(value)
-    return cached
+def _memoised(convert: Callable[[Any], Any], limit: int) -> Adapter:
+    """``convert`` with a bounded cache, None kept as None: an import writes the same few times (the job's start) and
+    dates (birth dates) over and over, and formatting them costs more than the rest of a row."""
+    cache: dict[Any, Any] = {}
+
+    def adapt(value: Any) -> Any:
+        if value is None:
+            return None
+        cached = cache.get(value)
+        if cached is None:
+            if len(cache) > limit:
+                cache.clear()
+            cached = cache[value] = convert(value)
+        return cached
+
+    return adapt
 
 
-_DATETIME_CACHE: dict[Any, Any] = {}
+# a datetime as Django stores it in SQLite: naive UTC text
+_sqlite_datetime = _memoised(lambda value: connection.ops.adapt_datetimefield_value(value), 10_000)
+# a date or an aware datetime as the ISO text PostgreSQL's ``COPY`` reads back as the same value (psycopg's own
+# formatting of a datetime was 70% of formatting a customer row)
+_iso_text = _memoised(lambda value: value.isoformat(), 100_000)
 
 
 def _sqlite_adapters(types: list[str]) -> list[Adapter | None]:
@@ -65,23 +75,6 @@ def _sqlite_adapters(types: list[str]) -> list[Adapter | None]:
         else:
             adapters.append(None)
     return adapters
-
-
-def _iso_text(value: Any) -> Any:
-    """A date or an aware datetime as the ISO text ``COPY`` reads back as the same value, cached: psycopg's own
-    formatting of a datetime costs more than the rest of a customer row, and an import writes the same few times
-    (the job's start) and dates (birth dates) over and over."""
-    if value is None:
-        return None
-    cached = _ISO_CACHE.get(value)
-    if cached is None:
-        if len(_ISO_CACHE) > 100_000:
-            _ISO_CACHE.clear()
-        cached = _ISO_CACHE[value] = value.isoformat()
-    return cached
-
-
-_ISO_CACHE: dict[Any, str] = {}
 
 
 def _postgres_adapters(types: list[str]) -> list[Adapter | None]:
