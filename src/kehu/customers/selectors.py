@@ -16,6 +16,12 @@ from kehu.core.masking import mask_id_number, mask_phone
 from kehu.core.validators import normalize_phone
 from kehu.org.models import User
 
+from .duplicates import (  # noqa: F401 - detection lives in .duplicates; these names stay importable from here
+    DUPLICATE_CRITERIA,
+    customer_duplicate_groups,
+    customer_duplicate_members,
+    customer_likely_duplicates,
+)
 from .models import (
     Consent,
     ConsentChannel,
@@ -527,119 +533,3 @@ def customer_360_summary(*, customers: list[Customer], recent: int = 5) -> list[
         )
         for customer in customers
     ]
-
-
-# --- duplicates ---------------------------------------------------------------------------------------------------
-
-DUPLICATE_CRITERIA = {
-    "mobile": _("Same mobile"),
-    "id_number": _("Same ID number"),
-    "credit_code": _("Same credit code"),
-    "name_birth_date": _("Same name and birth date"),
-}
-
-
-def customer_likely_duplicates(
-    *, user: User, name: str = "", mobile: str = "", id_number: str = "", credit_code: str = "",
-    birth_date: Any = None, exclude_pk: int | None = None, limit: int = 10,
-) -> list[Customer]:
-    """Stored customers (visible to the user) that look like the one described: same mobile, ID number or credit
-    code, or same name and birth date. Each result carries ``duplicate_reasons`` (labels). Values are normalised as
-    the forms normalise them; unusable values are ignored. For warnings on create, edit and import.
-    """
-    from kehu.core.validators import normalize_credit_code, normalize_mobile, normalize_resident_id
-
-    conditions = Q(pk__in=[])
-    wanted: dict[str, Any] = {}
-    if mobile:
-        try:
-            wanted["mobile"] = normalize_mobile(mobile)
-            conditions |= Q(mobile=wanted["mobile"])
-        except ValidationError:
-            pass
-    if id_number and id_number.strip():
-        wanted["id_number"] = normalize_resident_id(id_number)
-        conditions |= Q(person__id_number=wanted["id_number"])
-    if credit_code and credit_code.strip():
-        wanted["credit_code"] = normalize_credit_code(credit_code)
-        conditions |= Q(organisation__credit_code=wanted["credit_code"])
-    if name and name.strip() and birth_date:
-        wanted["name_birth_date"] = (name.strip(), birth_date)
-        conditions |= Q(name=name.strip(), person__birth_date=birth_date)
-    if not wanted:
-        return []
-    customers = (
-        Customer.objects.visible_to(user).filter(conditions).select_related("branch", "owner", "person",
-                                                                            "organisation")
-        .order_by("-id")
-    )
-    if exclude_pk:
-        customers = customers.exclude(pk=exclude_pk)
-    found = []
-    for customer in customers[:limit]:
-        person = getattr(customer, "person", None) if customer.is_person else None
-        organisation = getattr(customer, "organisation", None) if customer.is_organisation else None
-        reasons = []
-        if wanted.get("mobile") and customer.mobile == wanted["mobile"]:
-            reasons.append(DUPLICATE_CRITERIA["mobile"])
-        if person and wanted.get("id_number") and person.id_number == wanted["id_number"]:
-            reasons.append(DUPLICATE_CRITERIA["id_number"])
-        if organisation and wanted.get("credit_code") and organisation.credit_code == wanted["credit_code"]:
-            reasons.append(DUPLICATE_CRITERIA["credit_code"])
-        if person and wanted.get("name_birth_date") == (customer.name, person.birth_date):
-            reasons.append(DUPLICATE_CRITERIA["name_birth_date"])
-        customer.duplicate_reasons = reasons  # type: ignore[attr-defined]
-        found.append(customer)
-    return found
-
-
-def customer_duplicate_groups(*, user: User, criterion: str) -> QuerySet:
-    """Groups of customers (visible to the user) sharing a mobile, ID number, credit code or name and birth date,
-    largest first: rows of ``{"key": …, "count": n}`` (``key`` a string; name and date joined by a tab). For the
-    managers' duplicates list; paginate it and load the members of a page with :func:`customer_duplicate_members`.
-    """
-    from django.db.models import CharField, F, Value
-    from django.db.models.functions import Cast, Concat
-
-    customers = Customer.objects.visible_to(user)
-    if criterion == "mobile":
-        rows = customers.exclude(mobile="").values(key=F("mobile"))
-    elif criterion == "id_number":
-        rows = customers.filter(person__isnull=False).exclude(person__id_number="").values(
-            key=F("person__id_number"))
-    elif criterion == "credit_code":
-        rows = customers.filter(organisation__isnull=False).exclude(organisation__credit_code="").values(
-            key=F("organisation__credit_code"))
-    elif criterion == "name_birth_date":
-        rows = customers.filter(person__birth_date__isnull=False).values(
-            key=Concat("name", Value("\t"), Cast("person__birth_date", CharField()), output_field=CharField()))
-    else:
-        raise ValueError(f"unknown duplicate criterion {criterion!r}")
-    return rows.annotate(count=Count("id")).filter(count__gt=1).order_by("-count", "key")
-
-
-def customer_duplicate_members(*, user: User, criterion: str, keys: list[str]) -> dict[str, list[Customer]]:
-    """The customers of each duplicate group key (one query for a page of groups)."""
-    import datetime as dt
-
-    customers = Customer.objects.visible_to(user).select_related("branch", "owner", "person", "organisation")
-    if criterion == "mobile":
-        customers, key_of = customers.filter(mobile__in=keys), (lambda c: c.mobile)
-    elif criterion == "id_number":
-        customers, key_of = customers.filter(person__id_number__in=keys), (lambda c: c.person.id_number)
-    elif criterion == "credit_code":
-        customers = customers.filter(organisation__credit_code__in=keys)
-        key_of = lambda c: c.organisation.credit_code  # noqa: E731
-    elif criterion == "name_birth_date":
-        condition = Q(pk__in=[])
-        for key in keys:
-            name, _tab, day = key.partition("\t")
-            condition |= Q(name=name, person__birth_date=dt.date.fromisoformat(day[:10]))
-        customers = customers.filter(condition)
-        key_of = lambda c: f"{c.name}\t{c.person.birth_date.isoformat()}"  # noqa: E731
-    else:
-        raise ValueError(f"unknown duplicate criterion {criterion!r}")
-    members: dict[str, list[Customer]] = {key: [] for key in keys}
-    for customer in customers.order_by("id"):
-        members.setdefault(key_of(customer), []).append(customer)
-    return members

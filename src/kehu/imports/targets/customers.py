@@ -563,27 +563,24 @@ class CustomerTarget(Target):
     def _warn_likely_duplicates(self, creates: list[_Create], outcome: ChunkOutcome) -> None:
         """New rows whose mobile, ID number or credit code a stored customer already has: stored, with a warning.
 
-        (One query per identifier over its index; the key itself never matches, or the row would be an update.)
+        The detection is the customers app's (``customers.duplicates``): only customers the importer can see are
+        named; one batched query per identifier over its index. The key itself never matches, or the row would be
+        an update.
         """
-        quote = connection.ops.quote_name
+        from kehu.customers.duplicates import customer_codes_by_identifier
+
         checks = [
-            ("mobile", "c", "mobile", lambda create: create.customer.get("mobile")),
-            ("id_number", "p", "id_number", lambda create: (create.person or {}).get("id_number")),
-            ("credit_code", "o", "credit_code", lambda create: (create.organisation or {}).get("credit_code")),
+            ("mobile", lambda create: create.customer.get("mobile")),
+            ("id_number", lambda create: (create.person or {}).get("id_number")),
+            ("credit_code", lambda create: (create.organisation or {}).get("credit_code")),
         ]
-        for field_name, alias, column, value_of in checks:
+        for field_name, value_of in checks:
             if field_name == self.key or field_name not in self.mapped_names:
                 continue
             values = {value_of(create): create for create in creates if value_of(create)}
             if not values:
                 continue
-            table = {"c": Customer, "p": PersonProfile, "o": OrganisationProfile}[alias]._meta.db_table
-            sql = (f"SELECT {alias}.{quote(column)}, c.code FROM {quote(Customer._meta.db_table)} c "
-                   f"JOIN {quote(table)} {alias} ON {alias}.customer_id = c.id WHERE") if alias != "c" else (
-                f"SELECT c.{quote(column)}, c.code FROM {quote(Customer._meta.db_table)} c WHERE")
-            found: dict[str, str] = {}
-            for value, code in bulk.select_rows(sql, f"{alias}.{quote(column)}", list(values), [None, None]):
-                found.setdefault(value, code)
+            found = customer_codes_by_identifier(user=self.actor, criterion=field_name, values=list(values))
             label = self.column_label(field_name)
             for value, code in found.items():
                 outcome.warnings.append((values[value].row, label, str(value),
