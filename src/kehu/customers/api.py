@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
-from kehu.api.errors import COMMON_ERRORS, ErrorOut, renamed_fields
+from kehu.api.errors import COMMON_ERRORS, ErrorBody, renamed_fields
 from kehu.api.pagination import PageParams, paginate
 from kehu.api.schemas import BranchRef, StaffRef
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
@@ -280,6 +280,25 @@ class LookupOut(Schema):
     items: list[Customer360Out]
 
 
+class DuplicateMatchOut(Schema):
+    id: int
+    code: str
+    name: str
+    reasons: list[Literal["mobile", "id_number", "credit_code", "name_birth_date"]]
+
+
+class ConflictBody(ErrorBody):
+    matches: list[DuplicateMatchOut] = Field(default_factory=list, description=(
+        "With code \"duplicate\": the stored customers this one looks like, among those you can see (customers "
+        "outside your scope are never listed nor hinted at)."))
+
+
+class ConflictOut(Schema):
+    """409: ``version_conflict`` (with ``current_version``) or ``duplicate`` (with ``matches``)."""
+
+    error: ConflictBody
+
+
 # ----------------------------------------------------------------------------------------------------- input schemas
 class StrictSchema(Schema):
     """Input schemas refuse unknown fields (a misspelt field is a 422, not silently ignored)."""
@@ -334,6 +353,10 @@ class CustomerFieldsIn(StrictSchema):
     tags: list[TagName] = Field(default_factory=list, description="Tag names; unknown names are created.")
     person: PersonIn | None = None
     organisation: OrganisationIn | None = None
+    allow_duplicate: bool = Field(False, description=(
+        "Save even if the customer looks like stored ones (same mobile, ID number, credit code, or name and birth "
+        "date). Without it such a request answers 409 with error.code \"duplicate\" and error.matches. On update "
+        "only changed values are checked."))
 
 
 class CustomerCreateIn(CustomerFieldsIn):
@@ -447,6 +470,27 @@ def _client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+# a duplicate criterion → the request body's fields it compares
+DUPLICATE_FIELDS = {"mobile": ["mobile"], "id_number": ["person.id_number"],
+                    "credit_code": ["organisation.credit_code"], "name_birth_date": ["name", "person.birth_date"]}
+
+
+def _duplicate_conflict(error: services.DuplicateCustomerError) -> Status[dict[str, Any]]:
+    """409 ``duplicate``: the visible matches, and under each compared field the codes of the customers sharing it."""
+    codes: dict[str, list[str]] = {}
+    for match in error.matches:
+        for reason in match.reasons:
+            for name in DUPLICATE_FIELDS[reason]:
+                codes.setdefault(name, []).append(match.customer.code)
+    fields = {name: [_("Customer %(codes)s has the same value.") % {"codes": ", ".join(found)}]
+              for name, found in codes.items()}
+    message = _("This looks like a customer you already have: %(codes)s. Send \"allow_duplicate\": true to save it "
+                "anyway.") % {"codes": ", ".join(match.customer.code for match in error.matches)}
+    matches = [{"id": match.customer.pk, "code": match.customer.code, "name": match.customer.name,
+                "reasons": list(match.reasons)} for match in error.matches]
+    return Status(409, {"error": {"code": "duplicate", "message": message, "fields": fields, "matches": matches}})
+
+
 # ---------------------------------------------------------------------------------------------------------- customers
 @router.get("", response={200: CustomerPage, **COMMON_ERRORS}, url_name="customer_list",
             summary="List and search customers")
@@ -460,18 +504,22 @@ def list_customers(request: HttpRequest, params: Query[CustomerListParams]) -> d
     return paginate(customers, params, capped=True, few_rows_order=selectors.customer_list_few)
 
 
-@router.post("", response={201: CustomerOut, **COMMON_ERRORS}, url_name="customer_create",
-             summary="Create a person or organisation customer")
-def create_customer(request: HttpRequest, payload: CustomerCreateIn) -> Status[Customer]:
+@router.post("", response={201: CustomerOut, 409: ConflictOut, **COMMON_ERRORS}, url_name="customer_create",
+             summary="Create a person or organisation customer (409 for a likely duplicate)")
+def create_customer(request: HttpRequest, payload: CustomerCreateIn) -> Status[Any]:
     actor = _actor(request)
     data = payload.model_dump(exclude_unset=True)
     _check_profile_kind(payload.kind, data)
     branch = _branch(data.pop("branch_id"), "branch_id")
     owner = _staff(actor, data.pop("owner_id", None), "owner_id")
     tag_names = data.pop("tags", [])
-    with transaction.atomic(), renamed_fields(CUSTOMER_FIELD_NAMES, prefixes=PROFILE_PREFIXES):
-        customer = services.customer_create(actor=actor, branch=branch, owner=owner,  # type: ignore[arg-type]
-                                            tags=_tags(tag_names), **data)
+    check_duplicates = not data.pop("allow_duplicate", False)
+    try:
+        with transaction.atomic(), renamed_fields(CUSTOMER_FIELD_NAMES, prefixes=PROFILE_PREFIXES):
+            customer = services.customer_create(actor=actor, branch=branch, owner=owner,  # type: ignore[arg-type]
+                                                tags=_tags(tag_names), check_duplicates=check_duplicates, **data)
+    except services.DuplicateCustomerError as error:
+        return _duplicate_conflict(error)
     return Status(201, _customer(actor, customer.pk))
 
 
@@ -518,9 +566,10 @@ def get_customer(request: HttpRequest, customer_id: int) -> Customer:
     return _customer(_actor(request), customer_id)
 
 
-@router.patch("/{customer_id}", response={200: CustomerOut, 409: ErrorOut, **COMMON_ERRORS},
-              url_name="customer_update", summary="Change a customer (optimistic concurrency with version)")
-def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpdateIn) -> Customer:
+@router.patch("/{customer_id}", response={200: CustomerOut, 409: ConflictOut, **COMMON_ERRORS},
+              url_name="customer_update", summary="Change a customer (optimistic concurrency with version; 409 for a "
+                                                  "likely duplicate)")
+def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpdateIn) -> Any:
     actor = _actor(request)
     customer = _customer(actor, customer_id)
     data = payload.model_dump(exclude_unset=True)
@@ -533,10 +582,14 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpd
         data["owner"] = _staff(actor, data.pop("owner_id"), "owner_id")
     if "custom_attributes" in data:
         data["custom_attributes"] = {**customer.custom_attributes, **data["custom_attributes"]}
-    with transaction.atomic(), renamed_fields(CUSTOMER_FIELD_NAMES, prefixes=PROFILE_PREFIXES):
-        tags = _tags(data.pop("tags")) if "tags" in data else None
-        services.customer_update(customer=customer, actor=actor, expected_version=version, reason=reason,
-                                 tags=tags, **data)
+    check_duplicates = not data.pop("allow_duplicate", False)
+    try:
+        with transaction.atomic(), renamed_fields(CUSTOMER_FIELD_NAMES, prefixes=PROFILE_PREFIXES):
+            tags = _tags(data.pop("tags")) if "tags" in data else None
+            services.customer_update(customer=customer, actor=actor, expected_version=version, reason=reason,
+                                     tags=tags, check_duplicates=check_duplicates, **data)
+    except services.DuplicateCustomerError as error:
+        return _duplicate_conflict(error)
     return _customer(actor, customer_id)
 
 

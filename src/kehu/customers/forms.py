@@ -20,6 +20,7 @@ from kehu.core.masking import mask_email, mask_id_number, mask_phone
 from kehu.org.models import Branch, User
 from kehu.org.selectors import branch_list, staff_list
 
+from .duplicates import DUPLICATE_CRITERIA
 from .models import (
     Consent,
     ConsentChannel,
@@ -101,6 +102,9 @@ class CustomerForm(forms.Form):
     attributes defined by the administrator."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # the likely duplicates the user saw and chose to save anyway ("<customer id>:<criterion>", comma-separated);
+    # set by the view with the duplicate warning, so that a changed field that matches someone else warns again
+    acknowledged_duplicates = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
     reason = forms.CharField(
         label=_("Reason for change"), max_length=255, required=False,
         help_text=_("Recorded with the change (e.g. why the lifecycle status changes)."),
@@ -148,8 +152,18 @@ class CustomerForm(forms.Form):
             if instance is not None and not self.is_bound:
                 self.initial[name] = (instance.custom_attributes or {}).get(attribute.key)
         order = ["name", *profile_names, *[n for n in customer_names if n != "name"], "tags", "new_tags",
-                 *self.custom_fields, "reason", "expected_version"]
+                 *self.custom_fields, "reason", "expected_version", "acknowledged_duplicates"]
         self.order_fields(order)
+
+    def acknowledged_duplicate_keys(self) -> set[str]:
+        """The match keys of :attr:`acknowledged_duplicates` (anything else in the field is ignored)."""
+        raw = (self.cleaned_data.get("acknowledged_duplicates") or "") if hasattr(self, "cleaned_data") else ""
+        keys = set()
+        for key in raw.split(","):
+            pk, _colon, criterion = key.strip().partition(":")
+            if pk.isascii() and pk.isdigit() and criterion in DUPLICATE_CRITERIA:
+                keys.add(f"{int(pk)}:{criterion}")
+        return keys
 
     @staticmethod
     def _initial(instance: Customer, profile: Any) -> dict[str, Any]:

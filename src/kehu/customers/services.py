@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -58,6 +58,45 @@ class ConcurrentUpdateError(Exception):
         super().__init__(_("This customer was changed by someone else in the meantime. Reload and apply your change "
                            "again."))
         self.current_version = current_version
+
+
+class DuplicateCustomerError(Exception):
+    """The customer looks like stored ones (visible to the actor) and the caller did not acknowledge all of them.
+
+    ``matches`` lists every match found (``customers.duplicates.DuplicateMatch``), acknowledged or not, so that the
+    caller can offer to acknowledge them all at once.
+    """
+
+    def __init__(self, matches: list[Any]) -> None:
+        super().__init__(_("This looks like a customer we already have. Check the matches, or save anyway."))
+        self.matches = matches
+
+
+def _check_duplicates(
+    actor: User, customer: Customer, profile: PersonProfile | OrganisationProfile | None, *, criteria: set[str],
+    acknowledged: Collection[str], exclude_pk: int | None = None,
+) -> None:
+    """Raise :class:`DuplicateCustomerError` when the (validated, normalised) values of ``criteria`` match customers
+    the actor can see and not every match is acknowledged. Customers out of the actor's sight never count."""
+    from .duplicates import customer_duplicate_matches, unacknowledged_duplicates
+
+    if not criteria:
+        return
+    person = profile if isinstance(profile, PersonProfile) else None
+    organisation = profile if isinstance(profile, OrganisationProfile) else None
+    matches = customer_duplicate_matches(
+        user=actor, exclude_pk=exclude_pk,
+        mobile=customer.mobile if "mobile" in criteria else "",
+        id_number=person.id_number if person is not None and "id_number" in criteria else "",
+        credit_code=organisation.credit_code if organisation is not None and "credit_code" in criteria else "",
+        name=customer.name if person is not None and "name_birth_date" in criteria else "",
+        birth_date=person.birth_date if person is not None and "name_birth_date" in criteria else None,
+    )
+    if unacknowledged_duplicates(matches, acknowledged):
+        raise DuplicateCustomerError(matches)
+
+
+_ALL_DUPLICATE_CRITERIA = {"mobile", "id_number", "credit_code", "name_birth_date"}
 
 
 def customer_search_keys(customer: Customer) -> None:
@@ -129,9 +168,15 @@ def _full_clean_all(customer: Customer, profile: PersonProfile | OrganisationPro
 def customer_create(
     *, actor: User, kind: str, name: str, branch: Branch, owner: User | None = None, code: str = "",
     person: dict[str, Any] | None = None, organisation: dict[str, Any] | None = None,
-    tags: Iterable[Tag] = (), **fields: Any,
+    tags: Iterable[Tag] = (), check_duplicates: bool = False, acknowledged_duplicates: Collection[str] = (),
+    **fields: Any,
 ) -> Customer:
-    """Create a customer with its profile. Account managers become the owner of what they create."""
+    """Create a customer with its profile. Account managers become the owner of what they create.
+
+    With ``check_duplicates`` (the forms and the API), nothing is written and :class:`DuplicateCustomerError` is
+    raised when the customer looks like stored ones the actor can see, unless each match's keys are among
+    ``acknowledged_duplicates`` (see ``DuplicateMatch.keys``).
+    """
     _require(actor, "customers.add_customer")
     from kehu.org.selectors import user_is_read_only, user_roles
 
@@ -154,6 +199,9 @@ def customer_create(
     if not name or not name.strip():
         raise ValidationError({"name": [_("A name is required.")]})
     _full_clean_all(customer, profile)
+    if check_duplicates:
+        _check_duplicates(actor, customer, profile, criteria=_ALL_DUPLICATE_CRITERIA,
+                          acknowledged=acknowledged_duplicates)
     if not code:
         customer.code = customer_code_allocate(kind=kind, branch=branch)[0]
     elif Customer.objects.filter(code=code).exists():
@@ -184,12 +232,15 @@ def _only(data: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
 def customer_update(
     *, customer: Customer, actor: User, expected_version: int | None = None, reason: str = "",
     person: dict[str, Any] | None = None, organisation: dict[str, Any] | None = None,
-    tags: Iterable[Tag] | None = None, **fields: Any,
+    tags: Iterable[Tag] | None = None, check_duplicates: bool = False,
+    acknowledged_duplicates: Collection[str] = (), **fields: Any,
 ) -> Customer:
     """Update a customer and its profile.
 
     ``expected_version`` is the version the caller read: when someone else saved in between, nothing is written and
     :class:`ConcurrentUpdateError` is raised. Lifecycle status/stage changes are recorded with ``reason``.
+    ``check_duplicates`` as in :func:`customer_create`, for the criteria whose values this update changes (a
+    customer is never its own duplicate, and an unchanged mobile does not warn again at every edit).
     """
     _check_can_change(actor, customer)
     unknown = set(fields) - CUSTOMER_FIELDS
@@ -207,17 +258,28 @@ def customer_update(
     profile: PersonProfile | OrganisationProfile | None = None
     if customer.kind == CustomerKind.PERSON:
         profile = PersonProfile.objects.filter(customer=customer).first() or PersonProfile(customer=customer)
+        before: dict[str, Any] = {"id_number": profile.id_number, "birth_date": profile.birth_date}
         for field, value in _only(person or {}, PERSON_FIELDS).items():
             setattr(profile, field, value)
     else:
         profile = OrganisationProfile.objects.filter(customer=customer).first() or OrganisationProfile(
             customer=customer
         )
+        before = {"credit_code": profile.credit_code}
         for field, value in _only(organisation or {}, ORGANISATION_FIELDS).items():
             setattr(profile, field, value)
     if not customer.name or not customer.name.strip():
         raise ValidationError({"name": [_("A name is required.")]})
     _full_clean_all(customer, profile)
+    if check_duplicates:
+        changed = {name for name, old in before.items() if getattr(profile, name) != old}
+        criteria = {name for name in ("id_number", "credit_code") if name in changed}
+        if customer.mobile != locked.mobile:
+            criteria.add("mobile")
+        if customer.name != locked.name or "birth_date" in changed:
+            criteria.add("name_birth_date")
+        _check_duplicates(actor, customer, profile, criteria=criteria, acknowledged=acknowledged_duplicates,
+                          exclude_pk=customer.pk)
     customer_search_keys(customer)
     customer.version = locked.version + 1
     customer._change_reason = reason or _("Edited")  # type: ignore[attr-defined]

@@ -56,6 +56,7 @@ from .selectors import (
 from .services import (
     REVEALABLE_FIELDS,
     ConcurrentUpdateError,
+    DuplicateCustomerError,
     consent_record,
     contact_create,
     contact_delete,
@@ -224,6 +225,17 @@ def customer_reveal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 # --- create and edit --------------------------------------------------------------------------------------------
 
 
+def _duplicate_warning(request: AuthenticatedRequest, error: DuplicateCustomerError, *, kind: str,
+                       instance: Customer | None) -> tuple[CustomerForm, list[Any]]:
+    """The form as the user filled it in, now acknowledging the matches shown (saving again saves anyway), and the
+    matches for the warning. Only customers the user can see are ever matches (``customers.duplicates``)."""
+    data = request.POST.copy()
+    data["acknowledged_duplicates"] = ",".join(sorted(set().union(*(match.keys for match in error.matches))))
+    form = CustomerForm(data, user=request.user, kind=kind, instance=instance)
+    form.is_valid()
+    return form, error.matches
+
+
 def _tags_with_new(form: CustomerForm) -> list:
     tags = list(form.cleaned_data.get("tags") or [])
     tags.extend(tag_get_or_create(name=name) for name in form.new_tag_names())
@@ -238,17 +250,23 @@ def customer_create_view(request: AuthenticatedRequest, kind: str) -> HttpRespon
     if not request.user.has_perm("customers.add_customer"):
         raise PermissionDenied(_("You may not create customers."))
     form = CustomerForm(request.POST or None, user=request.user, kind=kind)
+    duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
         kwargs = form.service_kwargs()
         try:
-            customer = customer_create(actor=request.user, kind=kind, tags=_tags_with_new(form), **kwargs)
+            customer = customer_create(actor=request.user, kind=kind, tags=_tags_with_new(form),
+                                       check_duplicates=True,
+                                       acknowledged_duplicates=form.acknowledged_duplicate_keys(), **kwargs)
+        except DuplicateCustomerError as error:
+            form, duplicates = _duplicate_warning(request, error, kind=kind, instance=None)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Customer %(name)s (%(code)s) was created.")
                              % {"name": customer.name, "code": customer.code})
             return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/form.html", {"form": form, "kind": kind, "kind_label": CustomerKind(kind).label})
+    return render(request, "customers/form.html", {"form": form, "kind": kind, "kind_label": CustomerKind(kind).label,
+                                                   "duplicates": duplicates})
 
 
 @login_required
@@ -257,13 +275,18 @@ def customer_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = _changeable_customer(request.user, pk)
     form = CustomerForm(request.POST or None, user=request.user, kind=customer.kind, instance=customer)
     conflict = False
+    duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
         kwargs = form.service_kwargs()
         reason = form.cleaned_data.get("reason") or ""
         try:
             customer_update(customer=customer, actor=request.user, reason=reason,
                             expected_version=form.cleaned_data.get("expected_version"), tags=_tags_with_new(form),
+                            check_duplicates=True, acknowledged_duplicates=form.acknowledged_duplicate_keys(),
                             **kwargs)
+        except DuplicateCustomerError as error:
+            customer = _customer_or_404(request.user, pk)
+            form, duplicates = _duplicate_warning(request, error, kind=customer.kind, instance=customer)
         except ConcurrentUpdateError as error:
             # keep what the user typed; saving again (now against the current version) is a deliberate overwrite
             data = request.POST.copy()
@@ -279,7 +302,7 @@ def customer_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The changes to %(name)s were saved.") % {"name": customer.name})
             return redirect("customers:detail", pk=customer.pk)
     context = {"form": form, "customer": customer, "kind": customer.kind,
-               "kind_label": CustomerKind(customer.kind).label, "conflict": conflict}
+               "kind_label": CustomerKind(customer.kind).label, "conflict": conflict, "duplicates": duplicates}
     return render(request, "customers/form.html", context, status=409 if conflict else 200)
 
 
