@@ -198,8 +198,8 @@ def test_account_manager_without_transfer_permission_cannot_change_owner_by_impo
     assert (ma.owner, ma.version) == (users["account_manager"], 1)
     assert not OwnershipTransfer.objects.exists()
     # the same owner as stored is no change and needs no permission
-    status, lines = kehu_import("customers", write_csv(tmp_path / "same.csv", [["客户编号", "客户经理"], ["K1", "am1"]]),
-                                "--key", "code", "--user", "am1")
+    same = write_csv(tmp_path / "same.csv", [["客户编号", "客户经理"], ["K1", "am1"]])
+    status, lines = kehu_import("customers", same, "--key", "code", "--user", "am1")
     assert lines[-1] == "created 0, updated 0, unchanged 1, failed 0", lines
 
 

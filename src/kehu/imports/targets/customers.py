@@ -9,9 +9,23 @@ statement per table.
 Rules (documented for users in the wizard and ``kehu import --help``):
 
 - Only mapped columns are written; a stored field without a column in the file is left as it is.
-- An empty cell clears an optional field. It leaves unchanged the fields that cannot be empty (name, kind, branch,
-  account manager, lifecycle status and stage, management class, relationship stage, ID type, business status) and
-  gives them their default for a new customer.
+- An empty cell leaves the stored value of a matched customer as it is (an empty ID number column never wipes stored
+  ID numbers). With the option ``clear_empty`` (wizard: "Empty cells clear stored values"; ``kehu import
+  --clear-empty``) it clears optional fields; the fields that cannot be empty (name, kind, branch, account manager,
+  lifecycle status and stage, management class, relationship stage, ID type, business status) are kept even then. A
+  new customer gets the default of a field whose cell is empty.
+- A row whose name differs from the matched customer's renames it only with the option ``accept_name_changes``
+  (wizard: the confirmation under the preview's list of name changes; ``kehu import --accept-name-changes``);
+  otherwise the row is reported as a problem (and, all-or-nothing, the file is rejected).
+- Customers outside the importing user's scope are never matched: their key reads as a key no customer has (a row
+  for it creates a new customer in the user's branches, which the managers who see both find on the duplicates
+  page; a code, unique company-wide, is "not available"). Likely-duplicate warnings only name customers the user
+  may see.
+- A new account manager of a stored customer is a transfer: it needs the transfer permission and is recorded as an
+  ownership transfer with the reason "Import #N". Account managers and home branches named in the file must be in
+  the user's scope (staff of their branches, their branches).
+- The preview lists, for every updated customer, each changed field's stored and new value (phones, ID numbers and
+  e-mail masked for users who may not see personal data).
 - The key column must be filled in. A second row with a key already seen in the file is reported as a duplicate
   of the first and not stored (no silent merging of two rows).
 - Without a kind column a row is an organisation when it has a credit code, else a person. The kind of a stored
