@@ -129,6 +129,7 @@ def test_wizard_preview_shows_old_and_new_values_and_renames_only_when_confirmed
     assert "Name : 马敏丽 → 马敏莉" in body
     assert "ID number" not in body.split("Name changes")[0].split("Address : — → 上海市")[1]  # empty ID: no change
     assert "Name changes" in body and "Row 2: 马敏丽 → 马敏莉" in body
+    assert ID_NUMBER in body  # the row's ID number cell shows what stays stored, not the empty cell
     assert "confirm the name changes" in body
     # started without confirming: the row is a problem, nothing of it is stored
     with django_capture_on_commit_callbacks(execute=True):

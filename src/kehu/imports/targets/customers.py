@@ -601,7 +601,8 @@ class CustomerTarget(Target):
                 if change.is_empty:
                     outcome.unchanged += 1
                     if preview:
-                        outcome.rows.append(RowOutcome(row, "unchanged", self._display(data, record)))
+                        outcome.rows.append(RowOutcome(row, "unchanged",
+                                                       self._display(data, self._as_stored(record))))
                 else:
                     diff = self._diff(record, change, current_tags.get(record["id"], ())) if preview else []
                     renamed = (record["name"], change.changes["name"]) if "name" in change.changes else None
@@ -613,13 +614,13 @@ class CustomerTarget(Target):
                         outcome.fail(row, problems)
                         if preview:
                             outcome.rows.append(RowOutcome(row, "failed",
-                                                           self._display(data, {**record, **change.changes}),
+                                                           self._display(data, self._as_stored(record, change)),
                                                            problems, diff, renamed))
                         continue
                     updates.append(change)
                     if preview:
                         outcome.rows.append(RowOutcome(row, "updated",
-                                                       self._display(data, {**record, **change.changes}),
+                                                       self._display(data, self._as_stored(record, change)),
                                                        changes=diff, renamed=renamed))
             if code and self.key != "code":
                 self.seen_codes.setdefault(code, row)
@@ -1024,6 +1025,19 @@ class CustomerTarget(Target):
         if not may_see and name in PERSONAL_DATA_FIELDS and text:
             text = PERSONAL_DATA_FIELDS[name](text)
         return text
+
+    @staticmethod
+    def _as_stored(record: dict[str, Any], update: _Update | None = None) -> dict[str, Any]:
+        """A matched customer's fields as they will be stored (profile fields by their own names) for the preview."""
+        stored = {**record, **(update.changes if update else {})}
+        for prefix, names, changes in (("person__", PERSON_FIELDS, update.person if update else None),
+                                       ("organisation__", ORGANISATION_FIELDS,
+                                        update.organisation if update else None)):
+            for name in names:
+                if prefix + name in record:
+                    stored[name] = record[prefix + name]
+            stored.update({name: value for name, value in (changes or {}).items() if name in names})
+        return stored
 
     def _diff(self, record: dict[str, Any], update: _Update, tags_now: tuple[str, ...]) -> list[tuple[str, str, str]]:
         """Each field an update changes: (label, stored value, new value), in the order of the fields."""
