@@ -289,3 +289,46 @@ def test_likely_duplicate_warnings_name_only_customers_the_importer_may_see(hidd
     rows = [["客户编号", "姓名", "门店", "身份证号"], ["NEW-3", "王五", "SH1", ID_NUMBER]]
     kehu_import("customers", write_csv(tmp_path / "b.csv", rows), "--key", "code", "--user", "admin1")
     assert "BJ-1" in last_job().row_errors.get(is_warning=True).reason  # the administrator sees both
+
+
+def test_a_key_shared_with_a_customer_out_of_scope_matches_only_the_visible_one(hidden, make_customer, users,
+                                                                                tmp_path):
+    mine = make_customer("王五", code="K5", mobile="13700137000", owner=users["account_manager"])
+    path = write_csv(tmp_path / "a.csv", [["手机号码", "地址"], ["13700137000", "上海市"]])
+    status, lines = kehu_import("customers", path, "--key", "mobile", "--user", "am1")
+    assert lines[-1] == "created 0, updated 1, unchanged 0, failed 0", lines  # not "several customers"
+    mine.refresh_from_db()
+    hidden.refresh_from_db()
+    assert (mine.address, hidden.address, hidden.version) == ("上海市", "", 1)
+    # the administrator sees both: ambiguous
+    status, lines = kehu_import("customers", path, "--key", "mobile", "--user", "admin1", "--mode", "skip-bad")
+    assert "Several stored customers" in errors_of(last_job())[0][2]
+
+
+def test_contacts_of_a_customer_out_of_scope_read_as_of_an_unknown_customer(org, users, make_customer, tmp_path):
+    from .conftest import CREDIT_CODE
+
+    make_customer("北京公司", kind="organisation", code="BJ-O", branch=org["bj1"],
+                  organisation={"credit_code": CREDIT_CODE})
+    path = write_csv(tmp_path / "c.csv", [["客户编号", "联系人"], ["BJ-O", "王经理"], ["NO-SUCH", "李经理"]])
+    kehu_import("contacts", path, "--key", "code", "--user", "manager1", "--mode", "skip-bad")
+    assert [reason for _row, _column, reason in errors_of(last_job())] == [
+        "Unknown customer “BJ-O”.", "Unknown customer “NO-SUCH”."]
+    assert not Contact.objects.exists()
+
+
+def test_an_empty_cell_keeps_a_purchases_stored_margin_unless_asked_to_clear(org, make_customer, tmp_path):
+    from decimal import Decimal
+
+    from kehu.purchases.models import Transaction
+
+    make_customer("张三", code="K1")
+    header = ["订单号", "客户编号", "交易时间", "金额", "毛利"]
+    kehu_import("transactions", write_csv(tmp_path / "a.csv", [header, ["O1", "K1", "2025-01-01", "10", "3"]]),
+                "--key", "code", "--user", "manager1")
+    blank = write_csv(tmp_path / "b.csv", [header, ["O1", "K1", "2025-01-01", "12", ""]])
+    status, lines = kehu_import("transactions", blank, "--key", "code", "--user", "manager1")
+    assert lines[-1] == "created 0, updated 1, unchanged 0, failed 0", lines
+    assert (Transaction.objects.get().amount, Transaction.objects.get().margin) == (Decimal("12.00"), Decimal("3.00"))
+    kehu_import("transactions", blank, "--key", "code", "--user", "manager1", "--clear-empty")
+    assert Transaction.objects.get().margin == Decimal("0.00")
