@@ -162,7 +162,7 @@ def test_changed_rows_are_updated_with_version_history_and_lifecycle(tmp_path, r
     customer = Customer.objects.get(code="KH001")
     changed = write_csv(tmp_path / "b.csv", [["客户编号", "姓名", "手机号码", "门店", "生命周期状态", "标签"],
                                              ["KH001", "张叁", "13800138001", "SH1", "现有客户", "VIP、团购"]])
-    job = run_import(changed, key="code")
+    job = run_import(changed, key="code", options={"accept_name_changes": True})
     assert counts(job) == (0, 1, 0, 0)
     customer.refresh_from_db()
     assert (customer.name, customer.name_pinyin, customer.mobile_last4, customer.version) == (
@@ -174,13 +174,17 @@ def test_changed_rows_are_updated_with_version_history_and_lifecycle(tmp_path, r
     assert LifecycleChange.objects.filter(customer=customer, old_value="prospect", new_value="current").exists()
 
 
-def test_unmapped_fields_are_kept_and_blank_cells_clear_optional_ones(tmp_path, run_import, org):
+def test_unmapped_fields_and_blank_cells_are_kept_unless_asked_to_clear(tmp_path, run_import, org):
     run_import(write_csv(tmp_path / "a.csv", [["客户编号", "姓名", "邮箱", "地址", "门店", "管理类别"],
                                               ["K1", "张三", "a@example.com", "上海", "SH1", "关键客户"]]), key="code")
-    job = run_import(write_csv(tmp_path / "b.csv", [["客户编号", "邮箱", "管理类别"], ["K1", "", ""]]), key="code")
+    blank = write_csv(tmp_path / "b.csv", [["客户编号", "邮箱", "管理类别"], ["K1", "", ""]])
+    job = run_import(blank, key="code")
+    assert counts(job) == (0, 0, 1, 0)  # an empty cell leaves the stored value alone
+    assert Customer.objects.get(code="K1").email == "a@example.com"
+    job = run_import(blank, key="code", options={"clear_empty": True})
     assert counts(job) == (0, 1, 0, 0)
     customer = Customer.objects.get(code="K1")
-    assert customer.email == ""  # optional field cleared
+    assert customer.email == ""  # optional field cleared, as asked
     assert customer.address == "上海"  # not in the file: kept
     assert customer.management_class == "key"  # cannot be empty: kept
 

@@ -373,6 +373,9 @@ class CustomerUpdateIn(CustomerFieldsIn):
     name: str = ""
     branch_id: int = 0
     reason: str = Field("", description="Why (recorded with lifecycle changes and in the history).")
+    transfer_reason: str = Field("", max_length=255, description=(
+        "Why the account manager changes, when owner_id does: recorded with the transfer (default: reason, else "
+        "“Changed through the API”). Changing the owner needs the transfer permission (403 otherwise)."))
 
 
 class ContactIn(StrictSchema):
@@ -576,6 +579,7 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpd
     _check_profile_kind(customer.kind, data)
     version = data.pop("version")
     reason = data.pop("reason", "")
+    transfer_reason = data.pop("transfer_reason", "") or reason or _("Changed through the API")
     if "branch_id" in data:
         data["branch"] = _branch(data.pop("branch_id"), "branch_id")
     if "owner_id" in data:
@@ -587,7 +591,8 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpd
         with transaction.atomic(), renamed_fields(CUSTOMER_FIELD_NAMES, prefixes=PROFILE_PREFIXES):
             tags = _tags(data.pop("tags")) if "tags" in data else None
             services.customer_update(customer=customer, actor=actor, expected_version=version, reason=reason,
-                                     tags=tags, check_duplicates=check_duplicates, **data)
+                                     tags=tags, check_duplicates=check_duplicates,
+                                     transfer_reason=transfer_reason, **data)
     except services.DuplicateCustomerError as error:
         return _duplicate_conflict(error)
     return _customer(actor, customer_id)

@@ -150,6 +150,17 @@ def _check_branch_allowed(actor: User, branch: Branch | None) -> None:
         raise ValidationError({"branch": [_("You may only put customers in your own branches.")]})
 
 
+def _check_transfer_allowed(actor: User, new_owner: User | None) -> None:
+    """Giving a customer to another account manager: the transfer permission, and a new owner in the actor's scope."""
+    from kehu.org.selectors import staff_list
+
+    if not actor.has_perm("customers.transfer_customer"):
+        raise PermissionDenied(_("Giving a customer to another account manager is a transfer: you do not have "
+                                 "permission to transfer customers."))
+    if new_owner is not None and not staff_list(user=actor).filter(pk=new_owner.pk).exists():
+        raise ValidationError({"owner": [_("You may only give customers to staff of your own branches.")]})
+
+
 def _full_clean_all(customer: Customer, profile: PersonProfile | OrganisationProfile | None) -> None:
     errors: dict[str, list[str]] = {}
     for obj, exclude in ((customer, ["code", "tags"]), (profile, ["customer"])):
@@ -233,7 +244,7 @@ def customer_update(
     *, customer: Customer, actor: User, expected_version: int | None = None, reason: str = "",
     person: dict[str, Any] | None = None, organisation: dict[str, Any] | None = None,
     tags: Iterable[Tag] | None = None, check_duplicates: bool = False,
-    acknowledged_duplicates: Collection[str] = (), **fields: Any,
+    acknowledged_duplicates: Collection[str] = (), transfer_reason: str = "", **fields: Any,
 ) -> Customer:
     """Update a customer and its profile.
 
@@ -241,6 +252,10 @@ def customer_update(
     :class:`ConcurrentUpdateError` is raised. Lifecycle status/stage changes are recorded with ``reason``.
     ``check_duplicates`` as in :func:`customer_create`, for the criteria whose values this update changes (a
     customer is never its own duplicate, and an unchanged mobile does not warn again at every edit).
+
+    A new ``owner`` is a transfer, as on the transfer page: it needs the transfer permission (``PermissionDenied``
+    otherwise), must be a staff member of the actor's branches, and is recorded as an :class:`OwnershipTransfer`
+    with ``transfer_reason`` (default: ``reason``).
     """
     _check_can_change(actor, customer)
     unknown = set(fields) - CUSTOMER_FIELDS
@@ -251,6 +266,10 @@ def customer_update(
         raise ConcurrentUpdateError(locked.version)
     if "branch" in fields and fields["branch"] != locked.branch:
         _check_branch_allowed(actor, fields["branch"])
+    new_owner = fields.get("owner")
+    owner_changes = "owner" in fields and (new_owner.pk if new_owner else None) != locked.owner_id
+    if owner_changes:
+        _check_transfer_allowed(actor, new_owner)
     old_status, old_stage = locked.lifecycle_status, locked.lifecycle_stage
     for field, value in fields.items():
         setattr(customer, field, value)
@@ -289,6 +308,13 @@ def customer_update(
     profile.save()
     if tags is not None:
         customer.tags.set(list(tags))
+    if owner_changes:
+        OwnershipTransfer.objects.create(
+            customer=customer, batch=uuid.uuid4().hex, from_owner_id=locked.owner_id, to_owner=new_owner,
+            from_branch_id=locked.branch_id,
+            to_branch=customer.branch if customer.branch_id != locked.branch_id else None,
+            reason=(transfer_reason or reason or _("Edited")).strip()[:255], transferred_by=actor,
+        )
     for field, old, new in (
         (LifecycleChange.Field.STATUS, old_status, customer.lifecycle_status),
         (LifecycleChange.Field.STAGE, old_stage, customer.lifecycle_stage),

@@ -50,12 +50,17 @@ class MappingForm(forms.Form):
     mode = forms.ChoiceField(label=_("Mode"), choices=ImportMode.choices, widget=forms.RadioSelect)
     default_branch = forms.ModelChoiceField(label=_("Home branch of new customers without one"), required=False,
                                             queryset=Branch.objects.none())
+    clear_empty = forms.BooleanField(
+        label=_("Empty cells clear stored values"), required=False,
+        help_text=_("Off: an empty cell leaves the stored value as it is. On: an empty cell clears the optional field "
+                    "of a record the file updates."))
     save_as = forms.CharField(label=_("Save this mapping as"), required=False, max_length=100,
                               help_text=_("Give a name to reuse the mapping for the next file of this kind."))
 
     def __init__(self, *args: Any, job: ImportJob, field_choices: list[tuple[str, str]],
                  key_choices: list[tuple[str, str]], branches: Any, **kwargs: Any) -> None:
-        initial = {"key": job.key, "mode": job.mode, "default_branch": (job.options or {}).get("default_branch")}
+        initial = {"key": job.key, "mode": job.mode, "default_branch": (job.options or {}).get("default_branch"),
+                   "clear_empty": bool((job.options or {}).get("clear_empty"))}
         for index, field in enumerate(job.column_map):
             initial[f"column_{index}"] = field
         kwargs.setdefault("initial", initial)
@@ -87,6 +92,14 @@ class MappingForm(forms.Form):
             elif field:
                 seen[field] = name
         return cleaned
+
+
+class StartForm(forms.Form):
+    """Step 3: start the import, confirming the name changes the preview lists."""
+
+    accept_name_changes = forms.BooleanField(
+        label=_("Rename the matched customers whose name differs in the file"), required=False,
+        help_text=_("Unticked, rows that would rename a stored customer are not stored and are listed as problems."))
 
 
 class MergeForm(forms.Form):

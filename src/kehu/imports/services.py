@@ -167,6 +167,17 @@ def import_job_update_mapping(*, job: ImportJob, columns: list[str], key: str, m
     return job
 
 
+def import_job_set_options(*, job: ImportJob, actor: User, options: dict[str, Any]) -> ImportJob:
+    """Set options of a job that has not started (the preview step's confirmation of name changes)."""
+    if job.user_id is not None and job.user_id != actor.pk and not actor.is_superuser:
+        raise PermissionDenied(_("This is someone else's import."))
+    if job.status != ImportJob.Status.PENDING:
+        raise ValidationError(_("This import has already started."))
+    job.options = {**(job.options or {}), **options}
+    job.save(update_fields=["options"])
+    return job
+
+
 def import_mapping_save(*, name: str, target: str, headers: list[str], columns: list[str], key: str,
                         user: User | None = None) -> ImportMapping:
     """Save (or replace) a named mapping from a file's headers and the field chosen for each column."""

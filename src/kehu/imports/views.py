@@ -26,7 +26,7 @@ from kehu.customers.models import Customer
 from kehu.org.models import User
 
 from . import selectors, services
-from .forms import ExportForm, MappingForm, MergeForm, UploadForm
+from .forms import ExportForm, MappingForm, MergeForm, StartForm, UploadForm
 from .models import ImportJob, ImportTarget
 
 IMPORT_PERMISSIONS = {
@@ -139,6 +139,7 @@ def mapping(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             options["default_branch"] = branch.pk
         else:
             options.pop("default_branch", None)
+        options["clear_empty"] = bool(form.cleaned_data.get("clear_empty"))
         try:
             services.import_job_update_mapping(job=job, columns=form.columns(), key=form.cleaned_data["key"],
                                                mode=form.cleaned_data["mode"], options=options)
@@ -167,7 +168,12 @@ def preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     if job.status != ImportJob.Status.PENDING:
         return redirect("imports:job", pk=job.pk)
-    if request.method == "POST":
+    start_form = StartForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and start_form.is_valid():
+        if job.target == ImportTarget.CUSTOMERS:
+            services.import_job_set_options(
+                job=job, actor=request.user,
+                options={"accept_name_changes": bool(start_form.cleaned_data.get("accept_name_changes"))})
         services.import_job_start(job=job, actor=request.user)
         return redirect("imports:job", pk=job.pk)
     try:
@@ -178,7 +184,8 @@ def preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     columns = services.import_mapped_labels(job=job)
     cells = [(row, [row.values.get(column, "") for column in columns]) for row in rows]
     return render(request, "imports/preview.html", {
-        "job": job, "rows": cells, "columns": columns,
+        "job": job, "rows": cells, "columns": columns, "start_form": start_form,
+        "renamed": [row for row in rows if row.renamed], "clear_empty": bool((job.options or {}).get("clear_empty")),
         "counts": {action: sum(1 for row in rows if row.action == action)
                    for action in ("created", "updated", "unchanged", "failed")},
     })

@@ -17,6 +17,11 @@ Problem = tuple[str, str, str]  # column header, value as the user wrote it, rea
 Prepared = tuple[int, dict[str, Any], list[Problem]]  # row number, parsed fields, problems
 
 
+def is_blank(value: Any) -> bool:
+    """An empty cell as its parser returns it ("", None, no tags); 0 and False are values."""
+    return value is None or (value.__class__ in (str, tuple) and not value)
+
+
 @dataclass
 class RowOutcome:
     """What happened to one row (kept only for previews)."""
@@ -25,6 +30,10 @@ class RowOutcome:
     action: str  # created / updated / unchanged / failed (or would be, in a preview)
     values: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # an update's changed fields: (label, stored value, new value), personal data masked as the user must see it
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+    # a matched customer whose name the row changes: (stored name, name in the file), to be confirmed
+    renamed: tuple[str, str] | None = None
 
 
 @dataclass
@@ -80,6 +89,8 @@ class Target:
         self.actor = actor
         self.options = options or {}
         self.job_id = job_id
+        # an empty cell leaves the stored value alone unless the user asked that empty cells clear stored values
+        self.clear_empty = bool(self.options.get("clear_empty"))
         self.specs = {spec.name: spec for spec in self.field_specs()}
         self.mapped: list[tuple[int, FieldSpec]] = [
             (index, self.specs[name]) for index, name in enumerate(columns) if name and name in self.specs
@@ -133,6 +144,11 @@ class Target:
 
     def key_value(self, data: dict[str, Any]) -> Any:
         return data.get(self.key) or None
+
+    def keeps_stored(self, value: Any) -> bool:
+        """Whether a parsed cell leaves a stored value as it is when a row updates a record: an empty cell does,
+        unless the import was asked to clear stored values with empty cells (option ``clear_empty``)."""
+        return not self.clear_empty and is_blank(value)
 
     def remember_row(self, values: list[Any], row: int) -> None:
         """Remember the key of a row stored before a checkpoint (rebuilding :attr:`seen` when a job resumes)."""

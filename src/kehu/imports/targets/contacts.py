@@ -26,6 +26,7 @@ from ..fields import (
     parse_mobile,
     parse_phone,
     text_parser,
+    text_value,
 )
 from .base import ChunkOutcome, Prepared, Problem, RowOutcome, Target
 
@@ -34,6 +35,11 @@ VALUE_COLUMNS = ["role", "title", "mobile", "phone", "email", "is_primary", "not
 HISTORY_COLUMNS = [field.column for field in Contact.history.model._meta.concrete_fields
                    if field.column != "history_id"]
 AMBIGUOUS = "ambiguous"
+
+
+def _optional_boolean(raw: Any) -> bool | None:
+    """是/否 (yes/no); None for an empty cell (which leaves a stored contact's flag alone)."""
+    return None if not text_value(raw) else parse_boolean(raw)
 
 
 def _label(name: str) -> Any:
@@ -75,7 +81,7 @@ class ContactTarget(Target):
             FieldSpec("mobile", _label("mobile"), headers["mobile"], parse_mobile),
             FieldSpec("phone", _label("phone"), headers["phone"], parse_phone),
             FieldSpec("email", _label("email"), headers["email"], parse_email),
-            FieldSpec("is_primary", _label("is_primary"), headers["is_primary"], parse_boolean),
+            FieldSpec("is_primary", _label("is_primary"), headers["is_primary"], _optional_boolean),
             FieldSpec("notes", _label("notes"), headers["notes"], text_parser(5000)),
         ]
 
@@ -172,8 +178,16 @@ class ContactTarget(Target):
                 "mobile": "", "phone": "", "email": "", "is_primary": False, "notes": "", "created_at": self.now,
             }
             for name in VALUE_COLUMNS:
-                if name in self.mapped_names and not (data.get(name) is None and name == "role"):
-                    contact[name] = data.get(name)
+                if name not in self.mapped_names:
+                    continue
+                value = data.get(name)
+                if existing is not None and self.keeps_stored(value):
+                    continue  # an empty cell leaves the stored value alone (unless asked to clear)
+                if value is None:
+                    if name == "role":
+                        continue
+                    value = False if name == "is_primary" else value
+                contact[name] = value
             if existing is None:
                 creates.append(contact)
                 action = "created"
@@ -187,7 +201,8 @@ class ContactTarget(Target):
                 primary_for.add(customer[0])
             self.seen.setdefault(self.key_value(data), row)
             if preview:
-                outcome.rows.append(RowOutcome(row, action, self._display(data)))
+                changes = self._diff(existing, contact) if existing is not None and action == "updated" else []
+                outcome.rows.append(RowOutcome(row, action, self._display(data), changes=changes))
         outcome.created += len(creates)
         outcome.updated += len(updates)
         if write and (creates or updates):
@@ -209,5 +224,23 @@ class ContactTarget(Target):
         return outcome
 
     def _display(self, data: dict[str, Any]) -> dict[str, str]:
-        return {str(spec.label): "" if data.get(spec.name) is None else str(data.get(spec.name))
-                for _index, spec in self.mapped}
+        return {str(spec.label): self._text(spec.name, data.get(spec.name)) for _index, spec in self.mapped}
+
+    def _text(self, name: str, value: Any) -> str:
+        """A value as the preview shows it: phones and e-mail masked unless the user may see personal data."""
+        from kehu.core.masking import mask_email, mask_phone
+
+        text = "" if value is None else str(value)
+        if name == "role":
+            text = str(dict(Contact.Role.choices).get(text, text))
+        elif name == "is_primary" and value is not None:
+            text = _("yes") if value else _("no")
+        may_see = self.actor is None or self.actor.has_perm("customers.view_personal_data")
+        if text and not may_see and name in {"mobile", "phone", "email"}:
+            text = mask_email(text) if name == "email" else mask_phone(text)
+        return text
+
+    def _diff(self, existing: dict[str, Any], contact: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """Each field an update changes: (label, stored value, new value)."""
+        return [(str(self.specs[name].label), self._text(name, existing[name]), self._text(name, contact[name]))
+                for name in VALUE_COLUMNS if existing[name] != contact[name]]

@@ -9,9 +9,23 @@ statement per table.
 Rules (documented for users in the wizard and ``kehu import --help``):
 
 - Only mapped columns are written; a stored field without a column in the file is left as it is.
-- An empty cell clears an optional field. It leaves unchanged the fields that cannot be empty (name, kind, branch,
-  account manager, lifecycle status and stage, management class, relationship stage, ID type, business status) and
-  gives them their default for a new customer.
+- An empty cell leaves the stored value of a matched customer as it is (an empty ID number column never wipes stored
+  ID numbers). With the option ``clear_empty`` (wizard: "Empty cells clear stored values"; ``kehu import
+  --clear-empty``) it clears optional fields; the fields that cannot be empty (name, kind, branch, account manager,
+  lifecycle status and stage, management class, relationship stage, ID type, business status) are kept even then. A
+  new customer gets the default of a field whose cell is empty.
+- A row whose name differs from the matched customer's renames it only with the option ``accept_name_changes``
+  (wizard: the confirmation under the preview's list of name changes; ``kehu import --accept-name-changes``);
+  otherwise the row is reported as a problem (and, all-or-nothing, the file is rejected).
+- Customers outside the importing user's scope are never matched: their key reads as a key no customer has (a row
+  for it creates a new customer in the user's branches, which the managers who see both find on the duplicates
+  page; a code, unique company-wide, is "not available"). Likely-duplicate warnings only name customers the user
+  may see.
+- A new account manager of a stored customer is a transfer: it needs the transfer permission and is recorded as an
+  ownership transfer with the reason "Import #N". Account managers and home branches named in the file must be in
+  the user's scope (staff of their branches, their branches).
+- The preview lists, for every updated customer, each changed field's stored and new value (phones, ID numbers and
+  e-mail masked for users who may not see personal data).
 - The key column must be filled in. A second row with a key already seen in the file is reported as a duplicate
   of the first and not stored (no silent merging of two rows).
 - Without a kind column a row is an organisation when it has a credit code, else a person. The kind of a stored
@@ -27,6 +41,7 @@ Rules (documented for users in the wizard and ``kehu import --help``):
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,7 +55,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kehu.core.masking import mask_id_number, mask_phone
+from kehu.core.masking import mask_email, mask_id_number, mask_phone
 from kehu.core.pinyin import name_search_keys
 from kehu.core.validators import resident_id_gender, validate_resident_id
 from kehu.customers.models import (
@@ -54,6 +69,7 @@ from kehu.customers.models import (
     ManagementClass,
     MarketingType,
     OrganisationProfile,
+    OwnershipTransfer,
     PersonProfile,
     RelationshipStage,
     Tag,
@@ -142,7 +158,9 @@ ATTNAME = {"branch": "branch_id", "owner": "owner_id"}
 KEY_COLUMNS = {"code": ("c", "code"), "mobile": ("c", "mobile"), "id_number": ("p", "id_number"),
                "credit_code": ("o", "credit_code")}
 SEARCH_KEYS = "_search_keys"  # a prepared row's pinyin keys: (kind assumed, (pinyin, initials))
-PERSONAL_DATA_FIELDS = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number}
+PERSONAL_DATA_FIELDS = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number, "email": mask_email}
+# columns derived from others: not shown as changes of their own
+DERIVED_COLUMNS = {"name_pinyin", "name_initials", "mobile_last4", "version", "updated_at", "customer_id"}
 
 
 def _fields(model: Any, alias: str, columns: list[str]) -> list[tuple[str, Any]]:
@@ -170,6 +188,8 @@ class _Update:
     person: dict[str, Any] | None = None  # changed person columns (all of them when the profile is missing)
     organisation: dict[str, Any] | None = None
     tags: tuple[str, ...] | None = None
+    # the owner changes: (from owner, to owner, from branch, to branch or None when the branch stays)
+    transfer: tuple[int | None, int | None, int | None, int | None] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -199,6 +219,10 @@ class CustomerTarget(Target):
         self.seen_codes: dict[str, int] = {}
         self.now = timezone.now()
         self.reason = (_("Import #%(job)s") % {"job": self.job_id}) if self.job_id else _("Import")
+        # a row renaming the customer it matches is refused unless the user confirmed the name changes
+        self.accept_name_changes = bool(self.options.get("accept_name_changes"))
+        # keys (of the chunk being applied) that only customers outside the importer's scope have
+        self._hidden_keys: set[Any] = set()
         self._setup_actor()
         default_branch = self.options.get("default_branch")
         self.default_branch_id: int | None = int(default_branch) if default_branch else None
@@ -214,17 +238,24 @@ class CustomerTarget(Target):
         from kehu.org.selectors import branch_ids_in_scope, user_is_read_only, user_roles
 
         actor = self.actor
+        from kehu.org.selectors import staff_list
+
         if actor is None:
             self.scope: set[int] | None = None
-            self.may_add = self.may_change = True
+            self.may_add = self.may_change = self.may_transfer = True
             self.owner_by_default: int | None = None
+            self.owner_scope: set[int] | None = None
             return
         read_only = user_is_read_only(actor)
         ids = branch_ids_in_scope(actor)
         self.scope = None if ids is None else set(ids)
         self.may_add = actor.has_perm("customers.add_customer") and not read_only
         self.may_change = actor.has_perm("customers.change_customer") and not read_only
+        # changing the account manager of a stored customer is a transfer, as in the UI and the API
+        self.may_transfer = self.may_change and actor.has_perm("customers.transfer_customer")
         self.owner_by_default = actor.pk if Role.ACCOUNT_MANAGER in user_roles(actor) else None
+        # account managers named in the file must be staff of the importer's branches (as in the forms)
+        self.owner_scope = None if ids is None else set(staff_list(user=actor).values_list("pk", flat=True))
 
     # -- mapping -------------------------------------------------------------------------------------------------
     def map_columns(self, headers: list[str], explicit: dict[str, str] | None = None) -> list[str]:
@@ -440,8 +471,13 @@ class CustomerTarget(Target):
                 for row in bulk.select_rows(sql, where, values, [field for _alias, field in fields])]
 
     def _existing(self, keys: list[Any]) -> tuple[dict[Any, dict[str, Any]], set[Any]]:
-        """The stored customers with the chunk's keys: the columns the file maps and those needed to compare."""
-        columns = {"id", "version", "kind", "code", "name", "share_of_wallet", "relationship_stage"}
+        """The stored customers with the chunk's keys: the columns the file maps and those needed to compare.
+
+        Only customers the importing user may see are found: a key that only customers outside the user's scope
+        have reads as a key no customer has (their existence is never revealed; see :attr:`_hidden_keys`).
+        """
+        columns = {"id", "version", "kind", "code", "name", "share_of_wallet", "relationship_stage", "owner_id",
+                   "branch_id"}
         if self.custom_mapped:
             columns.add("custom_attributes")
         fields = _fields(Customer, "c", sorted(columns | {ATTNAME.get(name, name) for name in self.customer_mapped}))
@@ -455,12 +491,29 @@ class CustomerTarget(Target):
         key_name = {"c": "", "p": "person__", "o": "organisation__"}[alias] + column
         found: dict[Any, dict[str, Any]] = {}
         ambiguous: set[Any] = set()
-        for record in self._select(fields, f"{alias}.{connection.ops.quote_name(column)}", keys):
+        records = self._select(fields, f"{alias}.{connection.ops.quote_name(column)}", keys)
+        self._hidden_keys = set()
+        if self.actor is not None and records:
+            visible = self._visible_ids([record["id"] for record in records])
+            self._hidden_keys = {record[key_name] for record in records if record["id"] not in visible}
+            records = [record for record in records if record["id"] in visible]
+            self._hidden_keys -= {record[key_name] for record in records}
+        for record in records:
             key = record[key_name]
             if key in found and found[key]["id"] != record["id"]:
                 ambiguous.add(key)
             found[key] = record
         return found, ambiguous
+
+    def _visible_ids(self, ids: list[int]) -> set[int]:
+        """Those of these customers the importing user may see."""
+        if self.actor is None or (self.scope is None and self.actor.has_perm("customers.view_customer")):
+            return set(ids)  # the operator, administrators and auditors see every customer
+        visible: set[int] = set()
+        for start in range(0, len(ids), 5000):
+            visible.update(Customer.objects.visible_to(self.actor).filter(pk__in=ids[start:start + 5000])
+                           .values_list("pk", flat=True))
+        return visible
 
     def _full_records(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """Every column of these customers and their profiles (the snapshot history records keep)."""
@@ -477,10 +530,14 @@ class CustomerTarget(Target):
             changeable = set(Customer.objects.visible_to(self.actor, "change").filter(pk__in=ids)
                              .values_list("pk", flat=True))
         codes_in_use: dict[str, int] = {}
+        hidden_codes: set[str] = set()
         if "code" in self.mapped_names and self.key != "code":
             codes = [data["code"] for _row, data, _kind in parsed if data.get("code")]
             if codes:
                 codes_in_use = dict(Customer.objects.filter(code__in=codes).values_list("code", "pk"))
+                if self.actor is not None and codes_in_use:
+                    visible = self._visible_ids(list(codes_in_use.values()))
+                    hidden_codes = {code for code, pk in codes_in_use.items() if pk not in visible}
         current_tags: dict[int, tuple[str, ...]] = {}
         if "tags" in self.mapped_names and existing:
             names: dict[int, list[str]] = defaultdict(list)
@@ -503,7 +560,9 @@ class CustomerTarget(Target):
             if code and self.key != "code":
                 owner_of_code = codes_in_use.get(code)
                 first = self.seen_codes.get(code)
-                if owner_of_code is not None and (record is None or record["id"] != owner_of_code):
+                if owner_of_code is not None and code in hidden_codes:
+                    problems.append((self.header_of["code"], code, self._code_not_available(code)))
+                elif owner_of_code is not None and (record is None or record["id"] != owner_of_code):
                     problems.append((self.header_of["code"], code,
                                      _("Another customer already has the code %(code)s.") % {"code": code}))
                 elif first is not None:
@@ -519,6 +578,9 @@ class CustomerTarget(Target):
                 continue
             if record is None:
                 result = self._new(row, data, kind, problems)
+                if result is not None and not problems and self.key == "code" and key in self._hidden_keys:
+                    # codes are unique company-wide: the code of a customer the user may not see cannot be taken
+                    problems.append((self.column_label("code"), str(key), self._code_not_available(str(key))))
                 if problems or result is None:
                     self._failed(outcome, row, data, problems, preview)
                     continue
@@ -539,12 +601,27 @@ class CustomerTarget(Target):
                 if change.is_empty:
                     outcome.unchanged += 1
                     if preview:
-                        outcome.rows.append(RowOutcome(row, "unchanged", self._display(data, record)))
+                        outcome.rows.append(RowOutcome(row, "unchanged",
+                                                       self._display(data, self._as_stored(record))))
                 else:
+                    diff = self._diff(record, change, current_tags.get(record["id"], ())) if preview else []
+                    renamed = (record["name"], change.changes["name"]) if "name" in change.changes else None
+                    if renamed is not None and not self.accept_name_changes:
+                        problems.append((self.column_label("name"), renamed[1],
+                                         _("The file renames this customer from “%(old)s” to “%(new)s”: confirm the "
+                                           "name changes to rename it, or correct the name in the file.")
+                                         % {"old": renamed[0], "new": renamed[1]}))
+                        outcome.fail(row, problems)
+                        if preview:
+                            outcome.rows.append(RowOutcome(row, "failed",
+                                                           self._display(data, self._as_stored(record, change)),
+                                                           problems, diff, renamed))
+                        continue
                     updates.append(change)
                     if preview:
                         outcome.rows.append(RowOutcome(row, "updated",
-                                                    self._display(data, {**record, **change.changes})))
+                                                       self._display(data, self._as_stored(record, change)),
+                                                       changes=diff, renamed=renamed))
             if code and self.key != "code":
                 self.seen_codes.setdefault(code, row)
         outcome.created += len(creates)
@@ -559,6 +636,15 @@ class CustomerTarget(Target):
         for row, data, _kind in parsed:
             if row not in failed_rows:
                 self.seen.setdefault(data[self.key], row)
+
+    @staticmethod
+    def _code_not_available(code: str) -> str:
+        """The code of a customer outside the user's scope: said as it would be of any code not to be had."""
+        return _("The code %(code)s is not available for a new customer: choose another code.") % {"code": code}
+
+    def _owner_out_of_scope(self, owner_id: int) -> Problem:
+        return (self.column_label("owner"), self._owner_names.get(owner_id, ""),
+                _("You may only give customers to staff of your own branches."))
 
     def _warn_likely_duplicates(self, creates: list[_Create], outcome: ChunkOutcome) -> None:
         """New rows whose mobile, ID number or credit code a stored customer already has: stored, with a warning.
@@ -600,7 +686,8 @@ class CustomerTarget(Target):
             key = name[7:]
             value = data.get(name)
             if value is None:
-                values.pop(key, None)
+                if self.clear_empty or key not in stored:
+                    values.pop(key, None)
             else:
                 values[key] = value
         for key, attribute in self._attributes.items():
@@ -639,6 +726,8 @@ class CustomerTarget(Target):
                              _("You may only put customers in your own branches.")))
         if customer.get("owner_id") is None:
             customer["owner_id"] = self.owner_by_default
+        elif self.owner_scope is not None and customer["owner_id"] not in self.owner_scope:
+            problems.append(self._owner_out_of_scope(customer["owner_id"]))
         customer["custom_attributes"] = self._custom_values(data, {}, kind, problems)
         if problems:
             return None
@@ -685,7 +774,7 @@ class CustomerTarget(Target):
             if name in {"code", "kind"}:
                 continue
             value = data.get(name)
-            if value is None and name in KEEP_WHEN_BLANK:
+            if (value is None and name in KEEP_WHEN_BLANK) or self.keeps_stored(value):
                 continue
             column = ATTNAME.get(name, name)
             if record[column] != value:
@@ -695,6 +784,13 @@ class CustomerTarget(Target):
         if "branch_id" in changes and self.scope is not None and changes["branch_id"] not in self.scope:
             problems.append((self.column_label("branch"), self._branch_names.get(changes["branch_id"], ""),
                              _("You may only put customers in your own branches.")))
+        if "owner_id" in changes:
+            if not self.may_transfer:
+                problems.append((self.column_label("owner"), self._owner_names.get(changes["owner_id"], ""),
+                                 _("Giving a customer to another account manager is a transfer: you do not have "
+                                   "permission to transfer customers.")))
+            elif self.owner_scope is not None and changes["owner_id"] not in self.owner_scope:
+                problems.append(self._owner_out_of_scope(changes["owner_id"]))
         if self.custom_mapped:
             stored_custom = record["custom_attributes"] or {}
             custom = self._custom_values(data, stored_custom, stored_kind, problems)
@@ -714,12 +810,16 @@ class CustomerTarget(Target):
         if "mobile" in changes:
             changes["mobile_last4"] = changes["mobile"][-4:] if changes["mobile"] else ""
         update = _Update(record_id=record["id"], changes=changes)
+        if "owner_id" in changes:
+            update.transfer = (record["owner_id"], changes["owner_id"], record["branch_id"],
+                               changes.get("branch_id"))
         if stored_kind == CustomerKind.PERSON and self.person_mapped:
             update.person = self._profile_change(record, "person__", PERSON_DEFAULTS, self.person_mapped, data)
         elif stored_kind == CustomerKind.ORGANISATION and self.organisation_mapped:
             update.organisation = self._profile_change(record, "organisation__", ORGANISATION_DEFAULTS,
                                                        self.organisation_mapped, data)
-        if "tags" in self.mapped_names and tuple(data.get("tags", ())) != tags_now:
+        if "tags" in self.mapped_names and tuple(data.get("tags", ())) != tags_now \
+                and not self.keeps_stored(tuple(data.get("tags", ()))):
             update.tags = tuple(data.get("tags", ()))
         return update
 
@@ -732,6 +832,8 @@ class CustomerTarget(Target):
         for name in mapped:
             value = data.get(name)
             if value is None and name in KEEP_WHEN_BLANK:
+                continue
+            if not missing and self.keeps_stored(value):
                 continue
             profile[name] = value
         if prefix == "person__":
@@ -879,6 +981,16 @@ class CustomerTarget(Target):
                                                       for profile in profile_inserts[model]])
             bulk.insert_rows(model.history.model, history_columns, profile_history[model])
         bulk.insert_rows(LifecycleChange, LIFECYCLE_COLUMNS, lifecycle)
+        transfers = [update for update in updates if update.transfer is not None]
+        if transfers:
+            # an owner changed by import is a transfer, recorded as the transfer page records one
+            batch = f"import-{self.job_id}" if self.job_id else uuid.uuid4().hex
+            OwnershipTransfer.objects.bulk_create([
+                OwnershipTransfer(customer_id=update.record_id, batch=batch, from_owner_id=update.transfer[0],
+                                  to_owner_id=update.transfer[1], from_branch_id=update.transfer[2],
+                                  to_branch_id=update.transfer[3], reason=self.reason, transferred_by_id=actor_id)
+                for update in transfers if update.transfer is not None
+            ], batch_size=1000)
         if tag_changes:
             tag_ids = self._tag_ids({name for _pk, tags in tag_changes for name in tags})
             Customer.tags.through.objects.filter(customer_id__in=[pk for pk, _tags in tag_changes]).delete()
@@ -886,6 +998,70 @@ class CustomerTarget(Target):
                              [(pk, tag_ids[name]) for pk, tags in tag_changes for name in tags])
 
     # -- preview ---------------------------------------------------------------------------------------------------
+    def _text(self, name: str, value: Any) -> str:
+        """A field's value as the preview shows it (choice labels, names of branches and staff, personal data masked
+        unless the user may see it)."""
+        if name == "branch":
+            value = self._branch_names.get(value, "") if value else ""
+        elif name == "owner":
+            value = self._owner_names.get(value, "") if value else ""
+        if value is None:
+            text = ""
+        elif isinstance(value, (tuple, list)):
+            text = "、".join(str(item) for item in value)
+        else:
+            text = str(value)
+        choices = getattr(_CHOICE_LABELS.get(name), "choices", None)
+        if choices:
+            text = str(dict(choices).get(text, text))
+        may_see = self.actor is None or self.actor.has_perm("customers.view_personal_data")
+        if not may_see and name in PERSONAL_DATA_FIELDS and text:
+            text = PERSONAL_DATA_FIELDS[name](text)
+        return text
+
+    @staticmethod
+    def _as_stored(record: dict[str, Any], update: _Update | None = None) -> dict[str, Any]:
+        """A matched customer's fields as they will be stored (profile fields by their own names) for the preview."""
+        stored = {**record, **(update.changes if update else {})}
+        for prefix, names, changes in (("person__", PERSON_FIELDS, update.person if update else None),
+                                       ("organisation__", ORGANISATION_FIELDS,
+                                        update.organisation if update else None)):
+            for name in names:
+                if prefix + name in record:
+                    stored[name] = record[prefix + name]
+            stored.update({name: value for name, value in (changes or {}).items() if name in names})
+        return stored
+
+    def _diff(self, record: dict[str, Any], update: _Update, tags_now: tuple[str, ...]) -> list[tuple[str, str, str]]:
+        """Each field an update changes: (label, stored value, new value), in the order of the fields."""
+        names = {"owner_id": "owner", "branch_id": "branch"}
+        changed: list[tuple[str, Any, Any]] = []  # field name, old, new
+        for column, new in update.changes.items():
+            if column in DERIVED_COLUMNS:
+                continue
+            if column == "custom_attributes":
+                old_values = record.get("custom_attributes") or {}
+                for key in sorted(set(old_values) | set(new)):
+                    if old_values.get(key) != new.get(key):
+                        changed.append((f"custom:{key}", old_values.get(key), new.get(key)))
+                continue
+            changed.append((names.get(column, column), record.get(column), new))
+        for prefix, changes, defaults in (("person__", update.person, PERSON_DEFAULTS),
+                                          ("organisation__", update.organisation, ORGANISATION_DEFAULTS)):
+            if changes is None:
+                continue
+            missing = record.get(f"{prefix}customer_id") is None
+            for column, new in changes.items():
+                old = defaults.get(column) if missing else record.get(prefix + column)
+                if column not in DERIVED_COLUMNS and old != new:
+                    changed.append((column, old, new))
+        if update.tags is not None:
+            changed.append(("tags", tags_now, update.tags))
+        order = {name: index for index, name in enumerate(self.specs)}
+        changed.sort(key=lambda item: order.get(item[0], len(order)))
+        return [(str(self.specs[name].label) if name in self.specs else name, self._text(name, old),
+                 self._text(name, new)) for name, old, new in changed]
+
     def _display(self, data: dict[str, Any], stored: dict[str, Any] | None = None) -> dict[str, str]:
         """The mapped fields of a row as they will be stored, for the preview (personal data masked)."""
         may_see = self.actor is None or self.actor.has_perm("customers.view_personal_data")

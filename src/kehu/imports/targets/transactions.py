@@ -43,6 +43,10 @@ from .base import ChunkOutcome, Prepared, Problem, RowOutcome, Target
 
 INSERT_COLUMNS = ["customer_id", "occurred_at", "amount", "margin", "quantity", "product_id", "branch_id", "channel",
                   "external_ref", "created_at"]
+# optional fields (file field: column) an update leaves alone when the file has no column or an empty cell for them
+OPTIONAL_COLUMNS = {"margin": "margin", "quantity": "quantity", "product": "product_id", "branch": "branch_id",
+                    "channel": "channel"}
+KEPT = "_kept"  # a record's optional fields to keep as stored when the row updates a purchase
 AMBIGUOUS = "ambiguous"
 COMPARED_COLUMNS = ["customer_id", "occurred_at", "amount", "margin", "quantity", "product_id", "branch_id", "channel"]
 
@@ -230,6 +234,8 @@ class TransactionTarget(Target):
                 "branch_id": data.get("branch") or branch_id,
                 "channel": data.get("channel") or Channel.STORE.value,
                 "external_ref": reference, "created_at": self.now,
+                KEPT: tuple(name for name in OPTIONAL_COLUMNS
+                            if name not in self.mapped_names or self.keeps_stored(data.get(name))),
             }
             records.append((row, record, reference))
         stored: dict[str, dict[str, Any]] = {}
@@ -250,7 +256,8 @@ class TransactionTarget(Target):
                 outcome.fail(row, [(self.column_label("external_ref"), reference,
                                     _("This reference belongs to another customer's purchase."))])
                 continue
-            elif all(existing[column] == record[column] for column in COMPARED_COLUMNS):
+            elif self._keep_stored(record, existing) or all(existing[column] == record[column]
+                                                              for column in COMPARED_COLUMNS):
                 outcome.unchanged += 1
                 action = "unchanged"
             else:
@@ -266,6 +273,14 @@ class TransactionTarget(Target):
         elif write:
             _write(creates, updates)
         return outcome
+
+    def _keep_stored(self, record: dict[str, Any], existing: dict[str, Any]) -> bool:
+        """An update leaves alone the optional fields the file has no column for or an empty cell in (unless asked to
+        clear stored values with empty cells). Returns False (so it can sit in a condition)."""
+        for name in record.pop(KEPT, ()):
+            column = OPTIONAL_COLUMNS[name]
+            record[column] = existing[column]
+        return False
 
     def _display(self, data: dict[str, Any]) -> dict[str, str]:
         shown = {}

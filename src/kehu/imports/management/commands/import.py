@@ -45,6 +45,12 @@ class Command(BaseCommand):
         parser.add_argument("--sheet", default="", help="sheet name of an Excel file (default: the first)")
         parser.add_argument("--user", default="", help="import as this staff member (their permissions apply)")
         parser.add_argument("--branch", default="", help="home branch (code) of new customers without one")
+        parser.add_argument("--clear-empty", action="store_true",
+                            help="empty cells clear the stored values of the records the file updates (default: an "
+                                 "empty cell leaves the stored value as it is)")
+        parser.add_argument("--accept-name-changes", action="store_true",
+                            help="customers: rename matched customers whose name in the file differs (default: such "
+                                 "rows are reported as problems and not stored)")
         parser.add_argument("--chunk-size", type=int, default=5000, help="rows per transaction (skip-bad mode)")
         parser.add_argument("--language", default="", help="language of messages (zh-hans or en)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -134,6 +140,10 @@ class Command(BaseCommand):
                 raise CommandError(_("Write --map as HEADER=FIELD."), returncode=USAGE)
             columns[header.strip()] = field.strip()
         job_options: dict[str, Any] = {}
+        if options["clear_empty"]:
+            job_options["clear_empty"] = True
+        if options["accept_name_changes"]:
+            job_options["accept_name_changes"] = True
         if options["branch"]:
             from kehu.org.models import Branch
 
