@@ -49,7 +49,9 @@ class MappingForm(forms.Form):
     key = forms.ChoiceField(label=_("Key"))
     mode = forms.ChoiceField(label=_("Mode"), choices=ImportMode.choices, widget=forms.RadioSelect)
     default_branch = forms.ModelChoiceField(label=_("Home branch of new customers without one"), required=False,
-                                            queryset=Branch.objects.none())
+                                            queryset=Branch.objects.none(),
+                                            help_text=_("Left empty: your own branch if you have one, otherwise the "
+                                                        "head office."))
     save_as = forms.CharField(label=_("Save this mapping as"), required=False, max_length=100,
                               help_text=_("Give a name to reuse the mapping for the next file of this kind."))
 
