@@ -4,8 +4,10 @@ Two halves:
 
 * :func:`build_plan` is pure Python (no database): from a seed it draws every customer, profile, contact, consent,
   lifecycle change and transaction with ``random.Random(seed)``. The same seed and sizes give the same plan, so the
-  demo is reproducible. Dates are relative to a fixed anchor (:data:`WINDOW_START` – :data:`WINDOW_END`), never to
-  today.
+  demo is reproducible. Dates are drawn in a fixed anchor window (:data:`WINDOW_START` – :data:`WINDOW_END`), then
+  every event (acquisitions, consents, lifecycle changes, status records, purchases) is moved by whole days so that
+  the window ends on the day the demo is generated (``today``; nothing lies in the future). Birth and founding dates
+  are not moved: resident ID numbers and credit codes encode them. The same seed, sizes and day give the same plan.
 * :func:`load_demo` writes it. Branches, staff, tags, categories and products are looked up by their natural keys
   (branch code, username, tag name, category name, SKU) and created when missing. Customers and transactions are
   written only when the demo stores have no customers yet: that is the marker that makes re-running a no-op instead of
@@ -68,7 +70,8 @@ from kehu.purchases.services import category_get_or_create, product_get_or_creat
 from . import data
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# The two years the purchases cover: 2024-11-01 up to and including 2026-10-31 (China time).
+# The anchor window the plan is drawn in: two years, 2024-11-01 up to and including 2026-10-31 (China time); the
+# plan's events are then moved so that the window ends today (see demo_window and build_plan).
 WINDOW_START = dt.date(2024, 11, 1)
 WINDOW_END = dt.date(2026, 10, 31)
 DEFAULT_SEED = 20241101
@@ -288,9 +291,49 @@ def _pinyin(name: str, *, is_person: bool = True) -> str:
     return name_search_keys(name, is_person=is_person)[0]
 
 
+def demo_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The two years the demo's purchases cover when generated on ``today`` (default: today, China time)."""
+    end = today or dt.datetime.now(SHANGHAI).date()
+    return end - (WINDOW_END - WINDOW_START), end
+
+
 def build_plan(*, seed: int = DEFAULT_SEED, customers: int = DEFAULT_CUSTOMERS,
-               transactions: int = DEFAULT_TRANSACTIONS) -> DemoPlan:
-    """Draw the whole demo data set from ``seed`` without touching the database."""
+               transactions: int = DEFAULT_TRANSACTIONS, today: dt.date | None = None,
+               now: dt.datetime | None = None) -> DemoPlan:
+    """Draw the whole demo data set from ``seed`` without touching the database, its events ending on ``today``
+    (default: today, China time) and none later than ``now``."""
+    plan = _build_anchored_plan(seed=seed, customers=customers, transactions=transactions)
+    moment = now or dt.datetime.now(SHANGHAI)
+    end = today or moment.astimezone(SHANGHAI).date()
+    _move_events(plan, days=(end - WINDOW_END).days, latest=moment)
+    return plan
+
+
+def _move_events(plan: DemoPlan, *, days: int, latest: dt.datetime) -> None:
+    """Move every event of the plan by ``days`` whole days; an event that would lie after ``latest`` (purchases
+    planned for later today) is put a minute before it, so the order of events is kept."""
+    shift = dt.timedelta(days=days)
+    cap = latest - dt.timedelta(minutes=1)
+
+    def moved(moment: dt.datetime) -> dt.datetime:
+        return min(moment + shift, cap)
+
+    for customer in plan.customers:
+        customer.acquired_at = moved(customer.acquired_at)
+        if customer.lost_at is not None:
+            customer.lost_at = customer.lost_at + shift
+        for consent in customer.consents:
+            consent.recorded_at = moved(consent.recorded_at)
+        for change in customer.changes:
+            change.changed_at = moved(change.changed_at)
+        if customer.status_record is not None:
+            customer.status_record["recorded_at"] = moved(customer.status_record["recorded_at"])
+    for planned_transaction in plan.transactions:
+        planned_transaction.occurred_at = moved(planned_transaction.occurred_at)
+
+
+def _build_anchored_plan(*, seed: int, customers: int, transactions: int) -> DemoPlan:
+    """The plan drawn in the anchor window (:data:`WINDOW_START` – :data:`WINDOW_END`)."""
     rng = random.Random(seed)
     drawer = _Drawer(rng)
     stores = [store for region in data.REGIONS for store in region.stores]

@@ -49,7 +49,9 @@ class MappingForm(forms.Form):
     key = forms.ChoiceField(label=_("Key"))
     mode = forms.ChoiceField(label=_("Mode"), choices=ImportMode.choices, widget=forms.RadioSelect)
     default_branch = forms.ModelChoiceField(label=_("Home branch of new customers without one"), required=False,
-                                            queryset=Branch.objects.none())
+                                            queryset=Branch.objects.none(),
+                                            help_text=_("Left empty: your own branch if you have one, otherwise the "
+                                                        "head office."))
     clear_empty = forms.BooleanField(
         label=_("Empty cells clear stored values"), required=False,
         help_text=_("Off: an empty cell leaves the stored value as it is. On: an empty cell clears the optional field "

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.customers.models import Customer
 from kehu.org.models import User
+from kehu.org.services import default_branch_for
 
 from . import selectors, services
 from .forms import ExportForm, MappingForm, MergeForm, StartForm, UploadForm
@@ -135,6 +136,9 @@ def mapping(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         options = dict(job.options or {})
         branch = form.cleaned_data.get("default_branch")
+        if branch is None and job.target == ImportTarget.CUSTOMERS:
+            # nothing chosen: the user's only branch, else the head office (made on a fresh installation)
+            branch = default_branch_for(request.user)
         if branch is not None:
             options["default_branch"] = branch.pk
         else:

@@ -25,6 +25,38 @@ def branch_create(
     return branch
 
 
+HEAD_OFFICE_CODE = "HQ"
+
+
+def head_office() -> Branch | None:
+    """The top of the branch tree, where customers go when nothing names their branch.
+
+    On a fresh installation (no branch at all) a head office is created, named in the active language, so that the
+    first import or the first customer lands without setting up branches first. ``None`` when the tree has several
+    top-level branches (then the user must choose)."""
+    from django.utils.translation import gettext
+
+    with transaction.atomic():
+        roots = list(Branch.objects.filter(parent=None).order_by("pk")[:2])
+        if len(roots) == 1:
+            return roots[0]
+        if roots:
+            return None
+        if Branch.objects.exists():  # only branches whose parent was deleted: no single top
+            return None
+        return branch_create(code=HEAD_OFFICE_CODE, name=gettext("Head office"), kind=Branch.Kind.GROUP)
+
+
+def default_branch_for(user: User | None) -> Branch | None:
+    """Where a new customer goes when nothing names its branch: the user's branch when they have exactly one,
+    otherwise the head office (see :func:`head_office`)."""
+    if user is not None:
+        branches = list(user.branches.all()[:2])
+        if len(branches) == 1:
+            return branches[0]
+    return head_office()
+
+
 def branch_refresh_paths() -> int:
     """Recompute every materialised path (after a branch is moved in the admin). Returns the number changed."""
     changed = 0

@@ -7,6 +7,7 @@ figures of customers outside their scope from a chart.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,39 @@ from .models import Alert, CustomerSummary, ScoringRun, TierAssignment, TierSche
 
 # roles that see the alerts of every customer in their scope; everybody else sees those of the customers they own
 ALERT_SCOPE_ROLES = GLOBAL_VIEW_ROLES | SCOPE_CHANGE_ROLES
+
+
+# A scoring date more than this many days after the newest purchase reads regular buyers as lapsed (BG/NBD's
+# P(active) drops after a silence much longer than their usual gap) and fills the alerts: the run warns.
+STALE_DATA_DAYS = 30
+
+
+@dataclass
+class StaleData:
+    """The newest purchase lies ``days`` days before the scoring date ``as_of``."""
+
+    as_of: dt.date
+    newest: dt.date
+    days: int
+
+
+def newest_purchase_day() -> dt.date | None:
+    """The local day of the newest transaction (one index lookup on ``transaction_time_idx``)."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from kehu.purchases.models import Transaction
+
+    newest = Transaction.objects.aggregate(newest=Max("occurred_at"))["newest"]
+    return timezone.localdate(newest) if newest is not None else None
+
+
+def stale_data(*, as_of: dt.date) -> StaleData | None:
+    """A warning when the newest purchase is more than :data:`STALE_DATA_DAYS` days older than ``as_of``."""
+    newest = newest_purchase_day()
+    if newest is None or (as_of - newest).days <= STALE_DATA_DAYS:
+        return None
+    return StaleData(as_of=as_of, newest=newest, days=(as_of - newest).days)
 
 
 def scheme_list(*, active_only: bool = True) -> QuerySet[TierScheme]:
@@ -333,4 +367,41 @@ def _explanations(summary: CustomerSummary | None) -> dict[str, str]:
     if summary.purchase_days <= 1:
         explanations["p_alive"] = _("With a single purchase day the model cannot tell yet whether the customer "
                                     "is still active.")
+    explanations.update(_score_context(summary))
     return explanations
+
+
+def _score_context(summary: CustomerSummary) -> dict[str, str]:
+    """P(active) and lifetime value in plain words: how long since the last purchase against the usual gap, and why
+    a lifetime value lies far below the spend beside it."""
+    from .models import ScoringConfiguration
+
+    context: dict[str, str] = {}
+    if summary.last_purchase is None:
+        return context
+    since = max((summary.as_of - summary.last_purchase).days, 0)
+    gap = round(summary.recency / summary.frequency) if summary.frequency and summary.recency else None
+    if gap:
+        context["p_alive_context"] = _("Last purchase %(since)d days ago; usually buys every %(gap)d days.") % {
+            "since": since, "gap": gap}
+    else:
+        context["p_alive_context"] = _("Last purchase %(since)d days ago.") % {"since": since}
+    if summary.clv is None or summary.expected_purchases is None:
+        return context
+    configuration = ScoringConfiguration.objects.first()
+    months = configuration.clv_horizon_months if configuration is not None else 12
+    context["clv_context"] = _("Over the next %(months)d months: about %(purchases).1f purchases of about "
+                               "%(spend)s each, discounted to today.") % {
+        "months": months, "purchases": summary.expected_purchases, "spend": f"{float(summary.monetary):,.0f}"}
+    # a year's spend scaled to the horizon, to compare with the lifetime value shown beside it
+    recent = float(summary.current_amount) * months / 12
+    if recent > 0 and float(summary.clv) < recent / 2:
+        if summary.p_alive is not None and summary.p_alive < 0.5 and gap:
+            context["clv_context"] += " " + _(
+                "It is well below the recent spend because the customer has probably stopped buying: %(since)d "
+                "days without a purchase against a usual gap of %(gap)d days.") % {"since": since, "gap": gap}
+        else:
+            context["clv_context"] += " " + _(
+                "It is below the recent spend because the model expects fewer or smaller purchases than this "
+                "period's, judging from the whole purchase history.")
+    return context

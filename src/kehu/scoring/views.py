@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -124,9 +125,14 @@ def run_list(request: AuthenticatedRequest) -> HttpResponse:
     user = _viewer(request)
     page = Paginator(selectors.scoring_run_list().prefetch_related("schemes"), settings.KEHU_PAGE_SIZE).get_page(
         request.GET.get("page"))
+    today = timezone.localdate()
+    stale = selectors.stale_data(as_of=today)
+    latest = selectors.scoring_run_list().filter(status=ScoringRun.Status.SUCCEEDED).order_by("-as_of").first()
     return render(request, "scoring/runs.html", {
         "page": page, "can_run": user.has_perm("scoring.run_scoring"), "schemes": selectors.scheme_list(),
-        "today": dt.date.today(),
+        "today": today, "stale": stale,
+        # the newest purchase's day can be offered unless a later run has succeeded (runs go in date order)
+        "offer_newest": stale is not None and (latest is None or latest.as_of <= stale.newest),
     })
 
 
@@ -177,7 +183,7 @@ def run_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "scoring/run.html", {
         "run": run, "tables": tables, "page": page, "labels": labels, "schemes": run_schemes,
         "scheme_name": scheme_name, "direction": direction, "clv": run.figures.get("clv", {}),
-        "timings": run.figures.get("timings", {}),
+        "timings": run.figures.get("timings", {}), "stale": selectors.stale_data(as_of=run.as_of),
     })
 
 

@@ -1,4 +1,5 @@
-"""``kehu demo``: migrate the database, load the demo data, print the logins and serve on 127.0.0.1:8000."""
+"""``kehu demo``: migrate the database, load the demo data, score it as of today, print the logins and serve on
+127.0.0.1:8000."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
@@ -26,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS, help="Number of customers.")
         parser.add_argument("--transactions", type=int, default=DEFAULT_TRANSACTIONS, help="Number of transactions.")
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Random seed (same seed, same data).")
+        parser.add_argument("--no-score", action="store_true",
+                            help="Do not end with a scoring run (tiers, RFM and lifetime value stay empty).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
@@ -42,10 +46,33 @@ class Command(BaseCommand):
                 _("Demo data loaded: %(customers)d customers, %(transactions)d transactions in %(seconds).1f s.")
                 % {"customers": result.customers, "transactions": result.transactions, "seconds": result.seconds}
             ))
+        if not options["no_score"]:
+            self._score()
         self.stdout.write(_("Ready in %(seconds).1f s.") % {"seconds": time.perf_counter() - started})
-        self._print_logins(options["addr"])
+        self._print_logins(None if options["no_serve"] else options["addr"])
         if not options["no_serve"]:
             call_command("runserver", options["addr"], use_reloader=False)
+
+    def _score(self) -> None:
+        """End with a scoring run as of today, so the value pages, the tier column and the 360 page's value panel
+        are filled on first sight; skipped when a run as of today (or later) has already succeeded."""
+        from django.utils import timezone
+
+        from kehu.scoring.models import ScoringRun
+        from kehu.scoring.services import ScoringRunError, scoring_run_execute
+
+        today = timezone.localdate()
+        if ScoringRun.objects.filter(status=ScoringRun.Status.SUCCEEDED, as_of__gte=today).exists():
+            return
+        self.stdout.write(_("Scoring the customers as of %(date)s…") % {"date": today.isoformat()})
+        try:
+            run = scoring_run_execute(as_of=today, trigger=ScoringRun.Trigger.COMMAND)
+        except (ScoringRunError, ValidationError) as error:
+            self.stderr.write(_("The scoring run failed: %(error)s") % {"error": error})
+            return
+        self.stdout.write(_("Scoring run %(id)s: %(customers)s customers, %(alerts)s alerts, %(seconds).1f s.")
+                          % {"id": run.pk, "customers": run.customers, "alerts": run.alerts,
+                             "seconds": run.duration_seconds or 0})
 
     def _ensure_sqlite_directory(self) -> None:
         """SQLite creates the database file but not its directory (``var/`` by default)."""
@@ -54,11 +81,16 @@ class Command(BaseCommand):
             Path(name).parent.mkdir(parents=True, exist_ok=True)
             Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
 
-    def _print_logins(self, addr: str) -> None:
-        host = addr if ":" in addr else f"127.0.0.1:{addr}"
+    def _print_logins(self, addr: str | None) -> None:
+        """The demo logins; the address only when this command serves it (``--no-serve`` serves nothing)."""
         self.stdout.write("")
-        self.stdout.write(_("Open http://%(host)s and sign in as one of these (password: %(password)s):")
-                          % {"host": host, "password": data.DEMO_PASSWORD})
+        if addr is None:
+            self.stdout.write(_("Start the server with “kehu serve” (or “kehu demo” without --no-serve) and sign in "
+                                "as one of these (password: %(password)s):") % {"password": data.DEMO_PASSWORD})
+        else:
+            host = addr if ":" in addr else f"127.0.0.1:{addr}"
+            self.stdout.write(_("Open http://%(host)s and sign in as one of these (password: %(password)s):")
+                              % {"host": host, "password": data.DEMO_PASSWORD})
         for role, username in data.DEMO_LOGINS:
             self.stdout.write(f"  {username:<14} {ROLE_LABELS[role]}")
         self.stdout.write("")

@@ -44,7 +44,8 @@ class Command(BaseCommand):
         parser.add_argument("--encoding", default="auto", choices=[*ENCODING_CHOICES, "gb2312", "utf8"])
         parser.add_argument("--sheet", default="", help="sheet name of an Excel file (default: the first)")
         parser.add_argument("--user", default="", help="import as this staff member (their permissions apply)")
-        parser.add_argument("--branch", default="", help="home branch (code) of new customers without one")
+        parser.add_argument("--branch", default="", help="home branch (code) of new customers without one "
+                                 "(default: the importing user's only branch, else the head office)")
         parser.add_argument("--clear-empty", action="store_true",
                             help="empty cells clear the stored values of the records the file updates (default: an "
                                  "empty cell leaves the stored value as it is)")
@@ -152,6 +153,13 @@ class Command(BaseCommand):
                 raise CommandError(_("There is no branch with the code %(code)s.") % {"code": options["branch"]},
                                    returncode=USAGE)
             job_options["default_branch"] = branch.pk
+        elif what == "customers":
+            from kehu.org.services import default_branch_for
+
+            # without --branch: the importing user's only branch, else the head office (made on a fresh installation)
+            default = default_branch_for(user)
+            if default is not None:
+                job_options["default_branch"] = default.pk
         try:
             return create(
                 target=what, file_path=options["file"], user=user, key=options["key"], mode=options["mode"],

@@ -30,6 +30,17 @@ class Command(BaseCommand):
                 as_of = dt.date.fromisoformat(options["as_of"])
             except ValueError:
                 raise CommandError(_("--as-of must be a date like 2025-12-31.")) from None
+        from kehu.scoring.selectors import stale_data
+        from kehu.scoring.services import default_as_of
+
+        stale = stale_data(as_of=as_of or default_as_of())
+        if stale is not None:
+            self.stderr.write(self.style.WARNING(_(
+                "Warning: the newest purchase is from %(newest)s, %(days)d days before %(date)s. Customers who bought "
+                "regularly until then will read as having stopped buying and fill the alerts. To score as of the "
+                "data's end, run: kehu score --as-of %(newest)s") % {
+                    "newest": stale.newest.isoformat(), "days": stale.days,
+                    "date": (as_of or default_as_of()).isoformat()}))
         bar = None if options["no_progress"] else tqdm(total=100, unit="%", file=self.stderr._out,
                                                        bar_format="{l_bar}{bar}| {elapsed}")
 
