@@ -39,6 +39,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from kehu.core.spreadsheet import csv_unsafe, csv_unsafe_row
+
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 ENCODING_CHOICES = ("auto", "utf-8", "gbk", "gb18030")
 _BLOCK = 1 << 20
@@ -150,7 +152,8 @@ class TableReader:
                 continue
             if len(values) < width:
                 values = list(values) + [""] * (width - len(values))
-            yield number, values
+            # cells Kehu neutralised against formula injection ('=…, '+86…, '-12.50) read as they were written
+            yield number, csv_unsafe_row(values)
 
     def _csv_records(self) -> Iterator[tuple[int, list[Any]]]:
         with self.path.open("r", encoding=self.encoding, errors="strict", newline="") as handle:
@@ -514,7 +517,7 @@ def header_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).replace("\ufeff", "").strip()
+    return csv_unsafe(str(value).replace("\ufeff", "").strip())
 
 
 def cell_text(value: Any) -> str:

@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.core.spreadsheet import csv_safe
 from kehu.org.models import User
 
 from .models import ImportJob, ImportMapping, ImportMode, ImportRowError, ImportTarget
@@ -761,9 +762,10 @@ def _write_csv(out: IO[bytes] | str | os.PathLike[str], headers: list[str], rows
     try:
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
         writer = csv.writer(text)
-        writer.writerow(headers)
+        # every cell neutralised against formula injection; the readers take the quote off again (core.spreadsheet)
+        writer.writerow([csv_safe(header) for header in headers])
         for values in rows:
-            writer.writerow([cell_text(value) for value in values])
+            writer.writerow([csv_safe(cell_text(value)) for value in values])
             count += 1
         text.flush()
         text.detach()
