@@ -816,7 +816,8 @@ def customer_export(
     """Export the customers of a (filtered) list to CSV or XLSX in the columns an import reads back.
 
     Only customers the user may see are exported. Phones, ID numbers and e-mail are masked unless the user may see
-    personal data (and asks for it, giving a reason). Every export is written to the personal data access log: one
+    personal data (and asks for it, giving a reason); users who may not see it get no street address or birth
+    date. Every export is written to the personal data access log: one
     entry per exported customer when personal data left unmasked, else one entry for the whole export. Without a user
     (an operator at the command line) every customer is exported, masked. Returns the number of customers written.
     """
@@ -829,6 +830,9 @@ def customer_export(
     if user is not None and not user.has_perm("customers.view_customer"):
         raise PermissionDenied(_("You may not export customers."))
     masked = user is None or not include_personal_data or not user.has_perm("customers.view_personal_data")
+    # roles without the personal-data permission get no street address or birth date (README: masking by role)
+    withheld = frozenset() if user is None or user.has_perm("customers.view_personal_data") else frozenset(
+        {"address", "birth_date"})
     reason = (reason or "").strip()
     if not masked and len(reason) < 2:
         raise ValidationError({"reason": [_("Give a reason for exporting personal data.")]})
@@ -852,7 +856,7 @@ def customer_export(
     def cells() -> Iterator[list[Any]]:
         nonlocal exported
         for customer_id, values in customer_export_rows(customers=customers, fields=fields, attributes=attributes,
-                                                        language=language, masked=masked):
+                                                        language=language, masked=masked, withheld=withheld):
             exported += 1
             if not masked:
                 pending_log.append(customer_id)
