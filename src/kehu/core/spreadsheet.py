@@ -36,15 +36,11 @@ def csv_unsafe(text: str) -> str:
     return text
 
 
-def csv_unsafe_row(values: list) -> list:
+def csv_unsafe_row(values: list, *, all_text: bool = True) -> list:
     """A row read from a file with the neutralising quotes removed from its text cells (the row itself when none
-    has one; a quick scan of the joined row decides, so rows without quotes cost one join and one search)."""
-    try:
-        joined = "\x00".join(values)
-    except TypeError:  # a spreadsheet row with numbers or dates
-        if not any(value.__class__ is str and value[:1] == "'" for value in values):
-            return values
-    else:
-        if "'" not in joined or not _NEUTRALISED_IN_ROW.search(joined):
-            return values
+    has one: a join and a search over the row decide). ``all_text`` False for rows that may hold numbers or dates
+    (spreadsheets)."""
+    joined = "\x00".join(values if all_text else [value for value in values if value.__class__ is str])
+    if "'" not in joined or not _NEUTRALISED_IN_ROW.search(joined):
+        return values
     return [csv_unsafe(value) if value.__class__ is str else value for value in values]

@@ -144,7 +144,8 @@ class TableReader:
     def rows(self, *, start_after: int = 0) -> Iterator[tuple[int, list[Any]]]:
         """Data rows after the header, skipping blank ones and those numbered ``start_after`` or lower."""
         width = len(self.headers)
-        source = self._csv_records() if self.kind == "csv" else self._sheet_records()
+        all_text = self.kind == "csv"
+        source = self._csv_records() if all_text else self._sheet_records()
         for number, values in source:
             if number <= self.header_row or number <= start_after:
                 continue
@@ -153,7 +154,7 @@ class TableReader:
             if len(values) < width:
                 values = list(values) + [""] * (width - len(values))
             # cells Kehu neutralised against formula injection ('=…, '+86…, '-12.50) read as they were written
-            yield number, csv_unsafe_row(values)
+            yield number, csv_unsafe_row(values, all_text=all_text)
 
     def _csv_records(self) -> Iterator[tuple[int, list[Any]]]:
         with self.path.open("r", encoding=self.encoding, errors="strict", newline="") as handle:
