@@ -150,8 +150,11 @@ def test_api_search_and_duplicate_check_by_full_identifier_are_logged(zhang, use
     assert (entry.customer, entry.action, entry.fields) == (zhang, "search", "phone")
     assert api.get("/api/customers", q="zhang").status_code == 200
     assert PersonalDataAccess.objects.count() == 1
-    check = client_for(users["account_manager"]).get("/imports/duplicates/check/", {"id_number": ID})
-    assert "张三" in text(check)
+    manager = client_for(users["account_manager"])
+    by_name = manager.get("/imports/duplicates/check/", {"name": "张三", "birth_date": "1985-03-15"})
+    assert "张三" in text(by_name) and PersonalDataAccess.objects.count() == 1  # no identifier: not logged
+    check = manager.get("/imports/duplicates/check/", {"id_number": ID})
+    assert "张三" in text(check) and PersonalDataAccess.objects.count() == 2
     entry = PersonalDataAccess.objects.latest("id")
     assert (entry.user, entry.customer, entry.action, entry.fields) == (
         users["account_manager"], zhang, "search", "id_number")

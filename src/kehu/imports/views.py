@@ -252,7 +252,7 @@ def duplicate_check(request: AuthenticatedRequest) -> HttpResponse:
     """
     import datetime as dt
 
-    from kehu.customers.selectors import customer_likely_duplicates
+    from kehu.customers.selectors import DUPLICATE_CRITERIA, customer_likely_duplicates
 
     birth_date = None
     try:
@@ -266,12 +266,16 @@ def duplicate_check(request: AuthenticatedRequest) -> HttpResponse:
         id_number=request.GET.get("id_number", ""), credit_code=request.GET.get("credit_code", ""),
         birth_date=birth_date, exclude_pk=int(exclude) if exclude.isdigit() else None,
     )
+    # customers found by a full phone or ID number: logged as a search
     identifiers = [name for name in ("mobile", "id_number") if request.GET.get(name, "").strip()]
-    if found and identifiers:  # customers found by a full phone or ID number: logged as a search
+    by_identifier = [customer for customer in found if any(
+        str(reason) in {str(DUPLICATE_CRITERIA[name]) for name in identifiers}
+        for reason in customer.duplicate_reasons)]  # type: ignore[attr-defined]
+    if by_identifier:
         from kehu.customers.models import PersonalDataAccess
         from kehu.customers.services import personal_data_lookup_log
 
-        personal_data_lookup_log(actor=request.user, customers=found, fields=",".join(identifiers),
+        personal_data_lookup_log(actor=request.user, customers=by_identifier, fields=",".join(identifiers),
                                  reason=_("Duplicate check"), ip_address=request.META.get("REMOTE_ADDR") or None,
                                  action=PersonalDataAccess.Action.SEARCH)
     return render(request, "imports/_duplicate_warning.html", {"duplicates": found})
@@ -305,7 +309,8 @@ def _merge_reveal(request: AuthenticatedRequest, keep: Customer, merge_customer:
             fields = REVEALABLE_FIELDS if customer.is_person else tuple(
                 f for f in REVEALABLE_FIELDS if f != "id_number")
             personal_data_reveal(customer=customer, actor=request.user, fields=fields,
-                                 reason=form.cleaned_data["reason"], ip_address=request.META.get("REMOTE_ADDR"))
+                                 reason=form.cleaned_data["reason"],
+                                 ip_address=request.META.get("REMOTE_ADDR") or None)
     except ValidationError as error:
         for message in error.messages:
             form.add_error("reason", message)
