@@ -99,7 +99,9 @@ def _serve(args: list[str]) -> int:
     from gunicorn.app.wsgiapp import run
 
     sys.argv = ["gunicorn", "kehu.wsgi:application", "--bind", f"{options.host}:{options.port}",
-                "--workers", options.workers, "--access-logfile", "-"]
+                "--workers", options.workers, "--access-logfile", "-",
+                # query strings (phones, ID numbers, names searched) are logged without their values
+                "--logger-class", "kehu.access_log.RedactingLogger"]
     run()
     return 0
 

@@ -97,9 +97,13 @@ def test_acknowledge_and_close_an_alert(api_as, scored, hundred):
 def test_runs_and_changes(api_as, scored, hundred):
     runs = api_as("marketer").get("/api/scoring/runs").json()
     assert runs["count"] == 2 and runs["items"][0]["as_of"] == "2025-12-31"
-    detail = api_as("marketer").get(f"/api/scoring/runs/{scored.pk}").json()
+    detail = api_as("administrator").get(f"/api/scoring/runs/{scored.pk}").json()
     assert detail["lifetime_value"]["status"] in {"fitted", "skipped", "partial", "failed"}
     assert set(detail["counts"]) == {str(s.pk) for s in scored.schemes.all()}
+    # a store's marketer gets no company-wide figures (tests/scoring/test_scoped_figures.py)
+    detail = api_as("marketer").get(f"/api/scoring/runs/{scored.pk}").json()
+    assert detail["lifetime_value"]["status"] in {"fitted", "skipped", "partial", "failed"}
+    assert detail["counts"] == {} and detail["customers"] is None
     falls = api_as("account_manager").get(f"/api/scoring/runs/{scored.pk}/changes", scheme="pyramid",
                                           direction="fall").json()
     assert {c["customer_id"] for c in falls["items"]} <= {c.pk for c in hundred}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
 
 from .validators import national_digits
@@ -41,7 +43,22 @@ def mask_id_number(value: str) -> str:
 
 
 def mask_email(value: str) -> str:
+    """z***@example.com: the first character of the local part and the domain."""
     if not value or "@" not in value:
         return value or ""
     local, domain = value.split("@", 1)
     return (local[:1] + "***") + "@" + domain
+
+
+def mask_address(value: str) -> str:
+    """The street address hidden whole (province, city and district are separate fields and stay visible); a fixed
+    length, so the mask does not tell how long the address is."""
+    return "****" if value and str(value).strip() else ""
+
+
+def mask_birth_date(value: Any) -> str:
+    """1985-**-**: the year only (an age band for marketing) without the day a birthday identifies."""
+    if not value:
+        return ""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:4] + "-**-**" if len(text) >= 4 else "****"

@@ -21,7 +21,7 @@ from pydantic import ConfigDict, StringConstraints
 from kehu.api.errors import COMMON_ERRORS, ErrorBody, renamed_fields
 from kehu.api.pagination import PageParams, paginate
 from kehu.api.schemas import BranchRef, StaffRef
-from kehu.core.masking import mask_email, mask_id_number, mask_phone
+from kehu.core.masking import mask_address, mask_email, mask_id_number, mask_phone
 from kehu.org.models import Branch, User
 from kehu.org.selectors import branch_list, staff_list
 
@@ -38,6 +38,7 @@ from .models import (
     ManagementClass,
     MarketingType,
     OrganisationProfile,
+    PersonalDataAccess,
     PersonProfile,
     RelationshipStage,
 )
@@ -77,9 +78,16 @@ class MaskedContactData(Schema):
         return mask_email(obj.email)
 
 
+def _may_see_personal_data(context: Any) -> bool:
+    request = (context or {}).get("request")
+    return selectors.may_see_personal_data(getattr(request, "auth", None))
+
+
 class PersonOut(Schema):
     gender: str
-    birth_date: dt.date | None
+    birth_date: dt.date | None = Field(description="Null for roles without the personal-data permission (they get "
+                                                   "`birth_year`).")
+    birth_year: int | None = Field(description="The year of birth.")
     id_type: str
     id_number: str = Field(description="Masked, e.g. 1101**********1234.")
     employer: str
@@ -92,6 +100,14 @@ class PersonOut(Schema):
     @staticmethod
     def resolve_id_number(obj: PersonProfile) -> str:
         return mask_id_number(obj.id_number)
+
+    @staticmethod
+    def resolve_birth_date(obj: PersonProfile, context: Any) -> dt.date | None:
+        return obj.birth_date if _may_see_personal_data(context) else None
+
+    @staticmethod
+    def resolve_birth_year(obj: PersonProfile) -> int | None:
+        return obj.birth_date.year if obj.birth_date else None
 
 
 class OrganisationOut(Schema):
@@ -143,7 +159,7 @@ class CustomerOut(CustomerListItem):
     province: str
     city: str
     district: str
-    address: str
+    address: str = Field(description="Street address; masked (****) for roles without the personal-data permission.")
     marketing_type: str
     brand_attitude: str
     share_of_wallet: Decimal | None
@@ -152,6 +168,10 @@ class CustomerOut(CustomerListItem):
     person: PersonOut | None = Field(description="Present for person customers.")
     organisation: OrganisationOut | None = Field(description="Present for organisation customers.")
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_address(obj: Customer, context: Any) -> str:
+        return obj.address if _may_see_personal_data(context) else mask_address(obj.address)
 
     @staticmethod
     def resolve_person(obj: Customer) -> PersonProfile | None:
@@ -504,7 +524,13 @@ def list_customers(request: HttpRequest, params: Query[CustomerListParams]) -> d
         tag=params.tag, relationship_stage=params.relationship_stage or "", tier=params.tier,
     )
     customers = selectors.customer_list(user=_actor(request), filters=filters).prefetch_related("tags")
-    return paginate(customers, params, capped=True, few_rows_order=selectors.customer_list_few)
+    page = paginate(customers, params, capped=True, few_rows_order=selectors.customer_list_few)
+    identifier = selectors.searched_identifier(params.q)
+    if identifier and page["items"]:  # a find by a full phone or ID number is logged, as the phone lookup is
+        services.personal_data_lookup_log(actor=_actor(request), customers=page["items"], fields=identifier,
+                                          reason=_("Search"), ip_address=_client_ip(request),
+                                          action=PersonalDataAccess.Action.SEARCH)
+    return page
 
 
 @router.post("", response={201: CustomerOut, 409: ConflictOut, **COMMON_ERRORS}, url_name="customer_create",

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.masking import mask_id_number, mask_phone
+from kehu.core.masking import mask_address, mask_birth_date, mask_email, mask_id_number, mask_phone
 from kehu.core.validators import normalize_phone
 from kehu.org.models import User
 
@@ -39,7 +39,10 @@ HISTORY_ACTIONS = {
     "-": _("%(object)s deleted"),
 }
 CENT = Decimal("0.01")
-MASKED_HISTORY_FIELDS = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number}
+# masked for everyone (the plain current values are revealed on request, with a reason, and logged)
+MASKED_HISTORY_FIELDS = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number, "email": mask_email}
+# masked also for roles without the personal-data permission (service agents, marketers, auditors)
+RESTRICTED_FIELDS = {"address": mask_address, "birth_date": mask_birth_date}
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10}$")
 
 
@@ -86,6 +89,26 @@ def customer_search_q(query: str) -> Q:
     if re.fullmatch(r"[a-z0-9]+", key):
         return condition | prefix_q("name_pinyin", key)
     return condition | prefix_q("name", text)
+
+
+_RESIDENT_ID = re.compile(r"^\d{17}[\dXx]$")
+
+
+def searched_identifier(query: str) -> str:
+    """Which personal identifier a search text is in full, if any: ``"phone"`` (a number of 7 digits or more that
+    reads as a phone, as :func:`customer_search_q` matches it) or ``"id_number"`` (18 characters shaped like a
+    resident ID); ``""`` otherwise (names, codes, the last 4 digits). Finding customers by one is logged."""
+    text = (query or "").strip()
+    if _RESIDENT_ID.match(text):
+        return "id_number"
+    digits = re.sub(r"[\s\-+()]", "", text)
+    if digits.isdigit() and len(digits) >= 7:
+        try:
+            normalize_phone(text)
+        except ValidationError:
+            return ""
+        return "phone"
+    return ""
 
 
 @dataclass
@@ -239,20 +262,34 @@ class HistoryEntry:
     changes: list[tuple[str, str, str]]
 
 
-def _history_value(field_name: str, value: Any) -> str:
+def may_see_personal_data(user: User | None) -> bool:
+    """Whether the user's role may see personal data: street address and birth date in full, phones, e-mail and ID
+    numbers after a logged reveal (``customers.view_personal_data``)."""
+    return user is not None and user.has_perm("customers.view_personal_data")
+
+
+def restricted_field_maskers(user: User | None) -> dict[str, Any]:
+    """The fields masked for this user on top of phones, e-mail and ID numbers (masked for everyone until revealed):
+    street address and birth date for roles without the personal-data permission; none for the others."""
+    return {} if may_see_personal_data(user) else dict(RESTRICTED_FIELDS)
+
+
+def _history_value(field_name: str, value: Any, maskers: dict[str, Any] | None = None) -> str:
     if value in (None, ""):
         return ""
-    masker = MASKED_HISTORY_FIELDS.get(field_name)
+    masker = MASKED_HISTORY_FIELDS.get(field_name) or (maskers or {}).get(field_name)
     return masker(str(value)) if masker else str(value)
 
 
-def customer_history(*, customer: Customer, limit: int = 50) -> list[HistoryEntry]:
+def customer_history(*, customer: Customer, limit: int = 50, user: User | None = None) -> list[HistoryEntry]:
     """The audit history of a customer: its own records and its profile's and contacts', newest first.
 
     Reads the newest ``limit + 1`` records of each source (the extra one is the baseline the oldest shown change is
     diffed against). Choice values are shown with their labels and foreign keys with the related object's name;
-    phones and ID numbers are masked.
+    phones, e-mail addresses and ID numbers are masked, and so are the street address and birth date unless ``user``
+    may see personal data (without a user they are masked too).
     """
+    maskers = restricted_field_maskers(user)
     from .models import OrganisationProfile, PersonProfile
 
     def newest(records: QuerySet) -> list[Any]:
@@ -308,7 +345,7 @@ def customer_history(*, customer: Customer, limit: int = 50) -> list[HistoryEntr
             return related_names.get((field.related_model, value), str(value))
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
-        return _history_value(field.name, value)
+        return _history_value(field.name, value, maskers)
 
     entries = [
         HistoryEntry(

@@ -475,10 +475,12 @@ def tag_get_or_create(*, name: str) -> Tag:
 
 def personal_data_lookup_log(
     *, actor: User, customers: Iterable[Customer], fields: str, reason: str, ip_address: str | None = None,
+    action: str = PersonalDataAccess.Action.LOOKUP,
 ) -> int:
-    """Log that ``actor`` found these customers by a personal datum (a call-centre phone lookup): one insert."""
+    """Log that ``actor`` found these customers by a personal datum (a call-centre phone lookup, or with ``action``
+    ``search`` a search by a full phone or ID number): one insert."""
     entries = [
-        PersonalDataAccess(user=actor, customer=customer, action=PersonalDataAccess.Action.LOOKUP, fields=fields,
+        PersonalDataAccess(user=actor, customer=customer, action=action, fields=fields,
                            reason=reason[:255], ip_address=ip_address)
         for customer in customers
     ]

@@ -36,7 +36,7 @@ from .forms import (
     TransferForm,
     add_service_errors,
 )
-from .models import ConsentChannel, Contact, Customer, CustomerKind
+from .models import ConsentChannel, Contact, Customer, CustomerKind, PersonalDataAccess
 from .selectors import (
     custom_attribute_list,
     customer_can_change,
@@ -52,6 +52,8 @@ from .selectors import (
     customer_recent_transactions,
     customer_status_records,
     customer_transfers,
+    restricted_field_maskers,
+    searched_identifier,
 )
 from .services import (
     REVEALABLE_FIELDS,
@@ -65,6 +67,7 @@ from .services import (
     customer_transfer,
     customer_transfer_all_from,
     customer_update,
+    personal_data_lookup_log,
     personal_data_reveal,
     status_record_create,
     tag_get_or_create,
@@ -114,6 +117,12 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
     paginator = CappedPaginator(customers, settings.KEHU_PAGE_SIZE, page_hint=request.GET.get("page"),
                                 few_rows_order=customer_list_few)
     page = paginator.get_page(request.GET.get("page"))
+    identifier = searched_identifier(filters.query)
+    if identifier:  # a find by a full phone or ID number is written to the access log (README: personal data)
+        page.object_list = list(page.object_list)
+        personal_data_lookup_log(actor=request.user, customers=page.object_list, fields=identifier,
+                                 reason=_("Search"), ip_address=_client_ip(request),
+                                 action=PersonalDataAccess.Action.SEARCH)
     context = {
         "form": form,
         "page": page,
@@ -138,14 +147,17 @@ ORGANISATION_PROFILE_ROWS = ["credit_code", "legal_representative", "ownership_t
 ADDRESS_ROWS = ["province", "city", "district", "address"]
 
 
-def _rows(obj: Any, names: list[str]) -> list[tuple[str, Any, str]]:
-    """(label, display value, field name) for a definition list, choice fields shown by their label."""
+def _rows(obj: Any, names: list[str], maskers: dict[str, Any] | None = None) -> list[tuple[str, Any, str]]:
+    """(label, display value, field name) for a definition list, choice fields shown by their label; the fields in
+    ``maskers`` masked (street address and birth date for roles without the personal-data permission)."""
     if obj is None:
         return []
     rows = []
     for name in names:
         field = obj._meta.get_field(name)
         value = getattr(obj, f"get_{name}_display")() if field.choices else getattr(obj, name)
+        if maskers and name in maskers and value:
+            value = maskers[name](value)
         rows.append((capfirst(field.verbose_name), value, name))
     return rows
 
@@ -162,8 +174,9 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer, **forms: 
     context: dict[str, Any] = {
         "customer": customer,
         "profile": profile,
-        "profile_rows": _rows(profile, PERSON_PROFILE_ROWS if customer.is_person else ORGANISATION_PROFILE_ROWS),
-        "address_rows": _rows(customer, ADDRESS_ROWS),
+        "profile_rows": _rows(profile, PERSON_PROFILE_ROWS if customer.is_person else ORGANISATION_PROFILE_ROWS,
+                              restricted_field_maskers(user)),
+        "address_rows": _rows(customer, ADDRESS_ROWS, restricted_field_maskers(user)),
         "tags": list(customer.tags.all()),
         "can_change": can_change,
         "can_transfer": can_change and user.has_perm("customers.transfer_customer"),
@@ -181,7 +194,7 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer, **forms: 
             for change in customer_lifecycle_changes(customer=customer)[:LIST_LIMIT]
         ],
         "transfers": list(customer_transfers(customer=customer)[:LIST_LIMIT]),
-        "history": customer_history(customer=customer, limit=HISTORY_LIMIT),
+        "history": customer_history(customer=customer, limit=HISTORY_LIMIT, user=user),
         "reveal_form": forms.get("reveal_form") or RevealForm(),
         "consent_form": forms.get("consent_form") or ConsentForm(),
         "status_form": forms.get("status_form") or StatusRecordForm(),

@@ -39,6 +39,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from kehu.core.spreadsheet import csv_unsafe, csv_unsafe_row
+
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 ENCODING_CHOICES = ("auto", "utf-8", "gbk", "gb18030")
 _BLOCK = 1 << 20
@@ -142,7 +144,8 @@ class TableReader:
     def rows(self, *, start_after: int = 0) -> Iterator[tuple[int, list[Any]]]:
         """Data rows after the header, skipping blank ones and those numbered ``start_after`` or lower."""
         width = len(self.headers)
-        source = self._csv_records() if self.kind == "csv" else self._sheet_records()
+        all_text = self.kind == "csv"
+        source = self._csv_records() if all_text else self._sheet_records()
         for number, values in source:
             if number <= self.header_row or number <= start_after:
                 continue
@@ -150,7 +153,8 @@ class TableReader:
                 continue
             if len(values) < width:
                 values = list(values) + [""] * (width - len(values))
-            yield number, values
+            # cells Kehu neutralised against formula injection ('=…, '+86…, '-12.50) read as they were written
+            yield number, csv_unsafe_row(values, all_text=all_text)
 
     def _csv_records(self) -> Iterator[tuple[int, list[Any]]]:
         with self.path.open("r", encoding=self.encoding, errors="strict", newline="") as handle:
@@ -514,7 +518,7 @@ def header_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).replace("\ufeff", "").strip()
+    return csv_unsafe(str(value).replace("\ufeff", "").strip())
 
 
 def cell_text(value: Any) -> str:

@@ -146,8 +146,11 @@ def customer_export_queryset(*, user: User | None, filters: CustomerFilters) -> 
 
 
 def customer_export_rows(*, customers: QuerySet[Customer], fields: list[str], attributes: list[CustomAttribute],
-                         language: str, masked: bool, batch: int = 2000) -> Iterator[tuple[int, list[Any]]]:
-    """``(customer id, cells)`` per customer, streamed in batches (a fixed number of queries per batch)."""
+                         language: str, masked: bool, withheld: frozenset[str] = frozenset(),
+                         batch: int = 2000) -> Iterator[tuple[int, list[Any]]]:
+    """``(customer id, cells)`` per customer, streamed in batches (a fixed number of queries per batch). The fields
+    in ``withheld`` are left empty (street address and birth date for roles without the personal-data permission: a
+    masked value imported again would overwrite the stored one)."""
     from kehu.core.masking import mask_email, mask_id_number, mask_phone
 
     maskers = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number, "email": mask_email}
@@ -175,7 +178,7 @@ def customer_export_rows(*, customers: QuerySet[Customer], fields: list[str], at
                     cells.append("、".join(tags.get(record["id"], [])))
                     continue
                 value = record[_VALUE_COLUMNS.get(field) or field]
-                if value is None:
+                if value is None or field in withheld:
                     value = ""
                 elif field in labels:
                     value = labels[field].get(value, value) if value else ""
@@ -236,17 +239,36 @@ def _display(instance: Any, name: str, value: Any) -> str:
     return str(value)
 
 
-def customer_merge_fields(*, keep: Customer, merge: Customer) -> list[MergeField]:
-    """Every field the merge decides, customer, profile and custom attributes, in form order."""
+def merge_maskers(*, user: User, revealed: bool) -> dict[str, Any]:
+    """How the merge page shows personal data: phones, e-mail and ID numbers masked until the user reveals them
+    (with a reason, logged as on the 360 page); street address and birth date as the user's role shows them."""
+    from kehu.core.masking import mask_email, mask_id_number, mask_phone
+    from kehu.customers.selectors import restricted_field_maskers
+
+    maskers = restricted_field_maskers(user)
+    if not revealed:
+        maskers.update({"mobile": mask_phone, "phone": mask_phone, "email": mask_email, "id_number": mask_id_number})
+    return maskers
+
+
+def customer_merge_fields(*, keep: Customer, merge: Customer,
+                          maskers: dict[str, Any] | None = None) -> list[MergeField]:
+    """Every field the merge decides, customer, profile and custom attributes, in form order. The displayed values of
+    the fields in ``maskers`` are masked (see :func:`merge_maskers`); the values compared and kept are not."""
     fields: list[MergeField] = []
+    maskers = maskers or {}
+
+    def shown(reference: Any, name: str, value: Any) -> str:
+        display = _display(reference, name, value)
+        return maskers[name](value) if display and name in maskers else display
 
     def add(instance_keep: Any, instance_merge: Any, name: str, label: Any) -> None:
         keep_value = getattr(instance_keep, name, None) if instance_keep is not None else None
         merge_value = getattr(instance_merge, name, None) if instance_merge is not None else None
         conflict = not _is_empty(keep_value) and not _is_empty(merge_value) and keep_value != merge_value
         reference = instance_keep if instance_keep is not None else instance_merge
-        fields.append(MergeField(name, str(label), keep_value, merge_value, _display(reference, name, keep_value),
-                                 _display(reference, name, merge_value), conflict))
+        fields.append(MergeField(name, str(label), keep_value, merge_value, shown(reference, name, keep_value),
+                                 shown(reference, name, merge_value), conflict))
 
     for name in MERGE_CUSTOMER_FIELDS:
         add(keep, merge, name, _field_label(name))

@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.core.spreadsheet import csv_safe
 from kehu.org.models import User
 
 from .models import ImportJob, ImportMapping, ImportMode, ImportRowError, ImportTarget
@@ -772,9 +773,10 @@ def _write_csv(out: IO[bytes] | str | os.PathLike[str], headers: list[str], rows
     try:
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
         writer = csv.writer(text)
-        writer.writerow(headers)
+        # every cell neutralised against formula injection; the readers take the quote off again (core.spreadsheet)
+        writer.writerow([csv_safe(header) for header in headers])
         for values in rows:
-            writer.writerow([cell_text(value) for value in values])
+            writer.writerow([csv_safe(cell_text(value)) for value in values])
             count += 1
         text.flush()
         text.detach()
@@ -825,7 +827,8 @@ def customer_export(
     """Export the customers of a (filtered) list to CSV or XLSX in the columns an import reads back.
 
     Only customers the user may see are exported. Phones, ID numbers and e-mail are masked unless the user may see
-    personal data (and asks for it, giving a reason). Every export is written to the personal data access log: one
+    personal data (and asks for it, giving a reason); users who may not see it get no street address or birth
+    date. Every export is written to the personal data access log: one
     entry per exported customer when personal data left unmasked, else one entry for the whole export. Without a user
     (an operator at the command line) every customer is exported, masked. Returns the number of customers written.
     """
@@ -838,6 +841,9 @@ def customer_export(
     if user is not None and not user.has_perm("customers.view_customer"):
         raise PermissionDenied(_("You may not export customers."))
     masked = user is None or not include_personal_data or not user.has_perm("customers.view_personal_data")
+    # roles without the personal-data permission get no street address or birth date (README: masking by role)
+    withheld = frozenset() if user is None or user.has_perm("customers.view_personal_data") else frozenset(
+        {"address", "birth_date"})
     reason = (reason or "").strip()
     if not masked and len(reason) < 2:
         raise ValidationError({"reason": [_("Give a reason for exporting personal data.")]})
@@ -861,7 +867,7 @@ def customer_export(
     def cells() -> Iterator[list[Any]]:
         nonlocal exported
         for customer_id, values in customer_export_rows(customers=customers, fields=fields, attributes=attributes,
-                                                        language=language, masked=masked):
+                                                        language=language, masked=masked, withheld=withheld):
             exported += 1
             if not masked:
                 pending_log.append(customer_id)

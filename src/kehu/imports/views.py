@@ -263,7 +263,7 @@ def duplicate_check(request: AuthenticatedRequest) -> HttpResponse:
     """
     import datetime as dt
 
-    from kehu.customers.selectors import customer_likely_duplicates
+    from kehu.customers.selectors import DUPLICATE_CRITERIA, customer_likely_duplicates
 
     birth_date = None
     try:
@@ -277,6 +277,18 @@ def duplicate_check(request: AuthenticatedRequest) -> HttpResponse:
         id_number=request.GET.get("id_number", ""), credit_code=request.GET.get("credit_code", ""),
         birth_date=birth_date, exclude_pk=int(exclude) if exclude.isdigit() else None,
     )
+    # customers found by a full phone or ID number: logged as a search
+    identifiers = [name for name in ("mobile", "id_number") if request.GET.get(name, "").strip()]
+    by_identifier = [customer for customer in found if any(
+        str(reason) in {str(DUPLICATE_CRITERIA[name]) for name in identifiers}
+        for reason in customer.duplicate_reasons)]  # type: ignore[attr-defined]
+    if by_identifier:
+        from kehu.customers.models import PersonalDataAccess
+        from kehu.customers.services import personal_data_lookup_log
+
+        personal_data_lookup_log(actor=request.user, customers=by_identifier, fields=",".join(identifiers),
+                                 reason=_("Duplicate check"), ip_address=request.META.get("REMOTE_ADDR") or None,
+                                 action=PersonalDataAccess.Action.SEARCH)
     return render(request, "imports/_duplicate_warning.html", {"duplicates": found})
 
 
@@ -291,15 +303,46 @@ def _merge_pair(request: AuthenticatedRequest) -> tuple[Customer, Customer]:
     return keep, merge
 
 
+def _merge_reveal(request: AuthenticatedRequest, keep: Customer, merge_customer: Customer) -> tuple[Any, bool]:
+    """The merge page's reveal step: with a reason, both customers' phones, e-mail and ID numbers are shown in full
+    for this page view, each reveal written to the personal data access log as on the 360 page."""
+    from kehu.customers.forms import RevealForm
+    from kehu.customers.services import REVEALABLE_FIELDS, personal_data_reveal
+
+    asked = request.method == "POST" and "reveal-reason" in request.POST
+    form = RevealForm(request.POST if asked else None, prefix="reveal")
+    if not asked or not form.is_valid():
+        return form, False
+    if not request.user.has_perm("customers.view_personal_data"):
+        raise PermissionDenied(_("You may not see personal data."))
+    try:
+        for customer in (keep, merge_customer):
+            fields = REVEALABLE_FIELDS if customer.is_person else tuple(
+                f for f in REVEALABLE_FIELDS if f != "id_number")
+            personal_data_reveal(customer=customer, actor=request.user, fields=fields,
+                                 reason=form.cleaned_data["reason"],
+                                 ip_address=request.META.get("REMOTE_ADDR") or None)
+    except ValidationError as error:
+        for message in error.messages:
+            form.add_error("reason", message)
+        return form, False
+    return form, True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def merge(request: AuthenticatedRequest) -> HttpResponse:
-    """Merge two customers: choose the value to keep for every conflicting field, then confirm."""
+    """Merge two customers: choose the value to keep for every conflicting field, then confirm.
+
+    Phones, e-mail and ID numbers are masked until the user reveals them with a reason (logged per customer)."""
     _require_merge(request)
     keep, merge_customer = _merge_pair(request)
-    fields = selectors.customer_merge_fields(keep=keep, merge=merge_customer)
-    form = MergeForm(request.POST or None, fields=fields)
-    if request.method == "POST" and form.is_valid():
+    reveal_form, revealed = _merge_reveal(request, keep, merge_customer)
+    fields = selectors.customer_merge_fields(keep=keep, merge=merge_customer,
+                                             maskers=selectors.merge_maskers(user=request.user, revealed=revealed))
+    merging = request.method == "POST" and not reveal_form.is_bound
+    form = MergeForm(request.POST if merging else None, fields=fields)
+    if merging and form.is_valid():
         try:
             record = services.customer_merge(keep=keep, merge=merge_customer, actor=request.user,
                                              choices=form.choices(), reason=form.cleaned_data["reason"])
@@ -311,7 +354,10 @@ def merge(request: AuthenticatedRequest) -> HttpResponse:
                              % {"merged": record.merged_name, "code": record.merged_code, "kept": keep.name})
             return redirect("customers:detail", pk=keep.pk)
     rows = [(field, form[f"choice_{field.name}"] if field.conflict else None) for field in fields]
-    return render(request, "imports/merge.html", {"keep": keep, "merge": merge_customer, "rows": rows, "form": form})
+    return render(request, "imports/merge.html", {
+        "keep": keep, "merge": merge_customer, "rows": rows, "form": form, "reveal_form": reveal_form,
+        "revealed": revealed, "can_reveal": request.user.has_perm("customers.view_personal_data"),
+    })
 
 
 # ---------------------------------------------------------------------------------------------------------- export

@@ -65,6 +65,13 @@ class SchemeOut(Schema):
         return [{"code": t.code, "label": tier_label(t.label), "rank": t.rank} for t in obj.tiers]
 
 
+def _company_figures(context: Any) -> bool:
+    """Whether the requesting user sees company-wide run figures (users limited to some branches do not)."""
+    request = (context or {}).get("request")
+    user = getattr(request, "auth", None)
+    return user is not None and selectors.sees_company_figures(user)
+
+
 class RunOut(Schema):
     id: int
     as_of: dt.date
@@ -76,10 +83,24 @@ class RunOut(Schema):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     duration_seconds: float | None
-    customers: int
-    changes: int
-    alerts: int
+    customers: int | None = Field(description="Customers scored; null for users limited to some branches (a "
+                                              "company-wide figure).")
+    changes: int | None = Field(description="Tier changes; null for users limited to some branches (see "
+                                            "`/runs/{id}/changes`).")
+    alerts: int | None = Field(description="Alerts raised; null for users limited to some branches (see `/alerts`).")
     error: str
+
+    @staticmethod
+    def resolve_customers(obj: ScoringRun, context: Any) -> int | None:
+        return obj.customers if _company_figures(context) else None
+
+    @staticmethod
+    def resolve_changes(obj: ScoringRun, context: Any) -> int | None:
+        return obj.changes if _company_figures(context) else None
+
+    @staticmethod
+    def resolve_alerts(obj: ScoringRun, context: Any) -> int | None:
+        return obj.alerts if _company_figures(context) else None
 
     @staticmethod
     def resolve_schemes(obj: ScoringRun) -> list[str]:
@@ -96,12 +117,21 @@ class RunOut(Schema):
 
 class RunDetailOut(RunOut):
     parameters: dict[str, Any]
-    counts: dict[str, Any]
-    lifetime_value: dict[str, Any]
+    counts: dict[str, Any] = Field(description="Counts per tier of each scheme; empty for users limited to some "
+                                               "branches (see `/schemes/{name}/distribution`).")
+    lifetime_value: dict[str, Any] = Field(description="The lifetime value fit; only its status for users limited to "
+                                                       "some branches.")
 
     @staticmethod
-    def resolve_lifetime_value(obj: ScoringRun) -> dict[str, Any]:
-        return obj.figures.get("clv", {})
+    def resolve_counts(obj: ScoringRun, context: Any) -> dict[str, Any]:
+        return obj.counts if _company_figures(context) else {}
+
+    @staticmethod
+    def resolve_lifetime_value(obj: ScoringRun, context: Any) -> dict[str, Any]:
+        clv = obj.figures.get("clv", {})
+        if _company_figures(context):
+            return clv
+        return {key: value for key, value in clv.items() if key in selectors.CLV_STATUS_KEYS}
 
 
 class RunPage(Schema):

@@ -97,6 +97,29 @@ def _sees_all(user: User) -> bool:
     return branch_ids_in_scope(user) is None
 
 
+def sees_company_figures(user: User) -> bool:
+    """Whether the user may see a run's company-wide figures (customers scored, tier counts, changes, alerts, the
+    lifetime value fit): only users who see every branch. Users limited to some branches get figures counted over
+    the customers they may see (:func:`tier_distribution`, :func:`tier_changes`, :func:`run_scoped_counts`) and the
+    company-wide ones are withheld."""
+    return _sees_all(user)
+
+
+# figures of a run that describe the company's customers as a whole, withheld from branch-scoped users
+COMPANY_TOTALS = ("customers", "amount", "margin", "tiers")
+# what a branch-scoped user sees of a run's lifetime value fit: whether it worked, not the figures of the fit
+CLV_STATUS_KEYS = ("status", "message", "warning")
+
+
+def run_scoped_counts(*, user: User, run: ScoringRun) -> dict[str, int]:
+    """A run's tier changes and alerts among the customers the user may see (two counts)."""
+    changes = TierAssignment.objects.filter(as_of=run.as_of, previous_rank__isnull=False,
+                                            scheme__in=run.schemes.all(),
+                                            customer__in=visible_customers(user).values("pk")).count()
+    alerts = alert_list(user=user).filter(as_of=run.as_of).count()
+    return {"changes": changes, "alerts": alerts}
+
+
 def visible_customers(user: User) -> QuerySet[Customer]:
     return Customer.objects.visible_to(user)
 
@@ -160,9 +183,11 @@ def tier_distribution(*, user: User, scheme: TierScheme) -> Distribution:
     if run is None:
         return distribution
     stored = run.counts.get(str(scheme.pk), {})
-    distribution.figures = {k: v for k, v in stored.items() if k not in ("tiers",)}
+    sees_all = _sees_all(user)
+    # the cuts and thresholds of the scheme stay; the company's totals only for users who see every branch
+    distribution.figures = {k: v for k, v in stored.items() if k != "tiers" and (sees_all or k not in COMPANY_TOTALS)}
     definition = scheme.definition()
-    if _sees_all(user) and stored.get("tiers"):
+    if sees_all and stored.get("tiers"):
         rows = {t["code"]: t for t in stored["tiers"]}
         distribution.customers = int(stored.get("customers", 0))
         distribution.amount = float(stored.get("amount", 0.0))

@@ -130,7 +130,7 @@ def run_list(request: AuthenticatedRequest) -> HttpResponse:
     latest = selectors.scoring_run_list().filter(status=ScoringRun.Status.SUCCEEDED).order_by("-as_of").first()
     return render(request, "scoring/runs.html", {
         "page": page, "can_run": user.has_perm("scoring.run_scoring"), "schemes": selectors.scheme_list(),
-        "today": today, "stale": stale,
+        "today": today, "stale": stale, "company_figures": selectors.sees_company_figures(user),
         # the newest purchase's day can be offered unless a later run has succeeded (runs go in date order)
         "offer_newest": stale is not None and (latest is None or latest.as_of <= stale.newest),
     })
@@ -175,15 +175,23 @@ def run_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                                      direction=direction if direction in ("fall", "rise") else "")
     page = Paginator(changes, settings.KEHU_PAGE_SIZE).get_page(request.GET.get("page"))
     labels = {s.pk: {t.code: tier_label(t.label) for t in s.tiers} for s in run_schemes}
+    company_figures = selectors.sees_company_figures(user)
     tables = []
-    for s in run_schemes:
-        counts = run.counts.get(str(s.pk), {})
-        tables.append({"scheme": s, "label": tier_label(s.label), "tiers": counts.get("tiers", []),
-                       "changes": run.figures.get("changes", {}).get(str(s.pk), {})})
+    clv = run.figures.get("clv", {})
+    scoped_counts: dict[str, int] = {}
+    if company_figures:
+        for s in run_schemes:
+            counts = run.counts.get(str(s.pk), {})
+            tables.append({"scheme": s, "label": tier_label(s.label), "tiers": counts.get("tiers", []),
+                           "changes": run.figures.get("changes", {}).get(str(s.pk), {})})
+    else:  # users limited to some branches: their customers' changes and alerts, no company-wide figures
+        scoped_counts = selectors.run_scoped_counts(user=user, run=run)
+        clv = {key: value for key, value in clv.items() if key in selectors.CLV_STATUS_KEYS}
     return render(request, "scoring/run.html", {
         "run": run, "tables": tables, "page": page, "labels": labels, "schemes": run_schemes,
-        "scheme_name": scheme_name, "direction": direction, "clv": run.figures.get("clv", {}),
-        "timings": run.figures.get("timings", {}), "stale": selectors.stale_data(as_of=run.as_of),
+        "scheme_name": scheme_name, "direction": direction, "clv": clv,
+        "timings": run.figures.get("timings", {}), "company_figures": company_figures,
+        "scoped_counts": scoped_counts, "stale": selectors.stale_data(as_of=run.as_of),
     })
 
 

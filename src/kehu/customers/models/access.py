@@ -10,12 +10,14 @@ from .customer import Customer
 
 
 class PersonalDataAccess(models.Model):
-    """Access log of personal data (PIPL art. 51–56): every reveal of a masked value and every export."""
+    """Access log of personal data (PIPL art. 51–56): every reveal of a masked value, every export, and every find
+    of customers by a full phone or ID number (call-centre lookup, search box, API search, duplicate check)."""
 
     class Action(models.TextChoices):
         REVEAL = "reveal", _("Reveal")
         EXPORT = "export", _("Export")
         LOOKUP = "lookup", _("Lookup")
+        SEARCH = "search", _("Search")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL,
