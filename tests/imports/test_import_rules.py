@@ -254,12 +254,13 @@ def hidden(make_customer, users, org):
 
 
 def test_a_customer_out_of_scope_reads_as_an_unknown_customer(hidden, users, tmp_path):
-    # keyed by mobile, without a branch: the hidden customer's row fails exactly as an unknown customer's does
-    rows = [["手机号码", "姓名", "门店"], ["13700137000", "王五", ""], ["13600136000", "赵六", ""]]
+    # keyed by mobile, without a name: the hidden customer's row fails exactly as an unknown customer's does (a
+    # matched customer would keep its stored name)
+    rows = [["手机号码", "姓名", "门店"], ["13700137000", "", "SH1"], ["13600136000", "", "SH1"]]
     kehu_import("customers", write_csv(tmp_path / "a.csv", rows), "--key", "mobile", "--user", "am1",
                 "--mode", "skip-bad")
     [(_row_a, column_a, reason_a), (_row_b, column_b, reason_b)] = errors_of(last_job())
-    assert (column_a, reason_a) == (column_b, reason_b) == ("门店", "A branch is required.")
+    assert (column_a, reason_a) == (column_b, reason_b) == ("姓名", "A name is required.")
     # with a branch: both are new customers of the importer's store; the hidden one is untouched
     rows = [["手机号码", "姓名", "门店", "身份证号"], ["13700137000", "王五", "SH1", ""],
             ["13600136000", "赵六", "SH1", ""]]
