@@ -53,10 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     if command == "worker" and not os.environ.get("KEHU_REDIS_URL"):
         # no broker: the worker that runs the tasks queued in the database (kehu.core.queue)
         import django
-        from django.core.management import call_command
+        from django.core.management import call_command, execute_from_command_line
 
+        if _asks_for_help(args):
+            execute_from_command_line(["kehu", "jobworker", *args[1:]])
+            return 0
         django.setup()
-        call_command("jobworker", *args[1:])
+        call_command("jobworker", *args[1:])  # (not run_from_argv, which closes the connections it did not open)
         return 0
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "beat":
         from kehu.celery import app
 
-        app.start(["celery", "beat", "--loglevel=INFO", *args[1:]])
+        app.start(["beat", "--loglevel=INFO", *args[1:]])  # click's arguments, without a program name
         return 0
     from django.core.management import execute_from_command_line
 
