@@ -337,3 +337,83 @@ def test_dead_worker_is_detected_and_resumed_from_the_ui_without_duplicates(tmp_
     assert (job.status, job.created, job.failed) == ("done", 7, 0)
     assert Customer.objects.filter(code__startswith="D").count() == 7
     assert not Path(job.file_path).exists()
+
+
+# ------------------------------------------------------------------- a real worker process that dies, on its own db
+
+from .test_cli import cli  # noqa: E402,F401 - the module's own database, migrated, with staff (a fixture)
+
+QUEUE_JOB = """
+import django, sys; django.setup()
+from django.conf import settings
+settings.KEHU_TASK_QUEUE = "database"  # as without a broker (KEHU_TESTING would run it eagerly)
+from kehu.imports.services import import_job_create, import_job_start
+from kehu.org.models import User
+boss = User.objects.get(username="boss")
+job = import_job_create(target="customers", file_path=sys.argv[1], user=boss, key="code", mode="skip-bad")
+import_job_start(job=job, actor=boss)
+print(job.pk)
+"""
+
+DYING_WORKER = """
+import django, os; django.setup()
+from kehu.imports import services
+services.CHUNK_SIZE = 10
+count = {"n": 0}
+def killed(job):
+    count["n"] += 1
+    if count["n"] == 2:
+        os._exit(9)  # the worker's process dies: no cleanup, no exception handling
+services.chunk_committed = killed
+from kehu.cli import main
+main(["worker", "--once"])
+"""
+
+RESUME_FROM_THE_PAGE = """
+import django, datetime as dt, sys; django.setup()
+from django.conf import settings
+from django.utils import timezone
+settings.KEHU_TASK_QUEUE = "database"
+from kehu.imports.models import ImportJob
+from kehu.imports.selectors import import_job_interrupted
+from kehu.imports.services import import_job_start
+job = ImportJob.objects.select_related("user").get(pk=int(sys.argv[1]))
+print(job.status, import_job_interrupted(job))
+ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
+job.refresh_from_db()
+print(import_job_interrupted(job))
+import_job_start(job=job, actor=job.user)
+"""
+
+
+def test_a_killed_worker_process_leaves_a_resumable_job_that_a_new_worker_finishes(cli, tmp_path):  # noqa: F811
+    import subprocess
+    import sys
+
+    media = Path(cli.workdir) / "media" / "imports" / "test"
+    media.mkdir(parents=True, exist_ok=True)
+    rows = [["客户编号", "姓名", "手机号码", "门店"]] + [[f"K{i:03d}", f"客户{i}", f"1350000{i:04d}", "SH1"]
+                                                   for i in range(30)]
+    source = write_csv(media / "k.csv", rows)
+
+    def script(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", code, *args], env=cli.env, cwd=cli.workdir,
+                              capture_output=True, text=True, timeout=300)
+
+    queued = script(QUEUE_JOB, str(source))
+    assert queued.returncode == 0, queued.stderr
+    job_id = queued.stdout.strip().splitlines()[-1]
+    assert cli.scalar("SELECT COUNT(*) FROM customers_customer WHERE code LIKE 'K%'") == 0
+    died = script(DYING_WORKER)
+    assert died.returncode == 9, died.stderr
+    assert cli.scalar("SELECT COUNT(*) FROM customers_customer WHERE code LIKE 'K%'") == 20
+    assert cli.scalar(f"SELECT status FROM imports_importjob WHERE id = {job_id}") == "running"
+    resumed = script(RESUME_FROM_THE_PAGE, job_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.split() == ["running", "False", "True"]  # heartbeat recent; then stale, lock free
+    assert source.is_file()  # kept for the resume
+    worker = cli.run("worker", "--once")
+    assert worker.returncode == 0, worker.stderr
+    assert cli.query(f"SELECT status, created FROM imports_importjob WHERE id = {job_id}") == [("done", 30)]
+    assert cli.scalar("SELECT COUNT(*) FROM customers_customer WHERE code LIKE 'K%'") == 30
+    assert not source.exists()

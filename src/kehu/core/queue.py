@@ -72,18 +72,25 @@ def claim(worker: str) -> QueuedTask | None:
     return None
 
 
+def _registered_task(name: str) -> Any:
+    """The Celery task of that name, the apps' ``tasks`` modules imported first (Celery discovers them lazily)."""
+    from kehu.celery import app
+
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[name]
+
+
 def run_one(worker: str | None = None) -> QueuedTask | None:
     """Claim and run one queued task; returns it (done or failed), or None when the queue is empty.
 
     A task that raises is recorded as failed with its traceback; what it worked on keeps its own state (an import
     job stays resumable from its checkpoint)."""
-    from celery import current_app
-
     task = claim(worker or worker_name())
     if task is None:
         return None
     try:
-        function = current_app.tasks[task.name]
+        function = _registered_task(task.name)
         function.apply(args=task.args, kwargs=task.kwargs, throw=True)
     except Exception:  # noqa: BLE001 - the worker goes on with the next task
         logger.exception("task %s #%s failed", task.name, task.pk)
