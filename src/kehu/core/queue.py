@@ -152,23 +152,33 @@ def _lock_file(space: str, number: int) -> Any:
 class RunLock:
     """``with RunLock("import", job.pk) as lock:`` — ``lock.acquired`` says whether this process holds it."""
 
-    def __init__(self, space: str, number: int) -> None:
+    def __init__(self, space: str, number: int, *, attempts: int = 1) -> None:
         self.space, self.number = _LOCK_SPACES[space], number
         self.name = space
+        self.attempts = max(attempts, 1)
         self.acquired = False
         self._file: Any = None
 
     def __enter__(self) -> RunLock:
+        for attempt in range(self.attempts):
+            if attempt:
+                time.sleep(0.2)
+            self._acquire()
+            if self.acquired:
+                break
+        return self
+
+    def _acquire(self) -> None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [self.space, self.number])
                 self.acquired = bool(cursor.fetchone()[0])
-            return self
+            return
         try:
             import fcntl
         except ImportError:  # no file locks on this system: the heartbeat alone tells
             self.acquired = True
-            return self
+            return
         self._file = _lock_file(self.name, self.number)
         try:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -176,7 +186,6 @@ class RunLock:
         except OSError:
             self._file.close()
             self._file = None
-        return self
 
     def __exit__(self, *exc: Any) -> None:
         if not self.acquired:

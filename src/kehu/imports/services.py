@@ -49,6 +49,8 @@ from .targets.base import ChunkOutcome, Prepared, RowOutcome, Target
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 5000
+# a page checking whether a job's lock is held takes it for an instant (SQLite's file lock): a worker tries a few times
+RUN_LOCK_ATTEMPTS = 10
 Progress = Callable[[ImportJob, int], None]
 
 
@@ -355,7 +357,7 @@ def import_run(*, job: ImportJob, progress: Progress | None = None, chunk_size: 
 
     if job.is_finished:
         return job
-    with RunLock("import", job.pk) as lock:
+    with RunLock("import", job.pk, attempts=RUN_LOCK_ATTEMPTS) as lock:
         if not lock.acquired:
             logger.warning("import job %s is being run by another worker", job.pk)
             return job

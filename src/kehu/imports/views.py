@@ -4,6 +4,7 @@ page and the export of the customer list. Thin: parse a form, call a service or 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from pathlib import Path
@@ -103,7 +104,9 @@ def upload(request: AuthenticatedRequest) -> HttpResponse:
             for field, field_messages in error.message_dict.items():
                 for message in field_messages:
                     form.add_error("file" if field in {"file", "columns", "__all__"} else None, message)
-            path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)  # a refused upload is not kept (it may hold personal data)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
         else:
             return redirect("imports:mapping", pk=job.pk)
     return render(request, "imports/upload.html", {"form": form})
