@@ -408,6 +408,7 @@ def test_a_killed_worker_process_leaves_a_resumable_job_that_a_new_worker_finish
     assert died.returncode == 9, died.stderr
     assert cli.scalar("SELECT COUNT(*) FROM customers_customer WHERE code LIKE 'K%'") == 20
     assert cli.scalar(f"SELECT status FROM imports_importjob WHERE id = {job_id}") == "running"
+    assert cli.scalar("SELECT status FROM core_queuedtask ORDER BY id DESC LIMIT 1") == "running"  # left so
     resumed = script(RESUME_FROM_THE_PAGE, job_id)
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stdout.split() == ["running", "False", "True"]  # heartbeat recent; then stale, lock free
@@ -415,5 +416,8 @@ def test_a_killed_worker_process_leaves_a_resumable_job_that_a_new_worker_finish
     worker = cli.run("worker", "--once")
     assert worker.returncode == 0, worker.stderr
     assert cli.query(f"SELECT status, created FROM imports_importjob WHERE id = {job_id}") == [("done", 30)]
+    # the dead worker's task was marked failed by the next worker; the resumed one is done
+    assert [status for (status,) in cli.query("SELECT status FROM core_queuedtask ORDER BY id DESC LIMIT 2")] == [
+        "done", "failed"]
     assert cli.scalar("SELECT COUNT(*) FROM customers_customer WHERE code LIKE 'K%'") == 30
     assert not source.exists()

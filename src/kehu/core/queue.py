@@ -114,9 +114,34 @@ def maintenance() -> None:
         logger.exception("purging import files failed")
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def reap_dead_workers() -> int:
+    """Mark the tasks that workers of this machine took and died with as failed (what they worked on keeps its own
+    state: an import shows as interrupted and is resumed from its page). Returns how many."""
+    host = socket.gethostname()
+    reaped = 0
+    for task in QueuedTask.objects.filter(status=QueuedTask.Status.RUNNING, worker__startswith=f"{host}:"):
+        pid = task.worker.rsplit(":", 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            reaped += QueuedTask.objects.filter(pk=task.pk, status=QueuedTask.Status.RUNNING).update(
+                status=QueuedTask.Status.FAILED, error="The worker running this task stopped.",
+                finished_at=timezone.now())
+    return reaped
+
+
 def run_worker(*, poll: float = 1.0, once: bool = False, stop: threading.Event | None = None) -> int:
     """Take and run queued tasks until stopped (or, with ``once``, until the queue is empty); returns how many ran."""
     worker = worker_name()
+    reap_dead_workers()
     stop = stop or threading.Event()
     ran = 0
     next_maintenance = 0.0

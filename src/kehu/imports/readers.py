@@ -564,7 +564,7 @@ def _open_table(file_path: Path, *, encoding: str, sheet: str) -> TableReader:
         reader = TableReader(path=file_path, kind="csv", encoding=codec)
         with file_path.open("r", encoding=codec, newline="") as handle:
             first = ""
-            for line in handle:
+            while line := handle.readline(_BLOCK):  # a bounded read: a "line" may be the whole file
                 if line.strip().strip(",;\t|"):
                     first = line
                     break
