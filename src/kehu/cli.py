@@ -133,24 +133,55 @@ def _serve(args: list[str]) -> int:
     return 0
 
 
-def start_background_worker() -> subprocess.Popen[bytes] | None:
+class BackgroundWorker:
+    """``kehu worker`` (the database queue's worker) as a child process of the server, started again if it dies
+    (a big import that ran out of memory must not leave every later job waiting)."""
+
+    RESTART_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        import threading
+
+        self._stopped = threading.Event()
+        self.process = self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="kehu-worker-watcher", daemon=True)
+        self._watcher.start()
+
+    @staticmethod
+    def _spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"])
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(self.RESTART_SECONDS):
+            if self.process.poll() is not None and not self._stopped.is_set():
+                print(f"kehu: the background worker stopped (exit {self.process.returncode}); starting it again",
+                      file=sys.stderr)
+                self.process = self._spawn()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()  # an import cut off resumes from its checkpoint
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_background_worker() -> BackgroundWorker | None:
     """Without a Celery broker, start ``kehu worker`` (the database queue's worker) beside the web server: the tasks
     views dispatch run there, never in a web request. None when a broker is configured (run ``kehu worker``)."""
     from django.conf import settings
 
     if settings.KEHU_TASK_QUEUE != "database":
         return None
-    return subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"])
+    return BackgroundWorker()
 
 
-def stop_background_worker(worker: subprocess.Popen[bytes] | None) -> None:
-    if worker is None or worker.poll() is not None:
-        return
-    worker.terminate()  # an import cut off resumes from its checkpoint
-    try:
-        worker.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+def stop_background_worker(worker: BackgroundWorker | None) -> None:
+    if worker is not None:
+        worker.stop()
 
 
 if __name__ == "__main__":

@@ -421,3 +421,35 @@ def test_a_killed_worker_process_leaves_a_resumable_job_that_a_new_worker_finish
         "done", "failed"]
     assert cli.scalar("SELECT COUNT(*) FROM customers_customer WHERE code LIKE 'K%'") == 30
     assert not source.exists()
+
+
+def test_the_server_starts_the_background_worker_again_when_it_dies(settings, monkeypatch):
+    import subprocess
+    import sys
+    import time
+
+    from kehu import cli as kehu_cli
+
+    settings.KEHU_TASK_QUEUE = "celery"
+    assert kehu_cli.start_background_worker() is None  # with a broker, `kehu worker` is run separately
+    settings.KEHU_TASK_QUEUE = "database"
+    spawned: list[subprocess.Popen[bytes]] = []
+
+    def spawn() -> subprocess.Popen[bytes]:  # a stand-in for `python -m kehu.cli worker`
+        spawned.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]))
+        return spawned[-1]
+
+    monkeypatch.setattr(kehu_cli.BackgroundWorker, "_spawn", staticmethod(spawn))
+    monkeypatch.setattr(kehu_cli.BackgroundWorker, "RESTART_SECONDS", 0.05)
+    worker = kehu_cli.start_background_worker()
+    try:
+        assert len(spawned) == 1
+        spawned[0].kill()
+        for _ in range(200):  # bounded wait for the watcher to notice
+            if len(spawned) == 2:
+                break
+            time.sleep(0.05)
+        assert len(spawned) == 2 and spawned[1].poll() is None
+    finally:
+        kehu_cli.stop_background_worker(worker)
+    assert all(process.wait(timeout=10) is not None for process in spawned)
