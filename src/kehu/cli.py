@@ -2,7 +2,8 @@
 
 ``kehu demo``     create the embedded SQLite database under ``var/``, load demo data and serve on 127.0.0.1:8000
 ``kehu serve``    migrate, collect static files and serve with gunicorn (``--host``, ``--port``, ``--workers``)
-``kehu worker``   run a Celery worker (needs KEHU_REDIS_URL)
+``kehu worker``   run the background worker: a Celery worker with KEHU_REDIS_URL, else the database queue's worker
+                 (``kehu serve`` and ``kehu demo`` start one themselves when there is no broker)
 ``kehu beat``     run the Celery beat scheduler
 ``kehu bench NAME`` run a benchmark script from bench/ (``kehu bench`` lists them)
 ``kehu clv fit``  fit BG/NBD and Gamma-Gamma on a transaction file (no database): ``kehu clv fit --help``
@@ -15,6 +16,7 @@ anything else    a Django management command (``kehu migrate``, ``kehu createsup
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 
@@ -22,9 +24,18 @@ def _django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.settings")
 
 
+def _asks_for_help(args: list[str]) -> bool:
+    return not args or args[0] == "help" or any(arg in {"-h", "--help"} for arg in args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else "help"
+    if _asks_for_help(args) and not os.environ.get("KEHU_SECRET_KEY"):
+        # help needs no configuration: the settings load with a throw-away key (nothing is signed or served)
+        import secrets
+
+        os.environ["KEHU_SECRET_KEY"] = secrets.token_urlsafe(50)
     if command == "clv":
         # pure numerics on a file: no settings, no database
         from kehu.scoring.cli import main as clv_main
@@ -39,6 +50,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "bench":
         return _bench(args[1:])
+    if command == "worker" and not os.environ.get("KEHU_REDIS_URL"):
+        # no broker: the worker that runs the tasks queued in the database (kehu.core.queue)
+        import django
+        from django.core.management import call_command, execute_from_command_line
+
+        if _asks_for_help(args):
+            execute_from_command_line(["kehu", "jobworker", *args[1:]])
+            return 0
+        django.setup()
+        call_command("jobworker", *args[1:])  # (not run_from_argv, which closes the connections it did not open)
+        return 0
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
@@ -57,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "beat":
         from kehu.celery import app
 
-        app.start(["celery", "beat", "--loglevel=INFO", *args[1:]])
+        app.start(["beat", "--loglevel=INFO", *args[1:]])  # click's arguments, without a program name
         return 0
     from django.core.management import execute_from_command_line
 
@@ -72,6 +94,9 @@ def _bench(args: list[str]) -> int:
 
     bench_dir = Path(__file__).resolve().parents[2] / "bench"
     available = sorted(p.name.removesuffix("_bench.py") for p in bench_dir.glob("*_bench.py"))
+    if args and args[0] in {"-h", "--help"}:
+        print("usage: kehu bench NAME [options]; NAME is one of: " + ", ".join(available or ["(none found)"]))
+        return 0
     if not args or args[0] not in available:
         print("usage: kehu bench NAME [options]; NAME is one of: " + ", ".join(available or ["(none found)"]))
         return 2
@@ -96,14 +121,69 @@ def _serve(args: list[str]) -> int:
     if not options.no_migrate:
         call_command("migrate", interactive=False, verbosity=1)
     call_command("collectstatic", interactive=False, verbosity=0)
+    worker = start_background_worker()
     from gunicorn.app.wsgiapp import run
 
     sys.argv = ["gunicorn", "kehu.wsgi:application", "--bind", f"{options.host}:{options.port}",
                 "--workers", options.workers, "--access-logfile", "-",
                 # query strings (phones, ID numbers, names searched) are logged without their values
                 "--logger-class", "kehu.access_log.RedactingLogger"]
-    run()
+    try:
+        run()
+    finally:
+        stop_background_worker(worker)
     return 0
+
+
+class BackgroundWorker:
+    """``kehu worker`` (the database queue's worker) as a child process of the server, started again if it dies
+    (a big import that ran out of memory must not leave every later job waiting)."""
+
+    RESTART_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        import threading
+
+        self._stopped = threading.Event()
+        self.process = self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="kehu-worker-watcher", daemon=True)
+        self._watcher.start()
+
+    @staticmethod
+    def _spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"])
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(self.RESTART_SECONDS):
+            if self.process.poll() is not None and not self._stopped.is_set():
+                print(f"kehu: the background worker stopped (exit {self.process.returncode}); starting it again",
+                      file=sys.stderr)
+                self.process = self._spawn()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()  # an import cut off resumes from its checkpoint
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_background_worker() -> BackgroundWorker | None:
+    """Without a Celery broker, start ``kehu worker`` (the database queue's worker) beside the web server: the tasks
+    views dispatch run there, never in a web request. None when a broker is configured (run ``kehu worker``)."""
+    from django.conf import settings
+
+    if settings.KEHU_TASK_QUEUE != "database":
+        return None
+    return BackgroundWorker()
+
+
+def stop_background_worker(worker: BackgroundWorker | None) -> None:
+    if worker is not None:
+        worker.stop()
 
 
 if __name__ == "__main__":

@@ -35,6 +35,20 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """Read a whole-number environment variable (at least ``minimum``); a bad value stops the start plainly."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
+    return number
+
+
 def env_list(name: str, default: str) -> list[str]:
     """Read a comma-separated environment variable into a list without empty items."""
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
@@ -201,7 +215,26 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
         "kwargs": {"scheduled": True},
     },
+    # deletes the import error files kept longer than KEHU_IMPORT_ERROR_FILE_DAYS (`kehu purge_import_files`)
+    "purge-import-files": {
+        "task": "kehu.imports.tasks.purge_import_files_task",
+        "schedule": crontab(minute=17),
+    },
 }
+# Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background
+# worker that `kehu serve` and `kehu demo` start (`kehu worker` without KEHU_REDIS_URL), which takes queued tasks
+# from the database; never inside a web request. The test suite runs them eagerly unless a test asks otherwise.
+KEHU_TASK_QUEUE = "celery" if REDIS_URL else ("eager" if TESTING else "database")
+# an import checking or importing without a heartbeat for this many seconds, whose worker holds no run lock, is
+# shown as interrupted and can be resumed
+KEHU_JOB_HEARTBEAT_TIMEOUT = env_int("KEHU_JOB_HEARTBEAT_TIMEOUT", 120, minimum=10)
+
+# Imports: uploaded files are bounded before anything parses them
+KEHU_IMPORT_MAX_UPLOAD_MB = env_int("KEHU_IMPORT_MAX_UPLOAD_MB", 256, minimum=1)
+KEHU_IMPORT_MAX_INFLATED_MB = env_int("KEHU_IMPORT_MAX_INFLATED_MB", 1024, minimum=1)
+KEHU_IMPORT_MAX_COMPRESSION_RATIO = env_int("KEHU_IMPORT_MAX_COMPRESSION_RATIO", 100, minimum=2)
+KEHU_IMPORT_MAX_FIELD_CHARS = env_int("KEHU_IMPORT_MAX_FIELD_CHARS", 32767, minimum=100)
+KEHU_IMPORT_ERROR_FILE_DAYS = env_int("KEHU_IMPORT_ERROR_FILE_DAYS", 7, minimum=0)
 
 KEHU_PAGE_SIZE = 25
 # long lists (the customer search) count at most this many rows past the page shown, then say "more than N"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kehu.org.models import Branch, User
@@ -34,6 +37,18 @@ class UploadForm(forms.Form):
             self.fields["mapping"].label_from_instance = (  # type: ignore[attr-defined]
                 lambda mapping: f"{mapping.get_target_display()} · {mapping.name}"
             )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.KEHU_IMPORT_MAX_UPLOAD_MB << 20
+        if upload is not None and upload.size > limit:
+            raise forms.ValidationError(
+                gettext("The file is %(size)s; files of up to %(limit)s can be imported. Split it into smaller files "
+                        "(or ask the administrator to raise the limit).")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+                code="too_large",
+            )
+        return upload
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

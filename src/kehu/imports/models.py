@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -55,11 +58,13 @@ class ImportJob(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
+        QUEUED = "queued", _("Queued")
         VALIDATING = "validating", _("Checking")
         RUNNING = "running", _("Importing")
         DONE = "done", _("Done")
         REJECTED = "rejected", _("Rejected: nothing stored")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     target = models.CharField(_("what is imported"), max_length=16, choices=ImportTarget.choices)
     file_path = models.CharField(_("file"), max_length=500)
@@ -94,6 +99,14 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # written as chunks are committed: a job checking or importing whose heartbeat is older than
+    # KEHU_JOB_HEARTBEAT_TIMEOUT and whose run lock nobody holds was left by a worker that died
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # the uploaded file (personal data) is deleted when the job ends; the rows that were not stored are kept in an
+    # error file for KEHU_IMPORT_ERROR_FILE_DAYS days
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
+    error_file_path = models.CharField(max_length=500, blank=True, default="")
+    error_file_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("import job")
@@ -105,7 +118,19 @@ class ImportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.REJECTED, self.Status.FAILED}
+        return self.status in {self.Status.DONE, self.Status.REJECTED, self.Status.FAILED, self.Status.CANCELLED}
+
+    @property
+    def is_active(self) -> bool:
+        """Checking or importing (perhaps by a worker that died: see ``selectors.import_job_interrupted``)."""
+        return self.status in {self.Status.VALIDATING, self.Status.RUNNING}
+
+    @property
+    def error_file_expires_at(self) -> Any:
+        """When the error file will be deleted (None when there is none)."""
+        if not self.error_file_path or self.error_file_deleted_at or self.finished_at is None:
+            return None
+        return self.finished_at + dt.timedelta(days=settings.KEHU_IMPORT_ERROR_FILE_DAYS)
 
     @property
     def percent(self) -> int:

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from kehu.core.spreadsheet import csv_unsafe, csv_unsafe_row
@@ -44,11 +46,72 @@ from kehu.core.spreadsheet import csv_unsafe, csv_unsafe_row
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 ENCODING_CHOICES = ("auto", "utf-8", "gbk", "gb18030")
 _BLOCK = 1 << 20
-csv.field_size_limit(16 * 1024 * 1024)
+# a part of a spreadsheet that calamine reads whole (the shared strings, a sheet it cannot be given in slices, every
+# part of an XLSB or ODS file) is bounded, whatever the limit on the whole inflated workbook
+WHOLE_PART_MAX_BYTES = 256 << 20
+_RATIO_MIN_BYTES = 1 << 20  # members smaller than this inflate to little whatever their ratio
+_ZIP_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".ods"}
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read as a table (missing, wrong encoding, not a spreadsheet, no header row)."""
+    """The file cannot be read as a table (missing, wrong encoding, not a spreadsheet, no header row, over a limit)."""
+
+
+def max_field_chars() -> int:
+    """The most characters a CSV field or a spreadsheet cell may hold (``KEHU_IMPORT_MAX_FIELD_CHARS``)."""
+    return int(getattr(settings, "KEHU_IMPORT_MAX_FIELD_CHARS", 32767))
+
+
+def column_letter(index: int) -> str:
+    """A column's spreadsheet letter from its index (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def check_spreadsheet(path: Path, *, sheet_part: str | None = None) -> None:
+    """Refuse a zipped spreadsheet (XLSX, XLSM, XLSB, ODS) that would inflate to too much, before calamine reads it.
+
+    The declared sizes of its members are checked: the whole inflated size against ``KEHU_IMPORT_MAX_INFLATED_MB``,
+    each member's compression ratio against ``KEHU_IMPORT_MAX_COMPRESSION_RATIO`` (a "zip bomb": 617 KB that unpack to
+    600 MiB), and the parts calamine reads whole against :data:`WHOLE_PART_MAX_BYTES`. ``sheet_part`` names an XLSX
+    sheet that is read in slices (so not whole). zipfile itself never inflates a member past its declared size.
+    """
+    if path.suffix.lower() not in _ZIP_SUFFIXES:
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise UnreadableFile(_("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error}) from None
+    limit = int(getattr(settings, "KEHU_IMPORT_MAX_INFLATED_MB", 1024)) << 20
+    ratio_limit = int(getattr(settings, "KEHU_IMPORT_MAX_COMPRESSION_RATIO", 100))
+    inflated = sum(member.file_size for member in members)
+    if inflated > limit:
+        raise UnreadableFile(
+            _("The spreadsheet unpacks to %(size)s, more than the %(limit)s that can be imported. Save it as CSV or "
+              "split it into smaller files.") % {"size": filesizeformat(inflated), "limit": filesizeformat(limit)})
+    sliced = path.suffix.lower() in _XLSX_SUFFIXES
+    for member in members:
+        if member.file_size >= _RATIO_MIN_BYTES and member.file_size > ratio_limit * max(member.compress_size, 1):
+            raise UnreadableFile(
+                _("The spreadsheet is compressed %(ratio)d to 1 (%(packed)s unpack to %(size)s), more than the "
+                  "%(limit)d to 1 a spreadsheet of real data has: it is refused as a possible “zip bomb”. Save it as "
+                  "CSV and import that.")
+                % {"ratio": member.file_size // max(member.compress_size, 1),
+                   "packed": filesizeformat(member.compress_size), "size": filesizeformat(member.file_size),
+                   "limit": ratio_limit})
+        whole = not sliced or member.filename == _XLSX_PARTS[-1] or (
+            sheet_part is not None and member.filename == sheet_part)
+        if whole and member.file_size > WHOLE_PART_MAX_BYTES:
+            raise UnreadableFile(
+                _("A part of the spreadsheet (%(part)s) unpacks to %(size)s, more than the %(limit)s Kehu reads in one "
+                  "piece. Save it as CSV and import that.")
+                % {"part": member.filename, "size": filesizeformat(member.file_size),
+                   "limit": filesizeformat(WHOLE_PART_MAX_BYTES)})
 
 
 def normalise_encoding(name: str) -> str:
@@ -146,26 +209,44 @@ class TableReader:
         width = len(self.headers)
         all_text = self.kind == "csv"
         source = self._csv_records() if all_text else self._sheet_records()
+        limit = max_field_chars() if not all_text else 0  # csv checks its fields itself
         for number, values in source:
             if number <= self.header_row or number <= start_after:
                 continue
             if is_blank(values):
                 continue
+            if limit:
+                for index, value in enumerate(values):
+                    if value.__class__ is str and len(value) > limit:
+                        raise UnreadableFile(
+                            _("Row %(row)d, column %(column)s: the cell holds %(length)d characters, more than the "
+                              "%(limit)d a cell may hold.")
+                            % {"row": number, "column": column_letter(index), "length": len(value), "limit": limit})
             if len(values) < width:
                 values = list(values) + [""] * (width - len(values))
             # cells Kehu neutralised against formula injection ('=…, '+86…, '-12.50) read as they were written
             yield number, csv_unsafe_row(values, all_text=all_text)
 
     def _csv_records(self) -> Iterator[tuple[int, list[Any]]]:
+        limit = max_field_chars()
+        csv.field_size_limit(limit)  # the module's limit is per process; every reader sets the configured one
         with self.path.open("r", encoding=self.encoding, errors="strict", newline="") as handle:
+            records = csv.reader(handle, delimiter=self.delimiter)
             try:
-                yield from enumerate(csv.reader(handle, delimiter=self.delimiter), start=1)
+                yield from enumerate(records, start=1)
             except UnicodeDecodeError:
                 raise UnreadableFile(
                     _("The file is not in the %(encoding)s encoding.") % {"encoding": self.encoding}
                 ) from None
             except csv.Error as error:
-                raise UnreadableFile(_("The CSV file is malformed: %(error)s") % {"error": error}) from None
+                if "field larger than field limit" in str(error):
+                    raise UnreadableFile(
+                        _("Line %(line)d: a field is longer than %(limit)d characters, the most a field may hold. "
+                          "Check the file's quotes (a quote left open runs on to the end of the file) or shorten "
+                          "the field.") % {"line": records.line_num, "limit": limit}
+                    ) from None
+                raise UnreadableFile(_("The CSV file is malformed at line %(line)d: %(error)s")
+                                     % {"line": records.line_num, "error": error}) from None
 
     def _sheet_records(self) -> Iterator[tuple[int, list[Any]]]:
         if self._slices is not None:
@@ -417,6 +498,19 @@ class XlsxSlices:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _check_whole_sheet(path: Path, sheet_name: str) -> None:
+    """An XLSX sheet that cannot be sliced is parsed whole: its XML is bounded like the other whole parts."""
+    if path.suffix.lower() not in _XLSX_SUFFIXES:
+        return  # XLSB and ODS were checked whole already; XLS is not zipped (bounded by the upload size)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _xlsx_sheet_part(archive, sheet_name)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return
+    if part is not None:
+        check_spreadsheet(path, sheet_part=part)
+
+
 def _count_lines(path: Path) -> int:
     count = 0
     last = b""
@@ -448,11 +542,17 @@ def open_table(path: str | os.PathLike[str], *, encoding: str = "auto", sheet: s
 def _open_table(file_path: Path, *, encoding: str, sheet: str) -> TableReader:
     suffix = file_path.suffix.lower()
     if suffix in SPREADSHEET_SUFFIXES:
+        check_spreadsheet(file_path)  # before calamine reads anything (it loads the shared strings on opening)
         reader = TableReader(path=file_path, kind="spreadsheet", sheet=sheet)
         workbook, reader.sheet = _open_workbook(file_path, sheet)
         reader.sheet_names = list(workbook.sheet_names)
         reader._slices = XlsxSlices.open(file_path, reader.sheet)
         if reader._slices is None:
+            try:
+                _check_whole_sheet(file_path, reader.sheet)
+            except UnreadableFile:
+                workbook.close()
+                raise
             reader._workbook, reader._sheet = workbook, _sheet_of(workbook, reader.sheet)
             end = reader._sheet.end  # (row, column) from 0: the last row's number is one more
             reader.estimated_rows = end[0] + 1 if end else 0
@@ -468,7 +568,7 @@ def _open_table(file_path: Path, *, encoding: str, sheet: str) -> TableReader:
         reader = TableReader(path=file_path, kind="csv", encoding=codec)
         with file_path.open("r", encoding=codec, newline="") as handle:
             first = ""
-            for line in handle:
+            while line := handle.readline(_BLOCK):  # a bounded read: a "line" may be the whole file
                 if line.strip().strip(",;\t|"):
                     first = line
                     break

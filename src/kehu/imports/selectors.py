@@ -29,6 +29,25 @@ from .aliases import CUSTOMER_HEADERS
 from .models import ImportJob, ImportMapping, ImportRowError
 
 
+def import_job_interrupted(job: ImportJob) -> bool:
+    """Whether a job checking or importing was left by a worker that died: no heartbeat for
+    ``KEHU_JOB_HEARTBEAT_TIMEOUT`` seconds and nobody holds its run lock (a worker in a long all-or-nothing
+    transaction cannot commit heartbeats, but holds the lock). Such a job can be resumed from its checkpoint."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from kehu.core.queue import run_lock_held
+
+    if not job.is_active:
+        return False
+    beat = job.heartbeat_at or job.started_at or job.created_at
+    if beat is not None and timezone.now() - beat < dt.timedelta(seconds=settings.KEHU_JOB_HEARTBEAT_TIMEOUT):
+        return False
+    return not run_lock_held("import", job.pk)
+
+
 def import_job_list(*, user: User) -> QuerySet[ImportJob]:
     """Import jobs the user may follow: their own; administrators see every job."""
     from kehu.org.roles import Role

@@ -17,11 +17,15 @@ rebuilt from the file when a job resumes).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import json
+import logging
 import os
 import queue
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,7 +47,11 @@ from .models import ImportJob, ImportMapping, ImportMode, ImportRowError, Import
 from .readers import TableReader, UnreadableFile, cell_text, file_fingerprint, open_table
 from .targets.base import ChunkOutcome, Prepared, RowOutcome, Target
 
+logger = logging.getLogger(__name__)
+
 CHUNK_SIZE = 5000
+# a page checking whether a job's lock is held takes it for an instant (SQLite's file lock): a worker tries a few times
+RUN_LOCK_ATTEMPTS = 10
 Progress = Callable[[ImportJob, int], None]
 
 
@@ -340,7 +348,7 @@ def _add(job: ImportJob, outcome: ChunkOutcome, rows: int) -> None:
 
 def _finish(job: ImportJob, status: str, message: str = "") -> ImportJob:
     job.status = status
-    job.finished_at = timezone.now()
+    job.finished_at = job.heartbeat_at = timezone.now()
     if message:
         job.error_message = message
     if status in {ImportJob.Status.DONE, ImportJob.Status.REJECTED}:
@@ -349,15 +357,34 @@ def _finish(job: ImportJob, status: str, message: str = "") -> ImportJob:
     return job
 
 
-def import_run(*, job: ImportJob, progress: Progress | None = None, chunk_size: int = CHUNK_SIZE) -> ImportJob:
+def import_run(*, job: ImportJob, progress: Progress | None = None, chunk_size: int | None = None) -> ImportJob:
     """Run (or resume) an import job to its end. Returns the job with its final status and counts.
 
     An unreadable file or an unusable mapping ends the job as ``failed`` with ``error_message``; bad rows in
     all-or-nothing mode end it as ``rejected``. Unexpected errors leave the job as it was at its last checkpoint and
-    propagate, so it can be resumed.
+    propagate, so it can be resumed (it keeps its file). The job's run lock is held throughout: a job another worker
+    is running is returned as it is. A job that ended has its uploaded file deleted (:func:`import_job_release_files`).
     """
+    from kehu.core.queue import RunLock
+
     if job.is_finished:
         return job
+    with RunLock("import", job.pk, attempts=RUN_LOCK_ATTEMPTS) as lock:
+        if not lock.acquired:
+            logger.warning("import job %s is being run by another worker", job.pk)
+            return job
+        status = ImportJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+        if status is None or status in {ImportJob.Status.DONE, ImportJob.Status.REJECTED, ImportJob.Status.FAILED,
+                                        ImportJob.Status.CANCELLED}:
+            job.refresh_from_db()
+            return job
+        job = _import_run(job=job, progress=progress, chunk_size=chunk_size or CHUNK_SIZE)
+    if job.is_finished:
+        import_job_release_files(job=job)
+    return job
+
+
+def _import_run(*, job: ImportJob, progress: Progress | None, chunk_size: int) -> ImportJob:
     with translation.override(job.language or settings.LANGUAGE_CODE):
         if job.user is not None and not job.user.is_active:
             return _finish(job, ImportJob.Status.FAILED, _("The user who started this import is no longer active."))
@@ -370,12 +397,20 @@ def import_run(*, job: ImportJob, progress: Progress | None = None, chunk_size: 
         if problems:
             return _finish(job, ImportJob.Status.FAILED, " ".join(problems))
         job.started_at = job.started_at or timezone.now()
+        job.heartbeat_at = timezone.now()
         job.finished_at = None
         try:
             with _bulk_session():
                 if job.mode == ImportMode.ALL_OR_NOTHING:
                     return _run_all_or_nothing(job, reader, progress, chunk_size)
                 return _run_skip_bad(job, reader, target, progress, chunk_size)
+        except UnreadableFile as error:
+            # found while reading on (a field over the limit, a malformed line): what was committed stays, with the
+            # counters and checkpoint committed with it
+            stored = ImportJob.objects.get(pk=job.pk)
+            for counter in _COUNTERS:
+                setattr(job, counter, getattr(stored, counter))
+            return _finish(job, ImportJob.Status.FAILED, str(error))
         finally:
             reader.close()
 
@@ -421,6 +456,7 @@ def _run_skip_bad(job: ImportJob, reader: TableReader, target: Target, progress:
         _rebuild_seen(job, reader, target)
     ImportRowError.objects.filter(job=job, row__gt=job.checkpoint_row).delete()
     job.status = ImportJob.Status.RUNNING
+    job.heartbeat_at = timezone.now()
     job.save()
     chunks = _prepared_chunks(reader, target, size=chunk_size, start_after=job.checkpoint_row,
                               workers=preparation_workers(job, reader), language=job.language)
@@ -447,6 +483,7 @@ def _run_all_or_nothing(job: ImportJob, reader: TableReader, progress: Progress 
     for counter in _COUNTERS:
         setattr(job, counter, 0)
     job.status = ImportJob.Status.VALIDATING
+    job.heartbeat_at = timezone.now()
     job.save()
     checker = _target(job)
     workers = preparation_workers(job, reader)
@@ -457,14 +494,16 @@ def _run_all_or_nothing(job: ImportJob, reader: TableReader, progress: Progress 
             _save_errors(job, outcome.errors)
             job.failed += outcome.failed
             job.rows_done += count
-            job.save(update_fields=["failed", "rows_done"])
+            job.heartbeat_at = timezone.now()
+            job.save(update_fields=["failed", "rows_done", "heartbeat_at"])
         if progress:
             progress(job, count)
     if job.failed:
         return _finish(job, ImportJob.Status.REJECTED)
     validated_rows = job.rows_done
     job.status = ImportJob.Status.RUNNING
-    job.save(update_fields=["status"])
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["status", "heartbeat_at"])
     target = _target(job)
     errors: list[tuple[int, str, str, str]] = []
     try:
@@ -594,7 +633,8 @@ class _ChunkWriter:
         if errors:
             _save_errors(self.job, outcome.errors)
         _save_errors(self.job, outcome.warnings, warning=True)
-        ImportJob.objects.filter(pk=self.job.pk).update(**counters)
+        # the heartbeat: pages tell a running job from one whose worker died by it (and by the run lock)
+        ImportJob.objects.filter(pk=self.job.pk).update(**counters, heartbeat_at=timezone.now())
 
     def _committed(self, rows: int) -> None:
         chunk_committed(self.job)
@@ -660,29 +700,190 @@ def import_preview(*, job: ImportJob, limit: int = 20) -> list[RowOutcome]:
     except UnreadableFile as error:
         raise ValidationError(str(error)) from None
     rows = []
-    for row in reader.rows():
-        rows.append(row)
-        if len(rows) >= limit:
-            break
+    try:
+        for row in reader.rows():
+            rows.append(row)
+            if len(rows) >= limit:
+                break
+    except UnreadableFile as error:  # a field over the limit, a malformed line
+        raise ValidationError(str(error)) from None
+    finally:
+        reader.close()
     with translation.override(job.language or settings.LANGUAGE_CODE):
         outcome = _target(job).process(rows, write=False, preview=True)
     return sorted(outcome.rows, key=lambda outcome_row: outcome_row.row)
 
 
 def import_job_start(*, job: ImportJob, actor: User) -> ImportJob:
-    """Queue a job on the task queue (run eagerly in process when no broker is configured).
+    """Queue a job for the background worker (the Celery broker, or the database queue without one: never run in
+    the web request).
 
-    A pending job starts; a job left running or checking by a stopped worker resumes from its checkpoint; a finished
-    job is left alone.
+    A pending job starts; a job left checking or importing by a worker that died (see
+    :func:`kehu.imports.selectors.import_job_interrupted`) resumes from its checkpoint without storing a row twice;
+    a queued, running or finished job is left alone.
     """
-    if job.user_id is not None and job.user_id != actor.pk and not actor.is_superuser:
-        raise PermissionDenied(_("This is someone else's import."))
-    if job.is_finished:
-        return job
+    from kehu.core.queue import dispatch
+
+    from .selectors import import_job_interrupted
     from .tasks import import_run_task
 
-    transaction.on_commit(lambda: import_run_task.delay(job.pk))
+    _check_owner(job, actor)
+    if job.is_finished or job.status == ImportJob.Status.QUEUED:
+        return job
+    if job.is_active and not import_job_interrupted(job):
+        return job
+    with transaction.atomic():
+        if job.status == ImportJob.Status.PENDING:
+            job.status = ImportJob.Status.QUEUED
+        # a resumed job counts as alive until the worker takes it (or, if none does, the heartbeat times out again)
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["status", "heartbeat_at"])
+        dispatch(import_run_task, job.pk)
     return job
+
+
+def _check_owner(job: ImportJob, actor: User | None) -> None:
+    if actor is not None and job.user_id is not None and job.user_id != actor.pk and not actor.is_superuser:
+        raise PermissionDenied(_("This is someone else's import."))
+
+
+def import_job_cancel(*, job: ImportJob, actor: User | None) -> ImportJob:
+    """Cancel a job that is not running (waiting, queued, or interrupted): it ends and its uploaded file is deleted.
+
+    What an interrupted skip-bad job committed before it stopped stays stored."""
+    from kehu.core.queue import RunLock
+
+    _check_owner(job, actor)
+    if job.is_finished:
+        return job
+    with RunLock("import", job.pk) as lock:
+        job.refresh_from_db()
+        if job.is_finished:
+            return job
+        if not lock.acquired:
+            raise ValidationError(_("The import is running; it cannot be cancelled now."))
+        job.status = ImportJob.Status.CANCELLED
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+    return import_job_release_files(job=job)
+
+
+# ------------------------------------------------------------------------------------------- files of finished jobs
+
+
+def uploads_root() -> Path:
+    """Where uploaded import files are kept while their job runs (MEDIA_ROOT/imports)."""
+    return (Path(settings.MEDIA_ROOT) / "imports").resolve()
+
+
+def _owned_upload(path: Path) -> bool:
+    """Whether the job's file is an upload Kehu keeps (an operator's own file given to ``kehu import`` is not)."""
+    root = uploads_root()
+    resolved = path.resolve()
+    return resolved.is_relative_to(root) and not resolved.is_relative_to(root / "errors")
+
+
+def _cell_json(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, dt.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    return cell_text(value)
+
+
+def _cell_from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "datetime" in value:
+            return dt.datetime.fromisoformat(value["datetime"])
+        if "date" in value:
+            return dt.date.fromisoformat(value["date"])
+    return value
+
+
+def _write_error_file(job: ImportJob) -> Path | None:
+    """The rows of the job's file that were not stored, as they are in the file (JSON lines of ``[row, values]``)."""
+    failed = set(ImportRowError.objects.filter(job=job, is_warning=False).values_list("row", flat=True))
+    if not failed:
+        return None
+    folder = uploads_root() / "errors" / f"{timezone.now():%Y%m}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"job-{job.pk}-{uuid.uuid4().hex}.jsonl"
+    last = max(failed)
+    reader = _reader(job)
+    try:
+        with path.open("w", encoding="utf-8") as out:
+            for row, values in reader.rows():
+                if row in failed:
+                    out.write(json.dumps([row, [_cell_json(value) for value in values]], ensure_ascii=False))
+                    out.write("\n")
+                if row >= last:
+                    break
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        reader.close()
+    return path
+
+
+def import_job_release_files(*, job: ImportJob) -> ImportJob:
+    """After a job ended: keep the rows that were not stored in an error file (the error report is made from it, for
+    ``KEHU_IMPORT_ERROR_FILE_DAYS`` days), then delete the uploaded file, which holds personal data.
+
+    An operator's own file given to ``kehu import`` is left where it is. An interrupted job keeps its file (it is not
+    finished), so it can be resumed."""
+    if not job.is_finished or job.file_deleted_at is not None:
+        return job
+    path = Path(job.file_path)
+    updates = []
+    if not job.error_file_path and path.is_file():
+        try:
+            with translation.override(job.language or settings.LANGUAGE_CODE):
+                error_file = _write_error_file(job)
+        except (UnreadableFile, OSError) as error:
+            logger.warning("import job %s: the rows with problems could not be kept: %s", job.pk, error)
+        else:
+            if error_file is not None:
+                job.error_file_path = str(error_file)
+                updates.append("error_file_path")
+    if _owned_upload(path):
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # the upload's own folder, empty now
+        job.file_deleted_at = timezone.now()
+        updates.append("file_deleted_at")
+    if updates:
+        job.save(update_fields=updates)
+    return job
+
+
+def import_files_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete what imports leave behind (the periodic task ``purge_import_files_task`` and ``kehu
+    purge_import_files`` run this): error files older than ``KEHU_IMPORT_ERROR_FILE_DAYS`` days, the uploads of
+    ended jobs still on disk (a worker stopped between ending a job and deleting its file), and jobs left at the
+    mapping step for as long (cancelled, their upload deleted). Returns how many of each."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.KEHU_IMPORT_ERROR_FILE_DAYS)
+    counts = {"error_files": 0, "uploads": 0, "abandoned": 0}
+    expired = ImportJob.objects.filter(error_file_deleted_at__isnull=True, finished_at__lte=cutoff).exclude(
+        error_file_path="")
+    for job in expired.iterator():
+        Path(job.error_file_path).unlink(missing_ok=True)
+        ImportJob.objects.filter(pk=job.pk).update(error_file_deleted_at=now)
+        counts["error_files"] += 1
+    ended = [ImportJob.Status.DONE, ImportJob.Status.REJECTED, ImportJob.Status.FAILED, ImportJob.Status.CANCELLED]
+    left = ImportJob.objects.filter(status__in=ended, file_deleted_at__isnull=True,
+                                    file_path__startswith=str(uploads_root()))
+    for job in left.iterator():
+        if import_job_release_files(job=job).file_deleted_at is not None:
+            counts["uploads"] += 1
+    for job in ImportJob.objects.filter(status=ImportJob.Status.PENDING, created_at__lte=cutoff).iterator():
+        with contextlib.suppress(ValidationError):
+            import_job_cancel(job=job, actor=None)
+            counts["abandoned"] += 1
+    return counts
 
 
 def import_sample_rows(*, job: ImportJob, limit: int = 3) -> list[tuple[int, list[Any]]]:
@@ -692,10 +893,15 @@ def import_sample_rows(*, job: ImportJob, limit: int = 3) -> list[tuple[int, lis
     except UnreadableFile as error:
         raise ValidationError(str(error)) from None
     rows = []
-    for number, values in reader.rows():
-        rows.append((number, [cell_text(value) for value in values]))
-        if len(rows) >= limit:
-            break
+    try:
+        for number, values in reader.rows():
+            rows.append((number, [cell_text(value) for value in values]))
+            if len(rows) >= limit:
+                break
+    except UnreadableFile as error:  # a field over the limit, a malformed line
+        raise ValidationError(str(error)) from None
+    finally:
+        reader.close()
     return rows
 
 
@@ -747,6 +953,22 @@ def _report_columns(job: ImportJob) -> list[int]:
 
 
 def _failed_rows(job: ImportJob, reasons: dict[int, list[str]], kept: list[int]) -> Iterator[list[Any]]:
+    if job.error_file_path:
+        path = Path(job.error_file_path)
+        if job.error_file_deleted_at is not None or not path.is_file():
+            raise ValidationError(
+                _("The rows with problems are no longer kept: they are deleted %(days)d days after the import ends.")
+                % {"days": settings.KEHU_IMPORT_ERROR_FILE_DAYS})
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                row, values = json.loads(line)
+                if row in reasons:
+                    values = [_cell_from_json(value) for value in values]
+                    yield [*(values[index] if index < len(values) else "" for index in kept), row,
+                           "；".join(reasons[row])]
+        return
+    if job.file_deleted_at is not None:
+        raise ValidationError(_("The uploaded file was deleted when the import ended."))
     try:
         reader = _reader(job)
     except UnreadableFile as error:

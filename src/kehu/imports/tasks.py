@@ -15,3 +15,16 @@ def import_run_task(job_id: int) -> dict[str, int | str]:
     job = import_run(job=job)
     return {"status": job.status, "created": job.created, "updated": job.updated, "unchanged": job.unchanged,
             "failed": job.failed}
+
+
+
+@shared_task
+def purge_import_files_task() -> str:
+    """Hourly (celery beat; the background worker does the same without a broker): ``kehu purge_import_files``."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("purge_import_files", stdout=out)
+    return out.getvalue().strip()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/mapping/", views.mapping, name="mapping"),
     path("<int:pk>/preview/", views.preview, name="preview"),
     path("<int:pk>/start/", views.job_start, name="start"),
+    path("<int:pk>/cancel/", views.job_cancel, name="cancel"),
     path("<int:pk>/errors.<str:file_format>", views.error_report, name="errors"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/check/", views.duplicate_check, name="duplicate_check"),

@@ -105,7 +105,9 @@ def upload(request: AuthenticatedRequest) -> HttpResponse:
             for field, field_messages in error.message_dict.items():
                 for message in field_messages:
                     form.add_error("file" if field in {"file", "columns", "__all__"} else None, message)
-            path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)  # a refused upload is not kept (it may hold personal data)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
         else:
             return redirect("imports:mapping", pk=job.pk)
     return render(request, "imports/upload.html", {"form": form})
@@ -157,8 +159,10 @@ def mapping(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         else:
             return redirect("imports:preview", pk=job.pk)
     samples: list[list[Any]] = []
-    with contextlib.suppress(ValidationError):
+    try:
         samples = [values for _row, values in services.import_sample_rows(job=job, limit=3)]
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     columns = []
     for index, name in enumerate(form.column_fields):
         columns.append((form[name], [row[index] if index < len(row) else "" for row in samples]))
@@ -202,7 +206,8 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     errors = Paginator(selectors.import_row_errors(job=job), ERRORS_PER_PAGE).get_page(request.GET.get("page"))
     warnings = list(selectors.import_row_warnings(job=job)[:ERRORS_PER_PAGE]) if job.is_finished else []
     context = {"job": job, "errors": errors, "warnings": warnings,
-               "may_merge": services.customer_may_merge(user=request.user)}
+               "may_merge": services.customer_may_merge(user=request.user),
+               "interrupted": selectors.import_job_interrupted(job)}
     if request.headers.get("HX-Request"):
         return render(request, "imports/_progress.html", context)
     return render(request, "imports/job.html", context)
@@ -404,7 +409,19 @@ def export(request: AuthenticatedRequest) -> HttpResponseBase:
 @require_POST
 @login_required
 def job_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Resume a job a stopped worker left unfinished."""
+    """Start a waiting job, or resume one whose worker died (from its checkpoint), in the background worker."""
     job = _job_or_404(request, pk)
     services.import_job_start(job=job, actor=request.user)
+    return redirect("imports:job", pk=job.pk)
+
+
+@require_POST
+@login_required
+def job_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Cancel a job that is not running; its uploaded file is deleted."""
+    job = _job_or_404(request, pk)
+    try:
+        services.import_job_cancel(job=job, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     return redirect("imports:job", pk=job.pk)

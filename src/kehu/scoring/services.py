@@ -1169,7 +1169,7 @@ def _json_safe(value: Any) -> Any:
 def scoring_run_request(*, actor: User, as_of: dt.date | None = None,
                         scheme_names: Iterable[str] | None = None) -> ScoringRun:
     """Queue a scoring run on behalf of ``actor`` (permission ``scoring.run_scoring``); the Celery task runs it
-    after the transaction commits (in process when no broker is configured)."""
+    after the transaction commits, on the broker or in the background worker (:func:`kehu.core.queue.dispatch`)."""
     if not actor.has_perm("scoring.run_scoring"):
         raise PermissionDenied(_("You may not start scoring runs."))
     as_of = as_of or default_as_of()
@@ -1179,12 +1179,12 @@ def scoring_run_request(*, actor: User, as_of: dt.date | None = None,
     run = ScoringRun.objects.create(as_of=as_of, trigger=ScoringRun.Trigger.MANUAL, requested_by=actor,
                                     parameters={"schemes": names})
 
-    def enqueue() -> None:
-        from .tasks import scoring_run_task
+    from kehu.core.queue import dispatch
 
-        scoring_run_task.delay(as_of=as_of.isoformat(), scheme_names=names or None, run_id=run.pk)
+    from .tasks import scoring_run_task
 
-    transaction.on_commit(enqueue)
+    # on the broker, or the background worker's database queue without one: never in the web request
+    dispatch(scoring_run_task, as_of=as_of.isoformat(), scheme_names=names or None, run_id=run.pk)
     return run
 
 

@@ -139,7 +139,7 @@ def run_list(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def run_start(request: AuthenticatedRequest) -> HttpResponse:
-    """Queue a scoring run (it runs in the background, or right away without a broker)."""
+    """Queue a scoring run (it runs in the background worker, never in this request)."""
     user = _viewer(request)
     as_of = None
     if request.POST.get("as_of"):

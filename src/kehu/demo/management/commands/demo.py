@@ -51,7 +51,13 @@ class Command(BaseCommand):
         self.stdout.write(_("Ready in %(seconds).1f s.") % {"seconds": time.perf_counter() - started})
         self._print_logins(None if options["no_serve"] else options["addr"])
         if not options["no_serve"]:
-            call_command("runserver", options["addr"], use_reloader=False)
+            from kehu.cli import start_background_worker, stop_background_worker
+
+            worker = start_background_worker()  # imports and scoring runs run there, not in the web request
+            try:
+                call_command("runserver", options["addr"], use_reloader=False)
+            finally:
+                stop_background_worker(worker)
 
     def _score(self) -> None:
         """End with a scoring run as of today, so the value pages, the tier column and the 360 page's value panel
