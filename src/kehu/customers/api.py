@@ -20,8 +20,9 @@ from pydantic import ConfigDict, StringConstraints
 
 from kehu.api.errors import COMMON_ERRORS, ErrorOut, renamed_fields
 from kehu.api.pagination import PageParams, paginate
-from kehu.api.schemas import BranchRef, StaffRef
+from kehu.api.schemas import BirthDate, BranchRef, FoundingDate, PastDateTime, StaffRef
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
+from kehu.core.validators import TAG_LENGTH_MAX, TAGS_PER_CUSTOMER_MAX
 from kehu.org.models import Branch, User
 from kehu.org.selectors import branch_list, staff_list
 
@@ -45,7 +46,7 @@ from .models import (
 router = Router(tags=["customers"])
 
 Blank = Literal[""]
-TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TAG_LENGTH_MAX)]
 RevealableField = Literal["mobile", "phone", "id_number", "email"]
 
 # service field names → the request body's names
@@ -289,7 +290,7 @@ class StrictSchema(Schema):
 
 class PersonIn(StrictSchema):
     gender: PersonProfile.Gender | Blank = ""
-    birth_date: dt.date | None = None
+    birth_date: BirthDate | None = Field(None, description="From 1900-01-01 up to today.")
     id_type: PersonProfile.IdType = PersonProfile.IdType.RESIDENT_ID
     id_number: str = Field("", description="Checked (check digit, birth date) for resident IDs.")
     employer: str = ""
@@ -308,7 +309,7 @@ class OrganisationIn(StrictSchema):
     staff_count: int | None = None
     annual_revenue: Decimal | None = None
     legal_representative: str = ""
-    founded_on: dt.date | None = None
+    founded_on: FoundingDate | None = Field(None, description="From 1800-01-01 up to today.")
     other_banks_suppliers: str = ""
     business_status: OrganisationProfile.BusinessStatus = OrganisationProfile.BusinessStatus.OPERATING
 
@@ -331,7 +332,9 @@ class CustomerFieldsIn(StrictSchema):
     relationship_stage: RelationshipStage = RelationshipStage.DEVELOPMENT
     custom_attributes: dict[str, Any] = Field(default_factory=dict, description="Administrator-defined fields by key.")
     notes: str = ""
-    tags: list[TagName] = Field(default_factory=list, description="Tag names; unknown names are created.")
+    tags: list[TagName] = Field(default_factory=list, max_length=TAGS_PER_CUSTOMER_MAX,
+                                description=f"Tag names (at most {TAGS_PER_CUSTOMER_MAX}, each at most "
+                                            f"{TAG_LENGTH_MAX} characters); unknown names are created.")
     person: PersonIn | None = None
     organisation: OrganisationIn | None = None
 
@@ -375,7 +378,8 @@ class ConsentIn(StrictSchema):
     source: Consent.Source = Consent.Source.OTHER
     purpose: str = ""
     notice_version: str = ""
-    recorded_at: dt.datetime | None = Field(None, description="When the customer gave it; default now.")
+    recorded_at: PastDateTime | None = Field(None, description="When the customer gave it (1900 up to now); default "
+                                                               "now.")
 
 
 class TransferIn(StrictSchema):
