@@ -105,6 +105,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # the date and time filters, safe with stored times that cannot be converted to local time
+            "builtins": ["kehu.core.templatetags.kehu_safe_dates"],
         },
     },
 ]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from kehu.core import validators
 
@@ -41,6 +41,11 @@ def django_validator(check: Callable[[Any], None]) -> AfterValidator:
 
     return AfterValidator(run)
 
+
+# The id of a row given in a body or a query string: the tables' keys are 64-bit integers (BigAutoField on both
+# databases), so a larger number could match nothing and would overflow the database's integers in a list lookup.
+ROW_ID_MAX = 2**63 - 1
+RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
 
 # Dates the API accepts, bounded as everywhere else (kehu.core.validators): a 422 naming the field, never a value
 # that cannot be converted to UTC or shown.

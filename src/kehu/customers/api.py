@@ -20,7 +20,7 @@ from pydantic import ConfigDict, StringConstraints
 
 from kehu.api.errors import COMMON_ERRORS, ErrorOut, renamed_fields
 from kehu.api.pagination import PageParams, paginate
-from kehu.api.schemas import BirthDate, BranchRef, FoundingDate, PastDateTime, StaffRef
+from kehu.api.schemas import BirthDate, BranchRef, FoundingDate, PastDateTime, RowId, StaffRef
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
 from kehu.core.validators import TAG_LENGTH_MAX, TAGS_PER_CUSTOMER_MAX
 from kehu.org.models import Branch, User
@@ -322,7 +322,7 @@ class CustomerFieldsIn(StrictSchema):
     city: str = ""
     district: str = ""
     address: str = ""
-    owner_id: int | None = Field(None, description="Account manager (staff id); account managers own what they add.")
+    owner_id: RowId | None = Field(None, description="Account manager (staff id); account managers own what they add.")
     lifecycle_status: LifecycleStatus = LifecycleStatus.PROSPECT
     lifecycle_stage: LifecycleStage = LifecycleStage.IDENTIFICATION
     management_class: ManagementClass = ManagementClass.REGULAR
@@ -342,7 +342,7 @@ class CustomerFieldsIn(StrictSchema):
 class CustomerCreateIn(CustomerFieldsIn):
     kind: CustomerKind
     name: str
-    branch_id: int = Field(description="Home branch (one of yours).")
+    branch_id: RowId = Field(description="Home branch (one of yours).")
     code: str = Field("", description="Leave empty to number from the configured pattern.")
 
 
@@ -351,7 +351,7 @@ class CustomerUpdateIn(CustomerFieldsIn):
 
     version: int = Field(description="The version you read; 409 if the customer changed since.")
     name: str = ""
-    branch_id: int = 0
+    branch_id: RowId = 0  # used only when sent
     reason: str = Field("", description="Why (recorded with lifecycle changes and in the history).")
 
 
@@ -383,10 +383,10 @@ class ConsentIn(StrictSchema):
 
 
 class TransferIn(StrictSchema):
-    customer_ids: list[int] = Field(min_length=1, max_length=5000)
-    new_owner_id: int
+    customer_ids: list[RowId] = Field(min_length=1, max_length=5000)
+    new_owner_id: RowId
     reason: str = ""
-    new_branch_id: int | None = None
+    new_branch_id: RowId | None = None
 
 
 class RevealIn(StrictSchema):
@@ -398,11 +398,11 @@ class CustomerListParams(PageParams):
     q: str = Field("", description="Name, pinyin (zhangsan), initials (zs), code, phone or its last 4 digits, "
                                    "credit code.")
     kind: CustomerKind | None = None
-    branch: int | None = Field(None, description="Branch id; includes the branches below it.")
-    owner: int | None = Field(None, description="Account manager (staff id).")
+    branch: RowId | None = Field(None, description="Branch id; includes the branches below it.")
+    owner: RowId | None = Field(None, description="Account manager (staff id).")
     lifecycle_status: LifecycleStatus | None = None
     management_class: ManagementClass | None = None
-    tag: int | None = Field(None, description="Tag id.")
+    tag: RowId | None = Field(None, description="Tag id.")
     relationship_stage: RelationshipStage | None = None
     tier: str = Field("", description="Tier code under the primary tier scheme, e.g. A.")
 

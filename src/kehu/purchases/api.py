@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 
 from kehu.api.errors import COMMON_ERRORS, ErrorOut, renamed_fields
 from kehu.api.pagination import PageParams, paginate
-from kehu.api.schemas import BranchRef, BusinessDateTime
+from kehu.api.schemas import BranchRef, BusinessDateTime, RowId
 from kehu.customers.selectors import customer_get
 from kehu.org.models import User
 from kehu.org.selectors import branch_list
@@ -57,7 +57,7 @@ class TransactionPage(Schema):
 
 
 class TransactionListParams(PageParams):
-    customer_id: int | None = None
+    customer_id: RowId | None = None
     since: BusinessDateTime | None = Field(None, description="From this time (inclusive), ISO 8601.")
     until: BusinessDateTime | None = Field(None, description="Before this time (exclusive), ISO 8601.")
 
@@ -65,14 +65,14 @@ class TransactionListParams(PageParams):
 class TransactionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
+    customer_id: RowId
     occurred_at: BusinessDateTime = Field(description="From 1900 up to a few years after today.")
     amount: Decimal = Field(max_digits=14, decimal_places=2)
     margin: Decimal = Field(Decimal("0"), max_digits=14, decimal_places=2)
     quantity: Decimal = Field(Decimal("1"), max_digits=12, decimal_places=3)
-    product_id: int | None = None
+    product_id: RowId | None = None
     product_sku: str | None = Field(None, description="Instead of product_id.")
-    branch_id: int | None = Field(None, description="Where it was bought; default the customer's home branch.")
+    branch_id: RowId | None = Field(None, description="Where it was bought; default the customer's home branch.")
     channel: Channel = Channel.STORE
     external_ref: str | None = Field(
         None, max_length=64,
