@@ -58,3 +58,16 @@ def test_purchase_time_out_of_range_is_a_row_error(tmp_path, run_import, make_cu
     assert counts(job) == (1, 0, 0, 1)
     assert [(row, column) for row, column, _reason in errors_of(job)] == [(2, "交易时间")]
     assert list(Transaction.objects.values_list("external_ref", flat=True)) == ["A2"]
+
+
+@pytest.mark.parametrize("tags", ["VIP、老\x00客户", "、".join(f"t{n}" for n in range(51))])
+def test_tags_with_nul_or_too_many_are_a_row_error(tmp_path, run_import, org, tags):
+    from kehu.customers.models import Tag
+
+    path = write_csv(tmp_path / "c.csv", [["客户编号", "姓名", "标签", "门店"], ["K1", "赵六", tags, "SH1"]])
+
+    job = run_import(path, key="code")
+
+    assert counts(job) == (0, 0, 0, 1)
+    assert [column for _row, column, _reason in errors_of(job)] == ["标签"]
+    assert not Tag.objects.exists() and not Customer.objects.exists()

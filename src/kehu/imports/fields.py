@@ -550,15 +550,19 @@ def parse_tags(raw: Any) -> tuple[str, ...]:
     text = text_value(raw)
     if not text:
         return ()
+    if "\x00" in text:
+        raise FieldError(_("Null characters are not allowed."))
     names: list[str] = []
     for part in _TAG_SEPARATORS.split(text):
         name = part.strip()
         if not name:
             continue
-        if len(name) > 50:
+        if len(name) > validators.TAG_LENGTH_MAX:
             raise FieldError(_("A tag has at most 50 characters."))
         if name not in names:
             names.append(name)
+    if len(names) > validators.TAGS_PER_CUSTOMER_MAX:
+        raise FieldError(_("A customer has at most %(max)s tags.") % {"max": validators.TAGS_PER_CUSTOMER_MAX})
     return tuple(sorted(names))
 
 
