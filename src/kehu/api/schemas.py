@@ -45,6 +45,8 @@ def django_validator(check: Callable[[Any], None]) -> AfterValidator:
 # The id of a row given in a body or a query string: the tables' keys are 64-bit integers (BigAutoField on both
 # databases), so a larger number could match nothing and would overflow the database's integers in a list lookup.
 ROW_ID_MAX = 2**63 - 1
+# the largest value of a 32-bit integer column (IntegerField, PositiveIntegerField: counts, versions)
+INT_MAX = 2**31 - 1
 RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
 
 # Dates the API accepts, bounded as everywhere else (kehu.core.validators): a 422 naming the field, never a value

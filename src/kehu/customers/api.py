@@ -20,7 +20,7 @@ from pydantic import ConfigDict, StringConstraints
 
 from kehu.api.errors import COMMON_ERRORS, ErrorOut, renamed_fields
 from kehu.api.pagination import PageParams, paginate
-from kehu.api.schemas import BirthDate, BranchRef, FoundingDate, PastDateTime, RowId, StaffRef
+from kehu.api.schemas import INT_MAX, BirthDate, BranchRef, FoundingDate, PastDateTime, RowId, StaffRef
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
 from kehu.core.validators import TAG_LENGTH_MAX, TAGS_PER_CUSTOMER_MAX
 from kehu.org.models import Branch, User
@@ -306,8 +306,8 @@ class OrganisationIn(StrictSchema):
     ownership_type: OrganisationProfile.Ownership | Blank = ""
     industry: str = ""
     main_business: str = ""
-    staff_count: int | None = None
-    annual_revenue: Decimal | None = None
+    staff_count: int | None = Field(None, ge=0, le=INT_MAX)
+    annual_revenue: Decimal | None = Field(None, max_digits=18, decimal_places=2)
     legal_representative: str = ""
     founded_on: FoundingDate | None = Field(None, description="From 1800-01-01 up to today.")
     other_banks_suppliers: str = ""
@@ -328,7 +328,8 @@ class CustomerFieldsIn(StrictSchema):
     management_class: ManagementClass = ManagementClass.REGULAR
     marketing_type: MarketingType | Blank = ""
     brand_attitude: BrandAttitude | Blank = ""
-    share_of_wallet: Decimal | None = Field(None, description="0–100; sets the relationship stage.")
+    share_of_wallet: Decimal | None = Field(None, max_digits=5, decimal_places=2,
+                                            description="0–100; sets the relationship stage.")
     relationship_stage: RelationshipStage = RelationshipStage.DEVELOPMENT
     custom_attributes: dict[str, Any] = Field(default_factory=dict, description="Administrator-defined fields by key.")
     notes: str = ""
@@ -349,7 +350,7 @@ class CustomerCreateIn(CustomerFieldsIn):
 class CustomerUpdateIn(CustomerFieldsIn):
     """Only the fields sent are changed. ``custom_attributes`` are merged (null removes a key); ``tags`` replace."""
 
-    version: int = Field(description="The version you read; 409 if the customer changed since.")
+    version: int = Field(ge=0, le=INT_MAX, description="The version you read; 409 if the customer changed since.")
     name: str = ""
     branch_id: RowId = 0  # used only when sent
     reason: str = Field("", description="Why (recorded with lifecycle changes and in the history).")
@@ -390,7 +391,7 @@ class TransferIn(StrictSchema):
 
 
 class RevealIn(StrictSchema):
-    fields: list[RevealableField] = Field(default_factory=list, description="Empty: all of them.")
+    fields: list[RevealableField] = Field(default_factory=list, max_length=10, description="Empty: all of them.")
     reason: str = Field("", description="Required: why you need the plain values.")
 
 

@@ -114,7 +114,8 @@ class RunIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     as_of: PastDate | None = Field(None, description="Score as of the end of this day (default today).")
-    schemes: list[str] = Field(default_factory=list, description="Scheme names; default every active scheme.")
+    schemes: list[str] = Field(default_factory=list, max_length=50,
+                               description="Scheme names; default every active scheme.")
 
 
 class SchemeTierOut(Schema):
