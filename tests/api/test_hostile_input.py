@@ -322,6 +322,16 @@ def test_replay_with_another_customer_is_409(admin_api, customer, make_customer)
     assert error_of(response)["code"] == "idempotency_conflict"
 
 
+def test_replay_naming_another_branch_is_409(admin_api, customer, org):
+    body = sale(customer, external_ref="POS-1")
+    assert admin_api.post("/api/transactions", body).status_code == 201
+
+    response = admin_api.post("/api/transactions", {**body, "branch_id": org["sh2"].pk})
+
+    assert response.status_code == 409, response.content
+    assert set(error_of(response)["fields"]) == {"branch_id"}
+
+
 def test_identical_replay_is_200_also_when_spelt_differently(admin_api, customer):
     body = sale(customer, external_ref="POS-1", amount="10.00", quantity="1")
     first = admin_api.post("/api/transactions", body)

@@ -34,8 +34,9 @@ def transaction_create(
     if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
         raise PermissionDenied(_("You may not see this customer."))
     request = {"customer": customer.pk, "occurred_at": occurred_at, "amount": amount, "margin": margin,
-               "quantity": quantity, "product": product.pk if product else None,
-               "branch": (branch or customer.branch).pk if (branch or customer.branch) else None, "channel": channel}
+               "quantity": quantity, "product": product.pk if product else None, "channel": channel}
+    if branch is not None:  # without one, the customer's home branch then (it may have changed since) was used
+        request["branch"] = branch.pk
     if external_ref:
         existing = Transaction.objects.filter(external_ref=external_ref).first()
         if existing is not None:
