@@ -9,6 +9,7 @@ Variables (all optional in development):
 - ``KEHU_DEBUG``         ``1``/``true`` for development (default ``0``).
 - ``KEHU_ALLOWED_HOSTS`` comma-separated host names (default ``127.0.0.1,localhost``).
 - ``KEHU_VAR_DIR``       where the embedded database and uploads live (default ``./var``).
+- ``KEHU_MAX_REQUEST_BYTES`` largest request body accepted (default 2.5 MiB); larger ones answer 413.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kehu.core.middleware.PrivateResponsesMiddleware",  # no-store for every answer to a signed-in user
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kehu.core.middleware.HostileInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -118,6 +120,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # the date and time filters, safe with stored times that cannot be converted to local time
+            "builtins": ["kehu.core.templatetags.kehu_safe_dates"],
         },
     },
 ]
@@ -240,6 +244,11 @@ KEHU_PAGE_SIZE = 25
 # long lists (the customer search) count at most this many rows past the page shown, then say "more than N"
 KEHU_LIST_COUNT_CAP = 1000
 KEHU_API_PAGE_SIZE_MAX = 200
+
+# The largest request body accepted (bytes, default 2.5 MiB): larger ones answer 413. File uploads are bounded by the
+# upload views; this limit applies to their other fields (Django's DATA_UPLOAD_MAX_MEMORY_SIZE).
+KEHU_MAX_REQUEST_BYTES = int(os.environ.get("KEHU_MAX_REQUEST_BYTES", str(2_621_440)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = KEHU_MAX_REQUEST_BYTES
 
 LOGGING = {
     "version": 1,

@@ -50,7 +50,7 @@ def test_create_without_reference_creates_each_time(api_as, make_customer):
     assert Transaction.objects.count() == 2
 
 
-def test_reference_of_another_customer_is_422(api_as, make_customer):
+def test_reference_of_another_customer_is_409(api_as, make_customer):
     first, second = make_customer("张三"), make_customer("李四")
     client = api_as("administrator")
     body = {"customer_id": first.pk, "occurred_at": "2025-03-01T10:00:00Z", "amount": "1", "external_ref": "R1"}
@@ -58,8 +58,9 @@ def test_reference_of_another_customer_is_422(api_as, make_customer):
 
     response = client.post("/api/transactions", {**body, "customer_id": second.pk})
 
-    assert response.status_code == 422
-    assert "external_ref" in error_of(response)["fields"]
+    assert response.status_code == 409  # the same reference with a different body (tests/api/test_hostile_input.py)
+    assert error_of(response)["code"] == "idempotency_conflict"
+    assert "customer_id" in error_of(response)["fields"]
 
 
 @pytest.mark.parametrize(

@@ -40,10 +40,18 @@ Every error has one shape:
 ```
 
 `code` is one of `validation_error` (422), `bad_request` (400), `not_authenticated` (401), `permission_denied` and
-`csrf_failed` (403), `not_found` (404), `version_conflict` (409, with `current_version`), `server_error` (500).
+`csrf_failed` (403), `not_found` (404), `version_conflict` (409, with `current_version`), `idempotency_conflict`
+(409), `request_too_large` (413, a body over {settings.KEHU_MAX_REQUEST_BYTES:,} bytes), `server_error` (500).
 `fields` names each offending input: body fields by their **dotted path in the request body** (`name`, `mobile`,
 `person.id_number`, `organisation.credit_code`, `customer_ids.0`), query parameters by their name (`phone`, `limit`).
 `message` and the field messages are in the request's language (`Accept-Language: zh-Hans` or `en`).
+
+## Input that is refused
+Text (in the body, the query string or the path) must not contain a NUL character (`\\u0000`) or a lone surrogate
+(`\\ud800`): 422 naming the field (400 for the path). Dates are bounded: birth dates from 1900-01-01 to today,
+founding dates from 1800-01-01 to today, purchase times and time filters from 1900 to five years after today, consent
+times from 1900 to today. Numbers must fit their column (`amount` 14 digits with 2 decimals, `offset` at most
+1,000,000,000). A customer has at most 50 tags of at most 50 characters each.
 
 ## Lists
 Lists are paginated with `limit` (default 25, at most {settings.KEHU_API_PAGE_SIZE_MAX}) and `offset` and answer
@@ -54,7 +62,9 @@ short.
 ## Concurrency and retries
 `PATCH /api/customers/{{id}}` needs the `version` you read; if someone changed the customer since, nothing is written
 and the answer is 409 with `current_version`. `POST /api/transactions` with an `external_ref` is idempotent: a retry
-returns the existing transaction with 200 instead of 201.
+with the same values returns the existing transaction with 200 instead of 201; the same `external_ref` with any
+different value (customer, time, amounts, product, branch, channel) answers 409 `idempotency_conflict`, naming the
+differing fields, and changes nothing.
 """
 
 api = KehuNinjaAPI(

@@ -11,11 +11,26 @@ from django.urls import URLPattern, URLResolver, re_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
+from ninja.parser import Parser
+
+from kehu.core.middleware import parsed_json_body, was_parsed
 
 from .errors import error_response
 
 
+class KehuParser(Parser):
+    """Ninja's JSON parser, reusing the body the ``HostileInputMiddleware`` has already parsed and checked."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = parsed_json_body(request)
+        return data if was_parsed(data) else super().parse_body(request)
+
+
 class KehuNinjaAPI(NinjaAPI):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("parser", KehuParser())
+        super().__init__(*args, **kwargs)
+
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         patterns = super()._get_urls()
         for pattern in patterns:

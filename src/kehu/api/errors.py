@@ -13,14 +13,16 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from kehu.core.exceptions import IdempotencyConflictError
 from kehu.customers.services import ConcurrentUpdateError
 
 if TYPE_CHECKING:
@@ -43,7 +45,7 @@ class ErrorOut(Schema):
 
 
 # Error responses every authenticated operation may give; merged into each operation's ``response`` for the docs.
-COMMON_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+COMMON_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -52,6 +54,7 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "request_too_large",
     422: "validation_error",
     429: "throttled",
 }
@@ -109,6 +112,20 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
         return _("Ensure this value is greater than %(limit_value)s.") % {"limit_value": context.get("gt")}
     if kind == "less_than":
         return _("Ensure this value is less than %(limit_value)s.") % {"limit_value": context.get("lt")}
+    # Django's DecimalValidator messages, with their translations
+    if kind == "decimal_max_digits":
+        count = int(context.get("max_digits") or 0)
+        return ngettext("Ensure that there are no more than %(max)s digit in total.",
+                        "Ensure that there are no more than %(max)s digits in total.", count) % {"max": count}
+    if kind == "decimal_max_places":
+        count = int(context.get("decimal_places") or 0)
+        return ngettext("Ensure that there are no more than %(max)s decimal place.",
+                        "Ensure that there are no more than %(max)s decimal places.", count) % {"max": count}
+    if kind == "decimal_whole_digits":
+        count = int(context.get("whole_digits") or 0)
+        return ngettext("Ensure that there are no more than %(max)s digit before the decimal point.",
+                        "Ensure that there are no more than %(max)s digits before the decimal point.",
+                        count) % {"max": count}
     if kind in {"json_invalid", "json_type"}:
         return _("The request body is not valid JSON.")
     if kind == "value_error" and "error" in context:
@@ -170,6 +187,10 @@ def _validation_message(fields: Mapping[str, list[str]], fallback: list[str] | N
     )
 
 
+# how the request body names the service's fields of a transaction (for the 409's ``fields``)
+_IDEMPOTENCY_FIELD_NAMES = {"customer": "customer_id", "product": "product_id", "branch": "branch_id"}
+
+
 def register_exception_handlers(api: NinjaAPI) -> None:
     """Make every error, ninja's and the services', answer in the one shape."""
 
@@ -202,6 +223,18 @@ def register_exception_handlers(api: NinjaAPI) -> None:
     def on_conflict(request: HttpRequest, exc: ConcurrentUpdateError) -> HttpResponse:
         return error_response(api, request, status=409, code="version_conflict", message=str(exc),
                               current_version=exc.current_version)
+
+    @api.exception_handler(IdempotencyConflictError)
+    def on_idempotency_conflict(request: HttpRequest, exc: IdempotencyConflictError) -> HttpResponse:
+        differs = _("Differs from the request first sent with this reference.")
+        fields = {_IDEMPOTENCY_FIELD_NAMES.get(name, name): [differs] for name in exc.fields}
+        return error_response(api, request, status=409, code="idempotency_conflict", message=str(exc), fields=fields)
+
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        from kehu.core.middleware import too_large_message
+
+        return error_response(api, request, status=413, code="request_too_large", message=too_large_message())
 
     @api.exception_handler(AuthenticationError)
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

@@ -12,6 +12,8 @@ from ninja import Field, Schema
 from kehu.core.pagination import count_cap, count_up_to
 
 DEFAULT_LIMIT = 25
+# the largest offset accepted (a billion rows): larger ones answer 422 instead of overflowing the database's integers
+OFFSET_MAX = 1_000_000_000
 
 
 class PageParams(Schema):
@@ -19,7 +21,7 @@ class PageParams(Schema):
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=settings.KEHU_API_PAGE_SIZE_MAX,
                        description=f"Rows per page (1–{settings.KEHU_API_PAGE_SIZE_MAX}).")
-    offset: int = Field(0, ge=0, description="Rows to skip.")
+    offset: int = Field(0, ge=0, le=OFFSET_MAX, description=f"Rows to skip (0–{OFFSET_MAX:,}).")
 
 
 def paginate(

@@ -17,6 +17,10 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 DEFAULT_COUNT_CAP = 1000
+# pages past this one are not looked for: ``?page=99999999999999999999`` shows the last page counted, as Django's
+# paginator shows the last page for a page number past the end, without asking the database to count (or skip) more
+# rows than its integers hold
+PAGE_HINT_MAX = 1_000_000
 
 
 def count_cap() -> int:
@@ -71,8 +75,8 @@ class CappedPaginator(Paginator):
         super().__init__(object_list, per_page, **kwargs)
         self.few_rows_order = few_rows_order
         try:
-            page = max(int(page_hint), 1)
-        except (TypeError, ValueError):
+            page = min(max(int(page_hint), 1), PAGE_HINT_MAX)
+        except (TypeError, ValueError, OverflowError):
             page = 1
         # at least the whole requested page is counted, or Paginator.page() would cut it at the count
         per_page = int(self.per_page)

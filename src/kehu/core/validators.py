@@ -12,6 +12,7 @@ import re
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email as django_validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from stdnum import exceptions as stdnum_exceptions
@@ -172,3 +173,105 @@ def validate_email(value: str) -> str:
     except ValidationError:
         raise ValidationError(_("Enter a valid email address."), code="email_invalid") from None
     return text.lower()
+
+
+# ------------------------------------------------------------------------------------------------- ranges of input
+# Every date a user can enter is bounded here, in one place: model ``clean()``, forms, API schemas and import fields
+# call these functions. Python's dates reach from year 1 to 9999, the database's further, but a time in year 1 or 9999
+# cannot be converted between China time and UTC (OverflowError) and no such date is ever meant: they are typing
+# mistakes or probes. The bounds are wide enough for any real record:
+#   birth dates          1900-01-01 … today
+#   founding dates       1800-01-01 … today (old firms: 同仁堂 and the like are older, but their records are not)
+#   business dates/times 1900-01-01 … today + BUSINESS_YEARS_AHEAD years (transactions, consents, scoring dates,
+#                        filters, custom date attributes; a few years ahead for planned or mistyped-but-plausible data)
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+EARLIEST_FOUNDING_DATE = dt.date(1800, 1, 1)
+EARLIEST_BUSINESS_DATE = dt.date(1900, 1, 1)
+BUSINESS_YEARS_AHEAD = 5
+
+# tags: at most this many on one customer (and in one request), each at most TAG_LENGTH_MAX characters
+TAGS_PER_CUSTOMER_MAX = 50
+TAG_LENGTH_MAX = 50
+
+
+def today() -> dt.date:
+    """Today in the current time zone (China time by default)."""
+    return timezone.localdate()
+
+
+def latest_business_date() -> dt.date:
+    day = today()
+    try:
+        return day.replace(year=day.year + BUSINESS_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + BUSINESS_YEARS_AHEAD, day=28)
+
+
+def local_date(value: dt.date | dt.datetime) -> dt.date:
+    """The calendar day of ``value`` in the current time zone, without overflowing at the ends of the calendar.
+
+    A naive datetime is taken as local time. Near year 1 or 9999 the conversion can overflow; the UTC day is then
+    close enough, since such a value is far outside every bound anyway.
+    """
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            try:
+                return timezone.localtime(value).date()
+            except (OverflowError, ValueError):
+                return value.date()
+        return value.date()
+    return value
+
+
+def _check_range(value: dt.date | dt.datetime | None, earliest: dt.date, latest: dt.date, message: str) -> None:
+    if value is None:
+        return
+    day = local_date(value)
+    if not earliest <= day <= latest:
+        raise ValidationError(message % {"earliest": earliest.isoformat(), "latest": latest.isoformat()},
+                              code="date_out_of_range")
+
+
+def validate_birth_date(value: dt.date | None) -> None:
+    """A birth date from 1900-01-01 up to today."""
+    _check_range(value, EARLIEST_BIRTH_DATE, today(),
+                 _("Enter a birth date between %(earliest)s and today (%(latest)s)."))
+
+
+def validate_founding_date(value: dt.date | None) -> None:
+    """A founding (registration) date from 1800-01-01 up to today."""
+    _check_range(value, EARLIEST_FOUNDING_DATE, today(),
+                 _("Enter a founding date between %(earliest)s and today (%(latest)s)."))
+
+
+def validate_business_date(value: dt.date | dt.datetime | None) -> None:
+    """A business date or time (a purchase, a consent, an as-of date, a filter): from 1900-01-01 up to a few years
+    after today."""
+    _check_range(value, EARLIEST_BUSINESS_DATE, latest_business_date(),
+                 _("Enter a date between %(earliest)s and %(latest)s."))
+
+
+def validate_past_business_date(value: dt.date | dt.datetime | None) -> None:
+    """A business date or time that has happened: from 1900-01-01 up to today."""
+    _check_range(value, EARLIEST_BUSINESS_DATE, today(), _("Enter a date between %(earliest)s and today (%(latest)s)."))
+
+
+# ------------------------------------------------------------------------------------------ what text may contain
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None: a NUL character (PostgreSQL refuses it in text and JSON) or
+    a lone surrogate (half of a UTF-16 pair: it cannot be encoded to UTF-8)."""
+    if "\x00" in value:
+        return _("Null characters are not allowed.")
+    if _SURROGATE.search(value):
+        return _("This text contains an invalid character (a lone surrogate); please type it again.")
+    return None
+
+
+def validate_storable_text(value: str) -> None:
+    """A Django validator for :func:`text_problem`."""
+    problem = text_problem(value) if isinstance(value, str) else None
+    if problem:
+        raise ValidationError(problem, code="null_characters_not_allowed")

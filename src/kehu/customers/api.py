@@ -20,8 +20,9 @@ from pydantic import ConfigDict, StringConstraints
 
 from kehu.api.errors import COMMON_ERRORS, ErrorBody, renamed_fields
 from kehu.api.pagination import PageParams, paginate
-from kehu.api.schemas import BranchRef, StaffRef
+from kehu.api.schemas import INT_MAX, BirthDate, BranchRef, FoundingDate, PastDateTime, RowId, StaffRef
 from kehu.core.masking import mask_address, mask_email, mask_id_number, mask_phone
+from kehu.core.validators import TAG_LENGTH_MAX, TAGS_PER_CUSTOMER_MAX
 from kehu.org.models import Branch, User
 from kehu.org.selectors import branch_list, staff_list
 
@@ -46,7 +47,7 @@ from .models import (
 router = Router(tags=["customers"])
 
 Blank = Literal[""]
-TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TAG_LENGTH_MAX)]
 RevealableField = Literal["mobile", "phone", "id_number", "email"]
 
 # service field names → the request body's names
@@ -328,7 +329,7 @@ class StrictSchema(Schema):
 
 class PersonIn(StrictSchema):
     gender: PersonProfile.Gender | Blank = ""
-    birth_date: dt.date | None = None
+    birth_date: BirthDate | None = Field(None, description="From 1900-01-01 up to today.")
     id_type: PersonProfile.IdType = PersonProfile.IdType.RESIDENT_ID
     id_number: str = Field("", description="Checked (check digit, birth date) for resident IDs.")
     employer: str = ""
@@ -344,10 +345,10 @@ class OrganisationIn(StrictSchema):
     ownership_type: OrganisationProfile.Ownership | Blank = ""
     industry: str = ""
     main_business: str = ""
-    staff_count: int | None = None
-    annual_revenue: Decimal | None = None
+    staff_count: int | None = Field(None, ge=0, le=INT_MAX)
+    annual_revenue: Decimal | None = Field(None, max_digits=18, decimal_places=2)
     legal_representative: str = ""
-    founded_on: dt.date | None = None
+    founded_on: FoundingDate | None = Field(None, description="From 1800-01-01 up to today.")
     other_banks_suppliers: str = ""
     business_status: OrganisationProfile.BusinessStatus = OrganisationProfile.BusinessStatus.OPERATING
 
@@ -360,17 +361,20 @@ class CustomerFieldsIn(StrictSchema):
     city: str = ""
     district: str = ""
     address: str = ""
-    owner_id: int | None = Field(None, description="Account manager (staff id); account managers own what they add.")
+    owner_id: RowId | None = Field(None, description="Account manager (staff id); account managers own what they add.")
     lifecycle_status: LifecycleStatus = LifecycleStatus.PROSPECT
     lifecycle_stage: LifecycleStage = LifecycleStage.IDENTIFICATION
     management_class: ManagementClass = ManagementClass.REGULAR
     marketing_type: MarketingType | Blank = ""
     brand_attitude: BrandAttitude | Blank = ""
-    share_of_wallet: Decimal | None = Field(None, description="0–100; sets the relationship stage.")
+    share_of_wallet: Decimal | None = Field(None, max_digits=5, decimal_places=2,
+                                            description="0–100; sets the relationship stage.")
     relationship_stage: RelationshipStage = RelationshipStage.DEVELOPMENT
     custom_attributes: dict[str, Any] = Field(default_factory=dict, description="Administrator-defined fields by key.")
     notes: str = ""
-    tags: list[TagName] = Field(default_factory=list, description="Tag names; unknown names are created.")
+    tags: list[TagName] = Field(default_factory=list, max_length=TAGS_PER_CUSTOMER_MAX,
+                                description=f"Tag names (at most {TAGS_PER_CUSTOMER_MAX}, each at most "
+                                            f"{TAG_LENGTH_MAX} characters); unknown names are created.")
     person: PersonIn | None = None
     organisation: OrganisationIn | None = None
     allow_duplicate: bool = Field(False, description=(
@@ -382,16 +386,16 @@ class CustomerFieldsIn(StrictSchema):
 class CustomerCreateIn(CustomerFieldsIn):
     kind: CustomerKind
     name: str
-    branch_id: int = Field(description="Home branch (one of yours).")
+    branch_id: RowId = Field(description="Home branch (one of yours).")
     code: str = Field("", description="Leave empty to number from the configured pattern.")
 
 
 class CustomerUpdateIn(CustomerFieldsIn):
     """Only the fields sent are changed. ``custom_attributes`` are merged (null removes a key); ``tags`` replace."""
 
-    version: int = Field(description="The version you read; 409 if the customer changed since.")
+    version: int = Field(ge=0, le=INT_MAX, description="The version you read; 409 if the customer changed since.")
     name: str = ""
-    branch_id: int = 0
+    branch_id: RowId = 0  # used only when sent
     reason: str = Field("", description="Why (recorded with lifecycle changes and in the history).")
     transfer_reason: str = Field("", max_length=255, description=(
         "Why the account manager changes, when owner_id does: recorded with the transfer (default: reason, else "
@@ -421,18 +425,19 @@ class ConsentIn(StrictSchema):
     source: Consent.Source = Consent.Source.OTHER
     purpose: str = ""
     notice_version: str = ""
-    recorded_at: dt.datetime | None = Field(None, description="When the customer gave it; default now.")
+    recorded_at: PastDateTime | None = Field(None, description="When the customer gave it (1900 up to now); default "
+                                                               "now.")
 
 
 class TransferIn(StrictSchema):
-    customer_ids: list[int] = Field(min_length=1, max_length=5000)
-    new_owner_id: int
+    customer_ids: list[RowId] = Field(min_length=1, max_length=5000)
+    new_owner_id: RowId
     reason: str = ""
-    new_branch_id: int | None = None
+    new_branch_id: RowId | None = None
 
 
 class RevealIn(StrictSchema):
-    fields: list[RevealableField] = Field(default_factory=list, description="Empty: all of them.")
+    fields: list[RevealableField] = Field(default_factory=list, max_length=10, description="Empty: all of them.")
     reason: str = Field("", description="Required: why you need the plain values.")
 
 
@@ -440,11 +445,11 @@ class CustomerListParams(PageParams):
     q: str = Field("", description="Name, pinyin (zhangsan), initials (zs), code, phone or its last 4 digits, "
                                    "credit code.")
     kind: CustomerKind | None = None
-    branch: int | None = Field(None, description="Branch id; includes the branches below it.")
-    owner: int | None = Field(None, description="Account manager (staff id).")
+    branch: RowId | None = Field(None, description="Branch id; includes the branches below it.")
+    owner: RowId | None = Field(None, description="Account manager (staff id).")
     lifecycle_status: LifecycleStatus | None = None
     management_class: ManagementClass | None = None
-    tag: int | None = Field(None, description="Tag id.")
+    tag: RowId | None = Field(None, description="Tag id.")
     relationship_stage: RelationshipStage | None = None
     tier: str = Field("", description="Tier code under the primary tier scheme, e.g. A.")
 

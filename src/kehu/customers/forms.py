@@ -232,11 +232,26 @@ class CustomerForm(forms.Form):
                     check(data[name])
                 except ValidationError as error:
                     self.add_error(name, error.messages)
+        for name, date_check in (("birth_date", validators.validate_birth_date),
+                                 ("founded_on", validators.validate_founding_date)):
+            if data.get(name):
+                try:
+                    date_check(data[name])
+                except ValidationError as error:
+                    self.add_error(name, error.messages)
+                    data.pop(name, None)
         if data.get("id_number") and data.get("id_type") == PersonProfile.IdType.RESIDENT_ID:
             try:
                 validators.validate_resident_id(data["id_number"], birth_date=data.get("birth_date"))
             except ValidationError as error:
                 self.add_error("id_number", error.messages)
+        new_tags = self.new_tag_names() if "new_tags" in data else []
+        too_long = [name for name in new_tags if len(name) > validators.TAG_LENGTH_MAX]
+        if too_long:
+            self.add_error("new_tags", _("A tag has at most %(max)s characters: %(tags)s.")
+                           % {"max": validators.TAG_LENGTH_MAX, "tags": ", ".join(too_long)})
+        if len({*(tag.name for tag in data.get("tags") or []), *new_tags}) > validators.TAGS_PER_CUSTOMER_MAX:
+            self.add_error("new_tags", tags_cap_message())
         return data
 
     def fieldsets(self) -> list[tuple[Any, list[forms.BoundField]]]:
@@ -256,6 +271,10 @@ class CustomerForm(forms.Form):
 
     def new_tag_names(self) -> list[str]:
         return [name.strip() for name in (self.cleaned_data.get("new_tags") or "").split(",") if name.strip()]
+
+
+def tags_cap_message() -> str:
+    return _("A customer has at most %(max)s tags.") % {"max": validators.TAGS_PER_CUSTOMER_MAX}
 
 
 def _custom_attribute_field(attribute: CustomAttribute) -> forms.Field:

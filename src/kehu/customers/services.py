@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core import validators
 from kehu.core.pinyin import name_search_keys
 from kehu.core.validators import national_digits
 from kehu.org.models import Branch, User
@@ -223,7 +224,7 @@ def customer_create(
     profile.customer = customer
     profile.save()
     if tags:
-        customer.tags.set(list(tags))
+        customer.tags.set(_capped_tags(tags))
     if customer.lifecycle_status:
         LifecycleChange.objects.create(
             customer=customer, field=LifecycleChange.Field.STATUS, old_value="",
@@ -307,7 +308,7 @@ def customer_update(
     profile._change_reason = customer._change_reason  # type: ignore[attr-defined,union-attr]
     profile.save()
     if tags is not None:
-        customer.tags.set(list(tags))
+        customer.tags.set(_capped_tags(tags))
     if owner_changes:
         OwnershipTransfer.objects.create(
             customer=customer, batch=uuid.uuid4().hex, from_owner_id=locked.owner_id, to_owner=new_owner,
@@ -468,8 +469,24 @@ def personal_data_access_log(
                                              reason=reason[:255], ip_address=ip_address)
 
 
+def _capped_tags(tags: Iterable[Tag]) -> list[Tag]:
+    """The tags of one customer, at most ``TAGS_PER_CUSTOMER_MAX`` of them (a ValidationError on ``tags`` else)."""
+    chosen = list({tag.pk: tag for tag in tags}.values())
+    if len(chosen) > validators.TAGS_PER_CUSTOMER_MAX:
+        raise ValidationError({"tags": [_("A customer has at most %(max)s tags.")
+                                        % {"max": validators.TAGS_PER_CUSTOMER_MAX}]})
+    return chosen
+
+
 def tag_get_or_create(*, name: str) -> Tag:
-    tag, _created = Tag.objects.get_or_create(name=name.strip()[:50])
+    """The tag with this name, created if new. A name is 1 to ``TAG_LENGTH_MAX`` characters of storable text."""
+    text = name.strip()
+    problem = validators.text_problem(text)
+    if problem:
+        raise ValidationError({"tags": [problem]})
+    if not text or len(text) > validators.TAG_LENGTH_MAX:
+        raise ValidationError({"tags": [_("A tag has 1 to %(max)s characters.") % {"max": validators.TAG_LENGTH_MAX}]})
+    tag, _created = Tag.objects.get_or_create(name=text)
     return tag
 
 

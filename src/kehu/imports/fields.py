@@ -144,6 +144,8 @@ def text_parser(max_length: int) -> Parser:
         value = raw.strip() if raw.__class__ is str else cell_text(raw).strip()
         if len(value) > max_length:
             raise FieldError(_("Longer than %(max)d characters.") % {"max": max_length})
+        if "\x00" in value:  # PostgreSQL cannot store it (kehu.core.validators.text_problem)
+            raise FieldError(_("Null characters are not allowed."))
         return value
 
     return parse
@@ -361,6 +363,51 @@ def parse_date(raw: Any) -> dt.date | None:
     raise FieldError(_("Not a date: write it like 1990-01-31."))
 
 
+# ----------------------------------------------------------------- dates bounded as everywhere (kehu.core.validators)
+def _bounded(day: dt.date, earliest: dt.date, latest: dt.date, check: Callable[[Any], None]) -> None:
+    """Refuse ``day`` outside ``earliest``…``latest`` with the validator's own message (the bounds are compared here,
+    per row, against a memoised today; the validator only words the error)."""
+    if not earliest <= day <= latest:
+        try:
+            check(day)
+        except ValidationError as error:
+            raise FieldError(" ".join(error.messages)) from None
+        raise FieldError(_("This date does not exist."))
+
+
+def _latest_business_date() -> dt.date:
+    today = _today()
+    try:
+        return today.replace(year=today.year + validators.BUSINESS_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + validators.BUSINESS_YEARS_AHEAD, day=28)
+
+
+def parse_birth_date(raw: Any) -> dt.date | None:
+    """A birth date from 1900-01-01 up to today."""
+    day = parse_date(raw)
+    if day is not None:
+        _bounded(day, validators.EARLIEST_BIRTH_DATE, _today(), validators.validate_birth_date)
+    return day
+
+
+def parse_founding_date(raw: Any) -> dt.date | None:
+    """A founding date from 1800-01-01 up to today."""
+    day = parse_date(raw)
+    if day is not None:
+        _bounded(day, validators.EARLIEST_FOUNDING_DATE, _today(), validators.validate_founding_date)
+    return day
+
+
+def parse_business_datetime(raw: Any) -> dt.datetime | None:
+    """A time of business (a purchase) from 1900 up to a few years after today, in the current time zone."""
+    moment = parse_datetime(raw)
+    if moment is not None:
+        _bounded(moment.date(), validators.EARLIEST_BUSINESS_DATE, _latest_business_date(),
+                 validators.validate_business_date)
+    return moment
+
+
 def parse_datetime(raw: Any) -> dt.datetime | None:
     """A time in the current time zone (China time by default); a date alone is midnight."""
     if raw is None or raw == "":
@@ -503,15 +550,19 @@ def parse_tags(raw: Any) -> tuple[str, ...]:
     text = text_value(raw)
     if not text:
         return ()
+    if "\x00" in text:
+        raise FieldError(_("Null characters are not allowed."))
     names: list[str] = []
     for part in _TAG_SEPARATORS.split(text):
         name = part.strip()
         if not name:
             continue
-        if len(name) > 50:
+        if len(name) > validators.TAG_LENGTH_MAX:
             raise FieldError(_("A tag has at most 50 characters."))
         if name not in names:
             names.append(name)
+    if len(names) > validators.TAGS_PER_CUSTOMER_MAX:
+        raise FieldError(_("A customer has at most %(max)s tags.") % {"max": validators.TAGS_PER_CUSTOMER_MAX})
     return tuple(sorted(names))
 
 

@@ -302,8 +302,9 @@ def _prepared_chunks(reader: TableReader, target: Target, *, size: int, start_af
 def _save_errors(job: ImportJob, errors: list[tuple[int, str, str, str]], *, warning: bool = False) -> None:
     if errors:
         ImportRowError.objects.bulk_create(
-            [ImportRowError(job=job, row=row, column=column[:200], value=value[:2000], reason=reason,
-                            is_warning=warning)
+            # a NUL in the file's cell (refused by the field) is shown as ␀: PostgreSQL cannot store it
+            [ImportRowError(job=job, row=row, column=column[:200].replace("\x00", "\u2400"),
+                            value=value[:2000].replace("\x00", "\u2400"), reason=reason, is_warning=warning)
              for row, column, value, reason in errors],
             batch_size=2000,
         )

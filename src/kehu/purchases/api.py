@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from kehu.api.errors import COMMON_ERRORS, renamed_fields
+from kehu.api.errors import COMMON_ERRORS, ErrorOut, renamed_fields
 from kehu.api.pagination import PageParams, paginate
-from kehu.api.schemas import BranchRef
+from kehu.api.schemas import BranchRef, BusinessDateTime, RowId
 from kehu.customers.selectors import customer_get
 from kehu.org.models import User
 from kehu.org.selectors import branch_list
@@ -57,27 +57,28 @@ class TransactionPage(Schema):
 
 
 class TransactionListParams(PageParams):
-    customer_id: int | None = None
-    since: dt.datetime | None = Field(None, description="From this time (inclusive), ISO 8601.")
-    until: dt.datetime | None = Field(None, description="Before this time (exclusive), ISO 8601.")
+    customer_id: RowId | None = None
+    since: BusinessDateTime | None = Field(None, description="From this time (inclusive), ISO 8601.")
+    until: BusinessDateTime | None = Field(None, description="Before this time (exclusive), ISO 8601.")
 
 
 class TransactionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
-    occurred_at: dt.datetime
+    customer_id: RowId
+    occurred_at: BusinessDateTime = Field(description="From 1900 up to a few years after today.")
     amount: Decimal = Field(max_digits=14, decimal_places=2)
     margin: Decimal = Field(Decimal("0"), max_digits=14, decimal_places=2)
     quantity: Decimal = Field(Decimal("1"), max_digits=12, decimal_places=3)
-    product_id: int | None = None
+    product_id: RowId | None = None
     product_sku: str | None = Field(None, description="Instead of product_id.")
-    branch_id: int | None = Field(None, description="Where it was bought; default the customer's home branch.")
+    branch_id: RowId | None = Field(None, description="Where it was bought; default the customer's home branch.")
     channel: Channel = Channel.STORE
     external_ref: str | None = Field(
         None, max_length=64,
-        description="Your unique reference. Sending the same reference again returns the existing transaction "
-                    "(200) instead of creating another (201), so retries are safe.",
+        description="Your unique reference. Sending the same request again returns the existing transaction "
+                    "(200) instead of creating another (201), so retries are safe; the same reference with "
+                    "different values answers 409 idempotency_conflict.",
     )
 
 
@@ -98,7 +99,7 @@ def list_transactions(request: HttpRequest, params: Query[TransactionListParams]
     return paginate(transactions, params)
 
 
-@router.post("", response={200: TransactionOut, 201: TransactionOut, **COMMON_ERRORS},
+@router.post("", response={200: TransactionOut, 201: TransactionOut, 409: ErrorOut, **COMMON_ERRORS},
              url_name="transaction_create", summary="Record a transaction (idempotent with external_ref)")
 def create_transaction(request: HttpRequest, payload: TransactionIn) -> Status[Transaction]:
     actor = _actor(request)

@@ -6,6 +6,7 @@ the customer's other large tables stay co-located.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -88,3 +89,12 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.occurred_at:%Y-%m-%d} {self.amount}"
+
+    def clean(self) -> None:
+        """The time of a purchase is a business date: from 1900 up to a few years ahead (``core.validators``)."""
+        from kehu.core.validators import validate_business_date
+
+        try:
+            validate_business_date(self.occurred_at)
+        except ValidationError as error:
+            raise ValidationError({"occurred_at": error.messages}) from None

@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from kehu.api.errors import COMMON_ERRORS
 from kehu.api.pagination import PageParams, paginate
+from kehu.api.schemas import PastDate
 from kehu.customers.selectors import customer_get
 from kehu.org.models import User
 
@@ -142,8 +143,9 @@ class RunPage(Schema):
 class RunIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: dt.date | None = Field(None, description="Score as of the end of this day (default today).")
-    schemes: list[str] = Field(default_factory=list, description="Scheme names; default every active scheme.")
+    as_of: PastDate | None = Field(None, description="Score as of the end of this day (default today).")
+    schemes: list[str] = Field(default_factory=list, max_length=50,
+                               description="Scheme names; default every active scheme.")
 
 
 class SchemeTierOut(Schema):

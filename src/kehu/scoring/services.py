@@ -40,6 +40,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core.validators import validate_past_business_date
 from kehu.customers.models import Customer, CustomerTier, ManagementClass
 from kehu.customers.services import customer_tier_choices_changed
 from kehu.org.models import User
@@ -941,6 +942,10 @@ def _check_as_of(as_of: dt.date) -> None:
     """Not in the future, and not before the latest successful run (the summary and tiers hold the latest state)."""
     if as_of > timezone.localdate():
         raise ValidationError({"as_of": [_("The as-of date cannot be in the future.")]})
+    try:
+        validate_past_business_date(as_of)
+    except ValidationError as error:
+        raise ValidationError({"as_of": error.messages}) from None
     latest = ScoringRun.objects.filter(status=ScoringRun.Status.SUCCEEDED).order_by("-as_of").first()
     if latest is not None and as_of < latest.as_of:
         raise ValidationError({"as_of": [

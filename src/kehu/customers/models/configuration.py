@@ -57,14 +57,22 @@ class CustomAttribute(models.Model):
                 raise ValidationError(_("%(label)s must be a number.") % {"label": self.label})
             return int(number) if number == number.to_integral_value() else float(number)
         if self.type == self.Type.DATE:
+            from kehu.core.validators import validate_business_date
+
             if isinstance(raw, dt.date):
-                return raw.isoformat()
+                day = raw.date() if isinstance(raw, dt.datetime) else raw
+            else:
+                try:
+                    day = dt.date.fromisoformat(str(raw).strip()[:10])
+                except ValueError:
+                    raise ValidationError(
+                        _("%(label)s must be a date like 2024-03-15.") % {"label": self.label}
+                    ) from None
             try:
-                return dt.date.fromisoformat(str(raw).strip()[:10]).isoformat()
-            except ValueError:
-                raise ValidationError(
-                    _("%(label)s must be a date like 2024-03-15.") % {"label": self.label}
-                ) from None
+                validate_business_date(day)
+            except ValidationError as error:
+                raise ValidationError(f"{self.label}: {error.messages[0]}") from None
+            return day.isoformat()
         if self.type == self.Type.CHOICE:
             text = str(raw).strip()
             if text not in self.choice_list:

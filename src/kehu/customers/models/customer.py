@@ -279,6 +279,10 @@ class PersonProfile(models.Model):
         date and gender from it."""
         from kehu.core import validators
 
+        try:
+            validators.validate_birth_date(self.birth_date)
+        except ValidationError as error:
+            raise ValidationError({"birth_date": error.messages}) from None
         if self.id_number and self.id_type == self.IdType.RESIDENT_ID:
             try:
                 self.id_number = validators.validate_resident_id(self.id_number, birth_date=self.birth_date,
@@ -340,11 +344,18 @@ class OrganisationProfile(models.Model):
     def clean(self) -> None:
         from kehu.core import validators
 
+        errors: dict[str, list[str]] = {}
         if self.credit_code:
             try:
                 self.credit_code = validators.validate_credit_code(self.credit_code)
             except ValidationError as error:
-                raise ValidationError({"credit_code": error.messages}) from None
+                errors["credit_code"] = error.messages
+        try:
+            validators.validate_founding_date(self.founded_on)
+        except ValidationError as error:
+            errors["founded_on"] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
 
 class CustomerTier(models.Model):

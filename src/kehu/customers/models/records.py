@@ -165,6 +165,15 @@ class Consent(models.Model):
     def __str__(self) -> str:
         return f"{self.customer_id} {self.channel} {'+' if self.granted else '-'}"
 
+    def clean(self) -> None:
+        """A consent was given at a real time: from 1900 up to today (``core.validators``)."""
+        from kehu.core.validators import validate_past_business_date
+
+        try:
+            validate_past_business_date(self.recorded_at)
+        except ValidationError as error:
+            raise ValidationError({"recorded_at": error.messages}) from None
+
 
 class CustomerRelationship(models.Model):
     """A link between two customers: who referred whom, family, or a person's employer."""

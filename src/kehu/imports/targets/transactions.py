@@ -34,8 +34,8 @@ from ..fields import (
     choice_parser,
     decimal_parser,
     lookup_parser,
+    parse_business_datetime,
     parse_code,
-    parse_datetime,
     parse_mobile,
     text_parser,
 )
@@ -90,7 +90,8 @@ class TransactionTarget(Target):
         return [
             FieldSpec("customer_code", _("customer code"), headers["customer_code"], parse_code),
             FieldSpec("customer_mobile", _("customer mobile"), headers["customer_mobile"], parse_mobile),
-            FieldSpec("occurred_at", _label("occurred_at"), headers["occurred_at"], parse_datetime, required=True),
+            FieldSpec("occurred_at", _label("occurred_at"), headers["occurred_at"], parse_business_datetime,
+                      required=True),
             FieldSpec("amount", _label("amount"), headers["amount"], decimal_parser(max_digits=14, places=2),
                       required=True),
             FieldSpec("margin", _label("margin"), headers["margin"], decimal_parser(max_digits=14, places=2)),
