@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PurchasesConfig(AppConfig):
     name = "kehu.purchases"
     verbose_name = _("Purchases")
+
+    def ready(self) -> None:
+        from kehu.core.registry import register_panel
+
+        from .panels import PURCHASES_PANEL
+
+        register_panel(PURCHASES_PANEL)

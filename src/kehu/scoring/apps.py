@@ -7,3 +7,10 @@ class ScoringConfig(AppConfig):
 
     name = "kehu.scoring"
     verbose_name = _("Customer value")
+
+    def ready(self) -> None:
+        from kehu.core.registry import register_panel
+
+        from .panels import CUSTOMER_VALUE_PANEL
+
+        register_panel(CUSTOMER_VALUE_PANEL)
