@@ -9,8 +9,10 @@ class ScoringConfig(AppConfig):
     verbose_name = _("Customer value")
 
     def ready(self) -> None:
-        from kehu.core.registry import register_panel
+        from kehu.core.registry import register_grants, register_panel
 
         from .panels import CUSTOMER_VALUE_PANEL
+        from .roles import GRANTS
 
         register_panel(CUSTOMER_VALUE_PANEL)
+        register_grants(self.label, GRANTS)
