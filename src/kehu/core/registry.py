@@ -144,12 +144,14 @@ def register_timeline_kind(kind: TimelineKind) -> TimelineKind:
 
 @dataclass(frozen=True)
 class ImportTargetEntry:
-    """An import target: ``key`` as ``kehu import KEY`` and ``ImportJob.target`` name it, and the dotted path of its
-    ``kehu.imports.targets.base.Target`` subclass (imported when first used, so that registering costs nothing)."""
+    """An import target: ``key`` as ``kehu import KEY`` and ``ImportJob.target`` name it, the dotted path of its
+    ``kehu.imports.targets.base.Target`` subclass (imported when first used, so that registering costs nothing) and
+    the permissions a user needs to start such an import in the wizard."""
 
     key: str
     label: Any
     target: str
+    permissions: tuple[str, ...] = ()
 
     def target_class(self) -> Any:
         from django.utils.module_loading import import_string
@@ -160,8 +162,10 @@ class ImportTargetEntry:
 import_targets: Registry[ImportTargetEntry] = Registry("import targets")
 
 
-def register_import_target(key: str, label: Any, target: str) -> ImportTargetEntry:
-    return import_targets.register(key, ImportTargetEntry(key=key, label=label, target=target))
+def register_import_target(key: str, label: Any, target: str, *, permissions: tuple[str, ...] = ()
+                           ) -> ImportTargetEntry:
+    return import_targets.register(key, ImportTargetEntry(key=key, label=label, target=target,
+                                                          permissions=tuple(permissions)))
 
 
 # --- permissions per role -------------------------------------------------------------------------------------------

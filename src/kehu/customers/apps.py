@@ -7,8 +7,13 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from kehu.core.registry import register_grants
+        from kehu.core.registry import register_grants, register_import_target
 
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
+        # the target code still lives in kehu.imports.targets (named by path, imported when an import runs)
+        register_import_target("customers", _("Customers"), "kehu.imports.targets.customers.CustomerTarget",
+                               permissions=("customers.add_customer", "customers.change_customer"))
+        register_import_target("contacts", _("Contacts"), "kehu.imports.targets.contacts.ContactTarget",
+                               permissions=("customers.add_contact",))

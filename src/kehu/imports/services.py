@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from kehu.org.models import User
 
-from .models import ImportJob, ImportMapping, ImportMode, ImportRowError, ImportTarget
+from .models import ImportJob, ImportMapping, ImportMode, ImportRowError
 from .readers import TableReader, UnreadableFile, cell_text, file_fingerprint, open_table
 from .targets.base import ChunkOutcome, Prepared, RowOutcome, Target
 
@@ -47,20 +47,14 @@ Progress = Callable[[ImportJob, int], None]
 
 
 def target_class(target: str) -> type[Target]:
-    """The import target implementation for a target name."""
-    from .targets.contacts import ContactTarget
-    from .targets.customers import CustomerTarget
-    from .targets.transactions import TransactionTarget
+    """The import target implementation for a target name, as the app owning the entity registered it
+    (``kehu.core.registry.import_targets``)."""
+    from kehu.core.registry import import_targets
 
-    classes: dict[str, type[Target]] = {
-        ImportTarget.CUSTOMERS: CustomerTarget,
-        ImportTarget.TRANSACTIONS: TransactionTarget,
-        ImportTarget.CONTACTS: ContactTarget,
-    }
-    try:
-        return classes[target]
-    except KeyError:
-        raise ValidationError({"target": [_("Unknown import target “%(target)s”.") % {"target": target}]}) from None
+    entry = import_targets.get(target)
+    if entry is None:
+        raise ValidationError({"target": [_("Unknown import target “%(target)s”.") % {"target": target}]})
+    return entry.target_class()  # type: ignore[no-any-return]
 
 
 def default_key(target: str, columns: list[str]) -> str:
