@@ -889,13 +889,21 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _move_related(keep: Any, merge: Any) -> dict[str, int]:
-    """Point every row that refers to ``merge`` at ``keep`` (contacts, transactions, consents, status and lifecycle
-    records, transfers, access log, relationships, and whatever later apps add). A row that would duplicate one of
-    ``keep``'s (a unique link both already have, a one-to-one row) is deleted instead, as derived data is.
+def _move_related(keep: Any, merge: Any, actor: User | None = None) -> dict[str, int]:
+    """Deal with every row that refers to ``merge`` as its model's merge policy says
+    (``kehu.core.registry.merge_policies``, registered by the app owning the model):
+
+    - ``repoint`` (the default): point the rows at ``keep`` (contacts, transactions, consents, status and lifecycle
+      records, transfers, access log, relationships, and whatever later apps add). A row that would duplicate one of
+      ``keep``'s (a unique link both already have, a one-to-one row) is deleted instead, as derived data is;
+    - ``transfer`` (ledgers): the rows are left alone and the policy's handler posts the entries that carry them over;
+    - ``recompute`` (summaries): the rows are deleted and the policy's handler, if any, rebuilds ``keep``'s.
+
+    Returns the number of re-pointed rows per model label.
     """
     from django.db import IntegrityError
 
+    from kehu.core.registry import merge_policy_for
     from kehu.customers.models import CustomerRelationship
 
     moved: dict[str, int] = {}
@@ -908,6 +916,15 @@ def _move_related(keep: Any, merge: Any) -> dict[str, int]:
         field_name = relation.field.name
         rows = model._base_manager.filter(**{field_name: merge})
         label = model._meta.label
+        policy = merge_policy_for(label)
+        if policy.policy == "transfer":
+            policy.handler(keep=keep, merge=merge, actor=actor, field_name=field_name)  # type: ignore[misc]
+            continue
+        if policy.policy == "recompute":
+            rows.delete()
+            if policy.handler is not None:
+                policy.handler(keep=keep, merge=merge, actor=actor, field_name=field_name)
+            continue
         if relation.one_to_one and model._base_manager.filter(**{field_name: keep}).exists():
             rows.delete()
             continue
@@ -989,7 +1006,7 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
         else:
             customer_values[field.name] = "" if value is None and field.name not in NULLABLE_FIELDS else value
     tags = list({*keep.tags.all(), *merge.tags.all()})
-    moved = _move_related(keep, merge)
+    moved = _move_related(keep, merge, actor)
     merged_id, merged_code, merged_name = merge.pk, merge.code, merge.name
     merge._change_reason = _("Merged into %(code)s") % {"code": keep.code}
     merge.delete()
