@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kehu.purchases",
     "kehu.scoring",
     "kehu.imports",
+    "kehu.home",
     "kehu.demo",
     "kehu.api",
 ]

@@ -21,7 +21,7 @@ from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from kehu.customers.services import ConcurrentUpdateError
+from kehu.core.exceptions import ConcurrentUpdateError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core.exceptions import ConcurrentUpdateError
 from kehu.core.pinyin import name_search_keys
 from kehu.core.validators import national_digits
 from kehu.org.models import Branch, User
@@ -49,15 +50,6 @@ ORGANISATION_FIELDS = {
     "credit_code", "ownership_type", "industry", "main_business", "staff_count", "annual_revenue",
     "legal_representative", "founded_on", "other_banks_suppliers", "business_status",
 }
-
-
-class ConcurrentUpdateError(Exception):
-    """The customer was changed by someone else since the caller read it."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__(_("This customer was changed by someone else in the meantime. Reload and apply your change "
-                           "again."))
-        self.current_version = current_version
 
 
 def customer_search_keys(customer: Customer) -> None:
