@@ -600,3 +600,35 @@ def create_consent(request: HttpRequest, customer_id: int, payload: ConsentIn) -
     customer = _customer(actor, customer_id)
     data = payload.model_dump()
     return Status(201, services.consent_record(customer=customer, actor=actor, **data))
+
+
+# ----------------------------------------------------------------------------------------------------------- timeline
+class TimelineSubjectOut(Schema):
+    type: str = Field(description='The recorded row\'s model, "app_label.model" (e.g. "purchases.transaction").')
+    id: int | None = Field(description="Its id; null for rows written in bulk by an import (see data).")
+
+
+class TimelineItemOut(Schema):
+    kind: str = Field(description="A registered timeline kind: transaction, lifecycle, transfer, tier_change, alert, "
+                                  "merge, and those later modules add.")
+    occurred_at: dt.datetime
+    actor: StaffRef | None
+    title: str = Field(description="One line in the request's language.")
+    data: dict[str, Any]
+    subject: TimelineSubjectOut | None
+
+
+class TimelinePage(Schema):
+    count: int
+    items: list[TimelineItemOut]
+
+
+@router.get("/{customer_id}/timeline", response={200: TimelinePage, **COMMON_ERRORS}, url_name="customer_timeline",
+            summary="A customer's timeline, newest first (paginated with limit and offset)")
+def customer_timeline(request: HttpRequest, customer_id: int, params: Query[PageParams]) -> dict[str, Any]:
+    """Purchases, lifecycle changes, transfers, tier changes, alerts, merges and whatever later modules record.
+    404 for a customer the user may not see."""
+    from .timeline import customer_activities, timeline_items
+
+    customer = _customer(_actor(request), customer_id)
+    return paginate(customer_activities(customer=customer), params, wrap=timeline_items)

@@ -12,6 +12,9 @@ class CustomersConfig(AppConfig):
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
+        from .timeline import register_kinds
+
+        register_kinds()
         # the target code still lives in kehu.imports.targets (named by path, imported when an import runs)
         register_import_target("customers", _("Customers"), "kehu.imports.targets.customers.CustomerTarget",
                                permissions=("customers.add_customer", "customers.change_customer"))

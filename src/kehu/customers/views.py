@@ -450,3 +450,19 @@ def status_record_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect(reverse("customers:detail", args=[customer.pk]) + "#status")
     context = _detail_context(request, customer, status_form=form, open_panel="status")
     return render(request, "customers/detail.html", context, status=422)
+
+
+# --- timeline ---------------------------------------------------------------------------------------------------
+
+
+@login_required
+def customer_timeline_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The whole timeline of a customer, newest first, a page at a time (the 360 page shows the newest 20)."""
+    from django.core.paginator import Paginator
+
+    from .timeline import customer_activities, timeline_items
+
+    customer = _customer_or_404(request.user, pk)
+    page = Paginator(customer_activities(customer=customer), settings.KEHU_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"customer": customer, "page": page, "items": timeline_items(page.object_list)}
+    return render(request, "customers/timeline.html", context)

@@ -959,6 +959,7 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
     """
     from kehu.customers.models import Customer
     from kehu.customers.services import customer_update
+    from kehu.customers.timeline import activity_record
 
     from .models import MergeRecord
     from .selectors import customer_merge_fields
@@ -1014,11 +1015,14 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
     customer_update(customer=keep, actor=actor, reason=change_reason[:255], tags=tags, custom_attributes=custom,
                     person=profile_values if keep.is_person else None,
                     organisation=None if keep.is_person else profile_values, **customer_values)
-    return MergeRecord.objects.create(
+    record = MergeRecord.objects.create(
         kept_customer=keep, merged_customer_id=merged_id, merged_code=merged_code, merged_name=merged_name,
         merged_snapshot=snapshot, field_choices=field_choices, moved=moved, reason=reason.strip()[:255],
         merged_by=actor,
     )
+    activity_record(customer=keep, kind="merge", occurred_at=record.merged_at, actor=actor, subject=record,
+                    data={"merged_code": merged_code, "merged_name": merged_name, "reason": record.reason})
+    return record
 
 
 MERGE_PROFILE_FIELDS = {
