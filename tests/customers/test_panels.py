@@ -98,3 +98,15 @@ def test_screen_pop_panel_loaded_once_for_all_customers(users, make_customer):
 
     assert loaded == [[first.pk, second.pk]]
     assert [[item.key for item in summary.panels] for summary in summaries] == [["test_notes", "purchases"]] * 2
+
+
+def test_hub_templates_load_no_later_apps_tags():
+    """import-linter sees Python imports only: the customers templates must not load a later app's template tags."""
+    import re
+
+    import kehu.customers
+
+    later = {"scoring", "purchases", "imports", "demo"}
+    for template in (Path(kehu.customers.__file__).parent / "templates").rglob("*.html"):
+        for loaded in re.findall(r"{%\s*load\s+([^%]+)%}", template.read_text(encoding="utf-8")):
+            assert not later & set(loaded.split()), template.name

@@ -218,3 +218,21 @@ def test_backfill_migrations_rebuild_the_timeline_set_based(make_customer, users
     assert activity.occurred_at == record.occurred_at and Decimal(activity.data["amount"]) == Decimal("10")
     transfer = Activity.objects.get(kind="transfer")
     assert transfer.data["to_owner"] == str(users["account_manager"])
+
+
+def test_timeline_api_query_count_does_not_grow(api, make_customer, users):
+    from django.test.utils import CaptureQueriesContext
+
+    customer = make_customer("张三")
+    client = api(users["account_manager"])
+    _buy(customer, users["administrator"], 1)
+    client.get(timeline_url(customer))
+    with CaptureQueriesContext(connection) as few:
+        client.get(timeline_url(customer), {"limit": 50})
+    for days in range(30):
+        _buy(customer, users["administrator"], days + 2)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(timeline_url(customer), {"limit": 50})
+
+    assert response.json()["count"] == 32
+    assert len(many.captured_queries) == len(few.captured_queries)
