@@ -37,10 +37,11 @@ test-postgres: install
 		echo "== PostgreSQL does not answer on 127.0.0.1:5432: SKIPPING the PostgreSQL run =="; \
 	fi
 
-## lint: ruff, mypy, missing migrations, translation catalogues compiled
+## lint: ruff, mypy, import contracts (lint-imports), missing migrations, translation catalogues compiled
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/kehu
+	$(BIN)/lint-imports
 	KEHU_DEBUG=1 $(BIN)/kehu makemigrations --check --dry-run
 	$(BIN)/python scripts/check_messages.py
 

@@ -33,20 +33,11 @@ def org(db):
 
 
 def ensure_roles() -> None:
-    """Recreate the role groups when a transactional test's flush removed what the data migration made."""
-    from django.contrib.auth.models import Group, Permission
+    """The role groups from every app's grants (a transactional test's flush removed them): the same idempotent sync
+    that runs after migrate."""
+    from kehu.org.services import sync_roles
 
-    from kehu.org.roles import ROLE_PERMISSIONS
-
-    if Group.objects.filter(name__in=list(ROLE_PERMISSIONS)).count() == len(ROLE_PERMISSIONS):
-        return
-    for role, codenames in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.get_or_create(name=role)
-        permissions = []
-        for dotted in codenames:
-            app_label, codename = dotted.split(".")
-            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(permissions)
+    sync_roles()
 
 
 @pytest.fixture

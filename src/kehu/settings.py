@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "kehu.purchases",
     "kehu.scoring",
     "kehu.imports",
+    "kehu.home",
     "kehu.demo",
     "kehu.api",
 ]

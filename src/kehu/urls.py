@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("kehu.home.urls")),
     path("", include("kehu.org.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("imports/", include("kehu.imports.urls")),

@@ -19,18 +19,10 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(autouse=True)
 def roles(transactional_db):
-    """The role groups come from a data migration; a transactional test that ran earlier flushed them away."""
-    from django.contrib.auth.models import Group, Permission
+    """The role groups from every app's grants; a transactional test that ran earlier flushed them away."""
+    from kehu.org.services import sync_roles
 
-    from kehu.org.roles import ROLE_PERMISSIONS
-
-    for role, dotted_names in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.get_or_create(name=role)
-        permissions = []
-        for dotted in dotted_names:
-            app_label, codename = dotted.split(".")
-            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(permissions)
+    sync_roles()
 
 
 @pytest.fixture(scope="session")

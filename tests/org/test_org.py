@@ -1,15 +1,16 @@
 from django.contrib.auth.models import Group
 
+from kehu.core.registry import granted_permissions
 from kehu.customers.models import Customer
 from kehu.org.models import Branch
-from kehu.org.roles import ALL_ROLES, ROLE_PERMISSIONS
+from kehu.org.roles import ALL_ROLES
 from kehu.org.selectors import branch_ids_in_scope, user_roles
 from kehu.org.services import api_token_authenticate, api_token_create, api_token_revoke, branch_refresh_paths
 
 
 def test_roles_created_by_migration_with_their_permissions(db):
     assert set(Group.objects.values_list("name", flat=True)) >= set(ALL_ROLES)
-    for role, permissions in ROLE_PERMISSIONS.items():
+    for role, permissions in granted_permissions().items():
         group = Group.objects.get(name=role)
         held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
         assert held == set(permissions), role

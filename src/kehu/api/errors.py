@@ -22,8 +22,7 @@ from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from kehu.core.exceptions import IdempotencyConflictError
-from kehu.customers.services import ConcurrentUpdateError
+from kehu.core.exceptions import ConcurrentUpdateError, IdempotencyConflictError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI

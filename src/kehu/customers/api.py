@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -237,30 +237,6 @@ class RevealOut(Schema):
     values: dict[str, str] = Field(description="Unmasked values; this access is written to the access log.")
 
 
-class PurchaseSummaryOut(Schema):
-    count: int
-    total_amount: Decimal | None
-    last_purchase: dt.datetime | None
-
-
-class RecentTransactionOut(Schema):
-    id: int
-    occurred_at: dt.datetime
-    amount: Decimal
-    channel: str
-    product: str | None
-    branch: str | None
-
-    # the rows of selectors.customer_360_summary carry the names (no related objects are loaded)
-    @staticmethod
-    def resolve_product(obj: Any) -> str | None:
-        return obj.product_name
-
-    @staticmethod
-    def resolve_branch(obj: Any) -> str | None:
-        return obj.branch_name
-
-
 class CurrentConsentOut(Schema):
     granted: bool
     source: str
@@ -282,12 +258,11 @@ class CustomerSummaryOut(CustomerHeadline):
         return profile.credit_code if profile else ""
 
 
-class Customer360Out(Schema):
-    """The call-centre screen pop of one customer: who it is (with its tier), purchases, consents and contacts."""
+class Customer360Base(Schema):
+    """The call-centre screen pop of one customer: who it is (with its tier), consents and contacts, and the fields
+    of every registered panel with an API schema (purchases: ``purchases`` and ``recent_transactions``)."""
 
     customer: CustomerSummaryOut
-    purchases: PurchaseSummaryOut
-    recent_transactions: list[RecentTransactionOut] = Field(description="The 5 newest transactions.")
     consents: dict[str, CurrentConsentOut | None] = Field(description="Current consent per channel.")
     primary_contacts: list[ContactOut]
 
@@ -296,9 +271,29 @@ class Customer360Out(Schema):
         return obj.current_consents
 
 
+def _customer_360_schema() -> type[Schema]:
+    """:class:`Customer360Base` with the fields of the registered panels' schemas (null where the user may not see
+    the panel). Built when the API is first imported, after every app's ``ready()`` registered its panels."""
+    from pydantic import create_model
+
+    from kehu.core.registry import panel_list
+
+    fields: dict[str, Any] = {}
+    for panel in panel_list(screen_pop=True):
+        for name, info in panel.schema.model_fields.items():  # type: ignore[union-attr]
+            if name in fields or name in Customer360Base.model_fields:
+                raise ImproperlyConfigured(f"panel {panel.key}: field {name!r} is already in the screen pop")
+            description = (info.description or "") + f" (panel {panel.key}; null without {panel.permission or '—'})"
+            fields[name] = (info.annotation | None, Field(None, description=description.strip()))
+    return create_model("Customer360Out", __base__=Customer360Base, **fields)  # type: ignore[call-overload]
+
+
+Customer360Out = _customer_360_schema()
+
+
 class LookupOut(Schema):
     count: int
-    items: list[Customer360Out]
+    items: list[Customer360Out]  # type: ignore[valid-type]
 
 
 class DuplicateMatchOut(Schema):
@@ -567,7 +562,7 @@ def lookup_customers(request: HttpRequest, phone: str, params: Query[PageParams]
     except ValidationError as error:
         raise ValidationError({"phone": error.messages}) from None
     page = paginate(customers.order_by("-id"), params, count_in_page=True,
-                    wrap=lambda rows: selectors.customer_360_summary(customers=list(rows)))
+                    wrap=lambda rows: selectors.customer_360_summary(user=actor, customers=list(rows)))
     if not page["count"]:
         raise Http404(_("No customer has this phone number."))
     services.personal_data_lookup_log(
@@ -694,3 +689,35 @@ def create_consent(request: HttpRequest, customer_id: int, payload: ConsentIn) -
     customer = _customer(actor, customer_id)
     data = payload.model_dump()
     return Status(201, services.consent_record(customer=customer, actor=actor, **data))
+
+
+# ----------------------------------------------------------------------------------------------------------- timeline
+class TimelineSubjectOut(Schema):
+    type: str = Field(description='The recorded row\'s model, "app_label.model" (e.g. "purchases.transaction").')
+    id: int | None = Field(description="Its id; null for rows written in bulk by an import (see data).")
+
+
+class TimelineItemOut(Schema):
+    kind: str = Field(description="A registered timeline kind: transaction, lifecycle, transfer, tier_change, alert, "
+                                  "merge, and those later modules add.")
+    occurred_at: dt.datetime
+    actor: StaffRef | None
+    title: str = Field(description="One line in the request's language.")
+    data: dict[str, Any]
+    subject: TimelineSubjectOut | None
+
+
+class TimelinePage(Schema):
+    count: int
+    items: list[TimelineItemOut]
+
+
+@router.get("/{customer_id}/timeline", response={200: TimelinePage, **COMMON_ERRORS}, url_name="customer_timeline",
+            summary="A customer's timeline, newest first (paginated with limit and offset)")
+def customer_timeline(request: HttpRequest, customer_id: int, params: Query[PageParams]) -> dict[str, Any]:
+    """Purchases, lifecycle changes, transfers, tier changes, alerts, merges and whatever later modules record.
+    404 for a customer the user may not see."""
+    from .timeline import customer_activities, timeline_items
+
+    customer = _customer(_actor(request), customer_id)
+    return paginate(customer_activities(customer=customer), params, wrap=timeline_items)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.masking import mask_address, mask_birth_date, mask_email, mask_id_number, mask_phone
@@ -199,31 +199,6 @@ def customer_get(*, user: User, pk: int, action: str = "view") -> Customer:
 
 def customer_can_change(*, user: User, customer: Customer) -> bool:
     return Customer.objects.visible_to(user, "change").filter(pk=customer.pk).exists()
-
-
-def customer_purchase_summary(*, customer: Customer) -> dict[str, Any]:
-    """Totals of a customer's transactions in one aggregate query."""
-    from kehu.purchases.models import Transaction
-
-    summary = Transaction.objects.filter(customer=customer).aggregate(
-        count=Count("id"), total_amount=Sum("amount"), total_margin=Sum("margin"),
-        first_purchase=Min("occurred_at"), last_purchase=Max("occurred_at"),
-    )
-    count = summary["count"] or 0
-    summary["total_amount"] = money(summary["total_amount"])
-    summary["total_margin"] = money(summary["total_margin"])
-    summary["average_amount"] = money(summary["total_amount"] / count) if count else None
-    return summary
-
-
-def customer_recent_transactions(*, customer: Customer, limit: int = 20) -> QuerySet:
-    from kehu.purchases.models import Transaction
-
-    return (
-        Transaction.objects.filter(customer=customer)
-        .select_related("product", "branch")
-        .order_by("-occurred_at", "-id")[:limit]
-    )
 
 
 def customer_current_consents(*, customer: Customer) -> dict[str, Consent | None]:
@@ -461,42 +436,66 @@ def customer_consent_history(*, customer: Customer) -> QuerySet[Consent]:
 
 
 @dataclass
-class Customer360Summary:
-    """What a call-centre screen pop shows of one customer (its tier is on the customer). New sections are added as
-    fields here.
+class PanelData:
+    """A registered panel (``kehu.core.registry.CustomerPanel``) with its data for one customer."""
 
-    ``recent_transactions`` are ``Transaction`` rows carrying ``product_name`` and ``branch_name`` (not the related
-    objects); the customer carries its tag names, in name order, as ``tag_names``.
+    panel: Any
+    data: Any
+
+    @property
+    def key(self) -> str:
+        return str(self.panel.key)
+
+
+def customer_panels(*, user: User, customer_ids: list[int], full: bool) -> dict[int, list[PanelData]]:
+    """The registered panels the user may see, each loaded once for all the customers (already scoped to the user):
+    per customer id, the panels in their order with their data. ``full``: for the 360 page (every panel, all of its
+    data) rather than the screen pop (the panels with an API schema, what their schema holds)."""
+    from kehu.core.registry import panel_list
+
+    by_customer: dict[int, list[PanelData]] = {pk: [] for pk in customer_ids}
+    if not customer_ids:
+        return by_customer
+    for panel in panel_list(screen_pop=not full):
+        if not panel.allowed(user):
+            continue
+        data = panel.loader(list(customer_ids), user, full=full)
+        for pk in customer_ids:
+            by_customer[pk].append(PanelData(panel=panel, data=data.get(pk)))
+    return by_customer
+
+
+class Customer360Summary:
+    """What a call-centre screen pop shows of one customer (its tier is on the customer): its current consents and
+    primary contacts, and the data of each registered panel with an API schema (``panels``), whose fields are also
+    attributes of the summary (``summary.purchases`` is the purchases panel's ``purchases``).
+
+    The customer carries its tag names, in name order, as ``tag_names``.
     """
 
-    customer: Customer
-    purchases: dict[str, Any]
-    recent_transactions: list[Any]
-    current_consents: dict[str, Consent | None]
-    primary_contacts: list[Contact]
+    def __init__(self, *, customer: Customer, current_consents: dict[str, Consent | None],
+                 primary_contacts: list[Contact], panels: list[PanelData]) -> None:
+        self.customer = customer
+        self.current_consents = current_consents
+        self.primary_contacts = primary_contacts
+        self.panels = panels
+        for item in panels:
+            for name in getattr(item.panel.schema, "model_fields", {}):
+                data = item.data
+                setattr(self, name, data.get(name) if isinstance(data, dict) else getattr(data, name, None))
 
 
-def _sum_of_money(value: Any) -> Decimal | None:
-    # SQLite sums decimals as floats; through str() the float's shortest repr is rounded, not its binary expansion
-    return money(Decimal(str(value))) if value is not None else None
-
-
-def customer_360_summary(*, customers: list[Customer], recent: int = 5) -> list[Customer360Summary]:
+def customer_360_summary(*, user: User, customers: list[Customer]) -> list[Customer360Summary]:
     """The 360 summaries of customers already scoped to the user (e.g. from :func:`customer_lookup_by_phone`).
 
-    Four small queries whatever the number of customers: the tag names (set on each customer as ``tag_names``) with
-    the primary tier (cached on the customer, for ``Customer.tier``);
-    the ``recent`` newest transactions of each customer, carrying the customer's purchase count and total as windows
-    over all of its transactions (computed before the newest are picked); the newest consent per channel; the
-    primary contacts.
+    Three small queries whatever the number of customers, plus those of the registered panels (each loads all the
+    customers at once): the tag names (set on each customer as ``tag_names``) with the primary tier (cached on the
+    customer, for ``Customer.tier``); the newest consent per channel; the primary contacts.
 
-    This is the call-centre screen pop's hot path, so the first three are written in SQL (portable: window functions
+    This is the call-centre screen pop's hot path, so the first two are written in SQL (portable: window functions
     exist on SQLite and PostgreSQL): building their ORM equivalents (windows, the QUALIFY emulation, prefetches) cost
     more than running them. Model rows still come back as model instances with their fields converted.
     """
-    from kehu.org.models import Branch
-    from kehu.purchases.models import Product, Transaction
-
     from .models import Tag
 
     ids = [customer.pk for customer in customers]
@@ -525,26 +524,7 @@ def customer_360_summary(*, customers: list[Customer], recent: int = 5) -> list[
     for customer in customers:
         customer.tag_names = tags_by_customer[customer.pk]  # type: ignore[attr-defined]
         primary_tier.set_cached_value(customer, tiers.get(customer.pk))
-    newest = Transaction.objects.raw(
-        f"SELECT r.*, p.name AS product_name, b.name AS branch_name FROM ("  # noqa: S608
-        f"SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.customer_id ORDER BY t.occurred_at DESC, t.id DESC) "
-        f"AS kehu_rank, COUNT(*) OVER (PARTITION BY t.customer_id) AS kehu_count, "
-        f"SUM(t.amount) OVER (PARTITION BY t.customer_id) AS kehu_total "
-        f"FROM {quote(Transaction._meta.db_table)} t WHERE t.customer_id IN ({in_ids})) r "
-        f"LEFT JOIN {quote(Product._meta.db_table)} p ON p.id = r.product_id "
-        f"LEFT JOIN {quote(Branch._meta.db_table)} b ON b.id = r.branch_id "
-        f"WHERE r.kehu_rank <= %s ORDER BY r.customer_id, r.kehu_rank",
-        [*ids, max(recent, 1)],  # the newest row carries the totals, even when no recent rows are wanted
-    )
-    recent_by_customer: dict[int, list[Any]] = {pk: [] for pk in ids}
-    purchases: dict[int, dict[str, Any]] = {}
-    for transaction in newest:
-        row: Any = transaction  # with the query's extra columns
-        if row.kehu_rank <= recent:
-            recent_by_customer[row.customer_id].append(row)
-        purchases.setdefault(row.customer_id, {  # from the newest transaction of the customer
-            "count": row.kehu_count, "total_amount": _sum_of_money(row.kehu_total), "last_purchase": row.occurred_at,
-        })
+    panels = customer_panels(user=user, customer_ids=ids, full=False)
     consents_by_customer: dict[int, dict[str, Consent | None]] = {
         pk: {channel: None for channel in ConsentChannel.values} for pk in ids
     }
@@ -559,14 +539,12 @@ def customer_360_summary(*, customers: list[Customer], recent: int = 5) -> list[
     contacts_by_customer: dict[int, list[Contact]] = {pk: [] for pk in ids}
     for contact in Contact.objects.filter(customer_id__in=ids, is_primary=True).order_by("id"):
         contacts_by_customer[contact.customer_id].append(contact)
-    no_purchases = {"count": 0, "total_amount": None, "last_purchase": None}
     return [
         Customer360Summary(
             customer=customer,
-            purchases=purchases.get(customer.pk, no_purchases),
-            recent_transactions=recent_by_customer[customer.pk],
             current_consents=consents_by_customer[customer.pk],
             primary_contacts=contacts_by_customer[customer.pk],
+            panels=panels[customer.pk],
         )
         for customer in customers
     ]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core import validators
+from kehu.core.exceptions import ConcurrentUpdateError
 from kehu.core.pinyin import name_search_keys
 from kehu.core.validators import national_digits
 from kehu.org.models import Branch, User
@@ -50,15 +51,6 @@ ORGANISATION_FIELDS = {
     "credit_code", "ownership_type", "industry", "main_business", "staff_count", "annual_revenue",
     "legal_representative", "founded_on", "other_banks_suppliers", "business_status",
 }
-
-
-class ConcurrentUpdateError(Exception):
-    """The customer was changed by someone else since the caller read it."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__(_("This customer was changed by someone else in the meantime. Reload and apply your change "
-                           "again."))
-        self.current_version = current_version
 
 
 class DuplicateCustomerError(Exception):
@@ -226,11 +218,20 @@ def customer_create(
     if tags:
         customer.tags.set(_capped_tags(tags))
     if customer.lifecycle_status:
-        LifecycleChange.objects.create(
+        change = LifecycleChange.objects.create(
             customer=customer, field=LifecycleChange.Field.STATUS, old_value="",
             new_value=customer.lifecycle_status, reason=_("Created"), changed_by=actor,
         )
+        _lifecycle_activity(customer, change, actor)
     return customer
+
+
+def _lifecycle_activity(customer: Customer, change: LifecycleChange, actor: User | None) -> None:
+    from .timeline import activity_record
+
+    activity_record(customer=customer, kind="lifecycle", occurred_at=change.changed_at, actor=actor, subject=change,
+                    data={"field": change.field, "old": change.old_value, "new": change.new_value,
+                          "reason": str(change.reason)})
 
 
 def _only(data: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
@@ -321,8 +322,9 @@ def customer_update(
         (LifecycleChange.Field.STAGE, old_stage, customer.lifecycle_stage),
     ):
         if old != new:
-            LifecycleChange.objects.create(customer=customer, field=field, old_value=old, new_value=new,
-                                           reason=reason, changed_by=actor)
+            change = LifecycleChange.objects.create(customer=customer, field=field, old_value=old, new_value=new,
+                                                    reason=reason, changed_by=actor)
+            _lifecycle_activity(customer, change, actor)
     return customer
 
 
@@ -347,13 +349,14 @@ def customer_transfer(
         raise PermissionDenied(_("You may not transfer some of these customers."))
     batch = uuid.uuid4().hex
     to_move = [r for r in rows if r["owner_id"] != new_owner.pk or (new_branch and r["branch_id"] != new_branch.pk)]
-    OwnershipTransfer.objects.bulk_create([
+    transfers = OwnershipTransfer.objects.bulk_create([
         OwnershipTransfer(
             customer_id=r["pk"], batch=batch, from_owner_id=r["owner_id"], to_owner=new_owner,
             from_branch_id=r["branch_id"], to_branch=new_branch or None, reason=reason.strip(), transferred_by=actor,
         )
         for r in to_move
     ])
+    _transfer_activities(transfers, new_owner=new_owner, actor=actor)
     changes: dict[str, Any] = {"owner": new_owner, "version": F("version") + 1, "updated_at": timezone.now()}
     if new_branch is not None:
         changes["branch"] = new_branch
@@ -361,6 +364,22 @@ def customer_transfer(
     for start in range(0, len(moved_ids), 1000):
         Customer.objects.filter(pk__in=moved_ids[start : start + 1000]).update(**changes)
     return len(moved_ids)
+
+
+def _transfer_activities(transfers: list[OwnershipTransfer], *, new_owner: User, actor: User) -> None:
+    """One timeline activity per transfer, in one INSERT."""
+    from .timeline import activity_record_bulk
+
+    names = {user.pk: str(user) for user in User.objects.filter(
+        pk__in={t.from_owner_id for t in transfers if t.from_owner_id})}
+    now = timezone.now()
+    activity_record_bulk(
+        {"customer_id": t.customer_id, "kind": "transfer", "occurred_at": t.transferred_at or now,
+         "actor_id": actor.pk, "branch_id": t.to_branch_id or t.from_branch_id,
+         "subject_type": "customers.ownershiptransfer", "subject_id": t.pk,
+         "data": {"from_owner": names.get(t.from_owner_id or 0, ""), "to_owner": str(new_owner), "reason": t.reason}}
+        for t in transfers
+    )
 
 
 def customer_transfer_all_from(*, from_owner: User, new_owner: User, actor: User, reason: str) -> int:

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/contacts/new/", views.contact_edit, name="contact_create"),
     path("<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_edit, name="contact_edit"),
     path("<int:pk>/contacts/<int:contact_pk>/delete/", views.contact_delete_view, name="contact_delete"),
+    path("<int:pk>/timeline/", views.customer_timeline_view, name="timeline"),
 ]

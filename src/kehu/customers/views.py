@@ -48,8 +48,7 @@ from .selectors import (
     customer_lifecycle_changes,
     customer_list,
     customer_list_few,
-    customer_purchase_summary,
-    customer_recent_transactions,
+    customer_panels,
     customer_status_records,
     customer_transfers,
     restricted_field_maskers,
@@ -184,8 +183,7 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer, **forms: 
         "can_consent": user.has_perm("customers.add_consent"),
         "can_contacts": can_change and user.has_perm("customers.change_contact"),
         "attributes": attributes,
-        "summary": customer_purchase_summary(customer=customer),
-        "transactions": list(customer_recent_transactions(customer=customer, limit=10)),
+        "panels": customer_panels(user=user, customer_ids=[customer.pk], full=True)[customer.pk],
         "consents": [(label, consents.get(value)) for value, label in ConsentChannel.choices],
         "contacts": list(customer_contacts(customer=customer)) if customer.is_organisation else [],
         "status_records": list(customer_status_records(customer=customer, limit=3)),
@@ -488,3 +486,19 @@ def status_record_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect(reverse("customers:detail", args=[customer.pk]) + "#status")
     context = _detail_context(request, customer, status_form=form, open_panel="status")
     return render(request, "customers/detail.html", context, status=422)
+
+
+# --- timeline ---------------------------------------------------------------------------------------------------
+
+
+@login_required
+def customer_timeline_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The whole timeline of a customer, newest first, a page at a time (the 360 page shows the newest 20)."""
+    from django.core.paginator import Paginator
+
+    from .timeline import customer_activities, timeline_items
+
+    customer = _customer_or_404(request.user, pk)
+    page = Paginator(customer_activities(customer=customer), settings.KEHU_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"customer": customer, "page": page, "items": timeline_items(page.object_list)}
+    return render(request, "customers/timeline.html", context)

@@ -62,6 +62,7 @@ from kehu.customers.models import (
     relationship_stage_for_share,
 )
 from kehu.customers.services import customer_code_allocate, customer_search_keys
+from kehu.customers.timeline import activity_record_bulk
 from kehu.org.models import Branch, User
 from kehu.org.services import branch_create, staff_set_roles
 from kehu.purchases.models import Category, Product
@@ -880,6 +881,11 @@ def _write_customer_records(plan: DemoPlan, customers: list[Customer], users: di
     Consent.objects.bulk_create(consents, batch_size=BATCH_SIZE)
     changes = LifecycleChange.objects.bulk_create(changes, batch_size=BATCH_SIZE)
     _backdate(changes, "changed_at", change_times)
+    activity_record_bulk(
+        ({"customer_id": c.customer_id, "kind": "lifecycle", "occurred_at": when, "actor_id": c.changed_by_id,
+          "branch_id": c.customer.branch_id, "subject_type": "customers.lifecyclechange", "subject_id": c.pk,
+          "data": {"field": c.field, "old": c.old_value, "new": c.new_value, "reason": str(c.reason)}}
+         for c, when in zip(changes, change_times, strict=True)), batch_size=BATCH_SIZE)
     records = StatusRecord.objects.bulk_create(records, batch_size=BATCH_SIZE)
     _backdate(records, "recorded_at", record_times)
     CustomerRelationship.objects.bulk_create(links, batch_size=BATCH_SIZE)

@@ -17,10 +17,17 @@ from .models import ImportJob, ImportMapping, ImportMode, ImportTarget
 ENCODINGS = [("auto", _("Detect automatically")), ("utf-8", "UTF-8"), ("gbk", "GBK / GB18030")]
 
 
+def _target_choices() -> list[tuple[str, Any]]:
+    """The import targets the apps registered (``kehu.core.registry.import_targets``)."""
+    from kehu.core.registry import import_targets
+
+    return [(entry.key, entry.label) for entry in import_targets.values()]
+
+
 class UploadForm(forms.Form):
     """Step 1: the file and what it holds."""
 
-    target = forms.ChoiceField(label=_("What the file holds"), choices=ImportTarget.choices)
+    target = forms.ChoiceField(label=_("What the file holds"), choices=_target_choices)
     file = forms.FileField(label=_("File"), help_text=_("CSV (UTF-8, UTF-8 with BOM, GBK or GB18030) or Excel "
                                                         "(.xlsx, .xls). The first row holds the column headers."))
     encoding = forms.ChoiceField(label=_("Encoding of a CSV file"), choices=ENCODINGS, initial="auto")

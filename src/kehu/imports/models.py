@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ImportTarget(models.TextChoices):
+    """The targets known when the job table was made (the column's choices); the engine finds a job's target through
+    ``kehu.core.registry.import_targets``, which the app owning the entity fills."""
+
     CUSTOMERS = "customers", _("Customers")
     CONTACTS = "contacts", _("Contacts")
     TRANSACTIONS = "transactions", _("Transactions")

@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 from kehu.core.spreadsheet import csv_safe
 from kehu.org.models import User
 
-from .models import ImportJob, ImportMapping, ImportMode, ImportRowError, ImportTarget
+from .models import ImportJob, ImportMapping, ImportMode, ImportRowError
 from .readers import TableReader, UnreadableFile, cell_text, file_fingerprint, open_table
 from .targets.base import ChunkOutcome, Prepared, RowOutcome, Target
 
@@ -56,20 +56,14 @@ Progress = Callable[[ImportJob, int], None]
 
 
 def target_class(target: str) -> type[Target]:
-    """The import target implementation for a target name."""
-    from .targets.contacts import ContactTarget
-    from .targets.customers import CustomerTarget
-    from .targets.transactions import TransactionTarget
+    """The import target implementation for a target name, as the app owning the entity registered it
+    (``kehu.core.registry.import_targets``)."""
+    from kehu.core.registry import import_targets
 
-    classes: dict[str, type[Target]] = {
-        ImportTarget.CUSTOMERS: CustomerTarget,
-        ImportTarget.TRANSACTIONS: TransactionTarget,
-        ImportTarget.CONTACTS: ContactTarget,
-    }
-    try:
-        return classes[target]
-    except KeyError:
-        raise ValidationError({"target": [_("Unknown import target “%(target)s”.") % {"target": target}]}) from None
+    entry = import_targets.get(target)
+    if entry is None:
+        raise ValidationError({"target": [_("Unknown import target “%(target)s”.") % {"target": target}]})
+    return entry.target_class()  # type: ignore[no-any-return]
 
 
 def default_key(target: str, columns: list[str]) -> str:
@@ -1135,13 +1129,21 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _move_related(keep: Any, merge: Any) -> dict[str, int]:
-    """Point every row that refers to ``merge`` at ``keep`` (contacts, transactions, consents, status and lifecycle
-    records, transfers, access log, relationships, and whatever later apps add). A row that would duplicate one of
-    ``keep``'s (a unique link both already have, a one-to-one row) is deleted instead, as derived data is.
+def _move_related(keep: Any, merge: Any, actor: User | None = None) -> dict[str, int]:
+    """Deal with every row that refers to ``merge`` as its model's merge policy says
+    (``kehu.core.registry.merge_policies``, registered by the app owning the model):
+
+    - ``repoint`` (the default): point the rows at ``keep`` (contacts, transactions, consents, status and lifecycle
+      records, transfers, access log, relationships, and whatever later apps add). A row that would duplicate one of
+      ``keep``'s (a unique link both already have, a one-to-one row) is deleted instead, as derived data is;
+    - ``transfer`` (ledgers): the rows are left alone and the policy's handler posts the entries that carry them over;
+    - ``recompute`` (summaries): the rows are deleted and the policy's handler, if any, rebuilds ``keep``'s.
+
+    Returns the number of re-pointed rows per model label.
     """
     from django.db import IntegrityError
 
+    from kehu.core.registry import merge_policy_for
     from kehu.customers.models import CustomerRelationship
 
     moved: dict[str, int] = {}
@@ -1154,6 +1156,15 @@ def _move_related(keep: Any, merge: Any) -> dict[str, int]:
         field_name = relation.field.name
         rows = model._base_manager.filter(**{field_name: merge})
         label = model._meta.label
+        policy = merge_policy_for(label)
+        if policy.policy == "transfer":
+            policy.handler(keep=keep, merge=merge, actor=actor, field_name=field_name)  # type: ignore[misc]
+            continue
+        if policy.policy == "recompute":
+            rows.delete()
+            if policy.handler is not None:
+                policy.handler(keep=keep, merge=merge, actor=actor, field_name=field_name)
+            continue
         if relation.one_to_one and model._base_manager.filter(**{field_name: keep}).exists():
             rows.delete()
             continue
@@ -1188,6 +1199,7 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
     """
     from kehu.customers.models import Customer
     from kehu.customers.services import customer_update
+    from kehu.customers.timeline import activity_record
 
     from .models import MergeRecord
     from .selectors import customer_merge_fields
@@ -1235,7 +1247,7 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
         else:
             customer_values[field.name] = "" if value is None and field.name not in NULLABLE_FIELDS else value
     tags = list({*keep.tags.all(), *merge.tags.all()})
-    moved = _move_related(keep, merge)
+    moved = _move_related(keep, merge, actor)
     merged_id, merged_code, merged_name = merge.pk, merge.code, merge.name
     merge._change_reason = _("Merged into %(code)s") % {"code": keep.code}
     merge.delete()
@@ -1243,11 +1255,14 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
     customer_update(customer=keep, actor=actor, reason=change_reason[:255], tags=tags, custom_attributes=custom,
                     person=profile_values if keep.is_person else None,
                     organisation=None if keep.is_person else profile_values, **customer_values)
-    return MergeRecord.objects.create(
+    record = MergeRecord.objects.create(
         kept_customer=keep, merged_customer_id=merged_id, merged_code=merged_code, merged_name=merged_name,
         merged_snapshot=snapshot, field_choices=field_choices, moved=moved, reason=reason.strip()[:255],
         merged_by=actor,
     )
+    activity_record(customer=keep, kind="merge", occurred_at=record.merged_at, actor=actor, subject=record,
+                    data={"merged_code": merged_code, "merged_name": merged_name, "reason": record.reason})
+    return record
 
 
 MERGE_PROFILE_FIELDS = {

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kehu.core.registry import import_targets
 from kehu.customers.models import Customer
 from kehu.org.models import User
 from kehu.org.services import default_branch_for
@@ -30,11 +31,6 @@ from . import selectors, services
 from .forms import ExportForm, MappingForm, MergeForm, StartForm, UploadForm
 from .models import ImportJob, ImportTarget
 
-IMPORT_PERMISSIONS = {
-    ImportTarget.CUSTOMERS: ("customers.add_customer", "customers.change_customer"),
-    ImportTarget.CONTACTS: ("customers.add_contact",),
-    ImportTarget.TRANSACTIONS: ("purchases.add_transaction",),
-}
 PREVIEW_ROWS = 20
 ERRORS_PER_PAGE = 50
 
@@ -47,7 +43,7 @@ def _may_import(user: User) -> bool:
     from kehu.org.selectors import user_is_read_only
 
     return not user_is_read_only(user) and any(
-        user.has_perm(permission) for permissions in IMPORT_PERMISSIONS.values() for permission in permissions
+        user.has_perm(permission) for entry in import_targets.values() for permission in entry.permissions
     )
 
 

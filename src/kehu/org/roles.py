@@ -1,4 +1,5 @@
-"""The staff roles (Django groups) and the permissions each holds. The groups are created by a data migration."""
+"""The staff roles (Django groups): their names, labels and scope. Their permissions are declared by each app and
+synchronised by ``kehu.org.services.sync_roles``."""
 
 from __future__ import annotations
 
@@ -32,60 +33,6 @@ GLOBAL_VIEW_ROLES = {Role.ADMINISTRATOR, Role.AUDITOR}
 SCOPE_CHANGE_ROLES = {Role.ADMINISTRATOR, Role.BRANCH_MANAGER}
 OWN_CHANGE_ROLES = {Role.ACCOUNT_MANAGER}
 
-_VIEW = [
-    "customers.view_customer",
-    "customers.view_contact",
-    "customers.view_consent",
-    "purchases.view_transaction",
-    "purchases.view_product",
-    "purchases.view_category",
-]
-_CHANGE_CUSTOMERS = [
-    "customers.add_customer",
-    "customers.change_customer",
-    "customers.add_contact",
-    "customers.change_contact",
-    "customers.delete_contact",
-    "customers.add_consent",
-    "customers.transfer_customer",
-]
-
-# Permission codenames ("app_label.codename") per role.
-ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.ADMINISTRATOR: [
-        *_VIEW,
-        *_CHANGE_CUSTOMERS,
-        "customers.delete_customer",
-        "customers.view_personal_data",
-        "customers.view_personaldataaccess",
-        "purchases.add_transaction",
-        "purchases.change_transaction",
-        "purchases.add_product",
-        "purchases.change_product",
-        "purchases.add_category",
-        "purchases.change_category",
-        "scoring.run_scoring",
-    ],
-    Role.BRANCH_MANAGER: [
-        *_VIEW,
-        *_CHANGE_CUSTOMERS,
-        "customers.view_personal_data",
-        "purchases.add_transaction",
-        "scoring.run_scoring",
-    ],
-    Role.ACCOUNT_MANAGER: [
-        *_VIEW,
-        "customers.add_customer",
-        "customers.change_customer",
-        "customers.add_contact",
-        "customers.change_contact",
-        "customers.delete_contact",
-        "customers.add_consent",
-        "customers.view_personal_data",
-        "purchases.add_transaction",
-    ],
-    Role.SERVICE_AGENT: [*_VIEW, "customers.add_consent"],
-    Role.MARKETER: [*_VIEW],
-    Role.CREDIT_OFFICER: [*_VIEW, "customers.view_personal_data"],
-    Role.AUDITOR: [*_VIEW, "customers.view_personaldataaccess", "customers.view_historicalcustomer"],
-}
+# The permissions each role holds are declared by the app that owns them (``<app>/roles.py``, registered with
+# ``kehu.core.registry.register_grants`` in its ``AppConfig.ready``); ``kehu.org.services.sync_roles`` builds the
+# role groups from them after every migrate.

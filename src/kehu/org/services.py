@@ -131,3 +131,62 @@ def api_token_authenticate(*, key: str) -> User | None:
 def api_token_revoke(*, token: ApiToken) -> None:
     token.is_active = False
     token.save(update_fields=["is_active"])
+
+
+def sync_roles(*, using: str = "default") -> dict[str, int]:
+    """Make the role groups hold exactly the permissions the apps grant them (``kehu.core.registry.role_grants``).
+
+    Idempotent: a second run changes nothing. Runs after every ``migrate`` (``post_migrate``) and in the test
+    fixtures (a transactional test's flush removes the groups). Permissions that do not exist yet are created first.
+    Returns the number of permissions added and removed. Raises ``LookupError`` for a granted permission that no
+    model declares (a typo in an app's grants).
+    """
+    from django.contrib.auth.models import Permission
+
+    from kehu.core.registry import granted_permissions
+
+    from .roles import ALL_ROLES
+
+    wanted = granted_permissions()
+    for role in ALL_ROLES:
+        wanted.setdefault(role, set())
+    dotted = {name for names in wanted.values() for name in names}
+
+    def permission_ids() -> dict[str, int]:
+        labels = {name.split(".", 1)[0] for name in dotted}
+        return {f"{app_label}.{codename}": pk for pk, app_label, codename in Permission.objects.using(using).filter(
+            content_type__app_label__in=labels).values_list("pk", "content_type__app_label", "codename")}
+
+    ids = permission_ids()
+    if not dotted <= set(ids):
+        from django.apps import apps
+        from django.contrib.auth.management import create_permissions
+
+        for app_config in apps.get_app_configs():
+            create_permissions(app_config, verbosity=0, using=using)
+        ids = permission_ids()
+        missing = sorted(dotted - set(ids))
+        if missing:
+            raise LookupError(f"granted permissions that no model declares: {', '.join(missing)}")
+    added = removed = 0
+    with transaction.atomic(using=using):
+        groups = {group.name: group for group in Group.objects.using(using).filter(name__in=list(wanted))}
+        for role in wanted:
+            if role not in groups:
+                groups[role] = Group.objects.using(using).create(name=role)
+        through = Group.permissions.through
+        held: dict[int, set[int]] = {group.pk: set() for group in groups.values()}
+        for group_id, permission_id in through.objects.using(using).filter(group_id__in=list(held)).values_list(
+                "group_id", "permission_id"):
+            held[group_id].add(permission_id)
+        for role, names in wanted.items():
+            group = groups[role]
+            target = {ids[name] for name in names}
+            extra, lacking = held[group.pk] - target, target - held[group.pk]
+            if extra:
+                through.objects.using(using).filter(group_id=group.pk, permission_id__in=extra).delete()
+            if lacking:
+                through.objects.using(using).bulk_create(
+                    [through(group_id=group.pk, permission_id=pk) for pk in sorted(lacking)])
+            added, removed = added + len(lacking), removed + len(extra)
+    return {"added": added, "removed": removed}

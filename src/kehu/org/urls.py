@@ -3,9 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("account/api-tokens/", views.api_tokens, name="api_tokens"),
-    path("audit/access-log/", views.access_log, name="access_log"),
 ]

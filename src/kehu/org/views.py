@@ -1,25 +1,20 @@
-"""Pages of the staff UI that are not about one customer: sign-in, the home dashboard, API tokens, the access log."""
+"""Pages of the staff UI about the organisation: sign-in and API tokens (the home dashboard and the access log are in
+``kehu.home``)."""
 
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.middleware import HtmxDetails
 
-from kehu.customers.selectors import customer_dashboard, customer_list, personal_data_access_list
-
 from .models import User
-from .roles import ROLE_LABELS
-from .selectors import api_token_list, user_roles
+from .selectors import api_token_list
 from .services import api_token_create, api_token_revoke
 
 
@@ -37,18 +32,6 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     """Sign out (POST only, as Django requires since 5.0)."""
-
-
-@login_required
-def home(request: AuthenticatedRequest) -> HttpResponse:
-    """The dashboard: how many customers the user owns and sees, by lifecycle status, and the newest ones."""
-    user = request.user
-    context = {
-        "dashboard": customer_dashboard(user=user),
-        "recent_customers": list(customer_list(user=user)[:8]),
-        "role_labels": [ROLE_LABELS[role] for role in sorted(user_roles(user)) if role in ROLE_LABELS],
-    }
-    return render(request, "home.html", context)
 
 
 class ApiTokenForm(forms.Form):
@@ -78,13 +61,3 @@ def api_tokens(request: AuthenticatedRequest) -> HttpResponse:
     if new_key:
         response["Cache-Control"] = "no-store"
     return response
-
-
-@login_required
-def access_log(request: AuthenticatedRequest) -> HttpResponse:
-    """The personal-data access log (who revealed or exported whose data, when and why), for auditors."""
-    if not request.user.has_perm("customers.view_personaldataaccess"):
-        raise PermissionDenied
-    paginator = Paginator(personal_data_access_list(user=request.user), settings.KEHU_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    return render(request, "org/access_log.html", {"page": page})

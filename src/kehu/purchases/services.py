@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import IdempotencyConflictError
 from kehu.customers.models import Customer
+from kehu.customers.timeline import activity_record, activity_record_bulk
 from kehu.org.models import Branch, User
 
 from .models import Category, Product, Transaction
@@ -54,7 +55,14 @@ def transaction_create(
     except IntegrityError:
         # a concurrent call with the same reference won the race
         return _replayed(Transaction.objects.get(external_ref=external_ref), request), False
+    activity_record(customer=customer, kind="transaction", occurred_at=record.occurred_at, actor=actor,
+                    branch_id=record.branch_id, subject=record, data=transaction_activity_data(record))
     return record, True
+
+
+def transaction_activity_data(record: Transaction) -> dict[str, Any]:
+    """What the timeline shows of a purchase."""
+    return {"amount": str(record.amount), "channel": record.channel, "product_id": record.product_id}
 
 
 def _replayed(existing: Transaction, request: dict[str, Any]) -> Transaction:
@@ -84,7 +92,12 @@ def _replayed(existing: Transaction, request: dict[str, Any]) -> Transaction:
 def transaction_bulk_create(*, rows: list[dict[str, Any]], batch_size: int = 5000) -> int:
     """Insert many transactions (already validated) in batches; used by the demo and imports."""
     objects = [Transaction(**row) for row in rows]
-    Transaction.objects.bulk_create(objects, batch_size=batch_size)
+    with transaction.atomic():
+        Transaction.objects.bulk_create(objects, batch_size=batch_size)
+        activity_record_bulk(
+            ({"customer_id": t.customer_id, "kind": "transaction", "occurred_at": t.occurred_at,
+              "branch_id": t.branch_id, "subject_type": "purchases.transaction", "subject_id": t.pk,
+              "data": transaction_activity_data(t)} for t in objects), batch_size=batch_size)
     return len(objects)
 
 

@@ -6,6 +6,8 @@ with Citus, they are distributed by customer like the transactions they are comp
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -115,6 +117,9 @@ class TierScheme(models.Model):
         return code
 
 
+HORIZON_CACHE_KEY = "kehu:scoring:clv-horizon-months"
+
+
 class ScoringConfiguration(models.Model):
     """Settings of the scoring runs (one row): windows, lifetime-value horizon and discount rate, alert threshold,
     RFM cut points and the weights of the value and loyalty scores."""
@@ -155,6 +160,12 @@ class ScoringConfiguration(models.Model):
 
     def __str__(self) -> str:
         return str(_("Scoring configuration"))
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        from django.core.cache import cache
+
+        cache.delete(HORIZON_CACHE_KEY)  # read by the 360 page's value explanations
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}

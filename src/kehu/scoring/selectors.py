@@ -337,40 +337,56 @@ def customer_scores(*, customer: Customer, history_limit: int = 12) -> CustomerS
 
     The caller has already checked the user may see the customer (``customers.selectors.customer_get``).
     """
-    summary = CustomerSummary.objects.filter(customer=customer).first()
+    return customer_scores_many(customer_ids=[customer.pk], history_limit=history_limit)[customer.pk]
+
+
+def customer_scores_many(*, customer_ids: list[int], history_limit: int = 12) -> dict[int, CustomerScores]:
+    """:func:`customer_scores` of several customers in four queries whatever their number (the 360 panel's loader).
+
+    The caller has already scoped the customers to the user.
+    """
+    ids = list(customer_ids)
+    summaries = {row.customer_id: row for row in CustomerSummary.objects.filter(customer_id__in=ids)}
     active = list(scheme_list())
     # the latest change under each scheme says since when the tier holds and what it was before
-    latest_change: dict[int, TierAssignment] = {}
-    for row in TierAssignment.objects.filter(customer=customer, scheme__in=[s.pk for s in active]).order_by(
-            "scheme_id", "-as_of"):
-        latest_change.setdefault(row.scheme_id, row)
-    tiers: list[SchemeTier] = []
-    primary: SchemeTier | None = None
-    for scheme in active:
-        rank = getattr(summary, f"tier_{scheme.slot}", None) if summary is not None and scheme.slot else None
-        codes = scheme.definition().codes
-        if rank is None or not 0 <= rank < len(codes):
-            continue
-        code = codes[rank]
-        change: TierAssignment | None = latest_change.get(scheme.pk)
-        if change is not None and change.tier != code:
-            change = None
-        item = SchemeTier(scheme=scheme, code=code, label=scheme.tier_label_for(code),
-                          since=change.as_of if change is not None else None,
-                          previous_label=scheme.tier_label_for(change.previous_tier) if change is not None else "",
-                          value=getattr(summary, f"tier_value_{scheme.slot}", None))
-        tiers.append(item)
-        if scheme.is_primary:
-            primary = item
-    history = list(TierAssignment.objects.filter(customer=customer).select_related("scheme")
-                   .order_by("-as_of", "scheme__position")[:history_limit])
-    segment = summary.rfm_segment if summary is not None else ""
-    return CustomerScores(
-        summary=summary, primary=primary, tiers=tiers,
-        segment_label=str(metrics.SEGMENT_LABELS.get(segment, segment)),
-        segment_description=str(metrics.SEGMENT_DESCRIPTIONS.get(segment, "")),
-        explanations=_explanations(summary), history=history,
-    )
+    latest_change: dict[tuple[int, int], TierAssignment] = {}
+    for row in TierAssignment.objects.filter(customer_id__in=ids, scheme__in=[s.pk for s in active]).order_by(
+            "customer_id", "scheme_id", "-as_of"):
+        latest_change.setdefault((row.customer_id, row.scheme_id), row)
+    histories: dict[int, list[TierAssignment]] = {pk: [] for pk in ids}
+    for row in (TierAssignment.objects.filter(customer_id__in=ids).select_related("scheme")
+                .order_by("customer_id", "-as_of", "scheme__position")):
+        if len(histories[row.customer_id]) < history_limit:
+            histories[row.customer_id].append(row)
+    result: dict[int, CustomerScores] = {}
+    for pk in ids:
+        summary = summaries.get(pk)
+        tiers: list[SchemeTier] = []
+        primary: SchemeTier | None = None
+        for scheme in active:
+            rank = getattr(summary, f"tier_{scheme.slot}", None) if summary is not None and scheme.slot else None
+            codes = scheme.definition().codes
+            if rank is None or not 0 <= rank < len(codes):
+                continue
+            code = codes[rank]
+            change: TierAssignment | None = latest_change.get((pk, scheme.pk))
+            if change is not None and change.tier != code:
+                change = None
+            item = SchemeTier(scheme=scheme, code=code, label=scheme.tier_label_for(code),
+                              since=change.as_of if change is not None else None,
+                              previous_label=scheme.tier_label_for(change.previous_tier) if change is not None else "",
+                              value=getattr(summary, f"tier_value_{scheme.slot}", None))
+            tiers.append(item)
+            if scheme.is_primary:
+                primary = item
+        segment = summary.rfm_segment if summary is not None else ""
+        result[pk] = CustomerScores(
+            summary=summary, primary=primary, tiers=tiers,
+            segment_label=str(metrics.SEGMENT_LABELS.get(segment, segment)),
+            segment_description=str(metrics.SEGMENT_DESCRIPTIONS.get(segment, "")),
+            explanations=_explanations(summary), history=histories[pk],
+        )
+    return result
 
 
 def _explanations(summary: CustomerSummary | None) -> dict[str, str]:
@@ -396,11 +412,23 @@ def _explanations(summary: CustomerSummary | None) -> dict[str, str]:
     return explanations
 
 
+def _horizon_months() -> int:
+    """The lifetime-value horizon, from the cache (cleared when the configuration is saved), so the 360 panel's
+    batched loader keeps its query count."""
+    from django.core.cache import cache
+
+    from .models import HORIZON_CACHE_KEY, ScoringConfiguration
+
+    def read() -> int:
+        configuration = ScoringConfiguration.objects.first()
+        return configuration.clv_horizon_months if configuration is not None else 12
+
+    return int(cache.get_or_set(HORIZON_CACHE_KEY, read, 3600) or 12)
+
+
 def _score_context(summary: CustomerSummary) -> dict[str, str]:
     """P(active) and lifetime value in plain words: how long since the last purchase against the usual gap, and why
     a lifetime value lies far below the spend beside it."""
-    from .models import ScoringConfiguration
-
     context: dict[str, str] = {}
     if summary.last_purchase is None:
         return context
@@ -413,8 +441,7 @@ def _score_context(summary: CustomerSummary) -> dict[str, str]:
         context["p_alive_context"] = _("Last purchase %(since)d days ago.") % {"since": since}
     if summary.clv is None or summary.expected_purchases is None:
         return context
-    configuration = ScoringConfiguration.objects.first()
-    months = configuration.clv_horizon_months if configuration is not None else 12
+    months = _horizon_months()
     context["clv_context"] = _("Over the next %(months)d months: about %(purchases).1f purchases of about "
                                "%(spend)s each, discounted to today.") % {
         "months": months, "purchases": summary.expected_purchases, "spend": f"{float(summary.monetary):,.0f}"}

@@ -41,8 +41,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.validators import validate_past_business_date
-from kehu.customers.models import Customer, CustomerTier, ManagementClass
+from kehu.customers.models import Activity, Customer, CustomerTier, ManagementClass
 from kehu.customers.services import customer_tier_choices_changed
+from kehu.customers.timeline import activity_record_bulk, sql_activity_time, sql_json_object
 from kehu.org.models import User
 from kehu.purchases.models import Transaction
 
@@ -763,9 +764,18 @@ def _write_assignments(write: SchemeWrite, customer_ids: np.ndarray, as_of: dt.d
     delete = has_row & (~wanted | (row_rank != new))
     insert = wanted & (~has_row | (row_rank != new))
     stats = {"deleted": int(delete.sum()), "inserted": int(insert.sum())}
+    activity_table = Activity._meta.db_table
+    occurred_at = sql_activity_time(timezone.make_aware(dt.datetime.combine(as_of, dt.time())))
     with connection.cursor() as cursor:
         if delete.any():
             bulk.stage("scoring_stage_delete", [("customer_id", "bigint", customer_ids[delete])], key="customer_id")
+            # the replaced rows' timeline activities go with them (found through the customer and time index)
+            cursor.execute(
+                f"DELETE FROM {activity_table} WHERE kind = 'tier_change' AND occurred_at = %s "
+                "AND customer_id IN (SELECT customer_id FROM scoring_stage_delete) "
+                f"AND subject_id IN (SELECT id FROM {table} WHERE scheme_id = %s AND as_of = %s "
+                "AND customer_id IN (SELECT customer_id FROM scoring_stage_delete))",
+                [occurred_at, definition.id, as_of_param])
             cursor.execute(
                 f"DELETE FROM {table} WHERE scheme_id = %s AND as_of = %s "
                 "AND customer_id IN (SELECT customer_id FROM scoring_stage_delete)", [definition.id, as_of_param])
@@ -782,6 +792,14 @@ def _write_assignments(write: SchemeWrite, customer_ids: np.ndarray, as_of: dt.d
                 f"SELECT %s, t.customer_id, %s, {case}, t.rank, COALESCE({previous_case}, ''), t.previous, "
                 f"{bulk.nullable('t.value')} FROM scoring_stage_insert t",
                 [definition.id, as_of_param, *case_params, *previous_params])
+            # one timeline activity per change, in the same statement's way: set-based, from the rows just written
+            data = sql_json_object([("scheme", "%s"), ("tier", "a.tier"), ("previous_tier", "a.previous_tier")])
+            cursor.execute(
+                f"INSERT INTO {activity_table} (customer_id, occurred_at, kind, subject_type, subject_id, data) "
+                f"SELECT a.customer_id, %s, 'tier_change', 'scoring.tierassignment', a.id, {data} FROM {table} a "
+                "WHERE a.scheme_id = %s AND a.as_of = %s "
+                "AND a.customer_id IN (SELECT customer_id FROM scoring_stage_insert)",
+                [occurred_at, definition.name, definition.id, as_of_param])
             bulk.drop_temporary("scoring_stage_insert")
     return stats
 
@@ -897,6 +915,11 @@ def _write_alerts(run: ScoringRun, raised: list[dict[str, Any]], as_of: dt.date)
         new_alerts.append(Alert(customer_id=item["customer_id"], owner_id=item["owner_id"], run=run, as_of=as_of,
                                 scheme_id=item["scheme_id"], reason=item["reason"], figures=figures))
     Alert.objects.bulk_create(new_alerts, batch_size=2000)
+    occurred_at = timezone.make_aware(dt.datetime.combine(as_of, dt.time()))
+    activity_record_bulk(
+        ({"customer_id": alert.customer_id, "kind": "alert", "occurred_at": occurred_at,
+          "subject_type": "scoring.alert", "subject_id": alert.pk,
+          "data": {"reason": alert.reason, "scheme_id": alert.scheme_id}} for alert in new_alerts), batch_size=2000)
     return len(new_alerts) + len(keep)
 
 

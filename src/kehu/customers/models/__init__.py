@@ -1,6 +1,7 @@
 """The customer information base (客户信息库 / 客户资料卡), split by aggregate; import models from here."""
 
 from .access import PersonalDataAccess
+from .activity import Activity
 from .choices import (
     BrandAttitude,
     ConsentChannel,
@@ -17,7 +18,7 @@ from .customer import Customer, CustomerQuerySet, CustomerTier, OrganisationProf
 from .records import Consent, Contact, CustomerRelationship, LifecycleChange, OwnershipTransfer, StatusRecord
 
 __all__ = [
-    "BrandAttitude", "CodeSettings", "Consent", "ConsentChannel", "Contact", "CustomAttribute", "Customer",
+    "Activity", "BrandAttitude", "CodeSettings", "Consent", "ConsentChannel", "Contact", "CustomAttribute", "Customer",
     "CustomerKind", "CustomerQuerySet", "CustomerTier", "CustomerRelationship", "LifecycleChange", "LifecycleStage",
     "LifecycleStatus", "ManagementClass", "MarketingType", "OrganisationProfile", "OwnershipTransfer",
     "PersonProfile", "PersonalDataAccess", "RelationshipStage", "StatusRecord", "Tag",

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.customers.models import Customer
+from kehu.customers.models import Activity, Customer
 from kehu.org.models import Branch
 from kehu.purchases.models import Channel, Product, Transaction
 
@@ -47,6 +47,8 @@ INSERT_COLUMNS = ["customer_id", "occurred_at", "amount", "margin", "quantity", 
 OPTIONAL_COLUMNS = {"margin": "margin", "quantity": "quantity", "product": "product_id", "branch": "branch_id",
                     "channel": "channel"}
 KEPT = "_kept"  # a record's optional fields to keep as stored when the row updates a purchase
+ACTIVITY_COLUMNS = ["customer_id", "occurred_at", "kind", "actor_id", "branch_id", "subject_type", "subject_id",
+                    "data"]
 AMBIGUOUS = "ambiguous"
 COMPARED_COLUMNS = ["customer_id", "occurred_at", "amount", "margin", "quantity", "product_id", "branch_id", "channel"]
 
@@ -269,10 +271,11 @@ class TransactionTarget(Target):
                 outcome.rows.append(RowOutcome(row, action, self._display(record)))
         outcome.created += len(creates)
         outcome.updated += len(updates)
+        actor_id = self.actor.pk if self.actor is not None else None
         if write and defer:
-            outcome.pending = partial(_write, creates, updates)
+            outcome.pending = partial(_write, creates, updates, actor_id)
         elif write:
-            _write(creates, updates)
+            _write(creates, updates, actor_id)
         return outcome
 
     def _keep_stored(self, record: dict[str, Any], existing: dict[str, Any]) -> bool:
@@ -291,6 +294,14 @@ class TransactionTarget(Target):
         return shown
 
 
-def _write(creates: list[dict[str, Any]], updates: list[Any]) -> None:
+def _write(creates: list[dict[str, Any]], updates: list[Any], actor_id: int | None = None) -> None:
     bulk.insert_rows(Transaction, INSERT_COLUMNS, [tuple(r[c] for c in INSERT_COLUMNS) for r in creates])
     bulk.update_rows(Transaction, COMPARED_COLUMNS[1:], updates)
+    # the purchases' timeline activities in one more bulk insert (COPY on PostgreSQL); the transactions' ids are not
+    # read back, so an imported purchase's activity names it by its external reference
+    bulk.insert_rows(Activity, ACTIVITY_COLUMNS, [
+        (r["customer_id"], r["occurred_at"], "transaction", actor_id, r["branch_id"], "purchases.transaction", None,
+         {"amount": str(r["amount"]), "channel": r["channel"], "product_id": r["product_id"],
+          "external_ref": r["external_ref"]})
+        for r in creates
+    ])

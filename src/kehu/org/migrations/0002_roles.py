@@ -1,4 +1,7 @@
-"""Create the staff roles as groups with their permissions (a frozen copy of kehu.org.roles at this point)."""
+"""Create the staff roles as groups with their permissions (a frozen copy of the grants at this point).
+
+Kept so that the migration history runs; the role groups are now built from every app's grants by
+``kehu.org.services.sync_roles`` after each migrate."""
 
 from django.db import migrations
 

@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from kehu.imports.models import ImportJob, ImportMapping, ImportMode, ImportTarget
+from kehu.core.registry import import_targets
+from kehu.imports.models import ImportJob, ImportMapping, ImportMode
 from kehu.imports.readers import ENCODING_CHOICES
 
 USAGE = 2
@@ -29,7 +30,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("what", choices=[*ImportTarget.values, "resume", "jobs"],
+        parser.add_argument("what", choices=[*import_targets.keys(), "resume", "jobs"],
                             help="customers, contacts or transactions; resume JOB_ID; jobs (recent imports)")
         parser.add_argument("file", nargs="?", help="the CSV or Excel file (for resume: the job number)")
         parser.add_argument("--mapping", default="", help="name of a saved column mapping")
