@@ -127,3 +127,21 @@ def writing_threads(monkeypatch):
 
     monkeypatch.setattr(bulk, "insert_rows", insert_rows)
     return names
+
+
+def kehu_import(*args: Any) -> tuple[int, list[str]]:
+    """``kehu import ARGS --language en --no-progress`` in process: (exit status, lines printed)."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    try:
+        call_command("import", *[str(argument) for argument in args], "--language", "en", "--no-progress",
+                     stdout=out, stderr=io.StringIO())
+        status = 0
+    except SystemExit as stop:
+        status = int(stop.code or 0)
+    except CommandError as error:
+        status = error.returncode
+    return status, out.getvalue().strip().splitlines()

@@ -7,7 +7,6 @@ Through the real entry points: ``kehu import`` (``call_command``), the import wi
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 from pathlib import Path
@@ -15,31 +14,17 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.core.management import CommandError, call_command
 from django.test import Client
 
 from kehu.customers.models import Contact, Customer, OwnershipTransfer, PersonProfile
 from kehu.imports.models import ImportJob
 
-from .conftest import errors_of, resident_id, write_csv
+from .conftest import errors_of, kehu_import, resident_id, write_csv
 
 pytestmark = pytest.mark.urls("tests.imports.urls")
 
 ID_NUMBER = resident_id(born="19850315", sequence="224")
 
-
-def kehu_import(*args: Any) -> tuple[int, list[str]]:
-    """``kehu import ARGS --language en --no-progress``: (exit status, lines printed)."""
-    out = io.StringIO()
-    try:
-        call_command("import", *[str(argument) for argument in args], "--language", "en", "--no-progress",
-                     stdout=out, stderr=io.StringIO())
-        status = 0
-    except SystemExit as stop:
-        status = int(stop.code or 0)
-    except CommandError as error:
-        status = error.returncode
-    return status, out.getvalue().strip().splitlines()
 
 
 def last_job() -> ImportJob:

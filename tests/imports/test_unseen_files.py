@@ -18,21 +18,7 @@ from django.core.management import CommandError, call_command
 from kehu.customers.models import Customer, PersonProfile
 from kehu.purchases.models import Transaction
 
-from .conftest import read_report, resident_id, write_csv, write_xlsx
-
-
-def kehu_import(*args: Any) -> tuple[int, list[str]]:
-    """Run ``kehu import ARGS --language en --no-progress``: (exit status, lines printed)."""
-    out = io.StringIO()
-    try:
-        call_command("import", *[str(argument) for argument in args], "--language", "en", "--no-progress",
-                     stdout=out, stderr=io.StringIO())
-        status = 0
-    except SystemExit as stop:
-        status = int(stop.code or 0)
-    except CommandError as error:
-        status = error.returncode
-    return status, out.getvalue().strip().splitlines()
+from .conftest import kehu_import, read_report, resident_id, write_csv, write_xlsx
 
 
 def test_report_of_a_fixed_report_has_one_row_and_one_error_column(org, tmp_path: Path):
