@@ -12,9 +12,10 @@ os.environ.setdefault("KEHU_TESTING", "1")
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (e.g. the customer list's tier choices of an earlier test's data)."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["ratelimit"].clear()  # the API's rate-limit counts (always in memory under the tests)
     yield
 
 

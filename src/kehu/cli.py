@@ -20,6 +20,11 @@ import subprocess
 import sys
 
 
+# commands that answer web requests: their database connections take KEHU_DB_STATEMENT_TIMEOUT_MS and
+# KEHU_DB_LOCK_TIMEOUT_MS (the background worker `kehu serve` starts is a `kehu worker` process, without them)
+WEB_COMMANDS = {"serve", "runserver", "demo"}
+
+
 def _django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.settings")
 
@@ -41,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         from kehu.scoring.cli import main as clv_main
 
         return clv_main(args[1:])
+    if command not in WEB_COMMANDS:
+        # background work and administration: no statement or lock timeout on their database connections (settings)
+        os.environ.setdefault("KEHU_PROCESS_KIND", "job")
     if command in {"demo"}:
         # the embedded demo is a development set-up: debug on, default secret allowed
         os.environ.setdefault("KEHU_DEBUG", "1")
@@ -118,9 +126,15 @@ def _serve(args: list[str]) -> int:
     import django
 
     django.setup()
+    from django.db import connection, connections
+
     if not options.no_migrate:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # a migration may take longer than a web request's statement timeout
+                cursor.execute("SET statement_timeout = 0; SET lock_timeout = 0")
         call_command("migrate", interactive=False, verbosity=1)
     call_command("collectstatic", interactive=False, verbosity=0)
+    connections.close_all()  # gunicorn's workers open their own connections, never share this one
     worker = start_background_worker()
     from gunicorn.app.wsgiapp import run
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "simple_history",
+    "axes",  # login lockout (KEHU_LOGIN_*)
+    "csp",  # Content-Security-Policy header
     "kehu.core",
     "kehu.org",
     "kehu.customers",
@@ -92,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -100,10 +104,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kehu.core.middleware.PrivateResponsesMiddleware",  # no-store for every answer to a signed-in user
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kehu.core.middleware.SessionIdleTimeoutMiddleware",  # KEHU_SESSION_IDLE_MINUTES
+    "kehu.core.middleware.DatabaseUnavailableMiddleware",  # a lock or statement timeout answers 503, not 500
     "kehu.core.middleware.HostileInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "kehu.urls"
@@ -134,7 +141,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("KEHU_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'kehu.sqlite3'}",
-        conn_max_age=int(os.environ.get("KEHU_DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("KEHU_DATABASE_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -145,6 +152,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # a persistent connection killed by the server or a restart is replaced before a request uses it, not a 500
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # web processes (gunicorn, runserver, the test suite) bound how long one statement may run and how long it may
+    # wait for a lock: a request waiting on a row another transaction holds answers 503 instead of stalling a worker.
+    # Background workers and commands (`kehu worker`, `kehu score`, `kehu import`, `kehu migrate`: the cli marks them)
+    # run long set-based statements by design and take neither.
+    KEHU_DB_STATEMENT_TIMEOUT_MS = env_int("KEHU_DB_STATEMENT_TIMEOUT_MS", 30_000)
+    KEHU_DB_LOCK_TIMEOUT_MS = env_int("KEHU_DB_LOCK_TIMEOUT_MS", 5_000)
+    if os.environ.get("KEHU_PROCESS_KIND", "web") == "web":
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c statement_timeout={KEHU_DB_STATEMENT_TIMEOUT_MS} -c lock_timeout={KEHU_DB_LOCK_TIMEOUT_MS}"
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
@@ -257,3 +277,74 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KEHU_LOG_LEVEL", "WARNING")},
 }
+
+# --- Production protections (README "Production settings"); each has a safe default ---------------------------------
+# Sign-in lockout (django-axes): after KEHU_LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address, that
+# pair is refused (429, a translated page) for KEHU_LOGIN_COOLOFF_MINUTES. Locking the pair, not the account, means an
+# attacker elsewhere cannot lock a colleague out. An administrator lifts a lock with `kehu axes_reset_username NAME`
+# (or in the admin's "Access attempts"). A successful sign-in clears the user's failures.
+KEHU_LOGIN_FAILURE_LIMIT = env_int("KEHU_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+KEHU_LOGIN_COOLOFF_MINUTES = env_int("KEHU_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "kehu.org.auth_backends.LoginLockoutBackend",  # django-axes' AxesStandaloneBackend, first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = KEHU_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=KEHU_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kehu.org.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "kehu.core.net.client_address"
+AXES_VERBOSE = False
+
+# HTTPS (KEHU_HTTPS=1 when the site is served over HTTPS, as it must be in production): redirect plain HTTP, HSTS,
+# cookies sent over HTTPS only. KEHU_BEHIND_PROXY=1 when a reverse proxy terminates TLS and sets X-Forwarded-Proto
+# (and appends the client's address to X-Forwarded-For, which then identifies the client for lockouts and rate limits).
+KEHU_HTTPS = env_bool("KEHU_HTTPS", False)
+KEHU_BEHIND_PROXY = env_bool("KEHU_BEHIND_PROXY", False)
+KEHU_HSTS_SECONDS = env_int("KEHU_HSTS_SECONDS", 31_536_000)
+if KEHU_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = KEHU_HSTS_SECONDS
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KEHU_HSTS_INCLUDE_SUBDOMAINS", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+if KEHU_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts from this site only; no inline <script>,
+# <style> or style="" (dynamic colours and widths are set by kehu.js from data- attributes); no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# A session ends after KEHU_SESSION_IDLE_MINUTES without a request (kehu.core.middleware.SessionIdleTimeoutMiddleware;
+# the sign-in page then says why), when the browser closes, and at the latest 12 hours after its last request.
+KEHU_SESSION_IDLE_MINUTES = env_int("KEHU_SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_COOKIE_AGE = max(12 * 3600, KEHU_SESSION_IDLE_MINUTES * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# API rate limits (django-ninja throttling, counted in the cache: shared through Redis when KEHU_REDIS_URL is set,
+# else per process): requests per token (or signed-in session) and requests without valid credentials per address.
+# Over the limit the API answers 429 with Retry-After. "N/s", "N/min", "N/h" or "N/day".
+KEHU_API_RATE_TOKEN = os.environ.get("KEHU_API_RATE_TOKEN", "").strip() or "1200/min"
+KEHU_API_RATE_ANON = os.environ.get("KEHU_API_RATE_ANON", "").strip() or "60/min"
+# the counts of the API rate limits: shared through Redis when it is configured (never in the test suite, which clears
+# them between tests)
+CACHES["ratelimit"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "kehu-ratelimit"}
+    if REDIS_URL and not TESTING
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kehu-ratelimit"}
+)

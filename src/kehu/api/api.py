@@ -11,6 +11,7 @@ from .auth import SessionAuth, TokenAuth
 from .base import KehuNinjaAPI
 from .docs import LocalSwagger
 from .errors import register_exception_handlers
+from .throttling import TokenRateThrottle
 
 DESCRIPTION = f"""
 The Kehu (客户) REST API: the customer information base, consent, ownership transfers, purchases and the call-centre
@@ -20,6 +21,11 @@ phone lookup. It applies the same row-level scope, permissions and masking as th
 Send a personal API token, created on the *API tokens* page of the staff UI or in the admin:
 `Authorization: Bearer kehu_…`. A browser logged in to the staff UI may call the API with its session cookie;
 writes then need the `X-CSRFToken` header. Without valid credentials the answer is 401.
+
+## Rate limits
+Each token (or signed-in session) may make {settings.KEHU_API_RATE_TOKEN} requests; each address may make
+{settings.KEHU_API_RATE_ANON} requests without valid credentials. Over a limit the answer is 429 `throttled` with a
+`Retry-After` header (seconds).
 
 ## Scope and permissions
 You see the customers of your branches and the branches below them (administrators and auditors see all). A customer
@@ -41,7 +47,9 @@ Every error has one shape:
 
 `code` is one of `validation_error` (422), `bad_request` (400), `not_authenticated` (401), `permission_denied` and
 `csrf_failed` (403), `not_found` (404), `version_conflict` (409, with `current_version`), `idempotency_conflict`
-(409), `request_too_large` (413, a body over {settings.KEHU_MAX_REQUEST_BYTES:,} bytes), `server_error` (500).
+(409), `request_too_large` (413, a body over {settings.KEHU_MAX_REQUEST_BYTES:,} bytes), `throttled` (429, over a
+rate limit, with `Retry-After`), `database_unavailable` (503, the database was busy: retry after `Retry-After`
+seconds), `server_error` (500).
 `fields` names each offending input: body fields by their **dotted path in the request body** (`name`, `mobile`,
 `person.id_number`, `organisation.credit_code`, `customer_ids.0`), query parameters by their name (`phone`, `limit`).
 `message` and the field messages are in the request's language (`Accept-Language: zh-Hans` or `en`).
@@ -73,6 +81,7 @@ api = KehuNinjaAPI(
     description=DESCRIPTION,
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
+    throttle=[TokenRateThrottle()],  # KEHU_API_RATE_TOKEN; calls without credentials: KEHU_API_RATE_ANON (auth.py)
     docs=LocalSwagger(),
     openapi_extra={
         "tags": [

@@ -6,15 +6,22 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from ninja.errors import Throttled
 from ninja.security import APIKeyCookie, HttpBearer
 
 from kehu.org.services import api_token_authenticate
+
+from .throttling import address_throttle
 
 
 class TokenAuth(HttpBearer):
     """A personal API token created in the UI or the admin."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        # an address over its limit of calls without valid credentials (KEHU_API_RATE_ANON) tries no more tokens
+        wait = address_throttle.blocked_for(request)
+        if wait is not None:
+            raise Throttled(wait=wait)  # type: ignore[arg-type]
         user = api_token_authenticate(key=token.strip())
         if user is not None:
             # the audit history (django-simple-history) records request.user as the author of changes

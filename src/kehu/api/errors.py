@@ -8,6 +8,7 @@ Every error answers ``{"error": {"code": "...", "message": "...", "fields": {"fi
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -15,14 +16,16 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import Schema
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.core.exceptions import ConcurrentUpdateError, IdempotencyConflictError
+from kehu.core.middleware import DATABASE_RETRY_AFTER_SECONDS, database_unavailable_message
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -44,7 +47,8 @@ class ErrorOut(Schema):
 
 
 # Error responses every authenticated operation may give; merged into each operation's ``response`` for the docs.
-COMMON_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+COMMON_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut,
+                                          429: ErrorOut, 503: ErrorOut}
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -235,8 +239,36 @@ def register_exception_handlers(api: NinjaAPI) -> None:
 
         return error_response(api, request, status=413, code="request_too_large", message=too_large_message())
 
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # a lock or statement timeout (KEHU_DB_*_TIMEOUT_MS) or a lost connection: try again, not a server error
+        logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exc)
+        response = error_response(api, request, status=503, code="database_unavailable",
+                                  message=database_unavailable_message())
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+
+    @api.exception_handler(Throttled)
+    def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        # ninja sets Retry-After on the answer; the message says it too when the wait is known
+        wait = math.ceil(exc.wait) if exc.wait else None
+        message = (ngettext("Too many requests: please wait %(seconds)s second and try again.",
+                            "Too many requests: please wait %(seconds)s seconds and try again.", wait)
+                   % {"seconds": wait}) if wait else _("Too many requests: please wait a moment and try again.")
+        response = error_response(api, request, status=429, code="throttled", message=message)
+        if wait:
+            response["Retry-After"] = str(wait)
+        return response
+
     @api.exception_handler(AuthenticationError)
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        from .throttling import address_throttle
+
+        # every call without valid credentials counts against its address (KEHU_API_RATE_ANON)
+        if not address_throttle.allow_request(request):
+            response = on_throttled(request, Throttled(wait=address_throttle.wait_seconds()))  # type: ignore[arg-type]
+            return response
         return error_response(api, request, status=401, code="not_authenticated",
                               message=_("Authentication credentials were not provided or are not valid."))
 

@@ -25,6 +25,8 @@ API answers use the API's error shape (``{"error": {"code", "message", "fields"}
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,6 +38,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from .validators import text_problem
+
+logger = logging.getLogger("kehu")
 
 API_PREFIX = "/api/"
 PARSED_JSON_ATTRIBUTE = "_kehu_json_body"
@@ -204,3 +208,89 @@ class PrivateResponsesMiddleware:
             add_never_cache_headers(response)
             response["Pragma"] = "no-cache"
         return response
+
+
+SESSION_LAST_SEEN_KEY = "_kehu_last_seen"
+# the session's last-seen time is written at most this often (a write per request would cost a query per request)
+LAST_SEEN_WRITE_SECONDS = 60
+
+
+class SessionIdleTimeoutMiddleware:
+    """Sign a user out after ``KEHU_SESSION_IDLE_MINUTES`` without a request.
+
+    The session keeps the time of its last request (rewritten at most once a minute). A request after the idle time
+    finds the session flushed: a page is redirected to the sign-in page, which says why; an API call with the session
+    cookie answers 401 like any call without credentials. Requests with an API token have no session and are not
+    concerned.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.contrib import messages
+        from django.contrib.auth import logout
+        from django.contrib.auth.views import redirect_to_login
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = int(time.time())
+            last_seen = request.session.get(SESSION_LAST_SEEN_KEY)
+            idle_seconds = int(settings.KEHU_SESSION_IDLE_MINUTES) * 60
+            if isinstance(last_seen, int) and now - last_seen > idle_seconds:
+                logout(request)
+                if _is_api(request):
+                    return self.get_response(request)
+                messages.info(request, _("You were signed out after %(minutes)s minutes without activity. "
+                                         "Please sign in again.") % {"minutes": settings.KEHU_SESSION_IDLE_MINUTES})
+                return redirect_to_login(request.get_full_path())
+            if not isinstance(last_seen, int) or now - last_seen >= LAST_SEEN_WRITE_SECONDS:
+                request.session[SESSION_LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+def database_unavailable_message() -> str:
+    return _("The database is busy or could not be reached, so this was not done. Please try again in a moment.")
+
+
+# seconds a client is asked to wait before retrying after a 503
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def is_database_unavailable(exception: BaseException) -> bool:
+    """A lock or statement timeout, a killed or lost connection: the database, not the request, is at fault."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exception, OperationalError | InterfaceError)
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        response = _api_error(503, "database_unavailable", database_unavailable_message())
+    else:
+        try:
+            response = _page(request, 503, _("Please try again"), database_unavailable_message())
+        except Exception as error:  # the page itself needs the database (the user's permissions for the menu)
+            if not is_database_unavailable(error):
+                raise
+            response = HttpResponse(database_unavailable_message(), status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A page whose query waited too long for a lock or ran past the statement timeout (PostgreSQL's ``lock_timeout``
+    and ``statement_timeout``, ``KEHU_DB_*_TIMEOUT_MS``), or whose connection was lost, answers **503** with
+    ``Retry-After`` instead of a 500. The API answers the same in its error shape (``kehu.api.errors``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_database_unavailable(exception):
+            return None
+        logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exception)
+        return database_unavailable_response(request)

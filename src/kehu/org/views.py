@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.middleware import HtmxDetails
@@ -32,6 +35,22 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     """Sign out (POST only, as Django requires since 5.0)."""
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """A signed-in user changes their own password: the current one, then the new one twice, checked by the password
+    validators. The user stays signed in (the session's hash is updated); their other sessions end."""
+
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("home")
+    success_message = _("Your password was changed.")
+
+
+def locked_out(request: HttpRequest, original_response: HttpResponse | None = None,
+               credentials: dict | None = None) -> HttpResponse:
+    """django-axes' answer to a sign-in from a locked user name and address (``AXES_LOCKOUT_CALLABLE``): 429."""
+    context = {"failure_limit": settings.KEHU_LOGIN_FAILURE_LIMIT, "minutes": settings.KEHU_LOGIN_COOLOFF_MINUTES}
+    return render(request, "registration/locked_out.html", context, status=429)
 
 
 class ApiTokenForm(forms.Form):

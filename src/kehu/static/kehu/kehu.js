@@ -15,6 +15,15 @@
     }
   });
 
+  // "Back" links of the error pages: the previous page when there is one, else their href (the home page)
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-back]") : null;
+    if (link && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+    }
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute("data-confirm");
@@ -22,6 +31,29 @@
       event.preventDefault();
     }
   });
+
+  // The Content-Security-Policy allows no style="" in the markup: colours and widths computed by the server come in
+  // data- attributes and are set here, on the page and on content htmx swaps in.
+  function within(root, selector) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) {
+      found.push(root);
+    }
+    return found;
+  }
+  function applyDataStyles(root) {
+    within(root, "[data-tag-color]").forEach(function (element) {
+      element.style.setProperty("--tag-color", element.getAttribute("data-tag-color"));
+    });
+    within(root, "[data-width]").forEach(function (element) {
+      var percent = parseFloat(element.getAttribute("data-width"));
+      if (!isNaN(percent)) {
+        element.style.width = Math.max(0, Math.min(100, percent)) + "%";
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { applyDataStyles(document); });
+  document.addEventListener("htmx:load", function (event) { applyDataStyles(event.target); });
 
   // close an open drop-down menu when clicking elsewhere
   document.addEventListener("click", function (event) {
