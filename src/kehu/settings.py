@@ -306,7 +306,10 @@ KEHU_HSTS_SECONDS = env_int("KEHU_HSTS_SECONDS", 31_536_000)
 if KEHU_HTTPS:
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = KEHU_HSTS_SECONDS
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KEHU_HSTS_INCLUDE_SUBDOMAINS", False)
+    # HSTS covers the host's own subdomains (crm.example.cn → *.crm.example.cn) and allows submitting it to the
+    # browsers' preload list (nothing is submitted by itself); set either to 0 if such a subdomain serves plain HTTP
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KEHU_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("KEHU_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 if KEHU_BEHIND_PROXY:

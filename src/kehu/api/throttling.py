@@ -37,7 +37,7 @@ class SettingRateThrottle(SimpleRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
 
     def get_ident(self, request: HttpRequest) -> str:
-        return client_address(request)
+        return client_address(request) or "unknown"
 
     def allow_request(self, request: HttpRequest) -> bool:
         self._load_rate()
