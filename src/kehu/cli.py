@@ -19,7 +19,6 @@ import os
 import subprocess
 import sys
 
-
 # commands that answer web requests: their database connections take KEHU_DB_STATEMENT_TIMEOUT_MS and
 # KEHU_DB_LOCK_TIMEOUT_MS (the background worker `kehu serve` starts is a `kehu worker` process, without them)
 WEB_COMMANDS = {"serve", "runserver", "demo"}

@@ -11,6 +11,7 @@ cache (Redis, shared by every process, when ``KEHU_REDIS_URL`` is set; else each
 from __future__ import annotations
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import caches
@@ -77,7 +78,7 @@ class AddressRateThrottle(SettingRateThrottle):
         self._load_rate()
         key = self.get_cache_key(request)
         assert self.duration is not None and self.num_requests is not None
-        now = self.timer()
+        now = time.time()
         history = [moment for moment in self.cache.get(key, []) if moment > now - self.duration]
         if len(history) < self.num_requests:
             return None

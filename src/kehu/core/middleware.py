@@ -273,7 +273,8 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
         except Exception as error:  # the page itself needs the database (the user's permissions for the menu)
             if not is_database_unavailable(error):
                 raise
-            response = HttpResponse(database_unavailable_message(), status=503, content_type="text/plain; charset=utf-8")
+            response = HttpResponse(database_unavailable_message(), status=503,
+                                    content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     return response
 
