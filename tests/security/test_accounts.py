@@ -101,3 +101,11 @@ def test_an_idle_session_calling_the_api_gets_401(staff, settings):
     answer = client.get("/api/customers")
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "not_authenticated"
+
+
+def test_an_idle_htmx_request_sends_the_whole_page_to_sign_in(staff, settings):
+    client = signed_in("wang")
+    make_idle(client, settings.KEHU_SESSION_IDLE_MINUTES + 1)
+    answer = client.get(reverse("customers:list"), headers={"HX-Request": "true"})
+    assert answer.status_code == 200
+    assert answer["HX-Redirect"].startswith(reverse("login"))

@@ -231,6 +231,7 @@ class SessionIdleTimeoutMiddleware:
         from django.contrib import messages
         from django.contrib.auth import logout
         from django.contrib.auth.views import redirect_to_login
+        from django_htmx.http import HttpResponseClientRedirect
 
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
@@ -243,7 +244,11 @@ class SessionIdleTimeoutMiddleware:
                     return self.get_response(request)
                 messages.info(request, _("You were signed out after %(minutes)s minutes without activity. "
                                          "Please sign in again.") % {"minutes": settings.KEHU_SESSION_IDLE_MINUTES})
-                return redirect_to_login(request.get_full_path())
+                response = redirect_to_login(request.get_full_path())
+                if request.headers.get("HX-Request"):
+                    # htmx would swap the sign-in page into a fragment: the whole page goes there instead
+                    return HttpResponseClientRedirect(response["Location"])
+                return response
             if not isinstance(last_seen, int) or now - last_seen >= LAST_SEEN_WRITE_SECONDS:
                 request.session[SESSION_LAST_SEEN_KEY] = now
         return self.get_response(request)
