@@ -323,8 +323,9 @@ def test_interrupted_command_resumes(kehu, tmp_path, monkeypatch):
 def test_the_console_script_in_a_process_of_its_own(cli, tmp_path):
     """Smoke test of what the in-process tests cannot see: ``python -m kehu.cli`` started afresh, its settings from
     the environment, its exit status and output as an operator gets them."""
-    source = write_csv(tmp_path / "客户.csv", [["客户编号", "姓名", "手机号码", "门店"], ["S001", "吉祥", "13800138000", "SH1"],
-                                               ["S002", "李四", "1380013", "SH1"]], encoding="gb18030")
+    rows = [["客户编号", "姓名", "手机号码", "门店"], ["S001", "吉祥", "13800138000", "SH1"],
+            ["S002", "李四", "1380013", "SH1"]]
+    source = write_csv(tmp_path / "客户.csv", rows, encoding="gb18030")
     result = cli.run("import", "customers", str(source), "--mode", "skip-bad", "--key", "code", "--language", "en")
     assert result.returncode == 0, result.stderr
     assert last_line(result) == "created 1, updated 0, unchanged 0, failed 1"

@@ -1,4 +1,4 @@
-"""``kehu clv fit`` through the console entry, in process; one test starts the real script with no database configured."""
+"""``kehu clv fit`` through the console entry in process; one test starts the real script, no database configured."""
 
 import datetime as dt
 import json
