@@ -11,8 +11,15 @@ import os
 
 import pytest
 from django.db.models.signals import post_migrate
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("KEHU_TESTING", "1")
+
+# Hypothesis times each example against a deadline (200 ms): in a random order the first example of a test can pay
+# for a first import or a cache filled, and on busy shared cores anything can take long. Timing is not what the
+# property tests check.
+hypothesis_settings.register_profile("kehu", deadline=None)
+hypothesis_settings.load_profile("kehu")
 
 
 def redis_test_db() -> int:
