@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/kehu
 PYTEST_ARGS ?=
+# the suite in PYTEST_WORKERS processes (pytest-xdist), whole files to a worker; 0 runs it in this process
+PYTEST_WORKERS ?= 2
+PYTEST_XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 export KEHU_TESTING := 1
 
 .PHONY: install demo serve test test-sqlite test-postgres lint e2e e2e-deps bench messages clean
@@ -27,12 +30,12 @@ test: install lint e2e-deps test-sqlite test-postgres
 
 test-sqlite: install
 	@echo "== test suite on SQLite =="
-	KEHU_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	KEHU_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 test-postgres: install
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== test suite on PostgreSQL ($(PG_URL)) =="; \
-		KEHU_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+		KEHU_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS); \
 	else \
 		echo "== PostgreSQL does not answer on 127.0.0.1:5432: SKIPPING the PostgreSQL run =="; \
 	fi

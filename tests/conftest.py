@@ -1,12 +1,70 @@
-"""Shared fixtures: a small organisation (group → 2 regions → 3 stores), one user per role, customers."""
+"""Shared fixtures: a small organisation (group → 2 regions → 3 stores), one user per role, customers.
+
+The suite runs in any order and in several processes (``make test``: pytest-xdist ``--dist loadfile`` and
+pytest-randomly): each xdist worker has its own test database (pytest-django adds ``_gw<n>`` to a PostgreSQL
+database's name; SQLite's is in memory), its own media directory and its own Redis database (``redis_test_db``).
+"""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+from django.db.models.signals import post_migrate
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("KEHU_TESTING", "1")
+
+# Hypothesis times each example against a deadline (200 ms): in a random order the first example of a test can pay
+# for a first import or a cache filled, and on busy shared cores anything can take long. Timing is not what the
+# property tests check.
+hypothesis_settings.register_profile("kehu", deadline=None)
+hypothesis_settings.load_profile("kehu")
+
+
+def redis_test_db() -> int:
+    """The Redis database of this test process: 15 in a plain run, 15 - n for xdist worker ``gw<n>`` (8 workers at
+    most share none). Queues are named per test run as well (``redis_worker``), so two runs side by side (the SQLite
+    and PostgreSQL suites, another checkout's) never take each other's tasks."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return 15 - index % 8
+
+
+def _restore_data_migrations(sender, using: str = "default", **kwargs) -> None:
+    """After a transactional test's flush (which emits ``post_migrate``, as ``migrate`` does): the rows the scoring
+    data migrations made (default tier schemes in their slots, the scoring configuration) come back, so that a test
+    run after it sees the database a migrate leaves, whatever the order. The role groups come back by kehu.org's own
+    ``post_migrate`` receiver."""
+    if getattr(sender, "label", None) != "scoring":
+        return
+    import importlib
+
+    from kehu.scoring.models import TIER_SLOTS, TierScheme
+
+    if TierScheme.objects.using(using).exists():
+        return  # a migrate (the data is there), not a flush
+    from django.apps import apps
+
+    importlib.import_module("kehu.scoring.migrations.0002_default_schemes").create_defaults(apps, None)
+    active = TierScheme.objects.using(using).filter(is_active=True).order_by("-is_primary", "position", "id")
+    for slot, scheme in enumerate(active[:TIER_SLOTS], start=1):  # as migration 0003 gave them their slots
+        TierScheme.objects.using(using).filter(pk=scheme.pk).update(slot=slot)
+
+
+post_migrate.connect(_restore_data_migrations, dispatch_uid="kehu-tests-restore-data-migrations")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_root_per_process(tmp_path_factory):
+    """Uploaded and generated files of this test process under a directory of its own (not ./var/media, shared by
+    every xdist worker and the developer's demo)."""
+    from django.conf import settings
+
+    previous = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    yield
+    settings.MEDIA_ROOT = previous
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +92,8 @@ def org(db):
 
 
 def ensure_roles() -> None:
-    """The role groups from every app's grants (a transactional test's flush removed them): the same idempotent sync
-    that runs after migrate."""
+    """The role groups from every app's grants, for a test that removed them itself (a flush brings them back on its
+    own: see ``make_user``)."""
     from kehu.org.services import sync_roles
 
     sync_roles()
@@ -43,9 +101,9 @@ def ensure_roles() -> None:
 
 @pytest.fixture
 def make_user(db):
+    """Staff through the service; the role groups are there: made by migrate and, after a transactional test's flush,
+    again by kehu.org's ``post_migrate`` receiver (``sync_roles``)."""
     from kehu.org.services import staff_create
-
-    ensure_roles()
 
     counter = {"n": 0}
 
@@ -95,23 +153,29 @@ def make_customer(users, org):
 @pytest.fixture
 def redis_worker():
     """Run a task body through a real Redis broker and Celery worker, as an application configured like production
-    (``KEHU_REDIS_URL`` set) would: ``redis_worker(function, name, args=(), kwargs={}, db=15, **task_options)``
-    returns the task's result. Skips the test when Redis does not answer on 127.0.0.1:6379."""
+    (``KEHU_REDIS_URL`` set) would: ``redis_worker(function, name, args=(), kwargs={}, timeout=120, **task_options)``
+    returns the task's result. The broker is this process's Redis database (``redis_test_db``) and the queue a name
+    of its own; the test's Celery app never stays the current or default app (the project's app is again afterwards).
+    Skips the test when Redis does not answer on 127.0.0.1:6379."""
+    import uuid
+
     import redis
     from celery import Celery
+    from celery.contrib.testing.app import setup_default_app
     from celery.contrib.testing.worker import start_worker
 
-    def run(function, name: str, *, args: tuple = (), kwargs: dict | None = None, db: int = 15,
+    def run(function, name: str, *, args: tuple = (), kwargs: dict | None = None, db: int | None = None,
             timeout: float = 120, **task_options):
-        url = f"redis://127.0.0.1:6379/{db}"
+        url = f"redis://127.0.0.1:6379/{redis_test_db() if db is None else db}"
         try:
             redis.Redis.from_url(url, socket_connect_timeout=1).ping()
         except redis.RedisError:
             pytest.skip("Redis does not answer on 127.0.0.1:6379")
-        app = Celery(f"kehu-test-{db}", broker=url, backend=url)
-        app.conf.update(task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=False)
+        app = Celery(f"kehu-test-{uuid.uuid4().hex[:8]}", broker=url, backend=url, set_as_current=False)
+        app.conf.update(task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=False,
+                        task_default_queue=app.main, result_expires=600)
         task = app.task(name=name, **task_options)(function)
-        with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        with setup_default_app(app), start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
             return task.delay(*args, **(kwargs or {})).get(timeout=timeout)
 
     return run

@@ -70,7 +70,9 @@ def test_with_redis_the_cache_is_shared_by_every_process():
     import pytest
     import redis
 
-    url = "redis://127.0.0.1:6379/14"
+    from tests.conftest import redis_test_db
+
+    url = f"redis://127.0.0.1:6379/{redis_test_db()}"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError:

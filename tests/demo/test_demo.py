@@ -43,9 +43,30 @@ def run_demo(*extra: str) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def _demo_loaded(django_db_setup, django_db_blocker):
+    """The demo data loaded once for the module, in a transaction rolled back after its last test. Each test runs in
+    a savepoint inside it (pytest-django's ``db``), so what a test changes is gone for the next one."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            output = run_demo()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield output
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def demo(db):
-    return run_demo()
+def demo(_demo_loaded, db):
+    return _demo_loaded
 
 
 def test_loads_the_requested_numbers_and_prints_the_logins(demo):

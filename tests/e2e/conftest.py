@@ -17,14 +17,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    """The role groups from every app's grants; a transactional test that ran earlier flushed them away."""
-    from kehu.org.services import sync_roles
-
-    sync_roles()
-
-
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():

@@ -101,7 +101,7 @@ def test_import_task_runs_eagerly(tmp_path, org):
 
     path = write_csv(tmp_path / "c.csv", [["客户编号", "姓名", "门店"], ["T1", "张三", "SH1"]])
     job = import_job_create(target="customers", file_path=path, key="code", language="en")
-    result = import_run_task.delay(job.pk).get()
+    result = import_run_task.delay(job.pk).get(timeout=60)
     assert result == {"status": "done", "created": 1, "updated": 0, "unchanged": 0, "failed": 0}
     assert ImportJob.objects.get(pk=job.pk).status == "done"
 
@@ -114,7 +114,7 @@ def test_import_task_through_a_real_redis_worker(tmp_path, org, redis_worker):
 
     path = write_csv(tmp_path / "c.csv", [["客户编号", "姓名", "门店"], ["R1", "张三", "SH1"], ["R2", "李四", "XX"]])
     job = import_job_create(target="customers", file_path=path, key="code", mode="skip-bad", language="en")
-    result = redis_worker(import_run_task.run, import_run_task.name, args=(job.pk,), db=14, timeout=60,
+    result = redis_worker(import_run_task.run, import_run_task.name, args=(job.pk,), timeout=60,
                           acks_late=True)
     assert result["created"] == 1 and result["failed"] == 1
     job.refresh_from_db()

@@ -189,7 +189,7 @@ def test_upload_deleted_at_job_end_error_file_kept_then_purged(tmp_path, users, 
     assert Path(job.error_file_path).is_file() and job.error_file_deleted_at is None
     ImportJob.objects.filter(pk=job.pk).update(
         finished_at=timezone.now() - dt.timedelta(days=settings.KEHU_IMPORT_ERROR_FILE_DAYS, minutes=1))
-    result = purge_import_files_task.delay().get()
+    result = purge_import_files_task.delay().get(timeout=60)
     assert "error files deleted 1" in result
     job.refresh_from_db()
     assert job.error_file_deleted_at is not None and not Path(job.error_file_path).exists()

@@ -9,21 +9,34 @@ import pytest
 from django.utils import timezone
 
 
+def purchase(customer, when: str, amount: float | str, margin: float | str | None = None) -> dict:
+    """The row of ``transaction_bulk_create`` for a purchase at a local time (``"2025-01-10 10:00"`` or a day)."""
+    moment = dt.datetime.fromisoformat(when if " " in when else f"{when} 12:00")
+    local = timezone.make_aware(moment, timezone.get_default_timezone())
+    amount_value = Decimal(str(amount))
+    margin_value = Decimal(str(margin)) if margin is not None else (amount_value * Decimal("0.2")).quantize(
+        Decimal("0.01"))
+    return {"customer": customer, "occurred_at": local, "amount": amount_value, "margin": margin_value,
+            "branch": customer.branch}
+
+
 @pytest.fixture
 def buy(db):
     """``buy(customer, "2025-01-10 10:00", amount, margin=...)``: record a purchase at a local time."""
     from kehu.purchases.services import transaction_bulk_create
 
     def make(customer, when: str, amount: float | str, margin: float | str | None = None) -> None:
-        moment = dt.datetime.fromisoformat(when if " " in when else f"{when} 12:00")
-        local = timezone.make_aware(moment, timezone.get_default_timezone())
-        amount_value = Decimal(str(amount))
-        margin_value = Decimal(str(margin)) if margin is not None else (amount_value * Decimal("0.2")).quantize(
-            Decimal("0.01"))
-        transaction_bulk_create(rows=[{"customer": customer, "occurred_at": local, "amount": amount_value,
-                                       "margin": margin_value, "branch": customer.branch}])
+        transaction_bulk_create(rows=[purchase(customer, when, amount, margin)])
 
     return make
+
+
+@pytest.fixture
+def buy_all(db):
+    """``buy_all(rows)``: record the purchases of ``purchase(...)`` rows at once (fixtures of many customers)."""
+    from kehu.purchases.services import transaction_bulk_create
+
+    return lambda rows: transaction_bulk_create(rows=list(rows))
 
 
 @pytest.fixture
@@ -35,15 +48,12 @@ def scheme(db):
 
 
 @pytest.fixture
-def hundred(make_customer, buy):
+def hundred(make_customer, buy_all):
     """100 customers in store SH1; customer i (1..100) spent i × 100 on two days in 2025 (the 100th is the top
     1 %: A; 96–99 are B; 81–95 C; the rest D)."""
-    customers = []
-    for i in range(1, 101):
-        customer = make_customer(f"客户{i:03d}")
-        buy(customer, "2025-03-01 10:00", i * 50)
-        buy(customer, "2025-09-01 10:00", i * 50)
-        customers.append(customer)
+    customers = [make_customer(f"客户{i:03d}") for i in range(1, 101)]
+    buy_all(purchase(customer, day, i * 50) for i, customer in enumerate(customers, start=1)
+            for day in ("2025-03-01 10:00", "2025-09-01 10:00"))
     return customers
 
 
@@ -77,14 +87,14 @@ def client(client):
 
 
 @pytest.fixture
-def varied(make_customer, buy):
+def varied(make_customer, buy_all):
     """80 customers with purchase histories drawn (fixed seed) from the BG/NBD story: first purchases over 2024–2025,
     purchase rates and dropout probabilities differing between customers; some buy once, some stop, some go on."""
     import numpy as np
 
     rng = np.random.default_rng(7)
     start, end = dt.date(2024, 1, 1), dt.date(2025, 12, 31)
-    customers = []
+    customers, rows = [], []
     for i in range(80):
         customer = make_customer(f"随机客户{i:02d}")
         customers.append(customer)
@@ -93,8 +103,9 @@ def varied(make_customer, buy):
         dropout = rng.beta(1.0, 4.0)
         spend = rng.gamma(4.0, 60.0)
         while day <= end:
-            buy(customer, f"{day.isoformat()} 12:00", round(float(rng.gamma(5.0, spend / 5.0)), 2))
+            rows.append(purchase(customer, f"{day.isoformat()} 12:00", round(float(rng.gamma(5.0, spend / 5.0)), 2)))
             if rng.random() < dropout:
                 break
             day += dt.timedelta(days=max(1, int(rng.exponential(1 / rate))))
+    buy_all(rows)
     return customers

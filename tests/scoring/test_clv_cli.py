@@ -1,4 +1,4 @@
-"""``kehu clv fit`` through the installed command line, with no database configured."""
+"""``kehu clv fit`` through the console entry in process; one test starts the real script, no database configured."""
 
 import datetime as dt
 import json
@@ -22,11 +22,12 @@ def run_kehu(*args: str) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-def test_clv_fit_json_reproduces_published_cdnow_parameters():
-    result = run_kehu("clv", "fit", str(CDNOW_SAMPLE), "--customer", "1", "--date", "2", "--amount", "4",
-                      "--calibration-end", "1997-09-30", "--json")
-    assert result.returncode == 0, result.stderr
-    output = json.loads(result.stdout)
+def test_clv_fit_json_reproduces_published_cdnow_parameters(capsys):
+    code = kehu_main(["clv", "fit", str(CDNOW_SAMPLE), "--customer", "1", "--date", "2", "--amount", "4",
+                      "--calibration-end", "1997-09-30", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    output = json.loads(captured.out)
     assert output["customers"] == 2357
     bg, gg = output["bgnbd"], output["gamma_gamma"]
     assert [round(bg[k], 3) for k in ("r", "alpha", "a", "b")] == [0.243, 4.414, 0.793, 2.426]
@@ -35,6 +36,7 @@ def test_clv_fit_json_reproduces_published_cdnow_parameters():
 
 
 def test_clv_fit_unreadable_file_exits_2():
+    """The real console script in a process of its own, with no KEHU_ or DJANGO_ setting at all."""
     result = run_kehu("clv", "fit", "/nonexistent.csv", "--customer", "1", "--date", "2", "--amount", "4",
                       "--calibration-end", "1997-09-30")
     assert result.returncode == 2

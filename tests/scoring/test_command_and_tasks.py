@@ -44,14 +44,14 @@ def test_score_command_errors(hundred):
 
 
 def test_task_runs_eagerly(hundred):
-    result = scoring_run_task.delay(as_of="2025-12-31").get()
+    result = scoring_run_task.delay(as_of="2025-12-31").get(timeout=60)
     assert result["status"] == "succeeded" and result["customers"] == 100
     assert Customer.objects.get(pk=hundred[99].pk).tier == "A"
 
 
 def test_task_refuses_an_out_of_order_date_without_retrying(hundred):
-    scoring_run_task.delay(as_of="2025-12-31").get()
-    result = scoring_run_task.delay(as_of="2025-01-31").get()
+    scoring_run_task.delay(as_of="2025-12-31").get(timeout=60)
+    result = scoring_run_task.delay(as_of="2025-01-31").get(timeout=60)
     assert result["status"] == "refused"
 
 
@@ -76,17 +76,12 @@ def test_only_permitted_users_may_request_runs(hundred, users, run_permission):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_task_through_a_real_redis_broker_and_worker(make_customer, buy, redis_worker):
-    # an earlier transactional test's flush may have removed what the data migrations made: the default schemes
-    import importlib
-
-    from django.apps import apps as django_apps
-
-    importlib.import_module("kehu.scoring.migrations.0002_default_schemes").create_defaults(django_apps, None)
+    # (after an earlier transactional test's flush, tests/conftest.py brings the default schemes back)
     customers = [make_customer(f"队列客户{i}") for i in range(30)]
     for i, customer in enumerate(customers):
         buy(customer, "2025-06-01 10:00", 100 * (i + 1))
     result = redis_worker(scoring_run_task.run.__func__, scoring_run_task.name, kwargs={"as_of": "2025-12-31"},
-                          db=15, bind=True, max_retries=2)
+                          bind=True, max_retries=2)
     assert result["status"] == "succeeded" and result["customers"] == 30
     # of 30 customers 1 % is nobody, 5 % is one (B) and 20 % six (five more C)
     tiers = [Customer.objects.get(pk=c.pk).tier for c in customers]

@@ -10,17 +10,16 @@ segmenter, then its phrase and character dictionaries) but without its per-call 
 a run): the toneless form of each tone-marked syllable is computed once by pypinyin's style conversion and cached.
 Whole names are cached too (bounded), since imports repeat names; ``tests/core/test_pinyin.py`` checks every path
 against pypinyin and the former implementation.
+
+pypinyin is imported on first use (its dictionaries take ~0.25 s to load): a ``kehu`` command that converts no name
+does not pay for it.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-from pypinyin import Style, lazy_pinyin, pinyin
-from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
-from pypinyin.converter import UltimateConverter
-from pypinyin.seg import mmseg
+from types import SimpleNamespace
 
 # Surname readings that differ from the character's most common reading.
 SURNAME_READINGS: dict[str, str] = {
@@ -37,7 +36,21 @@ COMPOUND_SURNAMES: dict[str, str] = {
 _NON_KEY = re.compile(r"[^a-z0-9]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _RUNS = re.compile(r"([\u3400-\u9fff]+)|([A-Za-z0-9]+)")
-_CONVERTER = UltimateConverter()  # what lazy_pinyin converts styles with (no v→ü, no tone sandhi)
+
+
+@lru_cache(maxsize=1)
+def _pypinyin() -> SimpleNamespace:
+    """pypinyin's functions and dictionaries, imported on first use."""
+    from pypinyin import Style, lazy_pinyin, pinyin
+    from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
+    from pypinyin.converter import UltimateConverter
+    from pypinyin.seg import mmseg
+
+    return SimpleNamespace(
+        Style=Style, lazy_pinyin=lazy_pinyin, pinyin=pinyin, PHRASES_DICT=PHRASES_DICT, PINYIN_DICT=PINYIN_DICT,
+        RE_HANS=RE_HANS, mmseg=mmseg,
+        converter=UltimateConverter(),  # what lazy_pinyin converts styles with (no v→ü, no tone sandhi)
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -45,14 +58,16 @@ def _char_pinyin(char: str) -> str:
     if not _HAN.match(char):
         return char.lower()
     # a character pypinyin has no reading for (㐂, U+4DC0 hexagrams) adds nothing to the keys
-    readings = lazy_pinyin(char, style=Style.NORMAL, errors="ignore") if char else []
+    py = _pypinyin()
+    readings = py.lazy_pinyin(char, style=py.Style.NORMAL, errors="ignore") if char else []
     return readings[0] if readings else ""
 
 
 @lru_cache(maxsize=65536)
 def _is_polyphonic(char: str) -> bool:
     """True when a character has more than one toneless reading (长 chang/zhang, 重 chong/zhong)."""
-    readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    py = _pypinyin()
+    readings = py.pinyin(char, style=py.Style.NORMAL, heteronym=True, errors="ignore")
     return bool(readings) and len(set(readings[0])) > 1
 
 
@@ -71,12 +86,13 @@ def _run_pinyin(run: str) -> tuple[str, ...]:
 def _has_phrase(run: str) -> bool:
     """True when some part of ``run`` (two characters or more) is in pypinyin's phrase dictionary. Parts are only
     extended while they begin some phrase (pypinyin's segmenter keeps the set of phrase prefixes)."""
+    py = _pypinyin()
     for start in range(len(run) - 1):
         for stop in range(start + 2, len(run) + 1):
             part = run[start:stop]
-            if part not in mmseg.p_set:
+            if part not in py.mmseg.p_set:
                 break
-            if part in PHRASES_DICT:
+            if part in py.PHRASES_DICT:
                 return True
     return False
 
@@ -86,10 +102,11 @@ def _phrase_pinyin(run: str) -> tuple[str, ...] | None:
     would drop a character (one without a reading) and so read fewer syllables than characters. As in pypinyin: words
     from its segmenter (forward maximum matching over the phrase dictionary), a phrase read from ``PHRASES_DICT`` and
     any other character from ``PINYIN_DICT``, the first reading of each character, made toneless."""
-    if not RE_HANS.match(run):  # pypinyin drops what it does not count as Han (䷀, U+4DC0-U+4DFF)
+    py = _pypinyin()
+    if not py.RE_HANS.match(run):  # pypinyin drops what it does not count as Han (䷀, U+4DC0-U+4DFF)
         return None
     readings: list[str] = []
-    for word in mmseg.seg.cut(run):
+    for word in py.mmseg.seg.cut(run):
         word_readings = _word_pinyin(word)
         if word_readings is None:
             return None
@@ -100,12 +117,13 @@ def _phrase_pinyin(run: str) -> tuple[str, ...] | None:
 @lru_cache(maxsize=65536)
 def _word_pinyin(word: str) -> tuple[str, ...] | None:
     """Readings of a word of pypinyin's segmenter (a phrase or a character), None when a character has none."""
-    phrase = PHRASES_DICT.get(word)
+    py = _pypinyin()
+    phrase = py.PHRASES_DICT.get(word)
     if phrase is not None:
         return tuple(_toneless(syllables[0]) for syllables in phrase)
     readings: list[str] = []
     for char in word:
-        syllables = PINYIN_DICT.get(ord(char))
+        syllables = py.PINYIN_DICT.get(ord(char))
         if syllables is None:
             return None
         readings.append(_toneless(syllables.split(",", 1)[0]))
@@ -116,7 +134,8 @@ def _word_pinyin(word: str) -> tuple[str, ...] | None:
 def _toneless(syllable: str) -> str:
     """Style.NORMAL of a tone-marked syllable (zhòng → zhong) by pypinyin's own conversion, which does not depend on
     the character the syllable belongs to (hence the empty ``han``)."""
-    return str(_CONVERTER.convert_style("", syllable, style=Style.NORMAL, strict=True))
+    py = _pypinyin()
+    return str(py.converter.convert_style("", syllable, style=py.Style.NORMAL, strict=True))
 
 
 def _syllables(name: str, *, is_person: bool) -> list[str]:

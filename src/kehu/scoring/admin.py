@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import schemes, services
+from . import schemes
 from .models import Alert, ScoringConfiguration, ScoringRun, TierScheme, tier_label
 
 
@@ -69,6 +69,8 @@ class TierSchemeAdmin(admin.ModelAdmin):
         return format_html("<details><summary>{}</summary>{}</details>", _("Show"), blocks)
 
     def save_model(self, request: HttpRequest, obj: TierScheme, form: Any, change: bool) -> None:
+        from . import services  # on use: services load the numerics (scipy), which `kehu` commands seldom need
+
         services.tier_scheme_save(scheme=obj)
 
     @admin.action(description=_("Make the selected scheme primary"))
@@ -76,6 +78,8 @@ class TierSchemeAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one scheme."), messages.ERROR)
             return
+        from . import services
+
         try:
             scheme = services.tier_scheme_set_primary(scheme=queryset.get())
         except ValidationError as error:

@@ -66,7 +66,6 @@ import numpy as np
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from numpy.typing import NDArray
-from scipy import stats
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -443,6 +442,8 @@ def percentile_rank(values: FloatArray, eligible: NDArray[np.bool_]) -> FloatArr
     mask = eligible & np.isfinite(values)
     n = int(mask.sum())
     if n:
+        from scipy import stats  # imported on first use: a command that ranks nothing does not load scipy
+
         out[mask] = (stats.rankdata(values[mask], method="average") - 0.5) / n
     return out
 
