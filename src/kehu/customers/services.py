@@ -145,13 +145,14 @@ def _check_branch_allowed(actor: User, branch: Branch | None) -> None:
 
 def _check_transfer_allowed(actor: User, new_owner: User | None) -> None:
     """Giving a customer to another account manager: the transfer permission, and a new owner in the actor's scope."""
-    from kehu.org.selectors import staff_list
+    from kehu.org.selectors import owner_list
 
     if not actor.has_perm("customers.transfer_customer"):
         raise PermissionDenied(_("Giving a customer to another account manager is a transfer: you do not have "
                                  "permission to transfer customers."))
-    if new_owner is not None and not staff_list(user=actor).filter(pk=new_owner.pk).exists():
-        raise ValidationError({"owner": [_("You may only give customers to staff of your own branches.")]})
+    if new_owner is not None and not owner_list(user=actor).filter(pk=new_owner.pk).exists():
+        raise ValidationError({"owner": [_("You may only give customers to staff of your own branches who may own "
+                                           "customers.")]})
 
 
 def _full_clean_all(customer: Customer, profile: PersonProfile | OrganisationProfile | None) -> None:

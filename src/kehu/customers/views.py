@@ -111,10 +111,12 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
     """The customer list: one search box, filters and pagination; HTMX requests get only the results partial."""
     form = CustomerFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
-    customers = customer_list(user=request.user, filters=filters).prefetch_related("tags")
-    # counted up to a cap (1,000 past the page's start): counting every match of a broad search is the slow part
-    paginator = CappedPaginator(customers, settings.KEHU_PAGE_SIZE, page_hint=request.GET.get("page"),
-                                few_rows_order=customer_list_few)
+    sort = form.chosen_sort()
+    customers = customer_list(user=request.user, filters=filters, sort=sort).prefetch_related("tags")
+    # counted exactly where that is cheap (kehu.core.pagination.list_count); a search matching few customers in a
+    # huge table is read through its indexes in the default order (customer_list_few)
+    paginator = CappedPaginator(customers, form.chosen_per_page(), page_hint=request.GET.get("page"),
+                                few_rows_order=None if sort else customer_list_few)
     page = paginator.get_page(request.GET.get("page"))
     identifier = searched_identifier(filters.query)
     if identifier:  # a find by a full phone or ID number is written to the access log (README: personal data)
@@ -126,6 +128,7 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "is_filtered": form.is_filtered(),
+        "sort": sort,
         "can_transfer": request.user.has_perm("customers.transfer_customer"),
         "can_add": request.user.has_perm("customers.add_customer"),
     }
