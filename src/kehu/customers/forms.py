@@ -434,16 +434,23 @@ class StatusRecordForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    """A contact person of an organisation; on edit, empty phone/e-mail inputs keep the stored values."""
+    """A contact of a customer (an organisation's staff, a person's spouse, assistant or guardian); on edit, empty
+    phone/e-mail inputs keep the stored values."""
 
     NAMES = ["name", "role", "title", "mobile", "phone", "email", "is_primary", "notes"]
 
-    def __init__(self, *args: Any, instance: Contact | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, instance: Contact | None = None, kind: str = CustomerKind.ORGANISATION,
+                 **kwargs: Any) -> None:
         self.instance = instance
         if instance is not None:
             kwargs.setdefault("initial", {name: getattr(instance, name) for name in self.NAMES if name not in MASKERS})
         super().__init__(*args, **kwargs)
         self.fields.update(_style(fields_for_model(Contact, fields=self.NAMES)))
+        # a person's contacts are their relations (spouse, assistant, guardian); an organisation's, its staff
+        roles = Contact.roles_for(kind)
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = [(value, label) for value, label in Contact.Role.choices if value in roles]
+        role.label = _("Relation") if kind == CustomerKind.PERSON else _("Role")
         if instance is not None:
             for name in ("mobile", "phone", "email"):
                 current = getattr(instance, name)

@@ -390,11 +390,21 @@ def customer_transfer_all_from(*, from_owner: User, new_owner: User, actor: User
 
 
 @transaction.atomic
+def _check_contact_role(contact: Contact) -> None:
+    """A person's contacts are related to them (spouse, assistant, guardian, other); an organisation's hold a role
+    there."""
+    if contact.role not in Contact.roles_for(contact.customer.kind):
+        raise ValidationError({"role": [_("“%(role)s” is not a role for a contact of this kind of customer.")
+                                        % {"role": contact.get_role_display()}]})
+
+
 def contact_create(*, customer: Customer, actor: User, name: str, **fields: Any) -> Contact:
+    """Add a contact to a person (a spouse, assistant, guardian) or an organisation (its staff)."""
     _require(actor, "customers.add_contact")
     _check_can_change(actor, customer)
     contact = Contact(customer=customer, name=name, **fields)
     contact.full_clean()
+    _check_contact_role(contact)
     if contact.is_primary:
         customer.contacts.update(is_primary=False)
     contact.save()
@@ -408,6 +418,8 @@ def contact_update(*, contact: Contact, actor: User, **fields: Any) -> Contact:
     for field, value in fields.items():
         setattr(contact, field, value)
     contact.full_clean()
+    if "role" in fields:
+        _check_contact_role(contact)
     if contact.is_primary:
         contact.customer.contacts.exclude(pk=contact.pk).update(is_primary=False)
     contact.save()

@@ -188,7 +188,7 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer, **forms: 
         "attributes": attributes,
         "panels": customer_panels(user=user, customer_ids=[customer.pk], full=True)[customer.pk],
         "consents": [(label, consents.get(value)) for value, label in ConsentChannel.choices],
-        "contacts": list(customer_contacts(customer=customer)) if customer.is_organisation else [],
+        "contacts": list(customer_contacts(customer=customer)),
         "status_records": list(customer_status_records(customer=customer, limit=3)),
         "lifecycle_changes": [
             (change, change.label(change.old_value) if change.old_value else "", change.label(change.new_value))
@@ -421,12 +421,11 @@ def _contact_or_404(customer: Customer, contact_pk: int) -> Contact:
 @login_required
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: AuthenticatedRequest, pk: int, contact_pk: int | None = None) -> HttpResponse:
-    """Add (no ``contact_pk``) or edit a contact person of an organisation customer."""
+    """Add (no ``contact_pk``) or edit a contact of a customer: an organisation's contact person, or a person's
+    spouse, assistant or guardian."""
     customer = _changeable_customer(request.user, pk)
-    if not customer.is_organisation:
-        raise Http404
     contact = _contact_or_404(customer, contact_pk) if contact_pk else None
-    form = ContactForm(request.POST or None, instance=contact)
+    form = ContactForm(request.POST or None, instance=contact, kind=customer.kind)
     if request.method == "POST" and form.is_valid():
         try:
             if contact is None:
