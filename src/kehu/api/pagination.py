@@ -34,9 +34,10 @@ def paginate(
     ``count_in_page`` reads the count with the page as a window (``COUNT(*) OVER ()``): one query instead of two, for
     lists known to be short (the phone lookup); the window is computed over every match, so not for large lists.
     ``capped`` counts with :func:`kehu.core.pagination.list_count` (exact up to ``KEHU_LIST_COUNT_CAP`` rows past
-    ``offset``; PostgreSQL's estimate for a broad filter over a very large table), for lists that can be long like the
-    customer search: ``count_is_exact`` in the answer is False when there are more or the count is an estimate. With an exact
-    count, ``few_rows_order`` (e.g. ``kehu.core.pagination.order_few_rows``) reorders the queryset for the page.
+    ``offset``; PostgreSQL's estimate for a broad filter over a very large table), for lists that can be long like
+    the customer search: ``count_is_exact`` in the answer is False when there are more or the count is an estimate.
+    With an exact count, ``few_rows_order`` (e.g. ``kehu.core.pagination.order_few_rows``) reorders the queryset
+    for the page.
     """
     rows: Sequence[Any]
     if capped:

@@ -22,8 +22,8 @@ from math import ceil
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
@@ -178,7 +178,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        counted = list_count(self.object_list, start=self.count_start, per_page=int(self.per_page), cap=self.cap)
+        counted = list_count(self.object_list, start=self.count_start, per_page=int(self.per_page),  # type: ignore[arg-type]
+                             cap=self.cap)
         self.count_is_exact, self.count_is_estimate = counted.exact, counted.estimated
         return counted.count
 
@@ -196,3 +197,10 @@ class CappedPaginator(Paginator):
         if known == 0 and not self.allow_empty_first_page:
             return 0
         return ceil(max(1, known - self.orphans) / int(self.per_page))
+
+
+def capped_page(rows: Any, number: Any, per_page: int | None = None) -> Page:
+    """The page ``number`` (as asked for: any text; out of range → the nearest page) of ``rows`` through a
+    :class:`CappedPaginator` of ``per_page`` rows (``KEHU_PAGE_SIZE`` by default): what every list page uses."""
+    size = int(settings.KEHU_PAGE_SIZE) if per_page is None else per_page
+    return CappedPaginator(rows, size, page_hint=number).get_page(number)

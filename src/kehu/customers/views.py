@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from kehu.core.pagination import CappedPaginator
+from kehu.core.pagination import CappedPaginator, capped_page
 from kehu.org.models import User
 
 from .forms import (
@@ -496,11 +496,9 @@ def status_record_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 def customer_timeline_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The whole timeline of a customer, newest first, a page at a time (the 360 page shows the newest 20)."""
-    from django.core.paginator import Paginator
-
     from .timeline import customer_activities, timeline_items
 
     customer = _customer_or_404(request.user, pk)
-    page = Paginator(customer_activities(customer=customer), settings.KEHU_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = capped_page(customer_activities(customer=customer), request.GET.get("page"))
     context = {"customer": customer, "page": page, "items": timeline_items(page.object_list)}
     return render(request, "customers/timeline.html", context)

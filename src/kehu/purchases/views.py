@@ -92,7 +92,7 @@ def customer_purchases(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         until=_day_start(date_to + dt.timedelta(days=1)) if date_to else None,
         branch=data.get("store"), amount_min=data.get("amount_min"), amount_max=data.get("amount_max"),
     ).select_related(None).select_related("product", "branch")
-    per_page = data.get("per_page") if data.get("per_page") in PAGE_SIZES else settings.KEHU_PAGE_SIZE
+    per_page = int(data["per_page"]) if data.get("per_page") in PAGE_SIZES else int(settings.KEHU_PAGE_SIZE)
     paginator = CappedPaginator(transactions, per_page, page_hint=request.GET.get("page"))
     page = paginator.get_page(request.GET.get("page"))
     context = {"customer": customer, "form": form, "page": page,
