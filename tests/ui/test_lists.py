@@ -215,3 +215,25 @@ def test_a_customer_cannot_be_given_to_a_marketer(client, users, make_customer):
                            {"new_owner": users["marketer"].pk, "reason": "调岗"})
     assert response.status_code == 200 and response.context["form"].errors["new_owner"]
     assert Customer.objects.get(pk=customer.pk).owner == users["account_manager"]
+
+
+def test_only_a_few_matches_are_read_in_the_few_rows_order(client, users, org, monkeypatch):
+    """A search whose exact count leaves few rows past the page is sorted after reading them through the search
+    indexes (``id + 0``); a long exact list keeps the indexed order (sorting 90,000 rows would be the slow part)."""
+    monkeypatch.setattr(pagination, "FAST_COUNT_CAP", 5)
+    bulk_customers(org, 12)
+    client.force_login(users["administrator"])
+    client.get(LIST)
+
+    def page_sql(params):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(LIST, params)
+        return [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]
+                and "COUNT(" not in q["sql"].upper()]
+
+    long_list = page_sql({"q": "kehu"})
+    assert long_list and not any("+ 0" in sql for sql in long_list)
+    few = page_sql({"q": "B000000"})  # 10 matches, the first page of 25 shows them all: 10 - 0 > 5 still long
+    assert few and not any("+ 0" in sql for sql in few)
+    fewer = page_sql({"q": "B0000001"})  # one match
+    assert any("+ 0" in sql for sql in fewer)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, QuerySet, Window
 from ninja import Field, Schema
 
-from kehu.core.pagination import list_count
+from kehu.core.pagination import few_rows_left, list_count
 
 DEFAULT_LIMIT = 25
 # the largest offset accepted (a billion rows): larger ones answer 422 instead of overflowing the database's integers
@@ -43,7 +43,7 @@ def paginate(
     if capped:
         counted = list_count(queryset, start=params.offset, per_page=params.limit)
         count, exact = counted.count, counted.exact
-        if exact and few_rows_order is not None:
+        if few_rows_order is not None and few_rows_left(count, exact, params.offset):
             queryset = few_rows_order(queryset)
         rows = list(queryset[params.offset : params.offset + params.limit])
         return {"count": count, "count_is_exact": exact, "items": wrap(rows) if wrap else rows}
