@@ -141,3 +141,14 @@ def test_the_log_pages_with_a_page_size_choice(client, users, logged, settings):
     first = client.get(reverse("access_log"), headers=ENGLISH)
     assert len(first.context["rows"]) == 2 and "4 entries" in page_text(first) and "Page 1 of 2" in page_text(first)
     assert len(client.get(reverse("access_log"), {"per_page": "25"}).context["rows"]) == 4
+
+
+def test_the_360_page_links_auditors_to_the_customers_entries(client, users, logged):
+    zhang = logged["zhang"]
+    client.force_login(users["auditor"])
+    text = client.get(f"/customers/{zhang.pk}/").content.decode()
+    link = f'href="{reverse("access_log")}?customer={zhang.pk}"'
+    assert link in text
+    assert sorted(reasons(client.get(reverse("access_log"), {"customer": zhang.pk}))) == ["来电", "核实身份"]
+    client.force_login(users["account_manager"])
+    assert link not in client.get(f"/customers/{zhang.pk}/").content.decode()
