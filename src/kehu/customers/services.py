@@ -340,6 +340,7 @@ def customer_transfer(
     _require(actor, "customers.transfer_customer")
     if not reason or not reason.strip():
         raise ValidationError({"reason": [_("Say why the customers are transferred.")]})
+    _check_transfer_allowed(actor, new_owner)
     if not new_owner.is_active:
         raise ValidationError({"new_owner": [_("The new account manager is not an active staff member.")]})
     _check_branch_allowed(actor, new_branch)
@@ -389,7 +390,6 @@ def customer_transfer_all_from(*, from_owner: User, new_owner: User, actor: User
     return customer_transfer(customers=list(customers), new_owner=new_owner, actor=actor, reason=reason)
 
 
-@transaction.atomic
 def _check_contact_role(contact: Contact) -> None:
     """A person's contacts are related to them (spouse, assistant, guardian, other); an organisation's hold a role
     there."""
@@ -398,6 +398,7 @@ def _check_contact_role(contact: Contact) -> None:
                                         % {"role": contact.get_role_display()}]})
 
 
+@transaction.atomic
 def contact_create(*, customer: Customer, actor: User, name: str, **fields: Any) -> Contact:
     """Add a contact to a person (a spouse, assistant, guardian) or an organisation (its staff)."""
     _require(actor, "customers.add_contact")
