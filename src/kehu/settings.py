@@ -262,8 +262,10 @@ KEHU_IMPORT_MAX_FIELD_CHARS = env_int("KEHU_IMPORT_MAX_FIELD_CHARS", 32767, mini
 KEHU_IMPORT_ERROR_FILE_DAYS = env_int("KEHU_IMPORT_ERROR_FILE_DAYS", 7, minimum=0)
 
 KEHU_PAGE_SIZE = 25
-# long lists (the customer search) count at most this many rows past the page shown, then say "more than N"
-KEHU_LIST_COUNT_CAP = 1000
+# lists count exactly up to this many rows past the page shown, then say "more than N" (core.pagination)
+KEHU_LIST_COUNT_CAP = env_int("KEHU_LIST_COUNT_CAP", 100_000, minimum=1)
+# on PostgreSQL, a list over a table larger than this counts only 1,000 rows past the page, then says "about N"
+KEHU_LIST_ESTIMATE_OVER = env_int("KEHU_LIST_ESTIMATE_OVER", 200_000, minimum=0)
 KEHU_API_PAGE_SIZE_MAX = 200
 
 # The largest request body accepted (bytes, default 2.5 MiB): larger ones answer 413. File uploads are bounded by the

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("kehu.org.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("imports/", include("kehu.imports.urls")),
+    path("purchases/", include("kehu.purchases.urls")),
     path("value/", include("kehu.scoring.urls")),
 ]

@@ -64,8 +64,8 @@ times from 1900 to today. Numbers must fit their column (`amount` 14 digits with
 ## Lists
 Lists are paginated with `limit` (default 25, at most {settings.KEHU_API_PAGE_SIZE_MAX}) and `offset` and answer
 `{{"count": N, "items": [...]}}`. The customer list counts at most {settings.KEHU_LIST_COUNT_CAP:,} matches past
-`offset` and then answers `"count_is_exact": false` (there are more); page on with `offset` until a page comes back
-short.
+`offset` and then answers `"count_is_exact": false` (there are more; on PostgreSQL a broad filter over a very large
+table answers the planner's estimate, also with `false`); page on with `offset` until a page comes back short.
 
 ## Concurrency and retries
 `PATCH /api/customers/{{id}}` needs the `version` you read; if someone changed the customer since, nothing is written

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, QuerySet, Window
 from ninja import Field, Schema
 
-from kehu.core.pagination import count_cap, count_up_to
+from kehu.core.pagination import few_rows_left, list_count
 
 DEFAULT_LIMIT = 25
 # the largest offset accepted (a billion rows): larger ones answer 422 instead of overflowing the database's integers
@@ -33,14 +33,17 @@ def paginate(
     ``wrap`` turns the page's rows into what is serialised (e.g. rows with their summaries loaded in bulk).
     ``count_in_page`` reads the count with the page as a window (``COUNT(*) OVER ()``): one query instead of two, for
     lists known to be short (the phone lookup); the window is computed over every match, so not for large lists.
-    ``capped`` counts at most ``KEHU_LIST_COUNT_CAP`` rows (or ``limit`` if more) past ``offset``, for lists that can
-    be long like the customer search: ``count_is_exact`` in the answer is False when there are more. With an exact
-    count, ``few_rows_order`` (e.g. ``kehu.core.pagination.order_few_rows``) reorders the queryset for the page.
+    ``capped`` counts with :func:`kehu.core.pagination.list_count` (exact up to ``KEHU_LIST_COUNT_CAP`` rows past
+    ``offset``; PostgreSQL's estimate for a broad filter over a very large table), for lists that can be long like
+    the customer search: ``count_is_exact`` in the answer is False when there are more or the count is an estimate.
+    With an exact count, ``few_rows_order`` (e.g. ``kehu.core.pagination.order_few_rows``) reorders the queryset
+    for the page.
     """
     rows: Sequence[Any]
     if capped:
-        count, exact = count_up_to(queryset, params.offset + max(count_cap(), params.limit))
-        if exact and few_rows_order is not None:
+        counted = list_count(queryset, start=params.offset, per_page=params.limit)
+        count, exact = counted.count, counted.exact
+        if few_rows_order is not None and few_rows_left(count, exact, params.offset):
             queryset = few_rows_order(queryset)
         rows = list(queryset[params.offset : params.offset + params.limit])
         return {"count": count, "count_is_exact": exact, "items": wrap(rows) if wrap else rows}

@@ -24,7 +24,7 @@ from kehu.api.schemas import INT_MAX, BirthDate, BranchRef, FoundingDate, PastDa
 from kehu.core.masking import mask_address, mask_email, mask_id_number, mask_phone
 from kehu.core.validators import TAG_LENGTH_MAX, TAGS_PER_CUSTOMER_MAX
 from kehu.org.models import Branch, User
-from kehu.org.selectors import branch_list, staff_list
+from kehu.org.selectors import branch_list, owner_list
 
 from . import selectors, services
 from .models import (
@@ -187,9 +187,9 @@ class CustomerPage(Schema):
     count: int = Field(description=f"Matches, counted up to {settings.KEHU_LIST_COUNT_CAP:,} past `offset` "
                                    "(see `count_is_exact`).")
     count_is_exact: bool = Field(
-        True, description=f"False when there are more matches than `count`: counting stops "
-                          f"{settings.KEHU_LIST_COUNT_CAP:,} rows past `offset`; page on with `offset` until a page "
-                          "has fewer than `limit` items."
+        True, description=f"False when `count` is not exact: counting stops {settings.KEHU_LIST_COUNT_CAP:,} rows "
+                          "past `offset` (or, on PostgreSQL, a broad filter over a very large table answers the "
+                          "planner's estimate); page on with `offset` until a page has fewer than `limit` items."
     )
     items: list[CustomerListItem]
 
@@ -470,7 +470,7 @@ def _branch(pk: int | None, field: str) -> Branch | None:
 
 
 def _staff(actor: User, pk: int | None, field: str) -> User | None:
-    return _choose(staff_list(user=actor), pk, field)
+    return _choose(owner_list(user=actor), pk, field)
 
 
 def _tags(names: list[str]) -> list[Any]:

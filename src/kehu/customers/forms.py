@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import fields_for_model
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core import validators
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
 from kehu.org.models import Branch, User
-from kehu.org.selectors import branch_list, staff_list
+from kehu.org.selectors import branch_list, owner_list
 
 from .duplicates import DUPLICATE_CRITERIA
 from .models import (
@@ -35,7 +36,14 @@ from .models import (
     RelationshipStage,
     StatusRecord,
 )
-from .selectors import CustomerFilters, custom_attribute_list, customer_owner_list, customer_tier_choices, tag_list
+from .selectors import (
+    CustomerFilters,
+    custom_attribute_list,
+    customer_owner_list,
+    customer_sort_key,
+    customer_tier_choices,
+    tag_list,
+)
 
 CUSTOMER_FORM_FIELDS = [
     "name", "mobile", "phone", "email", "province", "city", "district", "address", "branch", "owner",
@@ -54,6 +62,8 @@ ORGANISATION_FORM_FIELDS = [
 # placeholder, and an empty input keeps the stored value.
 MASKERS = {"mobile": mask_phone, "phone": mask_phone, "email": mask_email, "id_number": mask_id_number}
 CUSTOM_PREFIX = "ca_"
+# the page sizes a list offers besides KEHU_PAGE_SIZE (anything else asked for is ignored)
+PAGE_SIZES = (25, 50, 100)
 
 
 def _style(fields: dict[str, forms.Field]) -> dict[str, forms.Field]:
@@ -190,7 +200,7 @@ class CustomerForm(forms.Form):
             if len(stores) == 1:
                 self.initial.setdefault("branch", stores[0].pk)
         if "owner" in self.fields:
-            _set_queryset(self, "owner", staff_list(user=self.user))
+            _set_queryset(self, "owner", owner_list(user=self.user))
             self.fields["owner"].help_text = _("Account managers own the customers they create when this is empty.")
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -306,11 +316,19 @@ class CustomerFilterForm(forms.Form):
     relationship_stage = forms.ChoiceField(label=_("Relationship stage"), required=False,
                                            choices=_blank_choice(RelationshipStage.choices, _("All stages")))
     tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[])
+    per_page = forms.TypedChoiceField(label=_("Rows per page"), required=False, coerce=int, empty_value=None,
+                                      choices=[])
+    sort = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_queryset(self, "branch", branch_list(user=user))
-        _set_queryset(self, "owner", staff_list(user=user))
+        _set_queryset(self, "owner", owner_list(user=user))
+        self.fields["per_page"].choices = [  # type: ignore[attr-defined]
+            ("", _("%(count)s per page") % {"count": settings.KEHU_PAGE_SIZE}),
+            *[(str(size), _("%(count)s per page") % {"count": size}) for size in PAGE_SIZES
+              if size != settings.KEHU_PAGE_SIZE],
+        ]
         tiers = customer_tier_choices()
         if tiers:
             self.fields["tier"].choices = _blank_choice(tiers, _("All tiers"))  # type: ignore[attr-defined]
@@ -336,6 +354,16 @@ class CustomerFilterForm(forms.Form):
             tier=data.get("tier") or "",
         )
 
+    def chosen_sort(self) -> str:
+        """The whitelisted sort key asked for, or ``""`` (newest first)."""
+        return customer_sort_key(self.data.get("sort") if self.is_bound else "")
+
+    def chosen_per_page(self) -> int:
+        """The rows per page asked for (one of ``PAGE_SIZES``), else ``KEHU_PAGE_SIZE``."""
+        if self.is_bound and self.is_valid() and self.cleaned_data.get("per_page") in PAGE_SIZES:
+            return int(self.cleaned_data["per_page"])
+        return int(settings.KEHU_PAGE_SIZE)
+
     def is_filtered(self) -> bool:
         filters = self.filters()
         return any([filters.query, filters.kind, filters.branch, filters.owner, filters.lifecycle_status,
@@ -357,7 +385,7 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_queryset(self, "new_owner", staff_list(user=user))
+        _set_queryset(self, "new_owner", owner_list(user=user))
         _set_queryset(self, "new_branch", branch_list(user=user))
 
 
@@ -371,7 +399,7 @@ class StaffLeavesForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_queryset(self, "from_owner", customer_owner_list(user=user))
-        _set_queryset(self, "new_owner", staff_list(user=user))
+        _set_queryset(self, "new_owner", owner_list(user=user))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -406,16 +434,23 @@ class StatusRecordForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    """A contact person of an organisation; on edit, empty phone/e-mail inputs keep the stored values."""
+    """A contact of a customer (an organisation's staff, a person's spouse, assistant or guardian); on edit, empty
+    phone/e-mail inputs keep the stored values."""
 
     NAMES = ["name", "role", "title", "mobile", "phone", "email", "is_primary", "notes"]
 
-    def __init__(self, *args: Any, instance: Contact | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, instance: Contact | None = None, kind: str = CustomerKind.ORGANISATION,
+                 **kwargs: Any) -> None:
         self.instance = instance
         if instance is not None:
             kwargs.setdefault("initial", {name: getattr(instance, name) for name in self.NAMES if name not in MASKERS})
         super().__init__(*args, **kwargs)
         self.fields.update(_style(fields_for_model(Contact, fields=self.NAMES)))
+        # a person's contacts are their relations (spouse, assistant, guardian); an organisation's, its staff
+        roles = Contact.roles_for(kind)
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = [(value, label) for value, label in Contact.Role.choices if value in roles]
+        role.label = _("Relation") if kind == CustomerKind.PERSON else _("Role")
         if instance is not None:
             for name in ("mobile", "phone", "email"):
                 current = getattr(instance, name)

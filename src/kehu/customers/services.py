@@ -145,13 +145,14 @@ def _check_branch_allowed(actor: User, branch: Branch | None) -> None:
 
 def _check_transfer_allowed(actor: User, new_owner: User | None) -> None:
     """Giving a customer to another account manager: the transfer permission, and a new owner in the actor's scope."""
-    from kehu.org.selectors import staff_list
+    from kehu.org.selectors import owner_list
 
     if not actor.has_perm("customers.transfer_customer"):
         raise PermissionDenied(_("Giving a customer to another account manager is a transfer: you do not have "
                                  "permission to transfer customers."))
-    if new_owner is not None and not staff_list(user=actor).filter(pk=new_owner.pk).exists():
-        raise ValidationError({"owner": [_("You may only give customers to staff of your own branches.")]})
+    if new_owner is not None and not owner_list(user=actor).filter(pk=new_owner.pk).exists():
+        raise ValidationError({"owner": [_("You may only give customers to staff of your own branches who may own "
+                                           "customers.")]})
 
 
 def _full_clean_all(customer: Customer, profile: PersonProfile | OrganisationProfile | None) -> None:
@@ -389,12 +390,22 @@ def customer_transfer_all_from(*, from_owner: User, new_owner: User, actor: User
     return customer_transfer(customers=list(customers), new_owner=new_owner, actor=actor, reason=reason)
 
 
+def _check_contact_role(contact: Contact) -> None:
+    """A person's contacts are related to them (spouse, assistant, guardian, other); an organisation's hold a role
+    there."""
+    if contact.role not in Contact.roles_for(contact.customer.kind):
+        raise ValidationError({"role": [_("“%(role)s” is not a role for a contact of this kind of customer.")
+                                        % {"role": contact.get_role_display()}]})
+
+
 @transaction.atomic
 def contact_create(*, customer: Customer, actor: User, name: str, **fields: Any) -> Contact:
+    """Add a contact to a person (a spouse, assistant, guardian) or an organisation (its staff)."""
     _require(actor, "customers.add_contact")
     _check_can_change(actor, customer)
     contact = Contact(customer=customer, name=name, **fields)
     contact.full_clean()
+    _check_contact_role(contact)
     if contact.is_primary:
         customer.contacts.update(is_primary=False)
     contact.save()
@@ -408,6 +419,8 @@ def contact_update(*, contact: Contact, actor: User, **fields: Any) -> Contact:
     for field, value in fields.items():
         setattr(contact, field, value)
     contact.full_clean()
+    if "role" in fields:
+        _check_contact_role(contact)
     if contact.is_primary:
         contact.customer.contacts.exclude(pk=contact.pk).update(is_primary=False)
     contact.save()

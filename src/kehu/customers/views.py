@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from kehu.core.pagination import CappedPaginator
+from kehu.core.pagination import CappedPaginator, capped_page
 from kehu.org.models import User
 
 from .forms import (
@@ -111,10 +111,12 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
     """The customer list: one search box, filters and pagination; HTMX requests get only the results partial."""
     form = CustomerFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
-    customers = customer_list(user=request.user, filters=filters).prefetch_related("tags")
-    # counted up to a cap (1,000 past the page's start): counting every match of a broad search is the slow part
-    paginator = CappedPaginator(customers, settings.KEHU_PAGE_SIZE, page_hint=request.GET.get("page"),
-                                few_rows_order=customer_list_few)
+    sort = form.chosen_sort()
+    customers = customer_list(user=request.user, filters=filters, sort=sort).prefetch_related("tags")
+    # counted exactly where that is cheap (kehu.core.pagination.list_count); a search matching few customers in a
+    # huge table is read through its indexes in the default order (customer_list_few)
+    paginator = CappedPaginator(customers, form.chosen_per_page(), page_hint=request.GET.get("page"),
+                                few_rows_order=None if sort else customer_list_few)
     page = paginator.get_page(request.GET.get("page"))
     identifier = searched_identifier(filters.query)
     if identifier:  # a find by a full phone or ID number is written to the access log (README: personal data)
@@ -126,6 +128,7 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "is_filtered": form.is_filtered(),
+        "sort": sort,
         "can_transfer": request.user.has_perm("customers.transfer_customer"),
         "can_add": request.user.has_perm("customers.add_customer"),
     }
@@ -185,7 +188,7 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer, **forms: 
         "attributes": attributes,
         "panels": customer_panels(user=user, customer_ids=[customer.pk], full=True)[customer.pk],
         "consents": [(label, consents.get(value)) for value, label in ConsentChannel.choices],
-        "contacts": list(customer_contacts(customer=customer)) if customer.is_organisation else [],
+        "contacts": list(customer_contacts(customer=customer)),
         "status_records": list(customer_status_records(customer=customer, limit=3)),
         "lifecycle_changes": [
             (change, change.label(change.old_value) if change.old_value else "", change.label(change.new_value))
@@ -418,12 +421,11 @@ def _contact_or_404(customer: Customer, contact_pk: int) -> Contact:
 @login_required
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: AuthenticatedRequest, pk: int, contact_pk: int | None = None) -> HttpResponse:
-    """Add (no ``contact_pk``) or edit a contact person of an organisation customer."""
+    """Add (no ``contact_pk``) or edit a contact of a customer: an organisation's contact person, or a person's
+    spouse, assistant or guardian."""
     customer = _changeable_customer(request.user, pk)
-    if not customer.is_organisation:
-        raise Http404
     contact = _contact_or_404(customer, contact_pk) if contact_pk else None
-    form = ContactForm(request.POST or None, instance=contact)
+    form = ContactForm(request.POST or None, instance=contact, kind=customer.kind)
     if request.method == "POST" and form.is_valid():
         try:
             if contact is None:
@@ -494,11 +496,9 @@ def status_record_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 def customer_timeline_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The whole timeline of a customer, newest first, a page at a time (the 360 page shows the newest 20)."""
-    from django.core.paginator import Paginator
-
     from .timeline import customer_activities, timeline_items
 
     customer = _customer_or_404(request.user, pk)
-    page = Paginator(customer_activities(customer=customer), settings.KEHU_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = capped_page(customer_activities(customer=customer), request.GET.get("page"))
     context = {"customer": customer, "page": page, "items": timeline_items(page.object_list)}
     return render(request, "customers/timeline.html", context)

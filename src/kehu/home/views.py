@@ -1,16 +1,13 @@
-"""The home dashboard and the personal-data access log (moved here from ``org``, which must not import
-``customers``)."""
+"""The home dashboard (the personal-data access log, moved here from ``org``, which must not import ``customers``,
+is in ``audit.py``)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from kehu.customers.selectors import customer_dashboard, customer_list, personal_data_access_list
+from kehu.customers.selectors import customer_dashboard, customer_list
 from kehu.org.models import User
 from kehu.org.roles import ROLE_LABELS
 from kehu.org.selectors import user_roles
@@ -30,13 +27,3 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         "role_labels": [ROLE_LABELS[role] for role in sorted(user_roles(user)) if role in ROLE_LABELS],
     }
     return render(request, "home.html", context)
-
-
-@login_required
-def access_log(request: AuthenticatedRequest) -> HttpResponse:
-    """The personal-data access log (who revealed or exported whose data, when and why), for auditors."""
-    if not request.user.has_perm("customers.view_personaldataaccess"):
-        raise PermissionDenied
-    paginator = Paginator(personal_data_access_list(user=request.user), settings.KEHU_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    return render(request, "org/access_log.html", {"page": page})

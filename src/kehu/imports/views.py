@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kehu.core.pagination import CappedPaginator, capped_page
 from kehu.core.registry import import_targets
 from kehu.customers.models import Customer
 from kehu.org.models import User
@@ -65,8 +65,7 @@ def _require_import(request: AuthenticatedRequest) -> None:
 @login_required
 def job_list(request: AuthenticatedRequest) -> HttpResponse:
     """The user's imports, newest first."""
-    page = Paginator(selectors.import_job_list(user=request.user), settings.KEHU_PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    page = capped_page(selectors.import_job_list(user=request.user), request.GET.get("page"))
     return render(request, "imports/job_list.html", {"page": page, "may_import": _may_import(request.user)})
 
 
@@ -199,7 +198,8 @@ def preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Progress while the import runs (polled with HTMX), then the result with the rows that were not stored."""
     job = _job_or_404(request, pk)
-    errors = Paginator(selectors.import_row_errors(job=job), ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    errors = CappedPaginator(selectors.import_row_errors(job=job), ERRORS_PER_PAGE,
+                             page_hint=request.GET.get("page")).get_page(request.GET.get("page"))
     warnings = list(selectors.import_row_warnings(job=job)[:ERRORS_PER_PAGE]) if job.is_finished else []
     context = {"job": job, "errors": errors, "warnings": warnings,
                "may_merge": services.customer_may_merge(user=request.user),
@@ -246,8 +246,8 @@ def duplicates(request: AuthenticatedRequest) -> HttpResponse:
     criterion = request.GET.get("by", "mobile")
     if criterion not in DUPLICATE_CRITERIA:
         criterion = "mobile"
-    page = Paginator(customer_duplicate_groups(user=request.user, criterion=criterion), 20).get_page(
-        request.GET.get("page"))
+    page = CappedPaginator(customer_duplicate_groups(user=request.user, criterion=criterion), 20,
+                           page_hint=request.GET.get("page")).get_page(request.GET.get("page"))
     keys = [group["key"] for group in page.object_list]
     members = customer_duplicate_members(user=request.user, criterion=criterion, keys=keys) if keys else {}
     groups = [(group, members.get(group["key"], [])) for group in page.object_list]

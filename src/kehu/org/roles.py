@@ -32,6 +32,10 @@ GLOBAL_VIEW_ROLES = {Role.ADMINISTRATOR, Role.AUDITOR}
 # Roles that may change every customer they can see (account managers change only their own).
 SCOPE_CHANGE_ROLES = {Role.ADMINISTRATOR, Role.BRANCH_MANAGER}
 OWN_CHANGE_ROLES = {Role.ACCOUNT_MANAGER}
+# Roles whose users may own customers (be their account manager): what every owner picker offers
+# (``org.selectors.owner_list``). Auditors, service agents, marketers and credit officers serve customers they do
+# not own.
+OWNER_ROLES = {Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER}
 
 # The permissions each role holds are declared by the app that owns them (``<app>/roles.py``, registered with
 # ``kehu.core.registry.register_grants`` in its ``AppConfig.ready``); ``kehu.org.services.sync_roles`` builds the

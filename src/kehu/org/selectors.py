@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import Branch, User
-from .roles import GLOBAL_VIEW_ROLES, OWN_CHANGE_ROLES, SCOPE_CHANGE_ROLES, Role
+from .roles import GLOBAL_VIEW_ROLES, OWN_CHANGE_ROLES, OWNER_ROLES, SCOPE_CHANGE_ROLES, Role
 
 
 def user_roles(user: User) -> frozenset[str]:
@@ -76,6 +76,13 @@ def staff_list(*, user: User | None = None, role: str | None = None) -> QuerySet
         if ids is not None:
             staff = staff.filter(branches__in=ids)
     return staff.distinct().order_by("username")
+
+
+def owner_list(*, user: User | None = None) -> QuerySet[User]:
+    """Active staff who may own customers (:data:`~kehu.org.roles.OWNER_ROLES`, or superusers), in the user's branch
+    scope when a user is given: what owner pickers offer."""
+    staff = staff_list(user=user)
+    return staff.filter(Q(groups__name__in=OWNER_ROLES) | Q(is_superuser=True)).distinct()
 
 
 def api_token_list(*, user: User) -> QuerySet:

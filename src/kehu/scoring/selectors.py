@@ -341,7 +341,7 @@ def customer_scores(*, customer: Customer, history_limit: int = 12) -> CustomerS
 
 
 def customer_scores_many(*, customer_ids: list[int], history_limit: int = 12) -> dict[int, CustomerScores]:
-    """:func:`customer_scores` of several customers in four queries whatever their number (the 360 panel's loader).
+    """:func:`customer_scores` of several customers in five queries whatever their number (the 360 panel's loader).
 
     The caller has already scoped the customers to the user.
     """
@@ -353,6 +353,10 @@ def customer_scores_many(*, customer_ids: list[int], history_limit: int = 12) ->
     for row in TierAssignment.objects.filter(customer_id__in=ids, scheme__in=[s.pk for s in active]).order_by(
             "customer_id", "scheme_id", "-as_of"):
         latest_change.setdefault((row.customer_id, row.scheme_id), row)
+    # a tier that never changed holds since the first run that scored the customer: the first succeeded run on or
+    # after their first purchase (a customer's first tier is not a change and has no TierAssignment row)
+    run_dates = list(ScoringRun.objects.filter(status=ScoringRun.Status.SUCCEEDED).order_by("as_of")
+                     .values_list("as_of", flat=True).distinct())
     histories: dict[int, list[TierAssignment]] = {pk: [] for pk in ids}
     for row in (TierAssignment.objects.filter(customer_id__in=ids).select_related("scheme")
                 .order_by("customer_id", "-as_of", "scheme__position")):
@@ -372,8 +376,8 @@ def customer_scores_many(*, customer_ids: list[int], history_limit: int = 12) ->
             change: TierAssignment | None = latest_change.get((pk, scheme.pk))
             if change is not None and change.tier != code:
                 change = None
-            item = SchemeTier(scheme=scheme, code=code, label=scheme.tier_label_for(code),
-                              since=change.as_of if change is not None else None,
+            since = change.as_of if change is not None else _first_scored(run_dates, summary)
+            item = SchemeTier(scheme=scheme, code=code, label=scheme.tier_label_for(code), since=since,
                               previous_label=scheme.tier_label_for(change.previous_tier) if change is not None else "",
                               value=getattr(summary, f"tier_value_{scheme.slot}", None))
             tiers.append(item)
@@ -387,6 +391,18 @@ def customer_scores_many(*, customer_ids: list[int], history_limit: int = 12) ->
             explanations=_explanations(summary), history=histories[pk],
         )
     return result
+
+
+def _first_scored(run_dates: list[dt.date], summary: CustomerSummary | None) -> dt.date | None:
+    """The first succeeded run date on or after the customer's first purchase (when a run first scored them)."""
+    import bisect
+
+    if summary is None:
+        return None
+    if summary.first_purchase is None:
+        return summary.as_of
+    index = bisect.bisect_left(run_dates, summary.first_purchase)
+    return run_dates[index] if index < len(run_dates) else summary.as_of
 
 
 def _explanations(summary: CustomerSummary | None) -> dict[str, str]:

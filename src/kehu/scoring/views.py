@@ -9,11 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core.pagination import capped_page
 from kehu.org.models import User
 
 from . import charts, schemes, selectors, services
@@ -113,7 +112,7 @@ def tier_customers(request: AuthenticatedRequest, name: str, code: str) -> HttpR
         raise Http404(_("No such tier."))
     customers = selectors.customers_in_tier(user=user, scheme=scheme, tier=code).select_related(
         "owner", "branch", "score_summary").order_by("-id")
-    page = Paginator(customers, settings.KEHU_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = capped_page(customers, request.GET.get("page"))
     return render(request, "scoring/tier_customers.html", {
         "scheme": scheme, "code": code, "tier_label": scheme.tier_label_for(code), "page": page,
     })
@@ -123,8 +122,7 @@ def tier_customers(request: AuthenticatedRequest, name: str, code: str) -> HttpR
 def run_list(request: AuthenticatedRequest) -> HttpResponse:
     """Scoring runs, newest first, and (with the permission) a form to start one."""
     user = _viewer(request)
-    page = Paginator(selectors.scoring_run_list().prefetch_related("schemes"), settings.KEHU_PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    page = capped_page(selectors.scoring_run_list().prefetch_related("schemes"), request.GET.get("page"))
     today = timezone.localdate()
     stale = selectors.stale_data(as_of=today)
     latest = selectors.scoring_run_list().filter(status=ScoringRun.Status.SUCCEEDED).order_by("-as_of").first()
@@ -173,7 +171,7 @@ def run_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     scheme = next((s for s in run_schemes if s.name == scheme_name), None)
     changes = selectors.tier_changes(user=user, run=run, scheme=scheme,
                                      direction=direction if direction in ("fall", "rise") else "")
-    page = Paginator(changes, settings.KEHU_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = capped_page(changes, request.GET.get("page"))
     labels = {s.pk: {t.code: tier_label(t.label) for t in s.tiers} for s in run_schemes}
     company_figures = selectors.sees_company_figures(user)
     tables = []
@@ -206,7 +204,7 @@ def alert_list(request: AuthenticatedRequest) -> HttpResponse:
     if reason not in Alert.Reason.values:
         reason = ""
     alerts = selectors.alert_list(user=user, status="" if status == "all" else status, reason=reason)
-    page = Paginator(alerts, settings.KEHU_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = capped_page(alerts, request.GET.get("page"))
     return render(request, "scoring/alerts.html", {
         "page": page, "status": status, "reason": reason, "statuses": Alert.Status.choices,
         "reasons": Alert.Reason.choices, "counts": selectors.alert_counts(user=user),

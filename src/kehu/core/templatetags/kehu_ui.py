@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.formats import number_format
+from django.utils.html import format_html
 
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
 from kehu.core.validators import format_phone_display
@@ -69,3 +70,26 @@ def initial_letter(value: Any) -> str:
 def badge_class(field: str, value: str) -> str:
     """The CSS modifier of a classification badge: ``badge badge-<field>-<value>``."""
     return f"badge badge-{field}-{value}" if value else "badge"
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context: Any, key: str, label: Any, hx_target: str = "") -> str:
+    """A sortable column's header cell: a link to the list sorted by ``key`` (ascending, or descending when it is
+    already sorted ascending), keeping the other parameters but the page, with an arrow on the sorted column."""
+    request = context["request"]
+    current = context.get("sort") or ""
+    if current == key:
+        target, arrow, aria = f"-{key}", "▲", "ascending"
+    elif current == f"-{key}":
+        target, arrow, aria = key, "▼", "descending"
+    else:
+        target, arrow, aria = key, "", ""
+    params = request.GET.copy()
+    params["sort"] = target
+    params.pop("page", None)
+    url = f"?{params.urlencode()}"
+    htmx = format_html(' hx-get="{}" hx-target="{}" hx-push-url="true"', url, hx_target) if hx_target else ""
+    return format_html(
+        '<th{}><a class="sort-link" href="{}"{}>{}<span class="sort-arrow" aria-hidden="true">{}</span></a></th>',
+        format_html(' aria-sort="{}"', aria) if aria else "", url, htmx, label, arrow,
+    )

@@ -15,7 +15,9 @@ from .customer import Customer
 
 
 class Contact(models.Model):
-    """A person to talk to at an organisation customer (联系人), with their role."""
+    """A person to talk to about a customer (联系人): at an organisation, with their role there; for a person, with
+    their relation to them (spouse, assistant, guardian). :data:`PERSON_ROLES` and :data:`ORGANISATION_ROLES` say
+    which roles fit which kind of customer (the services check it)."""
 
     class Role(models.TextChoices):
         LEGAL_REPRESENTATIVE = "legal_rep", _("Legal representative")
@@ -23,11 +25,18 @@ class Contact(models.Model):
         FINANCE = "finance", _("Finance")
         PURCHASING = "purchasing", _("Purchasing")
         TECHNICAL = "technical", _("Technical")
+        SPOUSE = "spouse", _("Spouse")
+        ASSISTANT = "assistant", _("Assistant")
+        GUARDIAN = "guardian", _("Guardian")
         OTHER = "other", _("Other")
+
+    PERSON_ROLES = (Role.SPOUSE, Role.ASSISTANT, Role.GUARDIAN, Role.OTHER)
+    ORGANISATION_ROLES = (Role.LEGAL_REPRESENTATIVE, Role.GENERAL_MANAGER, Role.FINANCE, Role.PURCHASING,
+                          Role.TECHNICAL, Role.ASSISTANT, Role.OTHER)
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(_("name"), max_length=100)
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.OTHER)
+    role = models.CharField(_("role or relation"), max_length=20, choices=Role.choices, default=Role.OTHER)
     title = models.CharField(_("title"), max_length=100, blank=True, default="")
     mobile = models.CharField(_("mobile"), max_length=20, blank=True, default="", db_index=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, default="")
@@ -45,6 +54,11 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def roles_for(cls, kind: str) -> tuple[str, ...]:
+        """The roles a contact of a customer of this kind may have."""
+        return tuple(cls.PERSON_ROLES if kind == "person" else cls.ORGANISATION_ROLES)
 
     def clean(self) -> None:
         from kehu.core import validators

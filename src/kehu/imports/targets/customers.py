@@ -211,9 +211,13 @@ class CustomerTarget(Target):
     def __init__(self, **kwargs: Any) -> None:
         self._branches = list(Branch.objects.filter(is_active=True).only("pk", "code", "name"))
         self._branch_names = {branch.pk: branch.name for branch in self._branches}
+        from kehu.org.selectors import owner_list
+
         staff = list(User.objects.filter(is_active=True).only("pk", "username", "display_name"))
         self._owner_names = {user.pk: user.display_name or user.username for user in staff}
-        self._staff = staff
+        # a file may name as account manager only staff who may own customers (not auditors, agents, marketers)
+        owner_ids = set(owner_list().values_list("pk", flat=True))
+        self._staff = [user for user in staff if user.pk in owner_ids]
         self._attributes = {attribute.key: attribute for attribute in CustomAttribute.objects.filter(is_active=True)}
         super().__init__(**kwargs)
         self.tag_ids: dict[str, int] = {}
@@ -239,7 +243,7 @@ class CustomerTarget(Target):
         from kehu.org.selectors import branch_ids_in_scope, user_is_read_only, user_roles
 
         actor = self.actor
-        from kehu.org.selectors import staff_list
+        from kehu.org.selectors import owner_list
 
         if actor is None:
             self.scope: set[int] | None = None
@@ -256,7 +260,7 @@ class CustomerTarget(Target):
         self.may_transfer = self.may_change and actor.has_perm("customers.transfer_customer")
         self.owner_by_default = actor.pk if Role.ACCOUNT_MANAGER in user_roles(actor) else None
         # account managers named in the file must be staff of the importer's branches (as in the forms)
-        self.owner_scope = None if ids is None else set(staff_list(user=actor).values_list("pk", flat=True))
+        self.owner_scope = None if ids is None else set(owner_list(user=actor).values_list("pk", flat=True))
 
     # -- mapping -------------------------------------------------------------------------------------------------
     def map_columns(self, headers: list[str], explicit: dict[str, str] | None = None) -> list[str]:
@@ -292,7 +296,8 @@ class CustomerTarget(Target):
             return _("Unknown branch “%(value)s”: use a branch code or name.") % {"value": text}
 
         def unknown_owner(text: str) -> str:
-            return _("Unknown account manager “%(value)s”: use an active staff member's username.") % {"value": text}
+            return _("Unknown account manager “%(value)s”: use the username of an active staff member who may own "
+                     "customers.") % {"value": text}
 
         specs = [
             FieldSpec("code", _label(Customer, "code"), headers["code"], parse_code),
