@@ -61,7 +61,6 @@ def test_good_rows_are_created_with_profiles_search_keys_history_and_lifecycle(t
         ("手机号码", "010-65529988", "not a mobile number"),
         ("电子邮箱", "zhang@", "valid email"),
         ("所属门店", "XX9", "Unknown branch"),
-        ("客户经理", "nobody", "Unknown account manager"),
         ("出生日期", "1990-02-30", "does not exist"),
         ("统一社会信用代码", "91110000600037341M", "check character is wrong"),
         ("生命周期状态", "沉睡", "Not one of"),

@@ -22,6 +22,7 @@ from kehu.customers.models import (
     PersonProfile,
     RelationshipStage,
 )
+from kehu.core import industries
 from kehu.customers.selectors import CustomerFilters, customer_list
 from kehu.org.models import User
 
@@ -84,11 +85,11 @@ def import_mapping_list(*, target: str = "") -> QuerySet[ImportMapping]:
 EXPORT_CUSTOMER_FIELDS = [
     "code", "kind", "name", "mobile", "phone", "email", "province", "city", "district", "address", "branch", "owner",
     "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type", "brand_attitude", "share_of_wallet",
-    "relationship_stage", "tags", "notes",
+    "relationship_stage", "tags", "notes", "industry", "source", "customer_since",
 ]
 EXPORT_PERSON_FIELDS = ["gender", "birth_date", "id_type", "id_number", "employer", "position", "income_band",
                         "household", "education", "preferences"]
-EXPORT_ORGANISATION_FIELDS = ["credit_code", "ownership_type", "industry", "main_business", "staff_count",
+EXPORT_ORGANISATION_FIELDS = ["credit_code", "ownership_type", "main_business", "staff_count",
                               "annual_revenue", "legal_representative", "founded_on", "other_banks_suppliers",
                               "business_status"]
 _VALUE_COLUMNS = {
@@ -201,6 +202,9 @@ def customer_export_rows(*, customers: QuerySet[Customer], fields: list[str], at
                     value = ""
                 elif field in labels:
                     value = labels[field].get(value, value) if value else ""
+                elif field == "industry" and value:
+                    with translation.override(language):
+                        value = industries.name(value)
                 if masked and field in maskers and value:
                     value = maskers[field](str(value))
                 cells.append(value)
@@ -221,7 +225,8 @@ def customer_export_rows(*, customers: QuerySet[Customer], fields: list[str], at
 
 MERGE_CUSTOMER_FIELDS = ["name", "mobile", "phone", "email", "province", "city", "district", "address", "branch",
                          "owner", "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type",
-                         "brand_attitude", "share_of_wallet", "relationship_stage", "notes"]
+                         "brand_attitude", "share_of_wallet", "relationship_stage", "industry", "source",
+                         "customer_since", "notes"]
 
 
 @dataclass

@@ -46,6 +46,8 @@ class User(AbstractUser):
     """A staff member. Roles are Django groups; ``branches`` are the branches the user belongs to."""
 
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    staff_number = models.CharField(_("staff number"), max_length=32, blank=True, default="",
+                                    help_text=_("The employee number (工号); imports match account managers by it."))
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
     branches = models.ManyToManyField(Branch, verbose_name=_("branches"), blank=True, related_name="staff")
 
