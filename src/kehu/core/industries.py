@@ -71,7 +71,7 @@ def choices() -> list[tuple[str, Any]]:
     return groups
 
 
-_NOISE = re.compile(r"[\s()（）\[\]【】/·・,，、&＆\-]+")
+_NOISE = re.compile(r"[\s()（）\[\]【】/·・,，、&＆\-_]+")
 
 
 def _key(text: str) -> str:
@@ -81,7 +81,8 @@ def _key(text: str) -> str:
 @lru_cache(maxsize=1)
 def _lookup() -> dict[str, str]:
     lookup: dict[str, str] = {}
-    for code, entry in _entries().items():
+    # divisions before sections: a name both have (教育, 房地产业) reads as the more precise division
+    for code, entry in sorted(_entries().items(), key=lambda item: item[0].isalpha()):
         lookup.setdefault(code.lower(), code)
         for text in (entry["zh"], entry["en"]):
             lookup.setdefault(_key(text), code)

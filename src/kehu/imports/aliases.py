@@ -16,7 +16,7 @@ CUSTOMER_HEADERS: dict[str, tuple[str, ...]] = {
     "mobile": ("手机号码", "手机", "手机号", "移动电话", "联系手机", "mobile", "mobile phone", "mobile number", "cell",
                "cellphone", "mobile phone number"),
     "phone": ("其他电话", "电话", "固定电话", "座机", "联系电话", "办公电话", "联系方式", "电话号码", "联系号码",
-              "phone", "telephone", "landline", "tel", "other phone"),
+              "phone", "telephone", "landline", "tel", "other phone", "phone number", "business phone"),
     "email": ("电子邮箱", "邮箱", "电子邮件", "email", "e-mail", "mail", "email address"),
     "province": ("省份", "省", "所在省份", "省/直辖市", "province", "state", "state/province", "state/region",
                  "billing state/province", "billing state", "mailing state"),
@@ -101,7 +101,8 @@ CONTACT_HEADERS: dict[str, tuple[str, ...]] = {
 
 # Headers of a customer's number that do not say mobile or landline: the other phone, but the mobile when the import
 # is keyed by mobile and the file has no mobile column (bank exports often have only 联系电话).
-GENERIC_PHONE_HEADERS = ("联系电话", "电话", "联系方式", "电话号码", "联系号码", "phone", "telephone", "tel")
+GENERIC_PHONE_HEADERS = ("联系电话", "电话", "联系方式", "电话号码", "联系号码", "phone", "telephone", "tel",
+                         "phone number", "business phone")
 
 # Columns of an error report that are not data: ignored when a report is imported again.
 REPORT_HEADERS = ("行号", "行", "错误原因", "row", "error", "errors", "错误")

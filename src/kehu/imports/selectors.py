@@ -80,6 +80,24 @@ def import_mapping_list(*, target: str = "") -> QuerySet[ImportMapping]:
     return mappings.filter(target=target) if target else mappings
 
 
+def import_unmatched_values(*, job: ImportJob) -> dict[str, list[tuple[str, int]]]:
+    """Values a finished job stored without (field → [(value, rows)]): account managers and industries it did not
+    know, from the job's warnings in those columns."""
+    from django.db.models import Count
+
+    found: dict[str, list[tuple[str, int]]] = {}
+    for field in ("owner", "industry"):
+        if field not in job.column_map:
+            continue
+        header = job.headers[job.column_map.index(field)]
+        rows = (job.row_errors.filter(is_warning=True, column=header).values("value").annotate(rows=Count("id"))
+                .order_by("-rows", "value"))
+        values = [(row["value"], row["rows"]) for row in rows]
+        if values:
+            found[field] = values
+    return found
+
+
 # ------------------------------------------------------------------------------------------------------ exports
 
 EXPORT_CUSTOMER_FIELDS = [

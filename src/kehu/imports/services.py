@@ -133,6 +133,13 @@ def _import_job_create(
     if unknown:
         raise ValidationError({"columns": [_("Unknown fields: %(fields)s.") % {"fields": ", ".join(unknown)}]})
     chosen_key = key or (mapping.key if mapping and mapping.key else "") or default_key(target, mapped)
+    if not key and "mobile" in cls.keys and cls.key_fields.get(chosen_key, chosen_key) not in mapped:
+        # no key column: another system's export has a phone column (Phone, 联系电话) that keyed by mobile holds
+        # the mobiles (``map_columns`` then maps it so)
+        by_mobile = cls(headers=reader.headers, columns=[""] * len(reader.headers), key="mobile", actor=user,
+                        options=options).map_columns(reader.headers, explicit)
+        if "mobile" in by_mobile:
+            mapped, chosen_key = by_mobile, "mobile"
     instance = cls(headers=reader.headers, columns=mapped, key=chosen_key, actor=user, options=options)
     problems = instance.mapping_problems()
     if problems:

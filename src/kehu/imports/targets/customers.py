@@ -252,6 +252,8 @@ class CustomerTarget(Target):
         self._owner_names = {user.pk: user.display_name or user.username for user in staff}
         self._staff = staff
         self._attributes = {attribute.key: attribute for attribute in CustomAttribute.objects.filter(is_active=True)}
+        self.actor = kwargs.get("actor")
+        self._setup_actor()  # before the field specs: the value mapping of account managers needs the scope
         super().__init__(**kwargs)
         self.tag_ids: dict[str, int] = {}
         self.seen_codes: dict[str, int] = {}
@@ -261,7 +263,6 @@ class CustomerTarget(Target):
         self.accept_name_changes = bool(self.options.get("accept_name_changes"))
         # keys (of the chunk being applied) that only customers outside the importer's scope have
         self._hidden_keys: set[Any] = set()
-        self._setup_actor()
         default_branch = self.options.get("default_branch")
         self.default_branch_id: int | None = int(default_branch) if default_branch else None
         self.custom_mapped = [name for name in self.mapped_names if name.startswith("custom:")]
@@ -548,7 +549,8 @@ class CustomerTarget(Target):
         for name, code_name, code, division_name in zip(DIVISION_NAMES, DIVISION_CODES, codes,
                                                          divisions.names(*codes), strict=True):
             data[name], data[code_name] = division_name, code
-        data["address"] = split.rest
+        if split.rest:
+            data["address"] = split.rest  # the street: the divisions are in their own fields now
 
     @staticmethod
     def _resolve_divisions(data: dict[str, Any]) -> None:
