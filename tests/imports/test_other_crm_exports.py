@@ -151,3 +151,57 @@ def test_an_update_does_not_lose_a_stored_owner_to_an_unknown_name(staff, tmp_pa
 
     assert [(row, column) for row, column, _reason in warnings_of(ImportJob.objects.latest("id"))] == [(2, "负责人")]
     assert counts(ImportJob.objects.latest("id")) == (0, 0, 1, 0)
+
+
+@pytest.mark.urls("tests.imports.urls")
+def test_the_wizard_confirms_the_values_saves_them_and_reports_unused_columns(staff, users, tmp_path, settings,
+                                                                            django_capture_on_commit_callbacks):
+    """Upload the Chinese export, keep the guessed columns, confirm the values (the unknown 陈静 given to 赵磊), save
+    the mapping; the preview and the result name the columns not used."""
+    import html
+
+    from django.test import Client
+
+    from kehu.imports.models import ImportJob, ImportMapping
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(users["administrator"])
+    with open(EXPORTS / "fxiaoke_customers.csv", "rb") as handle:
+        response = client.post("/imports/new/", {"target": "customers", "file": handle, "encoding": "auto"})
+    job = ImportJob.objects.get()
+    assert response["Location"] == f"/imports/{job.pk}/mapping/"
+    assert job.key == "mobile"
+    form = {f"column_{index}": field for index, field in enumerate(job.column_map)}
+    assert job.column_map[job.headers.index("网址")] == "" and job.column_map[job.headers.index("负责人")] == "owner"
+    response = client.post(f"/imports/{job.pk}/mapping/", {**form, "key": "mobile", "mode": "skip-bad",
+                                                           "kind": "auto", "default_branch": users["account_manager"]
+                                                           .branches.get().pk, "save_as": "纷享销客"})
+    assert response["Location"] == f"/imports/{job.pk}/values/", html.unescape(response.content.decode())
+    page = client.get(f"/imports/{job.pk}/values/")
+    body = html.unescape(page.content.decode())
+    assert page.status_code == 200 and "陈静" in body and "A类客户" in body and "星际采矿" in body
+    fields = page.context["form"].fields
+    names = {fields[name].label: (name, fields[name].initial) for name in fields if name.startswith("value_")}
+    assert names["A类客户"][1] == "key" and names["已成交"][1] == "current" and names["王芳"][1] == str(
+        staff["wangfang"].pk)
+    assert names["陈静"][1] == "" and names["星际采矿"][1] == ""  # not recognised: for the user to choose
+    post = {name: initial for name, initial in names.values()}
+    post[names["陈静"][0]] = str(staff["zhaolei"].pk)
+    post[names["星际采矿"][0]] = "06"
+    post["save_as"] = "纷享销客"
+    response = client.post(f"/imports/{job.pk}/values/", post)
+    assert response["Location"] == f"/imports/{job.pk}/preview/", html.unescape(response.content.decode())
+    saved = ImportMapping.objects.get(name="纷享销客")
+    assert saved.values["owner"]["陈静"] == str(staff["zhaolei"].pk) and saved.values["industry"]["星际采矿"] == "06"
+    preview = html.unescape(client.get(f"/imports/{job.pk}/preview/").content.decode())
+    assert 'id="unused-columns"' in preview and "网址、下次联系时间" in preview
+    assert "广东省" in preview and "天河区" in preview  # the divisions found in the addresses
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{job.pk}/preview/")
+    job.refresh_from_db()
+    assert (job.status, job.created, job.failed, job.warnings) == ("done", 6, 0, 0)
+    assert _stored("深圳市南山区海通贸易商行")[1] == "zhaolei"
+    assert Customer.objects.get(name="成都天府软件股份有限公司").industry == "06"
+    result = html.unescape(client.get(f"/imports/{job.pk}/").content.decode())
+    assert "Columns not used" in result and "网址、下次联系时间" in result
