@@ -24,7 +24,11 @@ PROVINCE, CITY, DISTRICT = 1, 2, 3
 
 # the longest suffixes first: 自治区 before 区
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "地区", "省", "市", "盟")
-_ETHNIC = re.compile(r"(?:[\u4e00-\u9fff]{1,8}?族)+自治州$|(?:[\u4e00-\u9fff]{1,8}?族)+自治县$")
+# the peoples named in autonomous prefectures' and counties' names (延边朝鲜族自治州 → 延边)
+_PEOPLES = ("朝鲜|土家|苗|侗|布依|蒙古|藏|彝|傣|景颇|傈僳|白|哈尼|壮|回|羌|哈萨克|柯尔克孜|维吾尔|黎|畲|瑶|水|仡佬|纳西|"
+            "普米|怒|独龙|拉祜|佤|布朗|德昂|阿昌|基诺|土|撒拉|东乡|保安|裕固|达斡尔|鄂温克|鄂伦春|锡伯|满|仫佬|毛南|"
+            "京|塔吉克|乌孜别克|俄罗斯|塔塔尔|门巴|珞巴|赫哲")
+_ETHNIC = re.compile(f"(?:(?:{_PEOPLES})族)+(?:自治州|自治县|自治旗)$")
 
 
 @dataclass(frozen=True)
@@ -240,8 +244,11 @@ def split_address(address: str) -> SplitAddress:
     elif province is None:
         city_found = _prefix(rest, CITY, "")
         if city_found is not None:
-            city, rest = city_found[0], _LEADING_NOISE.sub("", city_found[1])
-            province = get(city.parent)
+            candidate, after = city_found[0], _LEADING_NOISE.sub("", city_found[1])
+            # a city's short name alone at the start (吉林大路) is no city unless one of its districts follows
+            if rest.startswith(candidate.name) or _prefix(after, DISTRICT, candidate.code, full_only=True):
+                city, rest = candidate, after
+                province = get(city.parent)
     if city is not None:
         district_found = _prefix(rest, DISTRICT, city.code, full_only=True)
         if district_found is not None:

@@ -269,6 +269,12 @@ def customer_update(
     if DIVISION_NAMES & set(fields) and not DIVISION_CODES & set(fields):
         # divisions given by name only (an older API client): their codes are found again from the names
         fields.update(province_code="", city_code="", district_code="")
+    elif DIVISION_CODES & set(fields):
+        # a level given by code without the levels below it clears them (a new province has other cities)
+        if "province_code" in fields:
+            fields.setdefault("city_code", "")
+        if "city_code" in fields:
+            fields.setdefault("district_code", "")
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     if expected_version is not None and locked.version != expected_version:
         raise ConcurrentUpdateError(locked.version)

@@ -213,8 +213,6 @@ class Customer(models.Model):
         if self.email:
             self.email = self.email.strip().lower()
         self._clean_divisions(errors)
-        if self.industry and not industries.is_code(self.industry):
-            errors.setdefault("industry", []).append(str(_("Not a code of GB/T 4754-2017.")))
         if self.customer_since is not None:
             try:
                 validators.validate_past_business_date(self.customer_since)
