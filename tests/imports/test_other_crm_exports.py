@@ -1,6 +1,7 @@
 """Moving in from another CRM (issue 12 item 9): exports in the shapes of other systems' customer exports
-(``tests/data/crm_exports``: the columns of 纷享销客/悟空-like, 销售易-like, Salesforce and HubSpot exports) land through
-``kehu import customers FILE`` with kinds, owners, classifications, dates and provinces kept."""
+(``tests/data/crm_exports``: the columns of 纷享销客/悟空-like, 销售易-like, Salesforce and HubSpot exports)
+land through ``kehu import customers FILE`` and the wizard with kinds, owners, classifications, dates and provinces
+kept."""
 
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ This module gives them one shape: every division has a six-digit code (province 
   without districts (东莞 ``441900``) are cities without districts;
 - Hong Kong, Macao and Taiwan are provinces without cities.
 
-Names are matched in full (广东省, 广州市, 天河区) or short (广东, 广州; 广西 for 广西壮族自治区; 延边 for 延边朝鲜族自治州);
+Names are matched in full (广东省, 广州市, 天河区) or short (广东, 广州; 广西 for 广西壮族自治区;
+延边 for 延边朝鲜族自治州);
 districts only in full and within their city, since their short names repeat across the country.
 """
 
@@ -25,7 +26,8 @@ PROVINCE, CITY, DISTRICT = 1, 2, 3
 # the longest suffixes first: 自治区 before 区
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "地区", "省", "市", "盟")
 # the peoples named in autonomous prefectures' and counties' names (延边朝鲜族自治州 → 延边)
-_PEOPLES = ("朝鲜|土家|苗|侗|布依|蒙古|藏|彝|傣|景颇|傈僳|白|哈尼|壮|回|羌|哈萨克|柯尔克孜|维吾尔|黎|畲|瑶|水|仡佬|纳西|"
+_PEOPLES = ("朝鲜|土家|苗|侗|布依|蒙古|藏|彝|傣|景颇|傈僳|白|哈尼|壮|回|羌|哈萨克|柯尔克孜|维吾尔|"
+            "黎|畲|瑶|水|仡佬|纳西|"
             "普米|怒|独龙|拉祜|佤|布朗|德昂|阿昌|基诺|土|撒拉|东乡|保安|裕固|达斡尔|鄂温克|鄂伦春|锡伯|满|仫佬|毛南|"
             "京|塔吉克|乌孜别克|俄罗斯|塔塔尔|门巴|珞巴|赫哲")
 _ETHNIC = re.compile(f"(?:(?:{_PEOPLES})族)+(?:自治州|自治县|自治旗)$")

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import translation
 
+from kehu.core import industries
 from kehu.customers.models import (
     BrandAttitude,
     CustomAttribute,
@@ -22,7 +23,6 @@ from kehu.customers.models import (
     PersonProfile,
     RelationshipStage,
 )
-from kehu.core import industries
 from kehu.customers.selectors import CustomerFilters, customer_list
 from kehu.org.models import User
 
