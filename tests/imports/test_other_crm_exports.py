@@ -100,6 +100,14 @@ def test_unknown_values_without_a_mapping_are_problems_of_their_rows(staff, tmp_
     assert lines[-1] == "created 0, updated 0, unchanged 0, failed 1", lines
 
 
+@pytest.mark.parametrize("value", ["colour:red=blue", "management_class:三星=platinum", "owner:陈静=nobody",
+                                   "management_class=key", ":x=y"])
+def test_a_value_mapping_that_cannot_be_used_is_refused_before_any_row(staff, tmp_path, value):
+    path = write_csv(tmp_path / "export.csv", [["客户名称", "客户级别", "手机"], ["王五", "三星", "13800138041"]])
+    status, lines = kehu_import("customers", path, "--branch", "SH1", "--value", value)
+    assert status == 2 and not Customer.objects.exists()
+
+
 def test_a_salesforce_account_export_in_english(staff):
     status, lines = kehu_import("customers", EXPORTS / "salesforce_accounts.csv", "--branch", "SH1",
                                 "--mode", "skip-bad")

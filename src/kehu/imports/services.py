@@ -141,6 +141,8 @@ def _import_job_create(
         if "mobile" in by_mobile:
             mapped, chosen_key = by_mobile, "mobile"
     instance = cls(headers=reader.headers, columns=mapped, key=chosen_key, actor=user, options=options)
+    if (options or {}).get("values"):
+        options = {**(options or {}), "values": _clean_values(instance, options["values"])}  # type: ignore[index]
     problems = instance.mapping_problems()
     if problems:
         raise ValidationError({"columns": problems})
@@ -991,6 +993,24 @@ def import_value_fields(*, job: ImportJob, sample_rows: int = VALUE_SAMPLE_ROWS)
         return result
 
 
+def _clean_values(target: Target, values: Any) -> dict[str, dict[str, str]]:
+    """A value mapping checked against what the target's fields may be mapped onto (``ValidationError`` naming the
+    field or value that may not be)."""
+    if not isinstance(values, dict):
+        raise ValidationError({"values": [_("Unknown fields: %(fields)s.") % {"fields": values}]})
+    clean: dict[str, dict[str, str]] = {}
+    for field, mapping in values.items():
+        allowed = {str(value) for value, _label in target.value_choices(str(field))}
+        if not allowed or not isinstance(mapping, dict):
+            raise ValidationError({"values": [_("Unknown fields: %(fields)s.") % {"fields": field}]})
+        for text, value in mapping.items():
+            if value and str(value) not in allowed:
+                raise ValidationError({"values": [_("“%(value)s” is not a value of %(field)s.")
+                                                  % {"value": value, "field": target.column_label(str(field))}]})
+            clean.setdefault(str(field), {})[str(text)[:200]] = str(value or "")
+    return clean
+
+
 def import_job_set_values(*, job: ImportJob, actor: User, values: dict[str, dict[str, str]],
                           save_as: str = "") -> ImportJob:
     """Set the value mapping of a job that has not started ({field: {text in the file: value}}); with ``save_as``,
@@ -998,17 +1018,7 @@ def import_job_set_values(*, job: ImportJob, actor: User, values: dict[str, dict
     _check_owner(job, actor)
     if job.status != ImportJob.Status.PENDING:
         raise ValidationError(_("This import has already started."))
-    target = _target(job)
-    clean: dict[str, dict[str, str]] = {}
-    for field, mapping in values.items():
-        allowed = {str(value) for value, _label in target.value_choices(field)}
-        if not allowed:
-            raise ValidationError({"values": [_("Unknown fields: %(fields)s.") % {"fields": field}]})
-        for text, value in mapping.items():
-            if value and str(value) not in allowed:
-                raise ValidationError({"values": [_("“%(value)s” is not a value of %(field)s.")
-                                                  % {"value": value, "field": target.column_label(field)}]})
-            clean.setdefault(field, {})[str(text)[:200]] = str(value or "")
+    clean = _clean_values(_target(job), values)
     job.options = {**(job.options or {}), "values": clean}
     job.save(update_fields=["options"])
     if save_as.strip():

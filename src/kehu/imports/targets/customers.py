@@ -1213,6 +1213,8 @@ class CustomerTarget(Target):
         choices = getattr(_CHOICE_LABELS.get(name), "choices", None)
         if choices:
             text = str(dict(choices).get(text, text))
+        elif name == "industry" and text:
+            text = industries.name(text) or text
         may_see = self.actor is None or self.actor.has_perm("customers.view_personal_data")
         if not may_see and name in PERSONAL_DATA_FIELDS and text:
             text = PERSONAL_DATA_FIELDS[name](text)
