@@ -214,3 +214,16 @@ def test_the_wizard_confirms_the_values_saves_them_and_reports_unused_columns(st
     assert Customer.objects.get(name="成都天府软件股份有限公司").industry == "06"
     result = html.unescape(client.get(f"/imports/{job.pk}/").content.decode())
     assert "Columns not used" in result and "网址、下次联系时间" in result
+
+
+def test_values_not_recognised_keep_the_stored_ones_even_when_empty_cells_clear(staff, tmp_path):
+    first = write_csv(tmp_path / "a.csv", [["客户名称", "手机", "负责人", "客户行业"],
+                                           ["王五", "13800138051", "王芳", "制造业"]])
+    assert kehu_import("customers", first, "--branch", "SH1")[1][-1] == "created 1, updated 0, unchanged 0, failed 0"
+    second = write_csv(tmp_path / "b.csv", [["客户名称", "手机", "负责人", "客户行业"],
+                                            ["王五", "13800138051", "不认识", "星际采矿"]])
+    status, lines = kehu_import("customers", second, "--branch", "SH1", "--clear-empty")
+    assert lines[-1] == "created 0, updated 1, unchanged 0, failed 0", lines
+    customer = Customer.objects.get()
+    assert (customer.owner, customer.industry) == (staff["wangfang"], "C")
+    assert "星际采矿" in customer.notes

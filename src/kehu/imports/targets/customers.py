@@ -968,9 +968,12 @@ class CustomerTarget(Target):
             if name in {"code", "kind"}:
                 continue
             value = data.get(name)
-            if (value is None and (name in KEEP_WHEN_BLANK or name in self.derived_only)) or self.keeps_stored(value):
-                continue
             column = ATTNAME.get(name, name)
+            if value is None and (name in KEEP_WHEN_BLANK or name in self.derived_only
+                                  or CUSTOMER_DEFAULTS.get(column) is not None):
+                continue  # no value (a value not recognised): the stored one stays, even with clear_empty
+            if self.keeps_stored(value):
+                continue
             if record[column] != value:
                 changes[column] = value
         if set(DIVISION_NAMES) & set(changes):
