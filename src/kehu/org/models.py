@@ -27,6 +27,9 @@ class Branch(models.Model):
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     province = models.CharField(_("province"), max_length=32, blank=True)
     city = models.CharField(_("city"), max_length=32, blank=True)
+    # national administrative division codes of the province and city (kehu.core.divisions), found from the names
+    province_code = models.CharField(_("province code"), max_length=6, blank=True, default="", editable=False)
+    city_code = models.CharField(_("city code"), max_length=6, blank=True, default="", editable=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -40,6 +43,12 @@ class Branch(models.Model):
     @property
     def depth(self) -> int:
         return max(self.path.count("/") - 2, 0)
+
+    def clean(self) -> None:
+        """The division codes of the province and city named (full or short names; "" when not recognised)."""
+        from kehu.core import divisions
+
+        self.province_code, self.city_code, _district = divisions.resolve(self.province, self.city)
 
 
 class User(AbstractUser):
