@@ -217,8 +217,8 @@ def test_the_wizard_confirms_the_values_saves_them_and_reports_unused_columns(st
 
 
 def test_values_not_recognised_keep_the_stored_ones_even_when_empty_cells_clear(staff, tmp_path):
-    first = write_csv(tmp_path / "a.csv", [["客户名称", "手机", "负责人", "客户行业"],
-                                           ["王五", "13800138051", "王芳", "制造业"]])
+    first = write_csv(tmp_path / "a.csv", [["客户名称", "手机", "负责人", "客户行业", "备注"],
+                                           ["王五", "13800138051", "王芳", "制造业", "老客户"]])
     assert kehu_import("customers", first, "--branch", "SH1")[1][-1] == "created 1, updated 0, unchanged 0, failed 0"
     second = write_csv(tmp_path / "b.csv", [["客户名称", "手机", "负责人", "客户行业"],
                                             ["王五", "13800138051", "不认识", "星际采矿"]])
@@ -226,4 +226,6 @@ def test_values_not_recognised_keep_the_stored_ones_even_when_empty_cells_clear(
     assert lines[-1] == "created 0, updated 1, unchanged 0, failed 0", lines
     customer = Customer.objects.get()
     assert (customer.owner, customer.industry) == (staff["wangfang"], "C")
-    assert "星际采矿" in customer.notes
+    assert customer.notes == "老客户\nIndustry as written in the imported file: 星际采矿"  # added to, not replaced
+    status, lines = kehu_import("customers", second, "--branch", "SH1")
+    assert lines[-1] == "created 0, updated 0, unchanged 1, failed 0", lines

@@ -443,9 +443,10 @@ class CustomerTarget(Target):
             if value and value not in allowed:
                 continue  # a saved mapping naming a value that no longer exists (a staff member who left)
             if field == "owner":
+                # "" is the user's choice of no account manager for that name
                 values[normalise_header(str(text))] = int(value) if value else None
-            else:
-                values[normalise_header(str(text))] = value or None
+            elif value:  # a value left unrecognised is read as without a mapping (a problem, or kept in the notes)
+                values[normalise_header(str(text))] = value
         if not values:
             return parse
 
@@ -974,6 +975,12 @@ class CustomerTarget(Target):
                 continue  # no value (a value not recognised): the stored one stays, even with clear_empty
             if self.keeps_stored(value):
                 continue
+            if name == "notes" and name in self.derived_only:
+                # a note the import adds (an industry not recognised) goes after the stored notes
+                stored_notes = record["notes"] or ""
+                if value in stored_notes:
+                    continue
+                value = f"{stored_notes}\n{value}".strip()
             if record[column] != value:
                 changes[column] = value
         if set(DIVISION_NAMES) & set(changes):
