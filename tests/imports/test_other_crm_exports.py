@@ -229,3 +229,24 @@ def test_values_not_recognised_keep_the_stored_ones_even_when_empty_cells_clear(
     assert customer.notes == "老客户\nIndustry as written in the imported file: 星际采矿"  # added to, not replaced
     status, lines = kehu_import("customers", second, "--branch", "SH1")
     assert lines[-1] == "created 0, updated 0, unchanged 1, failed 0", lines
+
+
+def test_a_zoho_account_export_as_excel_with_typed_cells(staff, tmp_path):
+    """Zoho CRM's account export saved as XLSX: creation times as Excel date cells, phones as numbers."""
+    from .conftest import write_xlsx
+
+    path = write_xlsx(tmp_path / "Accounts_2024.xlsx", [
+        ["Account Name", "Account Owner", "Account Type", "Industry", "Phone", "Website", "Billing Street",
+         "Billing City", "Billing State", "Created Time", "Description"],
+        ["Shenzhen Bright Optics Co., Ltd.", "Lei Zhao", "Customer", "Electronics", 13800138061, "bright.example.com",
+         "科技园南路1号", "深圳", "广东", dt.datetime(2021, 4, 5, 10, 30), "OEM partner"],
+        ["Li Na", "李强", "Prospect", "Banking", 13800138062, "", "建国路88号", "北京", "北京", dt.datetime(2023, 9, 9),
+         ""],
+    ])
+    status, lines = kehu_import("customers", path, "--branch", "SH1")
+    assert lines[-1] == "created 2, updated 0, unchanged 0, failed 0", lines
+    assert _stored("Shenzhen Bright Optics Co., Ltd.") == (
+        "organisation", "zhaolei", "regular", "current", "", "39", dt.date(2021, 4, 5), ("440000", "440300", ""))
+    assert _stored("Li Na")[:7] == ("person", "liqiang", "regular", "prospect", "", "66", dt.date(2023, 9, 9))
+    assert Customer.objects.get(name="Li Na").mobile == "+8613800138062"
+    assert "Columns not used: Website" in lines
