@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from .test_browser import shot
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Kehu-test-pass-1"
@@ -36,6 +38,7 @@ def test_choosing_a_province_then_a_city_then_a_district(live_server, page, user
     page.select_option("select[name=city_code]", "110100")
     expect(district.locator("option[value='110105']")).to_have_text("朝阳区")
     page.select_option("select[name=district_code]", "110105")
+    shot(page, "division-picker-zh-hans", full_page=True)
     page.fill("input[name=name]", "北京星河网络有限公司")
     page.fill("input[name=mobile]", "13800138000")
     page.click("form.customer-form button[type=submit]")
