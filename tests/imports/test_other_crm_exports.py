@@ -216,6 +216,35 @@ def test_the_wizard_confirms_the_values_saves_them_and_reports_unused_columns(st
     assert "Columns not used" in result and "网址、下次联系时间" in result
 
 
+@pytest.mark.urls("tests.imports.urls")
+def test_account_managers_left_to_choose_later_are_listed_after_the_import(staff, users, tmp_path, settings,
+                                                                          django_capture_on_commit_callbacks):
+    import html
+
+    from django.test import Client
+
+    from kehu.imports.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(users["administrator"])
+    with open(EXPORTS / "fxiaoke_customers.csv", "rb") as handle:
+        client.post("/imports/new/", {"target": "customers", "file": handle, "encoding": "auto"})
+    job = ImportJob.objects.get()
+    form = {f"column_{index}": field for index, field in enumerate(job.column_map)}
+    client.post(f"/imports/{job.pk}/mapping/", {**form, "key": "mobile", "mode": "skip-bad", "kind": "auto",
+                                                "default_branch": users["account_manager"].branches.get().pk})
+    fields = client.get(f"/imports/{job.pk}/values/").context["form"].fields
+    post = {name: fields[name].initial or "" for name in fields if name.startswith("value_")}
+    assert client.post(f"/imports/{job.pk}/values/", post).status_code == 302  # 陈静 left "choose later"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{job.pk}/preview/")
+    job.refresh_from_db()
+    assert (job.created, job.failed, job.warnings) == (6, 0, 2)  # rows with warnings: 陈静's two (one 星际采矿 too)
+    result = html.unescape(client.get(f"/imports/{job.pk}/").content.decode())
+    assert 'id="unmatched-owner"' in result and "陈静 (2)" in result and "星际采矿 (1)" in result
+
+
 def test_values_not_recognised_keep_the_stored_ones_even_when_empty_cells_clear(staff, tmp_path):
     first = write_csv(tmp_path / "a.csv", [["客户名称", "手机", "负责人", "客户行业", "备注"],
                                            ["王五", "13800138051", "王芳", "制造业", "老客户"]])

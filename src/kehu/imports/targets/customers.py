@@ -442,11 +442,10 @@ class CustomerTarget(Target):
             value = "" if value is None else str(value)
             if value and value not in allowed:
                 continue  # a saved mapping naming a value that no longer exists (a staff member who left)
-            if field == "owner":
-                # "" is the user's choice of no account manager for that name
-                values[normalise_header(str(text))] = int(value) if value else None
-            elif value:  # a value left unrecognised is read as without a mapping (a problem, or kept in the notes)
-                values[normalise_header(str(text))] = value
+            # a value left unrecognised ("") is read as without a mapping: a problem of its row, or, for an account
+            # manager or an industry, stored without it and listed after the import
+            if value:
+                values[normalise_header(str(text))] = int(value) if field == "owner" else value
         if not values:
             return parse
 

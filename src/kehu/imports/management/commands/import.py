@@ -59,7 +59,7 @@ class Command(BaseCommand):
         parser.add_argument("--value", action="append", default=[], metavar="FIELD:TEXT=VALUE",
                             help="map a cell value onto Kehu's value (repeatable), e.g. "
                                  "'management_class:A类=key', 'lifecycle_status:已成交=current', "
-                                 "'owner:王经理=wang' (a user name; empty: no account manager)")
+                                 "'owner:王经理=wang' (a user name)")
         parser.add_argument("--chunk-size", type=int, default=5000, help="rows per transaction (skip-bad mode)")
         parser.add_argument("--language", default="", help="language of messages (zh-hans or en)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -235,8 +235,9 @@ class Command(BaseCommand):
                                     "%(values)s") % {"values": listed})
             else:
                 self.stdout.write(_("Industries not recognised (kept in the notes): %(values)s") % {"values": listed})
-        others = job.warnings - sum(count for found in unmatched.values() for _text, count in found)
-        if others > 0:
+        columns = [job.headers[job.column_map.index(field)] for field in unmatched]
+        others = job.row_errors.filter(is_warning=True).exclude(column__in=columns).values("row").distinct().count()
+        if others:
             self.stdout.write(_("%(count)d new rows look like customers already stored (same mobile, ID number or "
                                 "credit code): see the import's page to merge them.") % {"count": others})
         if job.status == ImportJob.Status.DONE and not job.rows_done:
