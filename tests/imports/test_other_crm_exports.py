@@ -237,6 +237,8 @@ def test_account_managers_left_to_choose_later_are_listed_after_the_import(staff
     fields = client.get(f"/imports/{job.pk}/values/").context["form"].fields
     post = {name: fields[name].initial or "" for name in fields if name.startswith("value_")}
     assert client.post(f"/imports/{job.pk}/values/", post).status_code == 302  # 陈静 left "choose later"
+    preview = html.unescape(client.get(f"/imports/{job.pk}/preview/").content.decode())
+    assert "Unknown account manager “陈静”" in preview and 'class="row-warnings"' in preview
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/imports/{job.pk}/preview/")
     job.refresh_from_db()

@@ -34,6 +34,8 @@ class RowOutcome:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     # a matched customer whose name the row changes: (stored name, name in the file), to be confirmed
     renamed: tuple[str, str] | None = None
+    # what the row is stored without, or stored with a doubt (an account manager not found): (column, value, reason)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass

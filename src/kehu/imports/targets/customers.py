@@ -795,6 +795,8 @@ class CustomerTarget(Target):
             if code and self.key != "code":
                 self.seen_codes.setdefault(code, row)
             outcome.warnings.extend(row_warnings)
+            if preview and row_warnings and outcome.rows and outcome.rows[-1].row == row:
+                outcome.rows[-1].warnings = [(column, value, reason) for _row, column, value, reason in row_warnings]
         outcome.created += len(creates)
         outcome.updated += len(updates)
         if creates:
