@@ -61,7 +61,6 @@ def test_good_rows_are_created_with_profiles_search_keys_history_and_lifecycle(t
         ("手机号码", "010-65529988", "not a mobile number"),
         ("电子邮箱", "zhang@", "valid email"),
         ("所属门店", "XX9", "Unknown branch"),
-        ("客户经理", "nobody", "Unknown account manager"),
         ("出生日期", "1990-02-30", "does not exist"),
         ("统一社会信用代码", "91110000600037341M", "check character is wrong"),
         ("生命周期状态", "沉睡", "Not one of"),
@@ -290,17 +289,18 @@ def test_organisations_by_credit_code_and_kind_inferred(tmp_path, run_import, or
     assert (company.organisation.credit_code, company.organisation.staff_count) == (CREDIT_CODE, 120)
     assert company.organisation.annual_revenue == Decimal("1000000.00")
     assert company.organisation.ownership_type == "private"
+    assert company.industry == "65"  # 软件 → GB/T 4754 division 65, software and information technology services
     assert OrganisationProfile.history.filter(customer_id=company.pk).count() == 1
     assert counts(run_import(path, key="credit_code")) == (0, 0, 1, 0)
 
 
 def test_fields_of_the_other_kind_are_reported(tmp_path, run_import, org):
-    path = write_csv(tmp_path / "k.csv", [["客户编号", "客户类型", "名称", "行业", "性别", "门店"],
-                                          ["K1", "个人", "张三", "软件", "", "SH1"],
+    path = write_csv(tmp_path / "k.csv", [["客户编号", "客户类型", "名称", "员工人数", "性别", "门店"],
+                                          ["K1", "个人", "张三", "12", "", "SH1"],
                                           ["K2", "单位", "某公司", "", "男", "SH1"]])
     job = run_import(path, key="code")
     assert counts(job) == (0, 0, 0, 2)
-    assert [(row, column) for row, column, _reason in errors_of(job)] == [(2, "行业"), (3, "性别")]
+    assert [(row, column) for row, column, _reason in errors_of(job)] == [(2, "员工人数"), (3, "性别")]
 
 
 def test_kind_and_code_of_stored_customers_are_not_changed(tmp_path, run_import, org, make_customer):

@@ -73,3 +73,12 @@ def test_api_tokens(users):
     assert api_token_authenticate(key=key + "x") is None
     api_token_revoke(token=token)
     assert api_token_authenticate(key=key) is None
+
+
+def test_a_branch_gets_the_division_codes_of_its_province_and_city(db):
+    from kehu.org.services import branch_create
+
+    store = branch_create(code="GZ1", name="广州一店", province="广东", city="广州")
+    assert (store.province_code, store.city_code) == ("440000", "440100")
+    unknown = branch_create(code="X1", name="某店", province="火星")
+    assert (unknown.province_code, unknown.city_code) == ("", "")

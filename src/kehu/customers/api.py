@@ -20,7 +20,8 @@ from pydantic import ConfigDict, StringConstraints
 
 from kehu.api.errors import COMMON_ERRORS, ErrorBody, renamed_fields
 from kehu.api.pagination import PageParams, paginate
-from kehu.api.schemas import INT_MAX, BirthDate, BranchRef, FoundingDate, PastDateTime, RowId, StaffRef
+from kehu.api.schemas import INT_MAX, BirthDate, BranchRef, FoundingDate, PastDate, PastDateTime, RowId, StaffRef
+from kehu.core import divisions, industries
 from kehu.core.masking import mask_address, mask_email, mask_id_number, mask_phone
 from kehu.core.validators import TAG_LENGTH_MAX, TAGS_PER_CUSTOMER_MAX
 from kehu.org.models import Branch, User
@@ -54,7 +55,8 @@ RevealableField = Literal["mobile", "phone", "id_number", "email"]
 CUSTOMER_FIELD_NAMES = {"branch": "branch_id", "owner": "owner_id"}
 PROFILE_PREFIXES = {
     **{field: "person" for field in services.PERSON_FIELDS},
-    **{field: "organisation" for field in services.ORGANISATION_FIELDS},
+    # the organisation profile's free-text industry has no rule of its own: an ``industry`` error is the customer's
+    **{field: "organisation" for field in services.ORGANISATION_FIELDS - services.CUSTOMER_FIELDS},
 }
 
 
@@ -160,6 +162,13 @@ class CustomerOut(CustomerListItem):
     province: str
     city: str
     district: str
+    province_code: str = Field(description="National administrative division code (GB/T 2260), e.g. 440000.")
+    city_code: str = Field(description="e.g. 440100 (a municipality's city: 110100).")
+    district_code: str = Field(description="e.g. 440106.")
+    industry: str = Field(description="GB/T 4754-2017 section letter or two-digit division code.")
+    industry_label: str = Field(description="The industry's name in the request's language.")
+    source: str
+    customer_since: dt.date | None
     address: str = Field(description="Street address; masked (****) for roles without the personal-data permission.")
     marketing_type: str
     brand_attitude: str
@@ -169,6 +178,10 @@ class CustomerOut(CustomerListItem):
     person: PersonOut | None = Field(description="Present for person customers.")
     organisation: OrganisationOut | None = Field(description="Present for organisation customers.")
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_industry_label(obj: Customer) -> str:
+        return industries.name(obj.industry)
 
     @staticmethod
     def resolve_address(obj: Customer, context: Any) -> str:
@@ -352,9 +365,17 @@ class CustomerFieldsIn(StrictSchema):
     mobile: str = Field("", description="Mobile number; +86 is assumed without a country code.")
     phone: str = Field("", description="Other phone (landline or mobile).")
     email: str = ""
-    province: str = ""
-    city: str = ""
-    district: str = ""
+    province: str = Field("", max_length=32, description="Province by name (full or short); prefer province_code.")
+    city: str = Field("", max_length=32)
+    district: str = Field("", max_length=32)
+    province_code: str = Field("", max_length=6, description=(
+        "Administrative division codes (GET /api/customers/divisions): each within the level above; the names are "
+        "filled from them. Unknown or inconsistent codes answer 422."))
+    city_code: str = Field("", max_length=6)
+    district_code: str = Field("", max_length=6)
+    industry: str = Field("", max_length=3, description="GB/T 4754-2017 code (GET /api/customers/industries).")
+    source: str = Field("", max_length=100, description="Where the customer came from.")
+    customer_since: PastDate | None = Field(None, description="When the relationship began (1900-01-01…today).")
     address: str = ""
     owner_id: RowId | None = Field(None, description="Account manager (staff id); account managers own what they add.")
     lifecycle_status: LifecycleStatus = LifecycleStatus.PROSPECT
@@ -570,6 +591,40 @@ def lookup_customers(request: HttpRequest, phone: str, params: Query[PageParams]
         reason=_("Phone lookup"), ip_address=_client_ip(request),
     )
     return page
+
+
+class DivisionParams(Schema):
+    parent: str = Field("", max_length=12, description="A province or city code; empty: the provinces.")
+
+
+class DivisionOut(Schema):
+    code: str
+    name: str
+    level: int = Field(description="1 province, 2 city, 3 district.")
+
+
+class IndustryOut(Schema):
+    code: str
+    name: str
+    section: str
+
+
+@router.get("/divisions", response={200: list[DivisionOut], **COMMON_ERRORS}, url_name="division_list",
+            summary="Administrative divisions: the provinces, or the children of a province or city")
+def list_divisions(request: HttpRequest, params: Query[DivisionParams]) -> list[Any]:
+    _actor(request)
+    parent = params.parent
+    if parent and divisions.get(parent) is None:
+        raise Http404(_("Unknown administrative division code."))
+    return [{"code": item.code, "name": item.name, "level": item.level} for item in divisions.children(parent)]
+
+
+@router.get("/industries", response={200: list[IndustryOut], **COMMON_ERRORS}, url_name="industry_list",
+            summary="The industrial classification GB/T 4754-2017: sections and divisions")
+def list_industries(request: HttpRequest) -> list[dict[str, str]]:
+    _actor(request)
+    return [{"code": code, "name": industries.name(code), "section": industries.section_of(code)}
+            for _group, options in industries.choices() for code, _label in options]
 
 
 @router.post("/transfer", response={200: TransferOut, **COMMON_ERRORS}, url_name="customer_transfer",

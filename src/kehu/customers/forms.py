@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core import validators
+from kehu.core import divisions, validators
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
 from kehu.org.models import Branch, User
 from kehu.org.selectors import branch_list, owner_list
@@ -46,16 +46,17 @@ from .selectors import (
 )
 
 CUSTOMER_FORM_FIELDS = [
-    "name", "mobile", "phone", "email", "province", "city", "district", "address", "branch", "owner",
+    "name", "mobile", "phone", "email", "province_code", "city_code", "district_code", "address", "branch", "owner",
     "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type", "brand_attitude",
-    "share_of_wallet", "relationship_stage", "notes",
+    "share_of_wallet", "relationship_stage", "industry", "source", "customer_since", "notes",
 ]
+DIVISION_FIELDS = ("province_code", "city_code", "district_code")
 PERSON_FORM_FIELDS = [
     "id_type", "id_number", "gender", "birth_date", "employer", "position", "income_band", "education",
     "household", "preferences",
 ]
 ORGANISATION_FORM_FIELDS = [
-    "credit_code", "legal_representative", "ownership_type", "industry", "main_business", "business_status",
+    "credit_code", "legal_representative", "ownership_type", "main_business", "business_status",
     "staff_count", "annual_revenue", "founded_on", "other_banks_suppliers",
 ]
 # Personal data is never sent to the browser in an edit form: the input starts empty, shows the masked value as a
@@ -142,6 +143,7 @@ class CustomerForm(forms.Form):
         for name, field in model_fields.items():
             self.fields[name] = field
         self._limit_choices(instance)
+        self._division_fields()
         if instance is None:
             self.fields.pop("expected_version")
             self.fields.pop("reason")
@@ -187,6 +189,29 @@ class CustomerForm(forms.Form):
         for name in MASKERS:
             initial.pop(name, None)
         return initial
+
+    def _division_fields(self) -> None:
+        """Province → city → district as selects of the national division codes: each level's options are the
+        children of the level above as submitted (or stored), and ``kehu/divisions.js`` reloads them in the browser
+        when the level above changes."""
+        from django.urls import reverse
+
+        labels = {"province_code": _("Province"), "city_code": _("City"), "district_code": _("District")}
+        parent = ""
+        url = reverse("customers:divisions")
+        for level, name in enumerate(DIVISION_FIELDS):
+            if level and not parent:
+                options: list[tuple[str, str]] = []
+            else:
+                options = [(division.code, division.name) for division in divisions.children(parent or None)]
+            self.fields[name] = forms.ChoiceField(
+                label=labels[name], required=False, choices=_blank_choice(options),
+                widget=forms.Select(attrs={"data-division": str(level + 1), "data-division-url": url,
+                                           "data-division-child": DIVISION_FIELDS[level + 1]
+                                           if level + 1 < len(DIVISION_FIELDS) else ""}),
+            )
+            value = self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
+            parent = str(value or "") if any(str(value or "") == code for code, _label in options) else ""
 
     def _limit_choices(self, instance: Customer | None) -> None:
         """Branches in the user's scope (plus the customer's current one), staff in the user's scope as owners."""
@@ -243,7 +268,8 @@ class CustomerForm(forms.Form):
                 except ValidationError as error:
                     self.add_error(name, error.messages)
         for name, date_check in (("birth_date", validators.validate_birth_date),
-                                 ("founded_on", validators.validate_founding_date)):
+                                 ("founded_on", validators.validate_founding_date),
+                                 ("customer_since", validators.validate_past_business_date)):
             if data.get(name):
                 try:
                     date_check(data[name])
@@ -270,9 +296,10 @@ class CustomerForm(forms.Form):
         groups: list[tuple[Any, list[str]]] = [
             (_("Basic information"), ["name", "branch", "owner", "mobile", "phone", "email"]),
             (_("Person") if is_person else _("Organisation"), self.profile_names),
-            (_("Address"), ["province", "city", "district", "address"]),
+            (_("Address"), ["province_code", "city_code", "district_code", "address"]),
             (_("Classification"), ["lifecycle_status", "lifecycle_stage", "management_class", "marketing_type",
-                                   "brand_attitude", "share_of_wallet", "relationship_stage"]),
+                                   "brand_attitude", "share_of_wallet", "relationship_stage", "industry", "source",
+                                   "customer_since"]),
             (_("More information"), list(self.custom_fields)),
             (_("Tags and notes"), ["tags", "new_tags", "notes"]),
         ]
@@ -421,7 +448,7 @@ class StatusRecordForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         names = ["main_business", "operating_status", "holdings_with_us", "holdings_with_competitors",
-                 "preferred_channel", "contact_frequency", "development_potential", "satisfaction"]
+                 "preferred_channel", "contact_frequency", "development_potential", "satisfaction", "notes"]
         self.fields.update(_style(fields_for_model(StatusRecord, fields=names)))
         self.fields["satisfaction"] = forms.TypedChoiceField(
             label=StatusRecord._meta.get_field("satisfaction").verbose_name, required=False, coerce=int,

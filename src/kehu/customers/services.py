@@ -41,8 +41,11 @@ from .models import (
 CUSTOMER_FIELDS = {
     "name", "mobile", "phone", "email", "province", "city", "district", "address", "owner", "branch",
     "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type", "brand_attitude",
-    "share_of_wallet", "relationship_stage", "custom_attributes", "notes",
+    "share_of_wallet", "relationship_stage", "custom_attributes", "notes", "province_code", "city_code",
+    "district_code", "industry", "source", "customer_since",
 }
+DIVISION_NAMES = {"province", "city", "district"}
+DIVISION_CODES = {"province_code", "city_code", "district_code"}
 PERSON_FIELDS = {
     "gender", "birth_date", "id_type", "id_number", "employer", "position", "income_band", "household",
     "education", "preferences",
@@ -264,6 +267,15 @@ def customer_update(
     unknown = set(fields) - CUSTOMER_FIELDS
     if unknown:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
+    if DIVISION_NAMES & set(fields) and not DIVISION_CODES & set(fields):
+        # divisions given by name only (an older API client): their codes are found again from the names
+        fields.update(province_code="", city_code="", district_code="")
+    elif DIVISION_CODES & set(fields):
+        # a level given by code without the levels below it clears them (a new province has other cities)
+        if "province_code" in fields:
+            fields.setdefault("city_code", "")
+        if "city_code" in fields:
+            fields.setdefault("district_code", "")
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     if expected_version is not None and locked.version != expected_version:
         raise ConcurrentUpdateError(locked.version)

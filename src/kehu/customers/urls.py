@@ -6,6 +6,7 @@ app_name = "customers"
 urlpatterns = [
     path("", views.customer_list_view, name="list"),
     path("new/<str:kind>/", views.customer_create_view, name="create"),
+    path("divisions/", views.division_options, name="divisions"),
     path("transfer/", views.customer_bulk_transfer, name="bulk_transfer"),
     path("transfer/staff-leaves/", views.staff_leaves, name="staff_leaves"),
     path("<int:pk>/", views.customer_detail, name="detail"),

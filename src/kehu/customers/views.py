@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -144,9 +144,10 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
 
 PERSON_PROFILE_ROWS = ["gender", "birth_date", "id_type", "employer", "position", "income_band", "education",
                        "household", "preferences"]
-ORGANISATION_PROFILE_ROWS = ["credit_code", "legal_representative", "ownership_type", "industry", "main_business",
+ORGANISATION_PROFILE_ROWS = ["credit_code", "legal_representative", "ownership_type", "main_business",
                              "business_status", "staff_count", "annual_revenue", "founded_on", "other_banks_suppliers"]
 ADDRESS_ROWS = ["province", "city", "district", "address"]
+CLASSIFICATION_ROWS = ["industry", "source", "customer_since"]
 
 
 def _rows(obj: Any, names: list[str], maskers: dict[str, Any] | None = None) -> list[tuple[str, Any, str]]:
@@ -179,6 +180,7 @@ def _detail_context(request: AuthenticatedRequest, customer: Customer, **forms: 
         "profile_rows": _rows(profile, PERSON_PROFILE_ROWS if customer.is_person else ORGANISATION_PROFILE_ROWS,
                               restricted_field_maskers(user)),
         "address_rows": _rows(customer, ADDRESS_ROWS, restricted_field_maskers(user)),
+        "classification_rows": _rows(customer, CLASSIFICATION_ROWS),
         "tags": list(customer.tags.all()),
         "can_change": can_change,
         "can_transfer": can_change and user.has_perm("customers.transfer_customer"),
@@ -502,3 +504,15 @@ def customer_timeline_view(request: AuthenticatedRequest, pk: int) -> HttpRespon
     page = capped_page(customer_activities(customer=customer), request.GET.get("page"))
     context = {"customer": customer, "page": page, "items": timeline_items(page.object_list)}
     return render(request, "customers/timeline.html", context)
+
+
+@login_required
+def division_options(request: AuthenticatedRequest) -> JsonResponse:
+    """The children of an administrative division (``?parent=CODE``; the provinces without it) as
+    ``{"options": [[code, name], ...]}``: the customer form's province → city → district picker."""
+    from kehu.core import divisions
+
+    parent = request.GET.get("parent", "")[:12]
+    if parent and divisions.get(parent) is None:
+        return JsonResponse({"options": [], "error": _("Unknown administrative division code.")}, status=404)
+    return JsonResponse({"options": [[division.code, division.name] for division in divisions.children(parent)]})

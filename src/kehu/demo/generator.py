@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 from stdnum.cn import uscc
 
+from kehu.core import divisions, industries
 from kehu.core.validators import normalize_phone, resident_id_check_digit
 from kehu.customers.models import (
     CodeSettings,
@@ -149,6 +150,8 @@ class PlannedCustomer:
     province: str = ""
     city: str = ""
     district: str = ""
+    district_code: str = ""
+    industry: str = ""  # GB/T 4754 code
     address: str = ""
     lifecycle_status: str = LifecycleStatus.PROSPECT
     lifecycle_stage: str = LifecycleStage.IDENTIFICATION
@@ -380,6 +383,7 @@ def _plan_customer(rng: random.Random, drawer: _Drawer, *, index: int, kind: str
                                lifecycle_status=status)
     district = drawer.home_district(store)
     customer.province, customer.city, customer.district = district.province, district.city, district.district
+    customer.district_code = district.code
     customer.address = drawer.address(district, office=not is_person)
     if is_person:
         _plan_person(rng, drawer, customer, district)
@@ -440,6 +444,7 @@ def _plan_organisation(rng: random.Random, drawer: _Drawer, customer: PlannedCus
                        district: data.District) -> None:
     industry = rng.choice(data.INDUSTRIES)
     customer.name = drawer.organisation_name(district, industry)
+    customer.industry = industries.match(industry.industry)
     founded = _day_between(rng, dt.date(1995, 1, 1), dt.date(2023, 12, 31))
     trade_pinyin = _pinyin(customer.name[len(district.city.removesuffix("市")):][:2], is_person=False)
     domain = f"{trade_pinyin}{rng.randint(1, 99)}.example.com"
@@ -810,9 +815,13 @@ def _write_customers(plan: DemoPlan, branches: dict[str, Branch], users: dict[st
     codes = _allocate_codes(plan, branches)
     customers = []
     for planned, code in zip(plan.customers, codes, strict=True):
+        province, city, district = divisions.path(planned.district_code)
         customer = Customer(
             code=code, kind=planned.kind, name=planned.name, mobile=planned.mobile, phone=planned.phone,
             email=planned.email, province=planned.province, city=planned.city, district=planned.district,
+            province_code=province.code if province else "", city_code=city.code if city else "",
+            district_code=district.code if district else "", industry=planned.industry,
+            customer_since=planned.acquired_at.date(),
             address=planned.address, owner=users[planned.owner], branch=branches[planned.store],
             lifecycle_status=planned.lifecycle_status, lifecycle_stage=planned.lifecycle_stage,
             management_class=planned.management_class, marketing_type=planned.marketing_type,

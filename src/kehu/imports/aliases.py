@@ -10,30 +10,46 @@ from __future__ import annotations
 CUSTOMER_HEADERS: dict[str, tuple[str, ...]] = {
     "code": ("客户编号", "客户代码", "客户号", "会员号", "会员编号", "编号", "code", "customer code", "customer no",
              "customer number"),
-    "kind": ("客户类型", "客户类别", "类型", "kind", "customer type", "type"),
-    "name": ("客户名称", "姓名", "名称", "客户姓名", "单位名称", "企业名称", "公司名称", "name", "customer name",
-             "full name"),
+    "kind": ("客户类型", "客户类别", "类型", "kind", "customer type"),
+    "name": ("客户名称", "姓名", "名称", "客户姓名", "单位名称", "企业名称", "公司名称", "客户全称", "name",
+             "customer name",
+             "full name", "account name", "company name", "company", "account"),
     "mobile": ("手机号码", "手机", "手机号", "移动电话", "联系手机", "mobile", "mobile phone", "mobile number", "cell",
-               "cellphone"),
+               "cellphone", "mobile phone number"),
     "phone": ("其他电话", "电话", "固定电话", "座机", "联系电话", "办公电话", "联系方式", "电话号码", "联系号码",
-              "phone", "telephone", "landline", "tel", "other phone"),
-    "email": ("电子邮箱", "邮箱", "电子邮件", "email", "e-mail", "mail"),
-    "province": ("省份", "省", "province"),
-    "city": ("城市", "市", "city"),
+              "phone", "telephone", "landline", "tel", "other phone", "phone number", "business phone"),
+    "email": ("电子邮箱", "邮箱", "电子邮件", "email", "e-mail", "mail", "email address"),
+    "province": ("省份", "省", "所在省份", "省/直辖市", "province", "state", "state/province", "state/region",
+                 "billing state/province", "billing state", "mailing state"),
+    "city": ("城市", "市", "所在城市", "city", "billing city", "mailing city"),
     "district": ("区县", "区", "县区", "district", "county"),
-    "address": ("详细地址", "地址", "联系地址", "通讯地址", "address"),
+    "address": ("详细地址", "地址", "联系地址", "通讯地址", "客户地址", "公司地址", "办公地址", "address",
+                "street address",
+                "billing street", "billing address", "mailing street", "street"),
     "branch": ("所属门店", "门店", "网点", "所属网点", "归属门店", "分支机构", "机构", "门店编码", "门店编号", "branch",
                "store", "home branch", "branch code"),
-    "owner": ("客户经理", "所属客户经理", "归属客户经理", "负责人", "owner", "account manager", "manager"),
-    "lifecycle_status": ("生命周期状态", "客户状态", "状态", "lifecycle status", "status"),
+    "owner": ("客户经理", "所属客户经理", "归属客户经理", "负责人", "客户负责人", "销售负责人", "跟进人", "归属人",
+              "所属员工",
+              "owner", "account manager", "manager", "account owner", "company owner", "contact owner",
+              "record owner", "owner name", "assigned to", "sales rep"),
+    "lifecycle_status": ("生命周期状态", "客户状态", "状态", "成交状态", "是否成交", "deal status", "lifecycle status",
+                         "status", "customer status", "account type", "type"),
     "lifecycle_stage": ("生命周期阶段", "阶段", "lifecycle stage", "stage"),
-    "management_class": ("管理类别", "客户管理类别", "management class"),
+    "management_class": ("管理类别", "客户管理类别", "客户级别", "客户等级", "级别", "等级", "客户分级", "客户分类",
+                         "management class", "customer level", "level", "customer rating", "rating", "tier",
+                         "customer tier", "priority"),
+    "source": ("客户来源", "来源", "线索来源", "获客渠道", "来源渠道", "source", "customer source", "lead source",
+               "account source", "original source", "original source type"),
+    "customer_since": ("创建时间", "创建日期", "客户创建时间", "录入时间", "录入日期", "建档日期", "建档时间",
+                       "成为客户日期",
+                       "customer since", "created time", "created date", "create date", "created at", "created on",
+                       "creation date", "date created"),
     "marketing_type": ("营销类型", "marketing type"),
     "brand_attitude": ("品牌态度", "brand attitude"),
     "share_of_wallet": ("钱包份额", "钱包份额(%)", "份额", "share of wallet"),
     "relationship_stage": ("关系阶段", "合作阶段", "relationship stage"),
     "tags": ("标签", "tags", "tag"),
-    "notes": ("备注", "说明", "notes", "note", "remarks", "remark"),
+    "notes": ("备注", "说明", "客户描述", "描述", "notes", "note", "remarks", "remark", "description"),
     "gender": ("性别", "gender", "sex"),
     "birth_date": ("出生日期", "生日", "出生年月日", "birth date", "birthday", "date of birth", "dob"),
     "id_type": ("证件类型", "id type", "document type"),
@@ -48,7 +64,7 @@ CUSTOMER_HEADERS: dict[str, tuple[str, ...]] = {
     "credit_code": ("统一社会信用代码", "社会信用代码", "信用代码", "credit code", "unified social credit code",
                     "uscc"),
     "ownership_type": ("所有制类型", "所有制", "企业性质", "ownership type", "ownership"),
-    "industry": ("行业", "所属行业", "industry"),
+    "industry": ("行业", "所属行业", "客户行业", "行业类别", "行业分类", "industry"),
     "main_business": ("主营业务", "经营范围", "main business"),
     "staff_count": ("员工人数", "人数", "职工人数", "staff count", "employees"),
     "annual_revenue": ("年营业额", "营业收入", "年销售额", "annual revenue", "revenue"),
@@ -89,7 +105,8 @@ CONTACT_HEADERS: dict[str, tuple[str, ...]] = {
 
 # Headers of a customer's number that do not say mobile or landline: the other phone, but the mobile when the import
 # is keyed by mobile and the file has no mobile column (bank exports often have only 联系电话).
-GENERIC_PHONE_HEADERS = ("联系电话", "电话", "联系方式", "电话号码", "联系号码", "phone", "telephone", "tel")
+GENERIC_PHONE_HEADERS = ("联系电话", "电话", "联系方式", "电话号码", "联系号码", "phone", "telephone", "tel",
+                         "phone number", "business phone")
 
 # Columns of an error report that are not data: ignored when a report is imported again.
 REPORT_HEADERS = ("行号", "行", "错误原因", "row", "error", "errors", "错误")
@@ -126,17 +143,34 @@ CHOICE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "doctorate": ("博士",),
     },
     "lifecycle_status": {
-        "prospect": ("潜在", "潜在客户", "预期客户", "预期"),
-        "current": ("现有", "现有客户", "正常"),
-        "lost": ("流失", "流失客户"),
+        # deal statuses and account types of other CRMs: not yet a customer / a customer / no longer one
+        "prospect": ("潜在", "潜在客户", "预期客户", "预期", "未成交", "意向客户", "跟进中", "洽谈中", "初次接触",
+                     "有意向",
+                     "lead", "subscriber", "marketing qualified lead", "marketingqualifiedlead", "sales qualified lead",
+                     "salesqualifiedlead", "opportunity", "open", "not contacted", "contacted", "qualified"),
+        "current": ("现有", "现有客户", "正常", "已成交", "成交", "成交客户", "已签约", "签约", "合作中", "已合作",
+                    "是",
+                    "customer", "customer - direct", "customer - channel", "evangelist", "closed won", "won",
+                    "active"),
+        "lost": ("流失", "流失客户", "已流失", "丢单", "输单", "失败", "former customer", "closed lost",
+                 "lost customer",
+                 "inactive", "churned"),
     },
     "lifecycle_stage": {
         "identification": ("识别期",), "cultivation": ("培养期",), "growth": ("成长期",), "stable": ("稳定期",),
         "decline": ("衰退期",), "elimination": ("淘汰期",),
     },
     "management_class": {
-        "key": ("关键客户", "关键"), "potential": ("潜力客户", "潜力"), "regular": ("常规客户", "常规"),
-        "temporary": ("临时客户", "临时"),
+        # customer levels of other CRMs (A/B/C, 重点/普通, hot/warm/cold): a first guess the user confirms
+        "key": ("关键客户", "关键", "重点客户", "重点", "重要客户", "重要", "大客户", "vip", "vip客户", "a", "a类",
+                "a级",
+                "a类客户", "a级客户", "★★★", "hot", "strategic", "key account"),
+        "potential": ("潜力客户", "潜力", "潜在", "b", "b类", "b级", "b类客户", "b级客户", "★★", "warm",
+                      "high potential"),
+        "regular": ("常规客户", "常规", "普通客户", "普通", "一般客户", "一般", "c", "c类", "c级", "c类客户",
+                    "c级客户", "★",
+                    "cold", "normal", "standard"),
+        "temporary": ("临时客户", "临时", "d", "d类", "d级", "d类客户", "d级客户", "一次性客户", "低价值"),
     },
     "marketing_type": {
         "economic": ("经济型",), "ethical": ("道德型",), "personalised": ("个性化", "个性化型"),
@@ -164,6 +198,16 @@ CHOICE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "purchasing": ("采购",), "technical": ("技术",), "other": ("其他",),
     },
 }
+
+# A customer name that names an organisation: legal forms and kinds of institutions, Chinese and English.
+ORGANISATION_NAME_PATTERN = (
+    r"(有限责任公司|股份有限公司|有限公司|分公司|公司|集团|企业|工作室|事务所|研究院|研究所|设计院|合作社|商行|商店|超市|酒店|"
+    r"医院|诊所|学校|学院|大学|幼儿园|银行|分行|支行|基金会|协会|商会|中心|工厂|委员会|办事处|个体工商户)$|"
+    r"^\w{3,}(厂|店|部|局|馆|行)$|"
+    r"有限公司|集团|"
+    r"(?i:\b(co\.?,?\s*ltd|ltd|limited|inc|incorporated|llc|l\.l\.c|corp|corporation|company|gmbh|ag|s\.a|plc|"
+    r"pte|pty|group|holdings|llp|bank|university|foundation|association)\b\.?\s*$)"
+)
 
 TRUE_WORDS = ("是", "y", "yes", "true", "1", "√", "主要")
 FALSE_WORDS = ("否", "n", "no", "false", "0", "")

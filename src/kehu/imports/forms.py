@@ -74,6 +74,11 @@ class MappingForm(forms.Form):
                                             queryset=Branch.objects.none(),
                                             help_text=_("Left empty: your own branch if you have one, otherwise the "
                                                         "head office."))
+    kind = forms.ChoiceField(
+        label=_("Person or organisation"), required=False, initial="auto",
+        choices=[("auto", _("Decide by the name and the credit code (…有限公司, Co., Ltd. are organisations)")),
+                 ("person", _("Every row is a person")), ("organisation", _("Every row is an organisation"))],
+        help_text=_("For files without a customer type column."))
     clear_empty = forms.BooleanField(
         label=_("Empty cells clear stored values"), required=False,
         help_text=_("Off: an empty cell leaves the stored value as it is. On: an empty cell clears the optional field "
@@ -84,7 +89,9 @@ class MappingForm(forms.Form):
     def __init__(self, *args: Any, job: ImportJob, field_choices: list[tuple[str, str]],
                  key_choices: list[tuple[str, str]], branches: Any, **kwargs: Any) -> None:
         initial = {"key": job.key, "mode": job.mode, "default_branch": (job.options or {}).get("default_branch"),
-                   "clear_empty": bool((job.options or {}).get("clear_empty"))}
+                   "clear_empty": bool((job.options or {}).get("clear_empty")),
+                   "kind": (job.options or {}).get("kind") or "auto",
+                   "save_as": (job.options or {}).get("mapping_name") or (job.mapping.name if job.mapping else "")}
         for index, field in enumerate(job.column_map):
             initial[f"column_{index}"] = field
         kwargs.setdefault("initial", initial)
@@ -101,6 +108,7 @@ class MappingForm(forms.Form):
             self.fields["default_branch"].queryset = branches  # type: ignore[attr-defined]
         else:
             del self.fields["default_branch"]
+            del self.fields["kind"]
 
     def columns(self) -> list[str]:
         return [self.cleaned_data.get(name) or "" for name in self.column_fields]
@@ -116,6 +124,39 @@ class MappingForm(forms.Form):
             elif field:
                 seen[field] = name
         return cleaned
+
+
+class ValuesForm(forms.Form):
+    """Step 2b: what each value of the choice columns (levels, statuses, account managers…) becomes in Kehu."""
+
+    save_as = forms.CharField(label=_("Save the columns and values as"), required=False, max_length=100,
+                              help_text=_("Give a name to reuse the mapping for the next file of this kind."))
+
+    def __init__(self, *args: Any, value_fields: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.groups: list[tuple[Any, list[tuple[Any, str]]]] = []
+        for field_index, value_field in enumerate(value_fields):
+            empty = _("— no account manager (choose later) —") if value_field.field == "owner" else \
+                _("— not recognised —")
+            choices = [("", empty), *value_field.choices]
+            rows = []
+            for value_index, candidate in enumerate(value_field.values):
+                name = f"value_{field_index}_{value_index}"
+                self.fields[name] = forms.ChoiceField(label=candidate.text, choices=choices, required=False,
+                                                      initial=candidate.value)
+                rows.append((candidate, name))
+            self.groups.append((value_field, rows))
+
+    def values(self) -> dict[str, dict[str, str]]:
+        result: dict[str, dict[str, str]] = {}
+        for value_field, rows in self.groups:
+            for candidate, name in rows:
+                result.setdefault(value_field.field, {})[candidate.text] = self.cleaned_data.get(name) or ""
+        return result
+
+    def rows(self) -> list[tuple[Any, list[tuple[Any, Any]]]]:
+        return [(value_field, [(candidate, self[name]) for candidate, name in rows])
+                for value_field, rows in self.groups]
 
 
 class StartForm(forms.Form):

@@ -28,13 +28,16 @@ class ImportMapping(models.Model):
     """A saved column mapping: which file column (by header) goes to which field, reusable for the next file.
 
     ``columns`` maps a header as it appears in the file to a field name of the target (``""`` ignores the column);
-    custom attributes are ``custom:<key>``.
+    custom attributes are ``custom:<key>``. ``values`` maps cell values of choice fields (a level, a deal status, an
+    owner's name) onto Kehu's values, as the user confirmed them.
     """
 
     name = models.CharField(_("name"), max_length=100)
     target = models.CharField(_("what is imported"), max_length=16, choices=ImportTarget.choices)
     columns = models.JSONField(_("columns"), default=dict)
     key = models.CharField(_("key"), max_length=20, blank=True, default="")
+    # confirmed value mappings: {field: {value as written in the file: stored value}} (levels, statuses, owners…)
+    values = models.JSONField(_("values"), default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

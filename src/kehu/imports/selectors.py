@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import translation
 
+from kehu.core import industries
 from kehu.customers.models import (
     BrandAttitude,
     CustomAttribute,
@@ -79,16 +80,34 @@ def import_mapping_list(*, target: str = "") -> QuerySet[ImportMapping]:
     return mappings.filter(target=target) if target else mappings
 
 
+def import_unmatched_values(*, job: ImportJob) -> dict[str, list[tuple[str, int]]]:
+    """Values a finished job stored without (field → [(value, rows)]): account managers and industries it did not
+    know, from the job's warnings in those columns."""
+    from django.db.models import Count
+
+    found: dict[str, list[tuple[str, int]]] = {}
+    for field in ("owner", "industry"):
+        if field not in job.column_map:
+            continue
+        header = job.headers[job.column_map.index(field)]
+        rows = (job.row_errors.filter(is_warning=True, column=header).values("value").annotate(rows=Count("id"))
+                .order_by("-rows", "value"))
+        values = [(row["value"], row["rows"]) for row in rows]
+        if values:
+            found[field] = values
+    return found
+
+
 # ------------------------------------------------------------------------------------------------------ exports
 
 EXPORT_CUSTOMER_FIELDS = [
     "code", "kind", "name", "mobile", "phone", "email", "province", "city", "district", "address", "branch", "owner",
     "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type", "brand_attitude", "share_of_wallet",
-    "relationship_stage", "tags", "notes",
+    "relationship_stage", "tags", "notes", "industry", "source", "customer_since",
 ]
 EXPORT_PERSON_FIELDS = ["gender", "birth_date", "id_type", "id_number", "employer", "position", "income_band",
                         "household", "education", "preferences"]
-EXPORT_ORGANISATION_FIELDS = ["credit_code", "ownership_type", "industry", "main_business", "staff_count",
+EXPORT_ORGANISATION_FIELDS = ["credit_code", "ownership_type", "main_business", "staff_count",
                               "annual_revenue", "legal_representative", "founded_on", "other_banks_suppliers",
                               "business_status"]
 _VALUE_COLUMNS = {
@@ -201,6 +220,9 @@ def customer_export_rows(*, customers: QuerySet[Customer], fields: list[str], at
                     value = ""
                 elif field in labels:
                     value = labels[field].get(value, value) if value else ""
+                elif field == "industry" and value:
+                    with translation.override(language):
+                        value = industries.name(value)
                 if masked and field in maskers and value:
                     value = maskers[field](str(value))
                 cells.append(value)
@@ -221,7 +243,8 @@ def customer_export_rows(*, customers: QuerySet[Customer], fields: list[str], at
 
 MERGE_CUSTOMER_FIELDS = ["name", "mobile", "phone", "email", "province", "city", "district", "address", "branch",
                          "owner", "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type",
-                         "brand_attitude", "share_of_wallet", "relationship_stage", "notes"]
+                         "brand_attitude", "share_of_wallet", "relationship_stage", "industry", "source",
+                         "customer_since", "notes"]
 
 
 @dataclass

@@ -29,6 +29,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -119,6 +120,12 @@ def _import_job_create(
         raise _file_error(str(error)) from None
     explicit = dict(mapping.columns) if mapping else {}
     explicit.update(columns or {})
+    if mapping is not None and mapping.values:
+        # the saved value mapping, under the values given for this job
+        saved = {field: dict(values) for field, values in mapping.values.items()}
+        for field, values in ((options or {}).get("values") or {}).items():
+            saved.setdefault(field, {}).update(values)
+        options = {**(options or {}), "values": saved}
     probe = cls(headers=reader.headers, columns=[""] * len(reader.headers), key=key or cls.keys[0], actor=user,
                 options=options)
     mapped = probe.map_columns(reader.headers, explicit)
@@ -126,7 +133,16 @@ def _import_job_create(
     if unknown:
         raise ValidationError({"columns": [_("Unknown fields: %(fields)s.") % {"fields": ", ".join(unknown)}]})
     chosen_key = key or (mapping.key if mapping and mapping.key else "") or default_key(target, mapped)
+    if not key and "mobile" in cls.keys and cls.key_fields.get(chosen_key, chosen_key) not in mapped:
+        # no key column: another system's export has a phone column (Phone, 联系电话) that keyed by mobile holds
+        # the mobiles (``map_columns`` then maps it so)
+        by_mobile = cls(headers=reader.headers, columns=[""] * len(reader.headers), key="mobile", actor=user,
+                        options=options).map_columns(reader.headers, explicit)
+        if "mobile" in by_mobile:
+            mapped, chosen_key = by_mobile, "mobile"
     instance = cls(headers=reader.headers, columns=mapped, key=chosen_key, actor=user, options=options)
+    if (options or {}).get("values"):
+        options = {**(options or {}), "values": _clean_values(instance, options["values"])}  # type: ignore[index]
     problems = instance.mapping_problems()
     if problems:
         raise ValidationError({"columns": problems})
@@ -182,16 +198,17 @@ def import_job_set_options(*, job: ImportJob, actor: User, options: dict[str, An
 
 
 def import_mapping_save(*, name: str, target: str, headers: list[str], columns: list[str], key: str,
-                        user: User | None = None) -> ImportMapping:
-    """Save (or replace) a named mapping from a file's headers and the field chosen for each column."""
+                        user: User | None = None, values: dict[str, dict[str, str]] | None = None) -> ImportMapping:
+    """Save (or replace) a named mapping from a file's headers and the field chosen for each column, and the value
+    mapping confirmed for the file (kept as it was when ``values`` is None)."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": [_("Give the mapping a name.")]})
     target_class(target)
-    mapping, _created = ImportMapping.objects.update_or_create(
-        target=target, name=name[:100],
-        defaults={"columns": dict(zip(headers, columns, strict=False)), "key": key, "created_by": user},
-    )
+    defaults: dict[str, Any] = {"columns": dict(zip(headers, columns, strict=False)), "key": key, "created_by": user}
+    if values is not None:
+        defaults["values"] = values
+    mapping, _created = ImportMapping.objects.update_or_create(target=target, name=name[:100], defaults=defaults)
     return mapping
 
 
@@ -904,7 +921,110 @@ def import_mapped_labels(*, job: ImportJob) -> list[str]:
     """Labels of the mapped fields in file order, in the job's language (the columns of the preview)."""
     with translation.override(job.language or settings.LANGUAGE_CODE):
         target = _target(job)
-        return [str(spec.label) for _index, spec in target.mapped]
+        return [str(spec.label) for _index, spec in target.mapped] + [
+            str(target.specs[name].label) for name in target.display_fields()]
+
+
+def import_unused_columns(*, job: ImportJob) -> list[str]:
+    """The headers of the file's columns that are not imported (the preview, the result page and ``kehu import``
+    name them, so that nothing is left out silently)."""
+    return [header or f"#{index + 1}" for index, (header, field) in
+            enumerate(zip(job.headers, job.column_map, strict=False)) if not field]
+
+
+VALUE_SAMPLE_ROWS = 2000
+VALUES_PER_FIELD = 100
+
+
+@dataclass
+class ValueCandidate:
+    """One value of a choice column as the file writes it, how often it occurs in the rows read, and the value Kehu
+    reads it as (the user's mapping, else the automatic reading; "" when not recognised)."""
+
+    text: str
+    count: int
+    value: str
+
+
+@dataclass
+class ValueField:
+    field: str
+    label: str
+    header: str
+    choices: list[tuple[str, Any]]
+    values: list[ValueCandidate]
+
+
+def import_value_fields(*, job: ImportJob, sample_rows: int = VALUE_SAMPLE_ROWS) -> list[ValueField]:
+    """The mapped columns whose values are mapped onto Kehu's values (levels, statuses, account managers…), with the
+    distinct values of the first ``sample_rows`` rows (at most 100 per column): the wizard's value step."""
+    from collections import Counter
+
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        target = _target(job)
+        fields = [(index, spec) for index, spec in target.mapped if target.value_choices(spec.name)]
+        if not fields:
+            return []
+        counters: dict[str, Counter[str]] = {spec.name: Counter() for _index, spec in fields}
+        try:
+            reader = _reader(job)
+        except UnreadableFile as error:
+            raise ValidationError(str(error)) from None
+        try:
+            for number, (_row, values) in enumerate(reader.rows()):
+                if number >= sample_rows:
+                    break
+                for index, spec in fields:
+                    text = cell_text(values[index]).strip() if index < len(values) else ""
+                    counter = counters[spec.name]
+                    if text and (text in counter or len(counter) < VALUES_PER_FIELD):
+                        counter[text] += 1
+        except UnreadableFile as error:
+            raise ValidationError(str(error)) from None
+        finally:
+            reader.close()
+        result = []
+        for _index, spec in fields:
+            values = [ValueCandidate(text, count, target.guess_value(spec.name, text))
+                      for text, count in counters[spec.name].most_common()]
+            if values:
+                result.append(ValueField(spec.name, str(spec.label), target.header_of[spec.name],
+                                         target.value_choices(spec.name), values))
+        return result
+
+
+def _clean_values(target: Target, values: Any) -> dict[str, dict[str, str]]:
+    """A value mapping checked against what the target's fields may be mapped onto (``ValidationError`` naming the
+    field or value that may not be)."""
+    if not isinstance(values, dict):
+        raise ValidationError({"values": [_("Unknown fields: %(fields)s.") % {"fields": values}]})
+    clean: dict[str, dict[str, str]] = {}
+    for field, mapping in values.items():
+        allowed = {str(value) for value, _label in target.value_choices(str(field))}
+        if not allowed or not isinstance(mapping, dict):
+            raise ValidationError({"values": [_("Unknown fields: %(fields)s.") % {"fields": field}]})
+        for text, value in mapping.items():
+            if value and str(value) not in allowed:
+                raise ValidationError({"values": [_("“%(value)s” is not a value of %(field)s.")
+                                                  % {"value": value, "field": target.column_label(str(field))}]})
+            clean.setdefault(str(field), {})[str(text)[:200]] = str(value or "")
+    return clean
+
+
+def import_job_set_values(*, job: ImportJob, actor: User, values: dict[str, dict[str, str]],
+                          save_as: str = "") -> ImportJob:
+    """Set the value mapping of a job that has not started ({field: {text in the file: value}}); with ``save_as``,
+    keep it (with the job's column mapping) in the saved mapping of that name."""
+    _check_owner(job, actor)
+    if job.status != ImportJob.Status.PENDING:
+        raise ValidationError(_("This import has already started."))
+    clean = _clean_values(_target(job), values)
+    job.options = {**(job.options or {}), "values": clean}
+    job.save(update_fields=["options"])
+    if save_as.strip():
+        import_mapping_save(name=save_as, target=job.target, headers=list(job.headers), columns=list(job.column_map),
+                            key=job.key, user=actor, values=clean)
+    return job
 
 
 # -------------------------------------------------------------------------------------------------- error report
@@ -1246,6 +1366,10 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
             profile_values[field.name] = "" if value is None and field.name not in NULLABLE_FIELDS else value
         else:
             customer_values[field.name] = "" if value is None and field.name not in NULLABLE_FIELDS else value
+    if any(customer_values.get(name, getattr(keep, name)) != getattr(keep, name)
+           for name in ("province", "city", "district")):
+        # a division taken from the merged customer: the codes are found again from the names kept
+        customer_values.update(province_code="", city_code="", district_code="")
     tags = list({*keep.tags.all(), *merge.tags.all()})
     moved = _move_related(keep, merge, actor)
     merged_id, merged_code, merged_name = merge.pk, merge.code, merge.name
@@ -1267,7 +1391,8 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
 
 MERGE_PROFILE_FIELDS = {
     "gender", "birth_date", "id_type", "id_number", "employer", "position", "income_band", "household", "education",
-    "preferences", "credit_code", "ownership_type", "industry", "main_business", "staff_count", "annual_revenue",
+    "preferences", "credit_code", "ownership_type", "main_business", "staff_count", "annual_revenue",
     "legal_representative", "founded_on", "other_banks_suppliers", "business_status",
 }
-NULLABLE_FIELDS = {"birth_date", "staff_count", "annual_revenue", "founded_on", "owner", "share_of_wallet"}
+NULLABLE_FIELDS = {"birth_date", "staff_count", "annual_revenue", "founded_on", "owner", "share_of_wallet",
+                   "customer_since"}

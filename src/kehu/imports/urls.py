@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.upload, name="upload"),
     path("<int:pk>/", views.job_detail, name="job"),
     path("<int:pk>/mapping/", views.mapping, name="mapping"),
+    path("<int:pk>/values/", views.values, name="values"),
     path("<int:pk>/preview/", views.preview, name="preview"),
     path("<int:pk>/start/", views.job_start, name="start"),
     path("<int:pk>/cancel/", views.job_cancel, name="cancel"),

@@ -28,7 +28,7 @@ from kehu.org.models import User
 from kehu.org.services import default_branch_for
 
 from . import selectors, services
-from .forms import ExportForm, MappingForm, MergeForm, StartForm, UploadForm
+from .forms import ExportForm, MappingForm, MergeForm, StartForm, UploadForm, ValuesForm
 from .models import ImportJob, ImportTarget
 
 PREVIEW_ROWS = 20
@@ -141,6 +141,10 @@ def mapping(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         else:
             options.pop("default_branch", None)
         options["clear_empty"] = bool(form.cleaned_data.get("clear_empty"))
+        if job.target == ImportTarget.CUSTOMERS:
+            options["kind"] = form.cleaned_data.get("kind") or "auto"
+        if form.cleaned_data.get("save_as"):
+            options["mapping_name"] = form.cleaned_data["save_as"]
         try:
             services.import_job_update_mapping(job=job, columns=form.columns(), key=form.cleaned_data["key"],
                                                mode=form.cleaned_data["mode"], options=options)
@@ -152,7 +156,11 @@ def mapping(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             for message in error.messages:
                 form.add_error(None, message)
         else:
-            return redirect("imports:preview", pk=job.pk)
+            try:
+                has_values = bool(services.import_value_fields(job=job))
+            except ValidationError:
+                has_values = False
+            return redirect("imports:values" if has_values else "imports:preview", pk=job.pk)
     samples: list[list[Any]] = []
     try:
         samples = [values for _row, values in services.import_sample_rows(job=job, limit=3)]
@@ -162,6 +170,36 @@ def mapping(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     for index, name in enumerate(form.column_fields):
         columns.append((form[name], [row[index] if index < len(row) else "" for row in samples]))
     return render(request, "imports/mapping.html", {"job": job, "form": form, "columns": columns})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def values(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Step 2b: confirm what each value of the choice columns becomes (levels → management class, deal statuses →
+    lifecycle status, industries, account managers named in the file); optionally saved with the column mapping."""
+    job = _job_or_404(request, pk)
+    if job.status != ImportJob.Status.PENDING:
+        return redirect("imports:job", pk=job.pk)
+    try:
+        value_fields = services.import_value_fields(job=job)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("imports:mapping", pk=job.pk)
+    if not value_fields:
+        return redirect("imports:preview", pk=job.pk)
+    initial = {"save_as": (job.options or {}).get("mapping_name") or (job.mapping.name if job.mapping else "")}
+    form = ValuesForm(request.POST or None, value_fields=value_fields, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.import_job_set_values(job=job, actor=request.user, values=form.values(),
+                                           save_as=form.cleaned_data.get("save_as") or "")
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            return redirect("imports:preview", pk=job.pk)
+    return render(request, "imports/values.html", {"job": job, "form": form, "groups": form.rows(),
+                                                   "sample_rows": services.VALUE_SAMPLE_ROWS})
 
 
 @login_required
@@ -189,6 +227,8 @@ def preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "imports/preview.html", {
         "job": job, "rows": cells, "columns": columns, "start_form": start_form,
         "renamed": [row for row in rows if row.renamed], "clear_empty": bool((job.options or {}).get("clear_empty")),
+        "unused": services.import_unused_columns(job=job),
+        "has_values": bool((job.options or {}).get("values")),
         "counts": {action: sum(1 for row in rows if row.action == action)
                    for action in ("created", "updated", "unchanged", "failed")},
     })
@@ -202,6 +242,8 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                              page_hint=request.GET.get("page")).get_page(request.GET.get("page"))
     warnings = list(selectors.import_row_warnings(job=job)[:ERRORS_PER_PAGE]) if job.is_finished else []
     context = {"job": job, "errors": errors, "warnings": warnings,
+               "unused": services.import_unused_columns(job=job),
+               "unmatched": selectors.import_unmatched_values(job=job) if job.is_finished else {},
                "may_merge": services.customer_may_merge(user=request.user),
                "interrupted": selectors.import_job_interrupted(job)}
     if request.headers.get("HX-Request"):

@@ -29,13 +29,13 @@ class BranchAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class StaffAdmin(UserAdmin):
-    list_display = ["username", "display_name", "email", "role_names", "is_active"]
+    list_display = ["username", "display_name", "staff_number", "email", "role_names", "is_active"]
     list_filter = ["groups", "is_active", "branches"]
-    search_fields = ["username", "display_name", "email"]
+    search_fields = ["username", "display_name", "staff_number", "email"]
     filter_horizontal = ["groups", "user_permissions", "branches"]
     fieldsets = (
         *UserAdmin.fieldsets,  # type: ignore[misc]
-        (_("Kehu"), {"fields": ("display_name", "mobile", "branches")}),
+        (_("Kehu"), {"fields": ("display_name", "staff_number", "mobile", "branches")}),
     )
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]

@@ -25,6 +25,8 @@ class BranchOut(Schema):
     parent_id: int | None
     province: str
     city: str
+    province_code: str
+    city_code: str
 
 
 class BranchPage(Schema):

@@ -27,6 +27,9 @@ class Branch(models.Model):
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     province = models.CharField(_("province"), max_length=32, blank=True)
     city = models.CharField(_("city"), max_length=32, blank=True)
+    # national administrative division codes of the province and city (kehu.core.divisions), found from the names
+    province_code = models.CharField(_("province code"), max_length=6, blank=True, default="", editable=False)
+    city_code = models.CharField(_("city code"), max_length=6, blank=True, default="", editable=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -41,11 +44,19 @@ class Branch(models.Model):
     def depth(self) -> int:
         return max(self.path.count("/") - 2, 0)
 
+    def clean(self) -> None:
+        """The division codes of the province and city named (full or short names; "" when not recognised)."""
+        from kehu.core import divisions
+
+        self.province_code, self.city_code, _district = divisions.resolve(self.province, self.city)
+
 
 class User(AbstractUser):
     """A staff member. Roles are Django groups; ``branches`` are the branches the user belongs to."""
 
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    staff_number = models.CharField(_("staff number"), max_length=32, blank=True, default="",
+                                    help_text=_("The employee number (工号); imports match account managers by it."))
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
     branches = models.ManyToManyField(Branch, verbose_name=_("branches"), blank=True, related_name="staff")
 

@@ -79,12 +79,12 @@ def branch_refresh_paths() -> int:
 
 def staff_create(
     *, username: str, password: str, display_name: str = "", roles: Iterable[str] = (),
-    branches: Iterable[Branch] = (), email: str = "", is_superuser: bool = False,
+    branches: Iterable[Branch] = (), email: str = "", is_superuser: bool = False, staff_number: str = "",
 ) -> User:
     """Create a staff user with roles (group names) and branch memberships."""
     with transaction.atomic():
         user = User(username=username, display_name=display_name, email=email, is_staff=is_superuser,
-                    is_superuser=is_superuser)
+                    is_superuser=is_superuser, staff_number=staff_number)
         user.set_password(password)
         user.save()
         staff_set_roles(user=user, roles=roles)

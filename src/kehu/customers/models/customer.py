@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from kehu.core import divisions, industries
 from kehu.org.models import Branch
 
 from .choices import (
@@ -95,6 +96,18 @@ class Customer(models.Model):
     city = models.CharField(_("city"), max_length=32, blank=True, default="")
     district = models.CharField(_("district"), max_length=32, blank=True, default="")
     address = models.CharField(_("address"), max_length=255, blank=True, default="")
+    # national administrative division codes (kehu.core.divisions); the names above are kept with them for display,
+    # search and exports, and filled from the codes by clean()
+    province_code = models.CharField(_("province code"), max_length=6, blank=True, default="")
+    city_code = models.CharField(_("city code"), max_length=6, blank=True, default="")
+    district_code = models.CharField(_("district code"), max_length=6, blank=True, default="")
+    industry = models.CharField(_("industry"), max_length=3, blank=True, default="", choices=industries.choices,
+                                help_text=_("National industrial classification GB/T 4754-2017."))
+    source = models.CharField(_("customer source"), max_length=100, blank=True, default="",
+                              help_text=_("Where the customer came from (a campaign, a referral, a trade fair…)."))
+    customer_since = models.DateField(_("customer since"), null=True, blank=True,
+                                      help_text=_("When the customer relationship began, e.g. the creation date in "
+                                                  "the system the customer was moved from."))
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
@@ -199,6 +212,12 @@ class Customer(models.Model):
                     errors.setdefault(field, []).extend(error.messages)
         if self.email:
             self.email = self.email.strip().lower()
+        self._clean_divisions(errors)
+        if self.customer_since is not None:
+            try:
+                validators.validate_past_business_date(self.customer_since)
+            except ValidationError as error:
+                errors.setdefault("customer_since", []).extend(error.messages)
         if self.share_of_wallet is not None:
             if not 0 <= self.share_of_wallet <= 100:
                 message = str(_("Share of wallet is a percentage from 0 to 100."))
@@ -211,6 +230,20 @@ class Customer(models.Model):
             errors.setdefault("custom_attributes", []).extend(error.messages)
         if errors:
             raise ValidationError(errors)
+
+    def _clean_divisions(self, errors: dict[str, list[str]]) -> None:
+        """Codes given: checked (known, each within the level above) and the names filled from them. Names given
+        without codes (an older API client): the codes found for them, as far as they are recognised."""
+        codes = (self.province_code or "", self.city_code or "", self.district_code or "")
+        if any(codes):
+            problems = divisions.check(*codes)
+            for field, message in problems.items():
+                errors.setdefault(field, []).append(message)
+            if not problems:
+                self.province, self.city, self.district = divisions.names(*codes)
+        elif self.province or self.city or self.district:
+            self.province_code, self.city_code, self.district_code = divisions.resolve(
+                self.province, self.city, self.district)
 
     @property
     def is_person(self) -> bool:

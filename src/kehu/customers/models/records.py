@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kehu.org.models import Branch
@@ -76,7 +77,34 @@ class Contact(models.Model):
 
 
 class StatusRecord(models.Model):
-    """A dated status record (客户状况记录表) of what the customer does and holds with us and competitors."""
+    """A dated status record (客户状况记录表) of what the customer does and holds with us and competitors.
+
+    Preferred channel, contact frequency and development potential are choices (they were free text: the data
+    migration kept the texts it could not map in ``notes``)."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", pgettext_lazy("contact channel", "Phone call")
+        SMS = "sms", pgettext_lazy("contact channel", "SMS")
+        WECHAT = "wechat", pgettext_lazy("contact channel", "WeChat")
+        EMAIL = "email", pgettext_lazy("contact channel", "Email")
+        VISIT = "visit", pgettext_lazy("contact channel", "Visit")
+        STORE = "store", pgettext_lazy("contact channel", "In store")
+        POST = "post", pgettext_lazy("contact channel", "Post")
+        OTHER = "other", pgettext_lazy("contact channel", "Other")
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly")
+        FORTNIGHTLY = "fortnightly", _("Every two weeks")
+        MONTHLY = "monthly", _("Monthly")
+        QUARTERLY = "quarterly", _("Quarterly")
+        HALF_YEARLY = "half_yearly", _("Every six months")
+        YEARLY = "yearly", _("Yearly")
+        ON_DEMAND = "on_demand", _("Only when needed")
+
+    class Potential(models.TextChoices):
+        HIGH = "high", pgettext_lazy("development potential", "High")
+        MEDIUM = "medium", pgettext_lazy("development potential", "Medium")
+        LOW = "low", pgettext_lazy("development potential", "Low")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="status_records")
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
@@ -85,10 +113,14 @@ class StatusRecord(models.Model):
     operating_status = models.CharField(_("operating status"), max_length=255, blank=True, default="")
     holdings_with_us = models.TextField(_("holdings with us"), blank=True, default="")
     holdings_with_competitors = models.TextField(_("holdings with competitors"), blank=True, default="")
-    preferred_channel = models.CharField(_("preferred contact channel"), max_length=50, blank=True, default="")
-    contact_frequency = models.CharField(_("preferred contact frequency"), max_length=50, blank=True, default="")
-    development_potential = models.CharField(_("development potential"), max_length=255, blank=True, default="")
+    preferred_channel = models.CharField(_("preferred contact channel"), max_length=16, blank=True, default="",
+                                         choices=Channel.choices)
+    contact_frequency = models.CharField(_("preferred contact frequency"), max_length=16, blank=True, default="",
+                                         choices=Frequency.choices)
+    development_potential = models.CharField(_("development potential"), max_length=16, blank=True, default="",
+                                             choices=Potential.choices)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True, default="")
 
     class Meta:
         verbose_name = _("status record")

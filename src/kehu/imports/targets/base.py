@@ -34,6 +34,8 @@ class RowOutcome:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     # a matched customer whose name the row changes: (stored name, name in the file), to be confirmed
     renamed: tuple[str, str] | None = None
+    # what the row is stored without, or stored with a doubt (an account manager not found): (column, value, reason)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -118,6 +120,18 @@ class Target:
     def mapping_problems(self) -> list[str]:
         """Why this mapping cannot be imported (empty when it can)."""
         return []
+
+    def display_fields(self) -> list[str]:
+        """Fields the preview shows besides the mapped columns (derived from them)."""
+        return []
+
+    def value_choices(self, field: str) -> list[tuple[str, Any]]:
+        """What a cell value of ``field`` may be mapped onto (none: the field takes no value mapping)."""
+        return []
+
+    def guess_value(self, field: str, raw: Any) -> str:
+        """The value a cell of ``field`` is read as without a value mapping ("" when not recognised)."""
+        return ""
 
     def column_label(self, name: str) -> str:
         """The file's header of a mapped field, or the field's label when the field is not mapped."""

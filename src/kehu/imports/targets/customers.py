@@ -28,8 +28,20 @@ Rules (documented for users in the wizard and ``kehu import --help``):
   e-mail masked for users who may not see personal data).
 - The key column must be filled in. A second row with a key already seen in the file is reported as a duplicate
   of the first and not stored (no silent merging of two rows).
-- Without a kind column a row is an organisation when it has a credit code, else a person. The kind of a stored
-  customer is not changed by an import. The code of a stored customer is not changed either: a different code in the
+- Without a kind column a row is an organisation when it has a credit code or its name names one (…有限公司, 集团,
+  Co., Ltd., Inc.), else a person; the job option ``kind`` (``auto``, ``person``, ``organisation``; wizard: the mapping
+  step; ``kehu import --kind``) makes every row without a kind of one kind. The kind of a stored customer is not
+  changed by an import.
+- Account managers are matched by user name, display name or staff number. One the file names but Kehu does not know
+  does not fail the row: it is stored without that account manager (new customers: the importer when an account
+  manager imports, else none) with a warning, and the wizard lists such names for the user to choose a staff member.
+- Values of choice fields (level → management class, deal status → lifecycle status, industry, kind, account manager)
+  go through the job's value mapping first (option ``values``: {field: {text in the file: value}}), which the wizard
+  shows for confirmation and saves with the column mapping; then the labels and known spellings.
+- An address without province, city and district columns is split into them (``kehu.core.divisions``): 广东省广州市
+  天河区天河路385号 → 广东省 / 广州市 / 天河区 and 天河路385号, with their division codes; province, city and district
+  columns get their codes looked up. An industry is stored as its GB/T 4754 code; one not recognised is kept in the
+  notes with a warning. The code of a stored customer is not changed either: a different code in the
   file is reported.
 - Without a code column (or with an empty code when the key is not the code) new customers get codes from the
   configured pattern.
@@ -41,6 +53,7 @@ Rules (documented for users in the wizard and ``kehu import --help``):
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -55,6 +68,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.core import divisions, industries
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
 from kehu.core.pinyin import name_search_keys
 from kehu.core.validators import resident_id_gender, validate_resident_id
@@ -78,10 +92,11 @@ from kehu.customers.models import (
 from kehu.org.models import Branch, User
 
 from .. import bulk
-from ..aliases import CUSTOMER_HEADERS, GENERIC_PHONE_HEADERS
+from ..aliases import CUSTOMER_HEADERS, GENERIC_PHONE_HEADERS, ORGANISATION_NAME_PATTERN
 from ..fields import (
     FieldError,
     FieldSpec,
+    Parser,
     build_lookup,
     choice_parser,
     decimal_parser,
@@ -91,6 +106,7 @@ from ..fields import (
     parse_code,
     parse_count,
     parse_credit_code,
+    parse_date,
     parse_email,
     parse_founding_date,
     parse_id_number_text,
@@ -99,6 +115,7 @@ from ..fields import (
     parse_resident_id,
     parse_tags,
     text_parser,
+    text_value,
 )
 from ..readers import cell_text
 from .base import ChunkOutcome, Prepared, Problem, RowOutcome, Target
@@ -150,8 +167,26 @@ ORGANISATION_DEFAULTS = _defaults(OrganisationProfile)
 
 PERSON_FIELDS = {"gender", "birth_date", "id_type", "id_number", "employer", "position", "income_band", "household",
                  "education", "preferences"}
-ORGANISATION_FIELDS = {"credit_code", "ownership_type", "industry", "main_business", "staff_count", "annual_revenue",
+ORGANISATION_FIELDS = {"credit_code", "ownership_type", "main_business", "staff_count", "annual_revenue",
                        "legal_representative", "founded_on", "other_banks_suppliers", "business_status"}
+DIVISION_NAMES = ("province", "city", "district")
+DIVISION_CODES = ("province_code", "city_code", "district_code")
+# fields whose cell values the user maps onto Kehu's values (the wizard's value step, the option ``values``)
+VALUE_MAPPED_FIELDS = ("kind", "management_class", "lifecycle_status", "lifecycle_stage", "industry", "owner")
+KIND_CHOICES = ("auto", "person", "organisation")
+_ORGANISATION_NAME = re.compile(ORGANISATION_NAME_PATTERN)
+
+
+class Unmatched(str):
+    """A cell value a parser did not recognise but that must not fail the row (an unknown account manager, an
+    industry outside the classification): the row is stored without it, with a warning."""
+
+
+def infer_kind(name: str, credit_code: str = "") -> str:
+    """Organisation when the row has a credit code or the name names one (…有限公司, 集团, Co., Ltd., Inc.)."""
+    if credit_code or (name and _ORGANISATION_NAME.search(name.strip())):
+        return CustomerKind.ORGANISATION
+    return CustomerKind.PERSON
 # fields that cannot be empty: an empty cell keeps the stored value (or gives the default to a new customer)
 KEEP_WHEN_BLANK = {"code", "kind", "name", "branch", "owner", "lifecycle_status", "lifecycle_stage",
                    "management_class", "relationship_stage", "id_type", "business_status"}
@@ -161,7 +196,8 @@ KEY_COLUMNS = {"code": ("c", "code"), "mobile": ("c", "mobile"), "id_number": ("
 SEARCH_KEYS = "_search_keys"  # a prepared row's pinyin keys: (kind assumed, (pinyin, initials))
 PERSONAL_DATA_FIELDS = {"mobile": mask_phone, "phone": mask_phone, "id_number": mask_id_number, "email": mask_email}
 # columns derived from others: not shown as changes of their own
-DERIVED_COLUMNS = {"name_pinyin", "name_initials", "mobile_last4", "version", "updated_at", "customer_id"}
+DERIVED_COLUMNS = {"name_pinyin", "name_initials", "mobile_last4", "version", "updated_at", "customer_id",
+                   *DIVISION_CODES}
 
 
 def _fields(model: Any, alias: str, columns: list[str]) -> list[tuple[str, Any]]:
@@ -213,12 +249,15 @@ class CustomerTarget(Target):
         self._branch_names = {branch.pk: branch.name for branch in self._branches}
         from kehu.org.selectors import owner_list
 
-        staff = list(User.objects.filter(is_active=True).only("pk", "username", "display_name"))
+        staff = list(User.objects.filter(is_active=True).only("pk", "username", "display_name", "staff_number",
+                                                               "first_name", "last_name"))
         self._owner_names = {user.pk: user.display_name or user.username for user in staff}
         # a file may name as account manager only staff who may own customers (not auditors, agents, marketers)
         owner_ids = set(owner_list().values_list("pk", flat=True))
         self._staff = [user for user in staff if user.pk in owner_ids]
         self._attributes = {attribute.key: attribute for attribute in CustomAttribute.objects.filter(is_active=True)}
+        self.actor = kwargs.get("actor")
+        self._setup_actor()  # before the field specs: the value mapping of account managers needs the scope
         super().__init__(**kwargs)
         self.tag_ids: dict[str, int] = {}
         self.seen_codes: dict[str, int] = {}
@@ -228,7 +267,6 @@ class CustomerTarget(Target):
         self.accept_name_changes = bool(self.options.get("accept_name_changes"))
         # keys (of the chunk being applied) that only customers outside the importer's scope have
         self._hidden_keys: set[Any] = set()
-        self._setup_actor()
         default_branch = self.options.get("default_branch")
         self.default_branch_id: int | None = int(default_branch) if default_branch else None
         self.custom_mapped = [name for name in self.mapped_names if name.startswith("custom:")]
@@ -237,6 +275,21 @@ class CustomerTarget(Target):
         self.customer_mapped = self.mapped_names - PERSON_FIELDS - ORGANISATION_FIELDS - {"tags"} - set(
             self.custom_mapped
         )
+        kind = self.options.get("kind") or "auto"
+        self.kind_choice = kind if kind in KIND_CHOICES else "auto"
+        # an address without division columns is split into them; division columns get their codes
+        self.split_address = "address" in self.mapped_names and not set(DIVISION_NAMES) & self.mapped_names
+        self.resolve_divisions = bool(set(DIVISION_NAMES) & self.mapped_names)
+        derived: set[str] = set()
+        if self.split_address:
+            derived |= {*DIVISION_NAMES, *DIVISION_CODES}
+        elif self.resolve_divisions:
+            derived |= set(DIVISION_CODES)
+        if "industry" in self.mapped_names:
+            derived.add("notes")  # an industry not in the classification is kept in the notes
+        # fields written without a column of their own: a row without a value for them leaves them alone
+        self.derived_only = derived - self.mapped_names
+        self.customer_mapped |= derived
 
     def _setup_actor(self) -> None:
         from kehu.org.roles import Role
@@ -290,6 +343,11 @@ class CustomerTarget(Target):
         owner_lookup = build_lookup(
             [(user.username, user.pk) for user in self._staff]
             + [(user.display_name, user.pk) for user in self._staff if user.display_name]
+            + [(user.staff_number, user.pk) for user in self._staff if user.staff_number]
+            + [(f"{user.last_name}{user.first_name}", user.pk) for user in self._staff
+               if user.last_name and user.first_name]
+            + [(f"{user.first_name} {user.last_name}", user.pk) for user in self._staff
+               if user.last_name and user.first_name]
         )
 
         def unknown_branch(text: str) -> str:
@@ -302,7 +360,7 @@ class CustomerTarget(Target):
         specs = [
             FieldSpec("code", _label(Customer, "code"), headers["code"], parse_code),
             FieldSpec("kind", _label(Customer, "kind"), headers["kind"],
-                      choice_parser("kind", CustomerKind.choices, blank=None)),
+                      self._values("kind", choice_parser("kind", CustomerKind.choices, blank=None))),
             FieldSpec("name", _label(Customer, "name"), headers["name"], text_parser(200), required=True),
             FieldSpec("mobile", _label(Customer, "mobile"), headers["mobile"], parse_mobile),
             FieldSpec("phone", _label(Customer, "phone"), headers["phone"], parse_phone),
@@ -313,13 +371,17 @@ class CustomerTarget(Target):
             FieldSpec("address", _label(Customer, "address"), headers["address"], text_parser(255)),
             FieldSpec("branch", _label(Customer, "branch"), headers["branch"],
                       lookup_parser(branch_lookup, unknown_branch), required=True),
-            FieldSpec("owner", _label(Customer, "owner"), headers["owner"], lookup_parser(owner_lookup, unknown_owner)),
+            FieldSpec("owner", _label(Customer, "owner"), headers["owner"],
+                      self._values("owner", _owner_parser(lookup_parser(owner_lookup, unknown_owner)))),
             FieldSpec("lifecycle_status", _label(Customer, "lifecycle_status"), headers["lifecycle_status"],
-                      choice_parser("lifecycle_status", LifecycleStatus.choices, blank=None)),
+                      self._values("lifecycle_status",
+                                   choice_parser("lifecycle_status", LifecycleStatus.choices, blank=None))),
             FieldSpec("lifecycle_stage", _label(Customer, "lifecycle_stage"), headers["lifecycle_stage"],
-                      choice_parser("lifecycle_stage", LifecycleStage.choices, blank=None)),
+                      self._values("lifecycle_stage",
+                                   choice_parser("lifecycle_stage", LifecycleStage.choices, blank=None))),
             FieldSpec("management_class", _label(Customer, "management_class"), headers["management_class"],
-                      choice_parser("management_class", ManagementClass.choices, blank=None)),
+                      self._values("management_class",
+                                   choice_parser("management_class", ManagementClass.choices, blank=None))),
             FieldSpec("marketing_type", _label(Customer, "marketing_type"), headers["marketing_type"],
                       choice_parser("marketing_type", MarketingType.choices)),
             FieldSpec("brand_attitude", _label(Customer, "brand_attitude"), headers["brand_attitude"],
@@ -330,6 +392,11 @@ class CustomerTarget(Target):
                       choice_parser("relationship_stage", RelationshipStage.choices, blank=None)),
             FieldSpec("tags", gettext_lazy("tags"), headers["tags"], parse_tags),
             FieldSpec("notes", _label(Customer, "notes"), headers["notes"], text_parser(10000)),
+            FieldSpec("industry", _label(Customer, "industry"), headers["industry"],
+                      self._values("industry", _parse_industry)),
+            FieldSpec("source", _label(Customer, "source"), headers["source"], text_parser(100)),
+            FieldSpec("customer_since", _label(Customer, "customer_since"), headers["customer_since"],
+                      _parse_customer_since),
             FieldSpec("gender", _label(PersonProfile, "gender"), headers["gender"],
                       choice_parser("gender", PersonProfile.Gender.choices)),
             FieldSpec("birth_date", _label(PersonProfile, "birth_date"), headers["birth_date"], parse_birth_date),
@@ -348,7 +415,6 @@ class CustomerTarget(Target):
                       parse_credit_code),
             FieldSpec("ownership_type", _label(OrganisationProfile, "ownership_type"), headers["ownership_type"],
                       choice_parser("ownership_type", OrganisationProfile.Ownership.choices)),
-            FieldSpec("industry", _label(OrganisationProfile, "industry"), headers["industry"], text_parser(100)),
             FieldSpec("main_business", _label(OrganisationProfile, "main_business"), headers["main_business"],
                       text_parser(255)),
             FieldSpec("staff_count", _label(OrganisationProfile, "staff_count"), headers["staff_count"], parse_count),
@@ -368,6 +434,67 @@ class CustomerTarget(Target):
             specs.append(FieldSpec(f"custom:{attribute.key}", attribute.label, (attribute.key, attribute.label),
                                    _custom_parser(attribute)))
         return specs
+
+    def _values(self, field: str, parse: Parser) -> Parser:
+        """``parse`` behind the job's value mapping of ``field`` (option ``values``): a value the user mapped is taken
+        as mapped; anything else goes to ``parse``."""
+        mapped = (self.options.get("values") or {}).get(field) or {}
+        if not isinstance(mapped, dict) or not mapped:
+            return parse
+        allowed = self._allowed_values(field)
+        values: dict[str, Any] = {}
+        for text, value in mapped.items():
+            value = "" if value is None else str(value)
+            if value and value not in allowed:
+                continue  # a saved mapping naming a value that no longer exists (a staff member who left)
+            # a value left unrecognised ("") is read as without a mapping: a problem of its row, or, for an account
+            # manager or an industry, stored without it and listed after the import
+            if value:
+                values[normalise_header(str(text))] = int(value) if field == "owner" else value
+        if not values:
+            return parse
+
+        def parse_mapped(raw: Any) -> Any:
+            text = text_value(raw)
+            if text:
+                key = normalise_header(text)
+                if key in values:
+                    return values[key]
+            return parse(raw)
+
+        return parse_mapped
+
+    def _allowed_values(self, field: str) -> set[str]:
+        if field == "owner":
+            staff = self._staff if self.owner_scope is None else [
+                user for user in self._staff if user.pk in self.owner_scope]
+            return {str(user.pk) for user in staff}
+        return {str(value) for value, _label in self.value_choices(field)}
+
+    def value_choices(self, field: str) -> list[tuple[str, Any]]:
+        """What a value of ``field`` may be mapped onto (the wizard's value step): flat (value, label) pairs."""
+        if field == "owner":
+            staff = self._staff if self.owner_scope is None else [
+                user for user in self._staff if user.pk in self.owner_scope]
+            return [(str(user.pk), f"{user.display_name or user.username} ({user.username})")
+                    for user in sorted(staff, key=lambda user: user.username)]
+        if field == "industry":
+            return [(value, label) for _group, options in industries.choices() for value, label in options]
+        choices = _CHOICE_LABELS.get(field)
+        return [(str(value), label) for value, label in choices.choices] if choices is not None else []
+
+    def guess_value(self, field: str, raw: Any) -> str:
+        """The value a cell of ``field`` is read as without a value mapping ("" when not recognised)."""
+        spec = self.specs.get(field)
+        if spec is None:
+            return ""
+        try:
+            value = spec.parse(raw)
+        except FieldError:
+            return ""
+        if value is None or isinstance(value, Unmatched):
+            return ""
+        return str(value)
 
     def mapping_problems(self) -> list[str]:
         problems = []
@@ -399,11 +526,53 @@ class CustomerTarget(Target):
                         validate_resident_id(number, birth_date=birth_date, gender=gender)
                     except ValidationError as error:
                         problems.append((self.header_of["id_number"], number, error.messages[0]))
+        if self.split_address:
+            self._split_address(data)
+        elif self.resolve_divisions:
+            self._resolve_divisions(data)
         name = data.get("name")
         if self.prepare_search_keys and name and not problems:
             # pinyin keys here, where rows may be prepared in parallel, rather than in the database step
-            kind = data.get("kind") or (CustomerKind.ORGANISATION if data.get("credit_code") else CustomerKind.PERSON)
+            kind = self.row_kind(data) or CustomerKind.PERSON
             data[SEARCH_KEYS] = (kind, name_search_keys(name, is_person=kind == CustomerKind.PERSON))
+
+    def row_kind(self, data: dict[str, Any]) -> str:
+        """The kind of a row: its kind column; else the kind chosen for the file; else inferred from the credit code
+        and the name. "" leaves a stored customer's kind (a kind is never changed by an import)."""
+        if data.get("kind"):
+            return str(data["kind"])
+        if self.kind_choice != "auto":
+            return self.kind_choice
+        return infer_kind(data.get("name") or "", data.get("credit_code") or "")
+
+    @staticmethod
+    def _split_address(data: dict[str, Any]) -> None:
+        address = data.get("address")
+        if not address:
+            return
+        split = divisions.split_address(address)
+        if not split.province:
+            return
+        codes = (split.province, split.city, split.district)
+        for name, code_name, code, division_name in zip(DIVISION_NAMES, DIVISION_CODES, codes,
+                                                         divisions.names(*codes), strict=True):
+            data[name], data[code_name] = division_name, code
+        if split.rest:
+            data["address"] = split.rest  # the street: the divisions are in their own fields now
+
+    @staticmethod
+    def _resolve_divisions(data: dict[str, Any]) -> None:
+        written = [data.get(name) or "" for name in DIVISION_NAMES]
+        if not any(written):
+            return
+        codes = divisions.resolve(*written)
+        for name, code_name, code, text in zip(DIVISION_NAMES, DIVISION_CODES, codes, written, strict=True):
+            data[code_name] = code
+            found = divisions.get(code)
+            if found is not None:
+                data[name] = found.name  # 广东 → 广东省
+            elif name not in data:
+                data[name] = text
 
     @staticmethod
     def _search_keys(data: dict[str, Any], name: str, kind: str) -> tuple[str, str]:
@@ -457,9 +626,7 @@ class CustomerTarget(Target):
                 if preview:
                     outcome.rows.append(RowOutcome(row, "failed", self._display(data), problems))
                 continue
-            # the row's kind: said, or an organisation when it has a credit code ("" leaves a stored one's kind)
-            kind = data.get("kind") or (CustomerKind.ORGANISATION if data.get("credit_code") else "")
-            parsed.append((row, data, kind))
+            parsed.append((row, data, self.row_kind(data)))
         if parsed:
             self._apply(parsed, outcome, write=write, preview=preview, defer=defer)
         return outcome
@@ -562,6 +729,7 @@ class CustomerTarget(Target):
         for row, data, kind in parsed:
             key = data[self.key]
             problems: list[Problem] = []
+            row_warnings = self._unmatched_values(row, data)
             record = existing.get(key)
             code = data.get("code") or ""
             if code and self.key != "code":
@@ -631,6 +799,9 @@ class CustomerTarget(Target):
                                                        changes=diff, renamed=renamed))
             if code and self.key != "code":
                 self.seen_codes.setdefault(code, row)
+            outcome.warnings.extend(row_warnings)
+            if preview and row_warnings and outcome.rows and outcome.rows[-1].row == row:
+                outcome.rows[-1].warnings = [(column, value, reason) for _row, column, value, reason in row_warnings]
         outcome.created += len(creates)
         outcome.updated += len(updates)
         if creates:
@@ -643,6 +814,28 @@ class CustomerTarget(Target):
         for row, data, _kind in parsed:
             if row not in failed_rows:
                 self.seen.setdefault(data[self.key], row)
+
+    def _unmatched_values(self, row: int, data: dict[str, Any]) -> list[tuple[int, str, str, str]]:
+        """Values the row names that Kehu does not know but that do not fail it: an account manager (the row is
+        stored without one) and an industry outside GB/T 4754 (kept in the notes). Warnings for the row."""
+        warnings = []
+        owner = data.get("owner")
+        if isinstance(owner, Unmatched):
+            data["owner"] = None
+            warnings.append((row, self.column_label("owner"), str(owner),
+                             _("Unknown account manager “%(value)s”: the customer is stored without this account "
+                               "manager. Choose a staff member for the name in the value mapping, or transfer the "
+                               "customer later.") % {"value": owner}))
+        industry = data.get("industry")
+        if isinstance(industry, Unmatched):
+            data["industry"] = None
+            note = _("Industry as written in the imported file: %(value)s") % {"value": industry}
+            notes = data.get("notes") or ""
+            data["notes"] = f"{notes}\n{note}".strip() if note not in notes else notes
+            warnings.append((row, self.column_label("industry"), str(industry),
+                             _("Not in the national industrial classification (GB/T 4754): kept in the notes. "
+                               "Choose its industry in the value mapping.")))
+        return warnings
 
     @staticmethod
     def _code_not_available(code: str) -> str:
@@ -718,7 +911,8 @@ class CustomerTarget(Target):
         customer = dict(CUSTOMER_DEFAULTS)
         for name in self.customer_mapped:
             value = data.get(name)
-            if value is None and name in KEEP_WHEN_BLANK:
+            if value is None and (name in KEEP_WHEN_BLANK or name in self.derived_only
+                                  or CUSTOMER_DEFAULTS.get(name) is not None):
                 continue
             customer[ATTNAME.get(name, name)] = value
         customer["kind"] = kind
@@ -781,11 +975,25 @@ class CustomerTarget(Target):
             if name in {"code", "kind"}:
                 continue
             value = data.get(name)
-            if (value is None and name in KEEP_WHEN_BLANK) or self.keeps_stored(value):
-                continue
             column = ATTNAME.get(name, name)
+            if value is None and (name in KEEP_WHEN_BLANK or name in self.derived_only
+                                  or CUSTOMER_DEFAULTS.get(column) is not None):
+                continue  # no value (a value not recognised): the stored one stays, even with clear_empty
+            if self.keeps_stored(value):
+                continue
+            if name == "notes" and name in self.derived_only:
+                # a note the import adds (an industry not recognised) goes after the stored notes
+                stored_notes = record["notes"] or ""
+                if value in stored_notes:
+                    continue
+                value = f"{stored_notes}\n{value}".strip()
             if record[column] != value:
                 changes[column] = value
+        if set(DIVISION_NAMES) & set(changes):
+            # a division named anew: its codes follow it, "" when the name is not recognised
+            for code_name in DIVISION_CODES:
+                if code_name in data and record[code_name] != (data[code_name] or ""):
+                    changes[code_name] = data[code_name] or ""
         if "name" in changes and not changes["name"]:
             problems.append((self.column_label("name"), "", _("A name is required.")))
         if "branch_id" in changes and self.scope is not None and changes["branch_id"] not in self.scope:
@@ -1021,6 +1229,8 @@ class CustomerTarget(Target):
         choices = getattr(_CHOICE_LABELS.get(name), "choices", None)
         if choices:
             text = str(dict(choices).get(text, text))
+        elif name == "industry" and text:
+            text = industries.name(text) or text
         may_see = self.actor is None or self.actor.has_perm("customers.view_personal_data")
         if not may_see and name in PERSONAL_DATA_FIELDS and text:
             text = PERSONAL_DATA_FIELDS[name](text)
@@ -1094,10 +1304,21 @@ class CustomerTarget(Target):
             choices = getattr(_CHOICE_LABELS.get(spec.name), "choices", None)
             if choices:
                 text = str(dict(choices).get(text, text))
+            elif spec.name == "industry" and text:
+                text = industries.name(text) or text
             if not may_see and spec.name in PERSONAL_DATA_FIELDS and text:
                 text = PERSONAL_DATA_FIELDS[spec.name](text)
             shown[str(spec.label)] = text
+        for name in self.display_fields():
+            value = data.get(name)
+            if value is None and stored is not None:
+                value = stored.get(name)
+            shown[str(self.specs[name].label)] = str(value or "")
         return shown
+
+    def display_fields(self) -> list[str]:
+        """Fields the preview shows that no column maps: the divisions found in the addresses."""
+        return list(DIVISION_NAMES) if self.split_address else []
 
 
 _CHOICE_LABELS: dict[str, Any] = {
@@ -1136,3 +1357,39 @@ def _custom_parser(attribute: CustomAttribute) -> Any:
 
     return parse
 
+
+
+def _owner_parser(parse: Parser) -> Parser:
+    """An account manager not found is :class:`Unmatched` (a warning, the row is kept), not a failed row."""
+
+    def parse_owner(raw: Any) -> Any:
+        try:
+            return parse(raw)
+        except FieldError:
+            return Unmatched(text_value(raw))
+
+    return parse_owner
+
+
+def _parse_industry(raw: Any) -> Any:
+    """An industry as its GB/T 4754 code; text not recognised is :class:`Unmatched` (kept in the notes)."""
+    text = text_value(raw)
+    if not text:
+        return ""
+    if len(text) > 100 or "\x00" in text:
+        raise FieldError(_("Longer than %(max)d characters.") % {"max": 100})
+    return industries.match(text) or Unmatched(text)
+
+
+def _parse_customer_since(raw: Any) -> dt.date | None:
+    """When the customer relationship began (another CRM's creation time, a date and time or a date): 1900…today."""
+    from kehu.core import validators
+
+    day = parse_date(raw)
+    if day is None:
+        return None
+    try:
+        validators.validate_past_business_date(day)
+    except ValidationError as error:
+        raise FieldError(" ".join(error.messages)) from None
+    return day

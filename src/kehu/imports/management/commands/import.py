@@ -53,6 +53,13 @@ class Command(BaseCommand):
         parser.add_argument("--accept-name-changes", action="store_true",
                             help="customers: rename matched customers whose name in the file differs (default: such "
                                  "rows are reported as problems and not stored)")
+        parser.add_argument("--kind", default="auto", choices=["auto", "person", "organisation"],
+                            help="customers without a kind column: auto (an organisation when the name or a credit "
+                                 "code says so, else a person), or every row a person or an organisation")
+        parser.add_argument("--value", action="append", default=[], metavar="FIELD:TEXT=VALUE",
+                            help="map a cell value onto Kehu's value (repeatable), e.g. "
+                                 "'management_class:A类=key', 'lifecycle_status:已成交=current', "
+                                 "'owner:王经理=wang' (a user name)")
         parser.add_argument("--chunk-size", type=int, default=5000, help="rows per transaction (skip-bad mode)")
         parser.add_argument("--language", default="", help="language of messages (zh-hans or en)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -87,7 +94,8 @@ class Command(BaseCommand):
             job = self._create(import_job_create, what, user, options)
             if options["save_mapping"]:
                 mapping = import_mapping_save(name=options["save_mapping"], target=what, headers=list(job.headers),
-                                              columns=list(job.column_map), key=job.key, user=user)
+                                              columns=list(job.column_map), key=job.key, user=user,
+                                              values=(job.options or {}).get("values") or {})
                 self.stderr.write(_("Mapping “%(name)s” saved.") % {"name": mapping.name})
         self.stderr.write(_("Import job #%(job)s (if interrupted: kehu import resume %(job)s)") % {"job": job.pk})
         bar = None
@@ -146,6 +154,11 @@ class Command(BaseCommand):
             job_options["clear_empty"] = True
         if options["accept_name_changes"]:
             job_options["accept_name_changes"] = True
+        if options["kind"] != "auto":
+            job_options["kind"] = options["kind"]
+        values = self._values(options["value"])
+        if values:
+            job_options["values"] = values
         if options["branch"]:
             from kehu.org.models import Branch
 
@@ -174,8 +187,29 @@ class Command(BaseCommand):
                                 [f"{field}: {message}" for message in field_messages])
             raise CommandError(" ".join(messages), returncode=USAGE) from None
 
+    def _values(self, items: list[str]) -> dict[str, dict[str, str]]:
+        """``--value FIELD:TEXT=VALUE`` options as a value mapping; an account manager is named by user name."""
+        from kehu.org.models import User
+
+        values: dict[str, dict[str, str]] = {}
+        for item in items:
+            field, colon, rest = item.partition(":")
+            text, equals, value = rest.rpartition("=")
+            if not colon or not equals or not field.strip() or not text.strip():
+                raise CommandError(_("Write --value as FIELD:TEXT=VALUE."), returncode=USAGE)
+            value = value.strip()
+            if field.strip() == "owner" and value:
+                user = User.objects.filter(username=value, is_active=True).first()
+                if user is None:
+                    raise CommandError(_("There is no active staff member “%(user)s”.") % {"user": value},
+                                       returncode=USAGE)
+                value = str(user.pk)
+            values.setdefault(field.strip(), {})[text.strip()] = value
+        return values
+
     def _report(self, job: ImportJob, options: dict[str, Any]) -> None:
-        from kehu.imports.services import import_error_report
+        from kehu.imports.selectors import import_unmatched_values
+        from kehu.imports.services import import_error_report, import_unused_columns
 
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(job.error_message or _("The import failed."), returncode=USAGE)
@@ -190,9 +224,22 @@ class Command(BaseCommand):
                                 "(all-or-nothing mode).") % {"count": job.failed})
         elif job.failed:
             self.stdout.write(_("%(count)d rows have problems and were not stored.") % {"count": job.failed})
-        if job.warnings:
+        unused = import_unused_columns(job=job)
+        if unused:
+            self.stdout.write(_("Columns not used: %(columns)s") % {"columns": ", ".join(unused)})
+        unmatched = import_unmatched_values(job=job)
+        for field, found in unmatched.items():
+            listed = ", ".join(f"{text} ({count})" for text, count in found)
+            if field == "owner":
+                self.stdout.write(_("Account managers not found (the customers were stored without them): "
+                                    "%(values)s") % {"values": listed})
+            else:
+                self.stdout.write(_("Industries not recognised (kept in the notes): %(values)s") % {"values": listed})
+        columns = [job.headers[job.column_map.index(field)] for field in unmatched]
+        others = job.row_errors.filter(is_warning=True).exclude(column__in=columns).values("row").distinct().count()
+        if others:
             self.stdout.write(_("%(count)d new rows look like customers already stored (same mobile, ID number or "
-                                "credit code): see the import's page to merge them.") % {"count": job.warnings})
+                                "credit code): see the import's page to merge them.") % {"count": others})
         if job.status == ImportJob.Status.DONE and not job.rows_done:
             self.stdout.write(_("The file has no data rows: only the header row."))
         if job.status == ImportJob.Status.DONE and not job.created and not job.updated and job.unchanged:
