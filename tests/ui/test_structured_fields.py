@@ -74,7 +74,7 @@ def test_status_record_choices_and_the_migration_keeping_free_text(client, users
     # records written as free text before the choices: matching text mapped, the rest kept in the notes
     old = StatusRecord.objects.create(customer=customer, preferred_channel="微信", contact_frequency="看心情",
                                       development_potential="较大")
-    migration = importlib.import_module("kehu.customers.migrations.0014_status_record_choices_and_division_codes")
+    migration = importlib.import_module("kehu.customers.migrations.0015_status_record_choices_and_division_codes")
     from django.apps import apps
 
     migration.status_records_forward(apps, None)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0012_merge_timeline_and_access_search'),
+        ('customers', '0013_contact_relations_of_persons'),
     ]
 
     operations = [

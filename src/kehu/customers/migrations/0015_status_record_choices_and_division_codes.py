@@ -88,7 +88,7 @@ def customers_forward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("customers", "0013_divisions_industry_source_since"),
+        ("customers", "0014_divisions_industry_source_since"),
     ]
 
     operations = [
