@@ -256,6 +256,21 @@ def _history_value(field_name: str, value: Any, maskers: dict[str, Any] | None =
     return masker(str(value)) if masker else str(value)
 
 
+def _event_reason(reason: str | None) -> bool:
+    """Whether a history record's change reason names an event worth showing even when no stored field changed (a
+    merge that kept every value, a change of tags), rather than the default reason of an edit."""
+    from django.conf import settings
+    from django.utils import translation
+
+    if not reason:
+        return False
+    defaults = set()
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            defaults.add(translation.gettext("Edited"))
+    return reason not in defaults
+
+
 def customer_history(*, customer: Customer, limit: int = 50, user: User | None = None) -> list[HistoryEntry]:
     """The audit history of a customer: its own records and its profile's and contacts', newest first.
 
@@ -300,8 +315,8 @@ def customer_history(*, customer: Customer, limit: int = 50, user: User | None =
                             v for v in (change.old, change.new) if v not in (None, "")
                         )
                     changes.append((field or change.field, change.old, change.new))
-                if not changes:
-                    continue
+                if not changes and not (model is Customer and _event_reason(record.history_change_reason)):
+                    continue  # a save that changed nothing, unless it records an event (a merge, new tags)
             elif index == 0 and len(records) > limit:
                 continue  # baseline only
             raw.append((record, model, changes))

@@ -181,11 +181,12 @@ class MergeRecord(models.Model):
     merged_customer_id = models.BigIntegerField(_("merged customer id"))
     merged_code = models.CharField(_("merged customer code"), max_length=40)
     merged_name = models.CharField(_("merged customer name"), max_length=200)
-    merged_snapshot = models.JSONField(default=dict)
-    field_choices = models.JSONField(default=dict)
-    moved = models.JSONField(default=dict)
+    merged_snapshot = models.JSONField(_("values of the merged customer"), default=dict)
+    field_choices = models.JSONField(_("values chosen per field"), default=dict)
+    moved = models.JSONField(_("rows moved"), default=dict)
     reason = models.CharField(_("reason"), max_length=255, blank=True, default="")
-    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("merged by"), null=True,
+                                  on_delete=models.SET_NULL, related_name="+")
     merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
 
     class Meta:
