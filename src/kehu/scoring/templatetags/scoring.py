@@ -45,6 +45,17 @@ def tier_label(value: str) -> str:
 
 
 @register.filter
+def tier_name(code: str, label: str = "") -> str:
+    """A tier as the reader sees it: a grade code (``A``, ``HH``: at most 3 capitals or digits) before its label, a code
+    that is a word (``platinum``, ``key``) left out for the label in the reader's language; the code alone when the
+    tier has no label. ``label`` is the stored label (a default one is translated here)."""
+    shown = _tier_label(label) if label else ""
+    if not shown:
+        return code or "—"
+    return f"{code} · {shown}" if code and len(code) <= 3 and code == code.upper() and code != shown else shown
+
+
+@register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     try:
         return mapping.get(key) if hasattr(mapping, "get") else mapping[key]
