@@ -153,7 +153,10 @@ class ImportRowError(models.Model):
     row = models.PositiveIntegerField(_("row"))
     column = models.CharField(_("column"), max_length=200, blank=True, default="")
     value = models.TextField(_("value"), blank=True, default="")
+    # the reason as written in the importer's language (shown as it is for rows stored before ``message``)
     reason = models.TextField(_("reason"))
+    # the reason as a code with parameters (kehu.core.messages), shown in the reader's language
+    message = models.JSONField(_("reason code"), null=True, blank=True)
     is_warning = models.BooleanField(
         _("warning"), default=False,
         help_text=_("A warning (the row was stored, e.g. it looks like a customer already stored), not an error."),
@@ -166,7 +169,14 @@ class ImportRowError(models.Model):
         indexes = [models.Index(fields=["job", "row"], name="import_error_job_row_idx")]
 
     def __str__(self) -> str:
-        return f"{self.row} {self.column}: {self.reason}"
+        return f"{self.row} {self.column}: {self.text}"
+
+    @property
+    def text(self) -> str:
+        """The reason in the active language (the stored text when the row has no code)."""
+        from kehu.core.messages import render
+
+        return render(self.message, self.reason)
 
 
 class MergeRecord(models.Model):

@@ -40,6 +40,8 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.core.messages import message_json
+from kehu.core.messages import render as render_message
 from kehu.core.spreadsheet import csv_safe
 from kehu.org.models import User
 
@@ -298,7 +300,8 @@ def _save_errors(job: ImportJob, errors: list[tuple[int, str, str, str]], *, war
         ImportRowError.objects.bulk_create(
             # a NUL in the file's cell (refused by the field) is shown as ␀: PostgreSQL cannot store it
             [ImportRowError(job=job, row=row, column=column[:200].replace("\x00", "\u2400"),
-                            value=value[:2000].replace("\x00", "\u2400"), reason=reason, is_warning=warning)
+                            value=value[:2000].replace("\x00", "\u2400"), reason=reason,
+                            message=message_json(reason), is_warning=warning)
              for row, column, value, reason in errors],
             batch_size=2000,
         )
@@ -910,18 +913,21 @@ def import_mapped_labels(*, job: ImportJob) -> list[str]:
 # -------------------------------------------------------------------------------------------------- error report
 
 
-def import_error_report(*, job: ImportJob, out: IO[bytes] | str | os.PathLike[str], file_format: str = "csv") -> int:
+def import_error_report(*, job: ImportJob, out: IO[bytes] | str | os.PathLike[str], file_format: str = "csv",
+                        language: str | None = None) -> int:
     """Write the rows that were not stored, in the file's own column layout plus a row and an error column.
 
     The report can be fixed and imported again as it is: the two extra columns are ignored by the mapping. Returns
-    the number of rows written. ``file_format`` is ``csv`` (UTF-8 with BOM, for Excel) or ``xlsx``.
+    the number of rows written. ``file_format`` is ``csv`` (UTF-8 with BOM, for Excel) or ``xlsx``. Headers and
+    reasons are in ``language`` (default: the language the import ran in).
     """
     reasons: dict[int, list[str]] = defaultdict(list)
     errors = ImportRowError.objects.filter(job=job, is_warning=False).order_by("row", "id")
-    for row, column, reason in errors.values_list("row", "column", "reason"):
-        reasons[row].append(f"{column}: {reason}" if column else reason)
-    kept = _report_columns(job)
-    with translation.override(job.language or settings.LANGUAGE_CODE):
+    with translation.override(language or job.language or settings.LANGUAGE_CODE):
+        for row, column, reason, message in errors.values_list("row", "column", "reason", "message"):
+            text = render_message(message, reason)
+            reasons[row].append(f"{column}: {text}" if column else text)
+        kept = _report_columns(job)
         headers = [*(job.headers[index] for index in kept), _("row"), _("error")]
     rows = _failed_rows(job, reasons, kept) if reasons else iter(())
     if file_format == "xlsx":
