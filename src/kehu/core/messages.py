@@ -139,3 +139,19 @@ def render(data: dict[str, Any] | None, fallback: str = "") -> str:
     if not data or not isinstance(data, dict) or not isinstance(data.get("code"), str):
         return fallback
     return _say(data["code"], data.get("context"), data.get("params"))
+
+
+def stored_text(value: Any) -> str:
+    """A text column's value in the active language: a system text stored as its English message is translated, a
+    :class:`Message` stored as JSON (:func:`as_stored_text`) is rendered, anything else is shown as it is."""
+    if value in (None, ""):
+        return ""
+    text = str(value)
+    if text.startswith('{"code"'):
+        import json
+
+        try:
+            return render(json.loads(text), text)
+        except ValueError:
+            return text
+    return gettext(text)

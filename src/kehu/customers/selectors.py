@@ -264,7 +264,7 @@ def _event_reason(reason: str | None) -> bool:
 
     if not reason:
         return False
-    defaults = set()
+    defaults = {"Edited"}  # stored as the English message; older rows in the editor's language
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
             defaults.add(translation.gettext("Edited"))

@@ -20,6 +20,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.core.registry import import_targets
@@ -289,7 +290,8 @@ def duplicate_check(request: AuthenticatedRequest) -> HttpResponse:
         from kehu.customers.services import personal_data_lookup_log
 
         personal_data_lookup_log(actor=request.user, customers=by_identifier, fields=",".join(identifiers),
-                                 reason=_("Duplicate check"), ip_address=request.META.get("REMOTE_ADDR") or None,
+                                 reason=gettext_noop("Duplicate check"),
+                                 ip_address=request.META.get("REMOTE_ADDR") or None,
                                  action=PersonalDataAccess.Action.SEARCH)
     return render(request, "imports/_duplicate_warning.html", {"duplicates": found})
 

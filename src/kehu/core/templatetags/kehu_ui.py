@@ -16,6 +16,16 @@ register = template.Library()
 
 
 @register.filter
+def stored_text(value: Any) -> str:
+    """A text the system stored, in the reader's language: a reason it wrote as its English message (``"Phone
+    lookup"``, stored with ``gettext_noop``) or a code with parameters (``kehu.core.messages``, as JSON) is
+    translated; what a user typed, or an older row stored already translated, is shown as it is."""
+    from kehu.core.messages import stored_text as _stored_text
+
+    return _stored_text(value)
+
+
+@register.filter
 def masked_phone(value: str | None) -> str:
     """138****5678 (personal data is masked everywhere unless explicitly revealed)."""
     return mask_phone(value or "")
