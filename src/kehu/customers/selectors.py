@@ -176,7 +176,11 @@ def customer_tier_choices() -> list[tuple[str, str]]:
         return sorted(set(CustomerTier.objects.order_by().values_list("tier", "label").distinct()))
 
     stored = cache.get_or_set(TIER_CHOICES_CACHE_KEY, read, 300) or []
-    return [(code, f"{code} {gettext(label)}" if label else code) for code, label in stored]
+    from kehu.core.templatetags.kehu_ui import is_grade_code
+
+    # a grade code (A, HH) before its label; a word code (gold) only by its label, in the reader's language
+    return [(code, (f"{code} {gettext(label)}" if is_grade_code(code) else gettext(label)) if label else code)
+            for code, label in stored]
 
 
 def customer_list_few(customers: QuerySet[Customer]) -> QuerySet[Customer]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from kehu.core.templatetags.kehu_ui import is_grade_code
 from kehu.scoring import charts, selectors
 from kehu.scoring.models import tier_label as _tier_label
 
@@ -52,7 +53,7 @@ def tier_name(code: str, label: str = "") -> str:
     shown = _tier_label(label) if label else ""
     if not shown:
         return code or "—"
-    return f"{code} · {shown}" if code and len(code) <= 3 and code == code.upper() and code != shown else shown
+    return f"{code} · {shown}" if is_grade_code(code) and code != shown else shown
 
 
 @register.filter
