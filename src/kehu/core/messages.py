@@ -48,7 +48,7 @@ def _param_json(value: Any) -> Any:
     if isinstance(value, Message):
         return value.as_json()
     if isinstance(value, Promise):
-        args = getattr(value, "_args", ())
+        args: tuple[Any, ...] = getattr(value, "_args", ())
         if len(args) == 1 and isinstance(args[0], str):  # gettext_lazy(message)
             return {"code": args[0]}
         if len(args) == 2 and all(isinstance(arg, str) for arg in args):  # pgettext_lazy(context, message)
@@ -96,7 +96,7 @@ class _Template(Message):
         return (_restore, (str(self), self.code, self.params, self.context))
 
 
-def gettext_message(code: str) -> Message:
+def gettext_message(code: str) -> str:
     """A drop-in for ``gettext`` in modules whose texts are stored (``from kehu.core.messages import gettext_message as
     _``): ``_("Text %(x)s") % {"x": value}`` is the text in the active language that remembers its code and
     parameters. ``makemessages`` collects these calls as usual."""
@@ -119,7 +119,7 @@ def from_validation_error(error: ValidationError) -> str:
     parameters (Django's and Kehu's validators do), else its text."""
     for item in error.error_list if hasattr(error, "error_list") else [error]:
         message = item.message
-        args = getattr(message, "_args", ())
+        args: tuple[Any, ...] = getattr(message, "_args", ())
         if isinstance(message, Promise) and len(args) == 1 and isinstance(args[0], str):
             return Message(args[0], item.params or {})
         if isinstance(message, Promise) and len(args) == 2 and all(isinstance(arg, str) for arg in args):
