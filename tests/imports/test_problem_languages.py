@@ -112,3 +112,22 @@ def test_rows_stored_before_codes_keep_their_text(chinese_job, users):
     ImportRowError.objects.filter(job=chinese_job).update(message=None)
     page = client_for(users["administrator"], "en").get(f"/imports/{chinese_job.pk}/").content.decode()
     assert any(CJK.search(cell) for cell in _problem_cells(page))  # shown as written, not lost
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_why_a_job_failed_in_the_readers_language(tmp_path, users, make_user, language):
+    importer = make_user("administrator")
+    path = write_csv(tmp_path / "客户.csv", [["客户编号", "姓名", "门店"], ["C1", "张三", "上海一店"]])
+    with translation.override("zh-hans"):
+        job = import_job_create(target="customers", file_path=path, language="zh-hans", key="code",
+                                mode="skip-bad", user=importer)
+        importer.is_active = False  # left the company before the job ran
+        importer.save()
+        job = import_run(job=job)
+    assert job.status == "failed" and CJK.search(job.error_message) and job.error_codes
+    page = html.unescape(client_for(users["administrator"], language).get(f"/imports/{job.pk}/").content.decode())
+    note = re.search(r'<p class="note note-warning">(.*?)</p>', page, flags=re.S).group(1)
+    if language == "en":
+        assert note.strip() == "The user who started this import is no longer active."
+    else:
+        assert note.strip() == job.error_message.strip()

@@ -95,7 +95,9 @@ class ImportJob(models.Model):
     failed = models.PositiveIntegerField(_("failed"), default=0)
     warnings = models.PositiveIntegerField(_("warnings"), default=0)
     checkpoint_row = models.PositiveIntegerField(default=0)
-    error_message = models.TextField(blank=True, default="")
+    error_message = models.TextField(blank=True, default="")  # in the language the job ran in
+    # why the job failed as codes with parameters (kehu.core.messages), shown in the reader's language
+    error_codes = models.JSONField(null=True, blank=True)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="import_jobs")
@@ -134,6 +136,15 @@ class ImportJob(models.Model):
         if not self.error_file_path or self.error_file_deleted_at or self.finished_at is None:
             return None
         return self.finished_at + dt.timedelta(days=settings.KEHU_IMPORT_ERROR_FILE_DAYS)
+
+    @property
+    def error_text(self) -> str:
+        """Why the job failed, in the active language (as written when it was not stored as codes)."""
+        from kehu.core.messages import render
+
+        if self.error_codes:
+            return " ".join(render(code) for code in self.error_codes)
+        return self.error_message
 
     @property
     def percent(self) -> int:

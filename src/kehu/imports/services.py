@@ -39,8 +39,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from kehu.core.messages import message_json
+from kehu.core.messages import message_json, problem
 from kehu.core.messages import render as render_message
 from kehu.core.spreadsheet import csv_safe
 from kehu.org.models import User
@@ -344,11 +345,16 @@ def _add(job: ImportJob, outcome: ChunkOutcome, rows: int) -> None:
     job.rows_done += rows
 
 
-def _finish(job: ImportJob, status: str, message: str = "") -> ImportJob:
+def _finish(job: ImportJob, status: str, message: str | list[str] = "") -> ImportJob:
+    """End the job; ``message`` (or the list of messages) says why it failed: stored as written and, when every
+    message is a :class:`kehu.core.messages.Message`, as codes shown in each reader's language."""
     job.status = status
     job.finished_at = job.heartbeat_at = timezone.now()
-    if message:
-        job.error_message = message
+    messages = [message] if isinstance(message, str) else list(message)
+    if any(messages):
+        job.error_message = " ".join(messages)
+        codes = [message_json(text) for text in messages]
+        job.error_codes = codes if all(codes) else None
     if status in {ImportJob.Status.DONE, ImportJob.Status.REJECTED}:
         job.rows_total = job.rows_done
     job.save()
@@ -385,7 +391,8 @@ def import_run(*, job: ImportJob, progress: Progress | None = None, chunk_size: 
 def _import_run(*, job: ImportJob, progress: Progress | None, chunk_size: int) -> ImportJob:
     with translation.override(job.language or settings.LANGUAGE_CODE):
         if job.user is not None and not job.user.is_active:
-            return _finish(job, ImportJob.Status.FAILED, _("The user who started this import is no longer active."))
+            return _finish(job, ImportJob.Status.FAILED,
+                           problem(gettext_noop("The user who started this import is no longer active.")))
         try:
             reader = _reader(job)
         except UnreadableFile as error:
@@ -393,7 +400,7 @@ def _import_run(*, job: ImportJob, progress: Progress | None, chunk_size: int) -
         target = _target(job)
         problems = target.mapping_problems()
         if problems:
-            return _finish(job, ImportJob.Status.FAILED, " ".join(problems))
+            return _finish(job, ImportJob.Status.FAILED, problems)
         job.started_at = job.started_at or timezone.now()
         job.heartbeat_at = timezone.now()
         job.finished_at = None
