@@ -70,11 +70,23 @@ def test_merge_with_the_defaults_keeps_the_survivors_values_and_writes_its_histo
     assert done.status_code == 302 and not Customer.objects.filter(pk=merge.pk).exists()
     keep.refresh_from_db()
     assert keep.name == "张三" and keep.person.employer == "甲公司"
-    # the history's reason is stored in the language of the user who merged (English here)
-    for language in ("en", "zh-hans"):
+    # merged by an English-speaking manager, read in either language
+    for language, said in (("en", f"Merged with {merge.code}: 同一人"), ("zh-hans", f"已与 {merge.code} 合并：同一人")):
         page = text(client_for(users["branch_manager"], language).get(f"/customers/{keep.pk}/"))
         history = _section(page, 'id="history"')
         history = history[:history.index("</section>")]
-        assert f"Merged with {merge.code}: 同一人" in history
+        assert said in history
         timeline = _section(page, 'id="timeline"' if 'id="timeline"' in page else "timeline")
         assert merge.code in timeline and merge.name in timeline
+
+
+def test_a_long_merge_reason_is_kept_as_text_in_the_history(make_customer, users):
+    from kehu.customers.selectors import customer_history
+    from kehu.imports.services import customer_merge
+
+    keep = make_customer("张三", mobile="13800138000")
+    merge = make_customer("张三", mobile="13800138000")
+    reason = "同一人，" * 30
+    customer_merge(keep=keep, merge=merge, actor=users["administrator"], choices={}, reason=reason)
+    reasons = [entry.reason for entry in customer_history(customer=keep) if merge.code in entry.reason]
+    assert reasons and reasons[0].startswith(f"Merged with {merge.code}: 同一人") and "{" not in reasons[0]

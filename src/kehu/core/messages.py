@@ -141,6 +141,18 @@ def render(data: dict[str, Any] | None, fallback: str = "") -> str:
     return _say(data["code"], data.get("context"), data.get("params"))
 
 
+def as_stored_text(text: str, max_length: int) -> str:
+    """What to store in a text column for ``text``: a :class:`Message` as compact JSON (read back by
+    :func:`stored_text` in each reader's language) when it fits in ``max_length``, else the text as it reads now."""
+    if isinstance(text, Message):
+        import json
+
+        stored = json.dumps(text.as_json(), ensure_ascii=False, separators=(",", ":"))
+        if len(stored) <= max_length:
+            return stored
+    return str(text)[:max_length]
+
+
 def stored_text(value: Any) -> str:
     """A text column's value in the active language: a system text stored as its English message is translated, a
     :class:`Message` stored as JSON (:func:`as_stored_text`) is rendered, anything else is shown as it is."""

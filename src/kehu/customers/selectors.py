@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.masking import mask_address, mask_birth_date, mask_email, mask_id_number, mask_phone
+from kehu.core.messages import stored_text
 from kehu.core.validators import normalize_phone
 from kehu.org.models import User
 
@@ -346,7 +347,7 @@ def customer_history(*, customer: Customer, limit: int = 50, user: User | None =
             when=record.history_date,
             who=str(record.history_user) if record.history_user else "",
             what=HISTORY_ACTIONS[record.history_type] % {"object": model._meta.verbose_name},
-            reason=record.history_change_reason or "",
+            reason=stored_text(record.history_change_reason),
             changes=[
                 (str(getattr(field, "verbose_name", field)), show(field, old), show(field, new))
                 for field, old, new in changes

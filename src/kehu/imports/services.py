@@ -41,7 +41,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from kehu.core.messages import message_json, problem
+from kehu.core.messages import as_stored_text, message_json, problem
 from kehu.core.messages import render as render_message
 from kehu.core.spreadsheet import csv_safe
 from kehu.org.models import User
@@ -1268,6 +1268,11 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
     customer_update(customer=keep, actor=actor, reason=change_reason[:255], tags=tags, custom_attributes=custom,
                     person=profile_values if keep.is_person else None,
                     organisation=None if keep.is_person else profile_values, **customer_values)
+    # the kept customer's history names the merge in each reader's language (as a code, when it fits the column)
+    said = (problem(gettext_noop("Merged with %(code)s: %(reason)s"), code=merged_code, reason=reason.strip())
+            if reason.strip() else problem(gettext_noop("Merged with %(code)s"), code=merged_code))
+    newest = keep.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    keep.history.filter(history_id=newest).update(history_change_reason=as_stored_text(said, 100))
     record = MergeRecord.objects.create(
         kept_customer=keep, merged_customer_id=merged_id, merged_code=merged_code, merged_name=merged_name,
         merged_snapshot=snapshot, field_choices=field_choices, moved=moved, reason=reason.strip()[:255],
