@@ -304,7 +304,8 @@ def customer_update(
                           exclude_pk=customer.pk)
     customer_search_keys(customer)
     customer.version = locked.version + 1
-    customer._change_reason = reason or gettext_noop("Edited")  # type: ignore[attr-defined]
+    # the history's reason column holds 100 characters (PostgreSQL refuses more)
+    customer._change_reason = (reason or gettext_noop("Edited"))[:100]  # type: ignore[attr-defined]
     customer.save()
     # the reason also goes on the profile's history record: an edit may change only profile fields
     profile._change_reason = customer._change_reason  # type: ignore[attr-defined,union-attr]
