@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
@@ -549,7 +550,7 @@ def list_customers(request: HttpRequest, params: Query[CustomerListParams]) -> d
     identifier = selectors.searched_identifier(params.q)
     if identifier and page["items"]:  # a find by a full phone or ID number is logged, as the phone lookup is
         services.personal_data_lookup_log(actor=_actor(request), customers=page["items"], fields=identifier,
-                                          reason=_("Search"), ip_address=_client_ip(request),
+                                          reason=gettext_noop("Search"), ip_address=_client_ip(request),
                                           action=PersonalDataAccess.Action.SEARCH)
     return page
 
@@ -588,7 +589,7 @@ def lookup_customers(request: HttpRequest, phone: str, params: Query[PageParams]
         raise Http404(_("No customer has this phone number."))
     services.personal_data_lookup_log(
         actor=actor, customers=[summary.customer for summary in page["items"]], fields="phone",
-        reason=_("Phone lookup"), ip_address=_client_ip(request),
+        reason=gettext_noop("Phone lookup"), ip_address=_client_ip(request),
     )
     return page
 

@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.masking import mask_address, mask_birth_date, mask_email, mask_id_number, mask_phone
+from kehu.core.messages import stored_text
 from kehu.core.validators import normalize_phone
 from kehu.org.models import User
 
@@ -207,7 +208,11 @@ def customer_tier_choices() -> list[tuple[str, str]]:
         return sorted(set(CustomerTier.objects.order_by().values_list("tier", "label").distinct()))
 
     stored = cache.get_or_set(TIER_CHOICES_CACHE_KEY, read, 300) or []
-    return [(code, f"{code} {gettext(label)}" if label else code) for code, label in stored]
+    from kehu.core.templatetags.kehu_ui import is_grade_code
+
+    # a grade code (A, HH) before its label; a word code (gold) only by its label, in the reader's language
+    return [(code, (f"{code} {gettext(label)}" if is_grade_code(code) else gettext(label)) if label else code)
+            for code, label in stored]
 
 
 def customer_list_few(customers: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -287,6 +292,21 @@ def _history_value(field_name: str, value: Any, maskers: dict[str, Any] | None =
     return masker(str(value)) if masker else str(value)
 
 
+def _event_reason(reason: str | None) -> bool:
+    """Whether a history record's change reason names an event worth showing even when no stored field changed (a
+    merge that kept every value, a change of tags), rather than the default reason of an edit."""
+    from django.conf import settings
+    from django.utils import translation
+
+    if not reason:
+        return False
+    defaults = {"Edited"}  # stored as the English message; older rows in the editor's language
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            defaults.add(translation.gettext("Edited"))
+    return reason not in defaults
+
+
 def customer_history(*, customer: Customer, limit: int = 50, user: User | None = None) -> list[HistoryEntry]:
     """The audit history of a customer: its own records and its profile's and contacts', newest first.
 
@@ -331,8 +351,8 @@ def customer_history(*, customer: Customer, limit: int = 50, user: User | None =
                             v for v in (change.old, change.new) if v not in (None, "")
                         )
                     changes.append((field or change.field, change.old, change.new))
-                if not changes:
-                    continue
+                if not changes and not (model is Customer and _event_reason(record.history_change_reason)):
+                    continue  # a save that changed nothing, unless it records an event (a merge, new tags)
             elif index == 0 and len(records) > limit:
                 continue  # baseline only
             raw.append((record, model, changes))
@@ -358,7 +378,7 @@ def customer_history(*, customer: Customer, limit: int = 50, user: User | None =
             when=record.history_date,
             who=str(record.history_user) if record.history_user else "",
             what=HISTORY_ACTIONS[record.history_type] % {"object": model._meta.verbose_name},
-            reason=record.history_change_reason or "",
+            reason=stored_text(record.history_change_reason),
             changes=[
                 (str(getattr(field, "verbose_name", field)), show(field, old), show(field, new))
                 for field, old, new in changes

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kehu.core import validators
 from kehu.core.exceptions import ConcurrentUpdateError
@@ -215,7 +216,7 @@ def customer_create(
     elif Customer.objects.filter(code=code).exists():
         raise ValidationError({"code": [_("Another customer already has the code %(code)s.") % {"code": code}]})
     customer_search_keys(customer)
-    customer._change_reason = _("Created")  # type: ignore[attr-defined]
+    customer._change_reason = gettext_noop("Record created")  # type: ignore[attr-defined]
     customer.save()
     profile.customer = customer
     profile.save()
@@ -224,7 +225,7 @@ def customer_create(
     if customer.lifecycle_status:
         change = LifecycleChange.objects.create(
             customer=customer, field=LifecycleChange.Field.STATUS, old_value="",
-            new_value=customer.lifecycle_status, reason=_("Created"), changed_by=actor,
+            new_value=customer.lifecycle_status, reason=gettext_noop("Record created"), changed_by=actor,
         )
         _lifecycle_activity(customer, change, actor)
     return customer
@@ -316,7 +317,8 @@ def customer_update(
                           exclude_pk=customer.pk)
     customer_search_keys(customer)
     customer.version = locked.version + 1
-    customer._change_reason = reason or _("Edited")  # type: ignore[attr-defined]
+    # the history's reason column holds 100 characters (PostgreSQL refuses more)
+    customer._change_reason = (reason or gettext_noop("Edited"))[:100]  # type: ignore[attr-defined]
     customer.save()
     # the reason also goes on the profile's history record: an edit may change only profile fields
     profile._change_reason = customer._change_reason  # type: ignore[attr-defined,union-attr]
@@ -328,7 +330,7 @@ def customer_update(
             customer=customer, batch=uuid.uuid4().hex, from_owner_id=locked.owner_id, to_owner=new_owner,
             from_branch_id=locked.branch_id,
             to_branch=customer.branch if customer.branch_id != locked.branch_id else None,
-            reason=(transfer_reason or reason or _("Edited")).strip()[:255], transferred_by=actor,
+            reason=(transfer_reason or reason or gettext_noop("Edited")).strip()[:255], transferred_by=actor,
         )
     for field, old, new in (
         (LifecycleChange.Field.STATUS, old_status, customer.lifecycle_status),

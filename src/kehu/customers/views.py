@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -122,7 +122,7 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
     if identifier:  # a find by a full phone or ID number is written to the access log (README: personal data)
         page.object_list = list(page.object_list)
         personal_data_lookup_log(actor=request.user, customers=page.object_list, fields=identifier,
-                                 reason=_("Search"), ip_address=_client_ip(request),
+                                 reason=gettext_noop("Search"), ip_address=_client_ip(request),
                                  action=PersonalDataAccess.Action.SEARCH)
     context = {
         "form": form,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.utils.translation import gettext_noop
+
 # The 100-odd most common surnames with their approximate share of the population in per mille (2020 census
 # order), plus a few compound surnames and surnames with a special reading (曾 zeng, 单 shan, 解 xie, 仇 qiu …).
 SURNAMES: tuple[tuple[str, float], ...] = (
@@ -280,10 +282,15 @@ PREFERENCES = (
     "关注健康养生类产品", "偏好节假日集中采购", "对理财和保险产品兴趣较高", "喜欢数码产品，常参加新品发布活动",
     "注重性价比，常比价后购买", "",
 )
-REASON_CREATED = "新建客户档案"
-REASON_FIRST_PURCHASE = "首次购买"
-LOST_REASONS = ("半年以上未购买", "已转投竞争对手", "搬离服务区域", "对服务不满意")
-STAGE_REASONS = ("购买频次提升", "客户经理定期维护", "年度客户分级调整", "消费金额下降", "长期未联系")
+# reasons and purposes the system writes are stored as their English message and shown in the reader's language
+# (``kehu_ui.stored_text``); the rest of the demo data is what Chinese users would type
+REASON_CREATED = gettext_noop("New customer record")
+REASON_FIRST_PURCHASE = gettext_noop("First purchase")
+LOST_REASONS = (gettext_noop("No purchase for over six months"), gettext_noop("Went to a competitor"),
+                gettext_noop("Moved out of the service area"), gettext_noop("Dissatisfied with the service"))
+STAGE_REASONS = (gettext_noop("Buys more often"), gettext_noop("Regular care by the account manager"),
+                 gettext_noop("Yearly tier review"), gettext_noop("Spending fell"),
+                 gettext_noop("No contact for a long time"))
 # status record choices (customers.StatusRecord.Channel, Frequency, Potential)
 PREFERRED_CHANNELS = ("wechat", "phone", "sms", "visit", "email")
 CONTACT_FREQUENCIES = ("weekly", "monthly", "quarterly", "on_demand")
@@ -291,4 +298,5 @@ HOLDINGS_WITH_US = ("年度会员、保险产品", "黑金会员、理财服务"
 HOLDINGS_WITH_COMPETITORS = ("其他商超会员卡", "其他银行理财产品", "电商平台会员", "无", "竞争门店储值卡")
 DEVELOPMENT_POTENTIAL = ("high", "medium", "low", "high")
 OTHER_BANKS_SUPPLIERS = ("工商银行、招商银行", "建设银行", "本地商超供应商", "", "中国银行、京东企业购")
-CONSENT_PURPOSES = ("营销推广", "新品与活动通知", "账单与服务提醒")
+CONSENT_PURPOSES = (gettext_noop("Marketing promotions"), gettext_noop("New products and events"),
+                    gettext_noop("Bills and service reminders"))

@@ -38,6 +38,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 from stdnum.cn import uscc
 
@@ -80,7 +81,7 @@ DEFAULT_SEED = 20241101
 DEFAULT_CUSTOMERS = 5000
 DEFAULT_TRANSACTIONS = 50000
 ORGANISATION_SHARE = 0.15
-CHANGE_REASON = "演示数据导入"
+CHANGE_REASON = gettext_noop("Demo data import")  # stored in English, shown translated (stored_text)
 BATCH_SIZE = 2000
 
 CENT = Decimal("0.01")

@@ -26,9 +26,10 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 
 from kehu.core import validators
+from kehu.core.messages import from_validation_error
+from kehu.core.messages import gettext_message as _  # problems are stored with their code: see kehu.core.messages
 
 from .aliases import CHOICE_ALIASES, FALSE_WORDS, REPORT_HEADERS, TRUE_WORDS
 from .readers import cell_text
@@ -39,7 +40,8 @@ class FieldError(Exception):
 
     def __init__(self, message: Any) -> None:
         super().__init__(str(message))
-        self.message = str(message)
+        # a kehu.core.messages.Message (a str) keeps its code, to be shown in each reader's language
+        self.message: str = message if isinstance(message, str) else str(message)
 
 
 Parser = Callable[[Any], Any]
@@ -208,7 +210,7 @@ def parse_mobile(raw: Any) -> str:
     try:
         return validators.normalize_mobile(text)
     except ValidationError as error:
-        raise FieldError(error.messages[0]) from None
+        raise FieldError(from_validation_error(error)) from None
 
 
 def parse_phone(raw: Any) -> str:
@@ -221,7 +223,7 @@ def parse_phone(raw: Any) -> str:
     try:
         return validators.normalize_phone(text)
     except ValidationError as error:
-        raise FieldError(error.messages[0]) from None
+        raise FieldError(from_validation_error(error)) from None
 
 
 # A subset of what Django's EmailValidator accepts (dot-atom local part, letters-only top-level domain): addresses
@@ -242,7 +244,7 @@ def parse_email(raw: Any) -> str:
     try:
         return validators.validate_email(text)
     except ValidationError as error:
-        raise FieldError(error.messages[0]) from None
+        raise FieldError(from_validation_error(error)) from None
 
 
 def resident_id_fast(number: str) -> bool:
@@ -286,7 +288,7 @@ def parse_resident_id(raw: Any) -> str:
     try:
         return validators.validate_resident_id(number)
     except ValidationError as error:
-        raise FieldError(error.messages[0]) from None
+        raise FieldError(from_validation_error(error)) from None
 
 
 def parse_id_number_text(raw: Any) -> str:
@@ -328,7 +330,7 @@ def parse_credit_code(raw: Any) -> str:
     try:
         return validators.validate_credit_code(text)
     except ValidationError as error:
-        raise FieldError(error.messages[0]) from None
+        raise FieldError(from_validation_error(error)) from None
 
 
 def parse_code(raw: Any) -> str:

@@ -168,7 +168,8 @@ class StartForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    """Which value to keep for every field the two customers fill differently."""
+    """Which value to keep for every field the two customers fill differently; each defaults to the value of the
+    customer that survives (the merge only takes the other customer's value where the user says so)."""
 
     reason = forms.CharField(label=_("Reason"), required=False, max_length=255)
 
@@ -177,8 +178,8 @@ class MergeForm(forms.Form):
         self.conflicts = [field for field in fields if field.conflict]
         for field in self.conflicts:
             self.fields[f"choice_{field.name}"] = forms.ChoiceField(
-                label=field.label, widget=forms.RadioSelect,
-                choices=[("keep", field.keep_display), ("merge", field.merge_display)],
+                label=field.label, widget=forms.RadioSelect, initial="keep",
+                choices=[("keep", field.keep_display or "—"), ("merge", field.merge_display or "—")],
             )
 
     def choices(self) -> dict[str, str]:

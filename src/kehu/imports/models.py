@@ -98,7 +98,9 @@ class ImportJob(models.Model):
     failed = models.PositiveIntegerField(_("failed"), default=0)
     warnings = models.PositiveIntegerField(_("warnings"), default=0)
     checkpoint_row = models.PositiveIntegerField(default=0)
-    error_message = models.TextField(blank=True, default="")
+    error_message = models.TextField(blank=True, default="")  # in the language the job ran in
+    # why the job failed as codes with parameters (kehu.core.messages), shown in the reader's language
+    error_codes = models.JSONField(null=True, blank=True)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="import_jobs")
@@ -139,6 +141,15 @@ class ImportJob(models.Model):
         return self.finished_at + dt.timedelta(days=settings.KEHU_IMPORT_ERROR_FILE_DAYS)
 
     @property
+    def error_text(self) -> str:
+        """Why the job failed, in the active language (as written when it was not stored as codes)."""
+        from kehu.core.messages import render
+
+        if self.error_codes:
+            return " ".join(render(code) for code in self.error_codes)
+        return self.error_message
+
+    @property
     def percent(self) -> int:
         if not self.rows_total:
             return 100 if self.is_finished else 0
@@ -156,7 +167,10 @@ class ImportRowError(models.Model):
     row = models.PositiveIntegerField(_("row"))
     column = models.CharField(_("column"), max_length=200, blank=True, default="")
     value = models.TextField(_("value"), blank=True, default="")
+    # the reason as written in the importer's language (shown as it is for rows stored before ``message``)
     reason = models.TextField(_("reason"))
+    # the reason as a code with parameters (kehu.core.messages), shown in the reader's language
+    message = models.JSONField(_("reason code"), null=True, blank=True)
     is_warning = models.BooleanField(
         _("warning"), default=False,
         help_text=_("A warning (the row was stored, e.g. it looks like a customer already stored), not an error."),
@@ -169,7 +183,14 @@ class ImportRowError(models.Model):
         indexes = [models.Index(fields=["job", "row"], name="import_error_job_row_idx")]
 
     def __str__(self) -> str:
-        return f"{self.row} {self.column}: {self.reason}"
+        return f"{self.row} {self.column}: {self.text}"
+
+    @property
+    def text(self) -> str:
+        """The reason in the active language (the stored text when the row has no code)."""
+        from kehu.core.messages import render
+
+        return render(self.message, self.reason)
 
 
 class MergeRecord(models.Model):
@@ -184,11 +205,12 @@ class MergeRecord(models.Model):
     merged_customer_id = models.BigIntegerField(_("merged customer id"))
     merged_code = models.CharField(_("merged customer code"), max_length=40)
     merged_name = models.CharField(_("merged customer name"), max_length=200)
-    merged_snapshot = models.JSONField(default=dict)
-    field_choices = models.JSONField(default=dict)
-    moved = models.JSONField(default=dict)
+    merged_snapshot = models.JSONField(_("values of the merged customer"), default=dict)
+    field_choices = models.JSONField(_("values chosen per field"), default=dict)
+    moved = models.JSONField(_("rows moved"), default=dict)
     reason = models.CharField(_("reason"), max_length=255, blank=True, default="")
-    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("merged by"), null=True,
+                                  on_delete=models.SET_NULL, related_name="+")
     merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
 
     class Meta:

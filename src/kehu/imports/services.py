@@ -40,7 +40,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from kehu.core.messages import as_stored_text, message_json, problem
+from kehu.core.messages import render as render_message
 from kehu.core.spreadsheet import csv_safe
 from kehu.org.models import User
 
@@ -315,7 +318,8 @@ def _save_errors(job: ImportJob, errors: list[tuple[int, str, str, str]], *, war
         ImportRowError.objects.bulk_create(
             # a NUL in the file's cell (refused by the field) is shown as ␀: PostgreSQL cannot store it
             [ImportRowError(job=job, row=row, column=column[:200].replace("\x00", "\u2400"),
-                            value=value[:2000].replace("\x00", "\u2400"), reason=reason, is_warning=warning)
+                            value=value[:2000].replace("\x00", "\u2400"), reason=reason,
+                            message=message_json(reason), is_warning=warning)
              for row, column, value, reason in errors],
             batch_size=2000,
         )
@@ -358,11 +362,16 @@ def _add(job: ImportJob, outcome: ChunkOutcome, rows: int) -> None:
     job.rows_done += rows
 
 
-def _finish(job: ImportJob, status: str, message: str = "") -> ImportJob:
+def _finish(job: ImportJob, status: str, message: str | list[str] = "") -> ImportJob:
+    """End the job; ``message`` (or the list of messages) says why it failed: stored as written and, when every
+    message is a :class:`kehu.core.messages.Message`, as codes shown in each reader's language."""
     job.status = status
     job.finished_at = job.heartbeat_at = timezone.now()
-    if message:
-        job.error_message = message
+    messages = [message] if isinstance(message, str) else list(message)
+    if any(messages):
+        job.error_message = " ".join(messages)
+        codes = [message_json(text) for text in messages]
+        job.error_codes = codes if all(codes) else None
     if status in {ImportJob.Status.DONE, ImportJob.Status.REJECTED}:
         job.rows_total = job.rows_done
     job.save()
@@ -399,7 +408,8 @@ def import_run(*, job: ImportJob, progress: Progress | None = None, chunk_size: 
 def _import_run(*, job: ImportJob, progress: Progress | None, chunk_size: int) -> ImportJob:
     with translation.override(job.language or settings.LANGUAGE_CODE):
         if job.user is not None and not job.user.is_active:
-            return _finish(job, ImportJob.Status.FAILED, _("The user who started this import is no longer active."))
+            return _finish(job, ImportJob.Status.FAILED,
+                           problem(gettext_noop("The user who started this import is no longer active.")))
         try:
             reader = _reader(job)
         except UnreadableFile as error:
@@ -407,7 +417,7 @@ def _import_run(*, job: ImportJob, progress: Progress | None, chunk_size: int) -
         target = _target(job)
         problems = target.mapping_problems()
         if problems:
-            return _finish(job, ImportJob.Status.FAILED, " ".join(problems))
+            return _finish(job, ImportJob.Status.FAILED, problems)
         job.started_at = job.started_at or timezone.now()
         job.heartbeat_at = timezone.now()
         job.finished_at = None
@@ -1030,18 +1040,21 @@ def import_job_set_values(*, job: ImportJob, actor: User, values: dict[str, dict
 # -------------------------------------------------------------------------------------------------- error report
 
 
-def import_error_report(*, job: ImportJob, out: IO[bytes] | str | os.PathLike[str], file_format: str = "csv") -> int:
+def import_error_report(*, job: ImportJob, out: IO[bytes] | str | os.PathLike[str], file_format: str = "csv",
+                        language: str | None = None) -> int:
     """Write the rows that were not stored, in the file's own column layout plus a row and an error column.
 
     The report can be fixed and imported again as it is: the two extra columns are ignored by the mapping. Returns
-    the number of rows written. ``file_format`` is ``csv`` (UTF-8 with BOM, for Excel) or ``xlsx``.
+    the number of rows written. ``file_format`` is ``csv`` (UTF-8 with BOM, for Excel) or ``xlsx``. Headers and
+    reasons are in ``language`` (default: the language the import ran in).
     """
     reasons: dict[int, list[str]] = defaultdict(list)
     errors = ImportRowError.objects.filter(job=job, is_warning=False).order_by("row", "id")
-    for row, column, reason in errors.values_list("row", "column", "reason"):
-        reasons[row].append(f"{column}: {reason}" if column else reason)
-    kept = _report_columns(job)
-    with translation.override(job.language or settings.LANGUAGE_CODE):
+    with translation.override(language or job.language or settings.LANGUAGE_CODE):
+        for row, column, reason, message in errors.values_list("row", "column", "reason", "message"):
+            text = render_message(message, reason)
+            reasons[row].append(f"{column}: {text}" if column else text)
+        kept = _report_columns(job)
         headers = [*(job.headers[index] for index in kept), _("row"), _("error")]
     rows = _failed_rows(job, reasons, kept) if reasons else iter(())
     if file_format == "xlsx":
@@ -1379,6 +1392,11 @@ def customer_merge(*, keep: Any, merge: Any, actor: User, choices: dict[str, str
     customer_update(customer=keep, actor=actor, reason=change_reason[:255], tags=tags, custom_attributes=custom,
                     person=profile_values if keep.is_person else None,
                     organisation=None if keep.is_person else profile_values, **customer_values)
+    # the kept customer's history names the merge in each reader's language (as a code, when it fits the column)
+    said = (problem(gettext_noop("Merged with %(code)s: %(reason)s"), code=merged_code, reason=reason.strip())
+            if reason.strip() else problem(gettext_noop("Merged with %(code)s"), code=merged_code))
+    newest = keep.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    keep.history.filter(history_id=newest).update(history_change_reason=as_stored_text(said, 100))
     record = MergeRecord.objects.create(
         kept_customer=keep, merged_customer_id=merged_id, merged_code=merged_code, merged_name=merged_name,
         merged_snapshot=snapshot, field_choices=field_choices, moved=moved, reason=reason.strip()[:255],

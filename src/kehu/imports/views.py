@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -261,7 +261,8 @@ def error_report(request: AuthenticatedRequest, pk: int, file_format: str) -> Ht
         raise Http404
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     try:
-        services.import_error_report(job=job, out=handle, file_format=file_format)
+        services.import_error_report(job=job, out=handle, file_format=file_format,
+                                     language=translation.get_language())
     except ValidationError as error:
         handle.close()
         messages.error(request, " ".join(error.messages))

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _sync_roles_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
@@ -13,7 +13,7 @@ def _sync_roles_after_migrate(sender: Any, using: str = "default", **kwargs: Any
 
 class OrgConfig(AppConfig):
     name = "kehu.org"
-    verbose_name = _("Organisation")
+    verbose_name = pgettext_lazy("staff, branches and roles", "Organisation")
 
     def ready(self) -> None:
         # once per migrate (and per flush of a transactional test): the roles from every app's grants

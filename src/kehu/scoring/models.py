@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kehu.customers.models import Customer
@@ -61,7 +61,7 @@ class TierScheme(models.Model):
         help_text=_("The primary scheme's tier is shown on customer lists, the 360 page and the lookup API."),
     )
     is_active = models.BooleanField(_("active"), default=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("display order", "position"), default=0)
     slot = models.PositiveSmallIntegerField(
         _("slot"), null=True, blank=True, unique=True, editable=False,
         help_text=_("Which tier columns of the customer value summary hold this scheme's current tiers."),

@@ -198,6 +198,26 @@ DEFAULT_PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 
+# The default schemes (created by migration 0002) by name, with their labels: the timeline's tier changes store
+# scheme name and tier codes only, and are shown with these labels translated (a scheme an administrator made shows
+# its codes).
+DEFAULT_SCHEMES: dict[str, tuple[str, str]] = {
+    "pyramid": (PYRAMID, "Customer pyramid"),
+    "thresholds": (THRESHOLDS, "Spend thresholds"),
+    "sales-margin": (MATRIX_SALES_MARGIN, "Sales × margin matrix"),
+    "value-loyalty": (MATRIX_VALUE_LOYALTY, "Value × loyalty matrix"),
+    "weighted-score": (WEIGHTED_SCORE, "Weighted value score"),
+}
+
+
+def default_labels(scheme_name: str) -> tuple[str, dict[str, str]]:
+    """The English (msgid) label of a default scheme and of its tiers by code; ``("", {})`` for another scheme."""
+    if scheme_name not in DEFAULT_SCHEMES:
+        return "", {}
+    kind, label = DEFAULT_SCHEMES[scheme_name]
+    return label, {tier["code"]: tier["label"] for tier in DEFAULT_PARAMETERS[kind]["tiers"]}
+
+
 def default_parameters(kind: str) -> dict[str, Any]:
     """A deep copy of the default parameters of a kind (for a new scheme)."""
     import copy

@@ -11,9 +11,18 @@ from kehu.core.registry import TimelineKind
 
 
 def _tier_change_title(activity: Any) -> str:
+    """The tier change in the reader's language: a default scheme's name and tiers by their translated labels."""
+    from .schemes import default_labels
+
     data = activity.data
+    scheme_label, tier_labels = default_labels(data.get("scheme", ""))
+
+    def tier(code: str | None) -> str:
+        return gettext(tier_labels[code]) if code in tier_labels else (code or "—")
+
     return gettext("Tier under %(scheme)s: %(previous)s → %(tier)s") % {
-        "scheme": data.get("scheme", ""), "previous": data.get("previous_tier") or "—", "tier": data["tier"]}
+        "scheme": gettext(scheme_label) if scheme_label else data.get("scheme", ""),
+        "previous": tier(data.get("previous_tier")), "tier": tier(data["tier"])}
 
 
 def _alert_title(activity: Any) -> str:

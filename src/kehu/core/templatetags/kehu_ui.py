@@ -16,6 +16,28 @@ from kehu.core.validators import format_phone_display
 register = template.Library()
 
 
+def is_grade_code(code: str) -> bool:
+    """A tier code that reads the same in every language (``A``, ``HH``: at most 3 capitals or digits), unlike a word
+    (``gold``, ``key``), which is shown by its translated label instead."""
+    return bool(code) and len(code) <= 3 and code == code.upper()
+
+
+@register.filter
+def tier_badge(code: str, label: str = "") -> str:
+    """A tier in a narrow column: a grade code as it is, a word code by its label in the reader's language."""
+    return code if is_grade_code(code) or not label else label
+
+
+@register.filter
+def stored_text(value: Any) -> str:
+    """A text the system stored, in the reader's language: a reason it wrote as its English message (``"Phone
+    lookup"``, stored with ``gettext_noop``) or a code with parameters (``kehu.core.messages``, as JSON) is
+    translated; what a user typed, or an older row stored already translated, is shown as it is."""
+    from kehu.core.messages import stored_text as _stored_text
+
+    return _stored_text(value)
+
+
 @register.filter
 def masked_phone(value: str | None) -> str:
     """138****5678 (personal data is masked everywhere unless explicitly revealed)."""

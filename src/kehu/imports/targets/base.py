@@ -6,8 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext as _
-
+from kehu.core.messages import gettext_message as _  # problems are stored with their code: see kehu.core.messages
 from kehu.org.models import User
 
 from ..fields import FieldError, FieldSpec, auto_map, header_index

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from kehu.core.messages import gettext_message as _  # problems are stored with their code: see kehu.core.messages
 from kehu.customers.models import Contact, Customer
 
 from .. import bulk

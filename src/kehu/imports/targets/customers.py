@@ -65,11 +65,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.core import divisions, industries
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
+from kehu.core.messages import from_validation_error
+from kehu.core.messages import gettext_message as _  # problems are stored with their code: see kehu.core.messages
 from kehu.core.pinyin import name_search_keys
 from kehu.core.validators import resident_id_gender, validate_resident_id
 from kehu.customers.models import (
@@ -525,7 +526,7 @@ class CustomerTarget(Target):
                     try:
                         validate_resident_id(number, birth_date=birth_date, gender=gender)
                     except ValidationError as error:
-                        problems.append((self.header_of["id_number"], number, error.messages[0]))
+                        problems.append((self.header_of["id_number"], number, from_validation_error(error)))
         if self.split_address:
             self._split_address(data)
         elif self.resolve_divisions:
@@ -1353,7 +1354,8 @@ def _custom_parser(attribute: CustomAttribute) -> Any:
         try:
             return attribute.clean_value(raw)
         except Exception as error:  # noqa: BLE001 - ValidationError carrying the model's message
-            raise FieldError(getattr(error, "messages", [str(error)])[0]) from None
+            raise FieldError(from_validation_error(error) if isinstance(error, ValidationError)
+                             else str(error)) from None
 
     return parse
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from kehu.core.messages import gettext_message as _  # problems are stored with their code: see kehu.core.messages
 from kehu.customers.models import Activity, Customer
 from kehu.org.models import Branch
 from kehu.purchases.models import Channel, Product, Transaction

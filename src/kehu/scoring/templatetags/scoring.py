@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from kehu.core.templatetags.kehu_ui import is_grade_code
 from kehu.scoring import charts, selectors
 from kehu.scoring.models import tier_label as _tier_label
 
@@ -42,6 +43,17 @@ def grouped(value: Any) -> str:
 @register.filter
 def tier_label(value: str) -> str:
     return _tier_label(value)
+
+
+@register.filter
+def tier_name(code: str, label: str = "") -> str:
+    """A tier as the reader sees it: a grade code (``A``, ``HH``: at most 3 capitals or digits) before its label, a code
+    that is a word (``platinum``, ``key``) left out for the label in the reader's language; the code alone when the
+    tier has no label. ``label`` is the stored label (a default one is translated here)."""
+    shown = _tier_label(label) if label else ""
+    if not shown:
+        return code or "—"
+    return f"{code} · {shown}" if is_grade_code(code) and code != shown else shown
 
 
 @register.filter
