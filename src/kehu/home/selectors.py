@@ -112,8 +112,11 @@ def home_figures(*, user: User, today: dt.date | None = None) -> Figures:
     visible = Customer.objects.visible_to(user)
     if shows_branch_figures(user):
         mode = "branches"
+        # tree order: by the numbers of the path, so that branch 10 comes after branch 9 (the text sorts it first)
+        branches = sorted(branch_list(user=user), key=lambda branch: [int(part) for part in branch.path.split("/")
+                                                                      if part.isdigit()])
         rows = [FigureRow(label=branch.name, branch=branch, depth=branch.depth, direct_ids={branch.pk})
-                for branch in branch_list(user=user)]
+                for branch in branches]
         group = "branch_id"
     else:
         mode = "book"
