@@ -23,10 +23,12 @@ LANGUAGES = ["zh-hans", "en"]
 
 
 def shot(page, name: str) -> None:
+    """The whole page and its first screen."""
     directory = os.environ.get("KEHU_SCREENSHOTS")
     if directory:
         Path(directory).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(directory) / f"{name}-screen.png"))
 
 
 @pytest.fixture

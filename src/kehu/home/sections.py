@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.registry import HomeSection
 
@@ -25,7 +26,7 @@ def recent_customers_section_load(user: Any) -> dict[str, Any]:
     return {"customers": list(customer_list(user=user)[:RECENT_CUSTOMERS])}
 
 
-FIGURES_SECTION = HomeSection(key="figures", title=_("Figures"), order=30, loader=figures_section_load,
+FIGURES_SECTION = HomeSection(key="figures", title=pgettext_lazy("home section", "Figures"), order=30, loader=figures_section_load,
                               template="home/_figures.html", permission="customers.view_customer", wide=True,
                               queries=6)
 RECENT_CUSTOMERS_SECTION = HomeSection(
