@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from kehu.core.registry import HomeSection, home_section_list, home_sections
 from kehu.customers.models import CustomerTier
-from kehu.home.selectors import month_starts
+from kehu.home.selectors import month_starts, tree_order
+from kehu.org.models import Branch
 from kehu.purchases.services import transaction_create
 from kehu.scoring.models import Alert
 
@@ -47,7 +48,8 @@ def book(users, org, make_customer):
     li = make_customer("李四", owner=manager)
     wang = make_customer("王五", owner=users["other_account_manager"], lifecycle_status="current")
     zhao = make_customer("赵六", branch=org["sh2"], lifecycle_status="current")
-    beijing = make_customer("北京客户", branch=org["bj1"], owner=users["bj_account_manager"], lifecycle_status="current")
+    beijing = make_customer("北京客户", branch=org["bj1"], owner=users["bj_account_manager"],
+                            lifecycle_status="current")
     transaction_create(actor=admin, customer=zhang, occurred_at=_aware(this_month), amount=Decimal("1200"))
     transaction_create(actor=admin, customer=zhang, occurred_at=_aware(last_month + dt.timedelta(days=3)),
                        amount=Decimal("800"))
@@ -154,7 +156,8 @@ def test_bars_are_svg_without_inline_styles(client, users, book):
 def test_empty_installation_shows_empty_states(client, users):
     response = _home(client, users["administrator"])
     text = page_text(response)
-    assert "No open alerts" in text or "没有未处理的预警" in text
+    assert "暂无待处理预警" in text  # the interface's default language is Chinese
+    assert "您的权限范围内暂无客户" in text or "还没有客户" in text
     assert _section(response, "figures").empty
     assert _section(response, "recent_customers") == {"customers": []}
     manager = _home(client, users["account_manager"])
@@ -219,3 +222,14 @@ def test_a_section_whose_loader_returns_none_is_hidden(client, users):
                           template="does/not/exist.html")
     with home_sections.temporarily(section.key, section):
         assert 'id="home-nothing"' not in _home(client, users["auditor"]).content.decode()
+
+
+def test_branches_are_listed_in_tree_order_by_number():
+    paths = ["/1/", "/1/10/", "/1/9/", "/1/9/11/", "/1/10/12/", "/1/9/100/"]
+    ordered = tree_order(Branch(path=path) for path in paths)
+    assert [branch.path for branch in ordered] == ["/1/", "/1/9/", "/1/9/11/", "/1/9/100/", "/1/10/", "/1/10/12/"]
+
+
+def test_months_are_calendar_months():
+    assert month_starts(dt.date(2026, 1, 1)) == (dt.date(2025, 12, 1), dt.date(2026, 1, 1), dt.date(2026, 2, 1))
+    assert month_starts(dt.date(2026, 3, 31)) == (dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 4, 1))

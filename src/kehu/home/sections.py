@@ -26,9 +26,9 @@ def recent_customers_section_load(user: Any) -> dict[str, Any]:
     return {"customers": list(customer_list(user=user)[:RECENT_CUSTOMERS])}
 
 
-FIGURES_SECTION = HomeSection(key="figures", title=pgettext_lazy("home section", "Figures"), order=30, loader=figures_section_load,
-                              template="home/_figures.html", permission="customers.view_customer", wide=True,
-                              queries=6)
+FIGURES_SECTION = HomeSection(
+    key="figures", title=pgettext_lazy("home section", "Figures"), order=30, loader=figures_section_load,
+    template="home/_figures.html", permission="customers.view_customer", wide=True, queries=6)
 RECENT_CUSTOMERS_SECTION = HomeSection(
     key="recent_customers", title=_("Recently added customers"), order=40, loader=recent_customers_section_load,
     template="home/_recent_customers.html", permission="customers.view_customer", queries=1)

@@ -7,6 +7,7 @@ the customers ``Customer.objects.visible_to(user)`` returns, so another branch's
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -99,6 +100,12 @@ def _aware(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def tree_order(branches: Iterable[Branch]) -> list[Branch]:
+    """Branches in the order of the tree, each followed by those below it: by the numbers of the materialised path,
+    so that branch 10 comes after branch 9 (ordered as text, ``/1/10/`` sorts before ``/1/9/``)."""
+    return sorted(branches, key=lambda branch: [int(part) for part in branch.path.split("/") if part.isdigit()])
+
+
 def shows_branch_figures(user: User) -> bool:
     return bool(user_roles(user) & BRANCH_FIGURE_ROLES)
 
@@ -112,11 +119,8 @@ def home_figures(*, user: User, today: dt.date | None = None) -> Figures:
     visible = Customer.objects.visible_to(user)
     if shows_branch_figures(user):
         mode = "branches"
-        # tree order: by the numbers of the path, so that branch 10 comes after branch 9 (the text sorts it first)
-        branches = sorted(branch_list(user=user), key=lambda branch: [int(part) for part in branch.path.split("/")
-                                                                      if part.isdigit()])
         rows = [FigureRow(label=branch.name, branch=branch, depth=branch.depth, direct_ids={branch.pk})
-                for branch in branches]
+                for branch in tree_order(branch_list(user=user))]
         group = "branch_id"
     else:
         mode = "book"
