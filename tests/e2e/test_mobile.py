@@ -31,6 +31,22 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(Path(directory) / f"{name}-screen.png"))
 
 
+def _default_schemes() -> None:
+    """The default tier schemes and their slots, as the data migrations made them (an earlier transactional test's
+    flush removed them)."""
+    import importlib
+
+    from django.apps import apps
+
+    from kehu.scoring.models import TierScheme
+
+    if TierScheme.objects.exists():
+        return
+    importlib.import_module("kehu.scoring.migrations.0002_default_schemes").create_defaults(apps, None)
+    for slot, scheme in enumerate(TierScheme.objects.filter(is_active=True).order_by("-is_primary", "position"), 1):
+        TierScheme.objects.filter(pk=scheme.pk).update(slot=slot)
+
+
 @pytest.fixture
 def data(users, org, make_customer):
     """Customers with long names, a long branch name, purchases over two years and a scoring run (the value pages
@@ -66,6 +82,7 @@ def data(users, org, make_customer):
             transaction_create(actor=admin, customer=customer, product=product,
                                occurred_at=today - dt.timedelta(days=30 * month + index),
                                amount=Decimal(1000 + 250 * index), margin=Decimal(80 + 20 * index))
+    _default_schemes()
     scoring_run_execute(as_of=today.date())
     return {"zhang": zhang, "company": company}
 
@@ -113,11 +130,12 @@ def _overflow(page) -> tuple[int, list[str]]:
     width = page.evaluate("document.documentElement.scrollWidth")
     culprits = page.evaluate("""() => {
         const limit = document.documentElement.clientWidth;
-        return Array.from(document.querySelectorAll('body *')).filter(e => {
-            const r = e.getBoundingClientRect();
-            return r.width > 0 && r.right > limit + 1 && getComputedStyle(e).position !== 'fixed';
-        }).slice(0, 8).map(e => e.tagName.toLowerCase() + '.' + (e.className && e.className.baseVal === undefined
-            ? String(e.className).split(' ').join('.') : ''));
+        const wide = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > limit + 1; };
+        // the innermost elements sticking out: none of their children does
+        const name = e => e.tagName.toLowerCase() + (typeof e.className === 'string' && e.className
+            ? '.' + e.className.split(' ').join('.') : '');
+        return Array.from(document.querySelectorAll('body *')).filter(
+            e => wide(e) && !Array.from(e.children).some(wide)).slice(0, 8).map(name);
     }""")
     return width, culprits
 
