@@ -65,14 +65,6 @@ def test_home_dashboard_counts(client, users, org, make_customer):
     assert f'action="{reverse("customers:list")}"' in text  # quick search
 
 
-def test_home_query_count(client, users, make_customer, django_assert_max_num_queries):
-    for number in range(12):
-        make_customer(f"客户{number}")
-    client.force_login(users["branch_manager"])
-    with django_assert_max_num_queries(12):
-        client.get(reverse("home"))
-
-
 def test_api_tokens_create_show_once_and_revoke(client, users):
     from kehu.org.services import api_token_authenticate
 

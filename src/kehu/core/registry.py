@@ -1,13 +1,14 @@
 """The registries through which apps extend the hub without the hub knowing them.
 
 Each app fills them in its ``AppConfig.ready()`` (see docs/architecture.md, "How to add a module"); ``customers``,
-``org`` and ``imports`` read them and import no later app. Five registries:
+``org``, ``imports`` and ``home`` read them and import no later app. Six registries:
 
 - :data:`panels` — sections of the customer 360 page and of the call-centre screen pop (``/api/customers/lookup``);
 - :data:`timeline_kinds` — the kinds of rows of the customer timeline (``customers.Activity``);
 - :data:`import_targets` — what ``kehu import`` and the import wizard can load;
 - :data:`role_grants` — which permissions each staff role holds, per app (``kehu.org.services.sync_roles``);
-- :data:`merge_policies` — what a customer merge does with each model that refers to a customer.
+- :data:`merge_policies` — what a customer merge does with each model that refers to a customer;
+- :data:`home_sections` — sections of the home dashboard (alerts, recent changes, figures, a later module's tasks).
 
 This module imports nothing of Kehu's: it is the bottom layer.
 """
@@ -221,3 +222,48 @@ def register_merge_policy(model: str, policy: MergePolicyKind, handler: Callable
 
 def merge_policy_for(model_label: str) -> MergePolicy:
     return merge_policies.get(model_label) or MergePolicy(model=model_label)
+
+
+# --- home dashboard sections ----------------------------------------------------------------------------------------
+
+HomeLoader = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A section of the home dashboard.
+
+    ``loader(user)`` returns the section's data for the signed-in user in a fixed number of queries (``queries``)
+    whatever the amount of data (aggregates and a bounded newest-N list, never a query per row), already scoped to
+    what the user may see; ``None`` hides the section for this user. ``template`` renders it with ``section``,
+    ``data`` and ``request`` (and ``user``, ``perms``) in its context; it shows its own empty state. The section is
+    shown to users holding ``permission`` ("app_label.codename"; empty: everyone) and, when ``roles`` is not empty,
+    holding one of those roles. ``wide`` sections take the dashboard's full width, the others half of it.
+    """
+
+    key: str
+    title: Any  # a lazy translation
+    order: int
+    loader: HomeLoader
+    template: str
+    permission: str = ""
+    roles: frozenset[str] = frozenset()
+    wide: bool = False
+    queries: int = 1
+
+    def allowed(self, user: Any, roles: frozenset[str] | set[str]) -> bool:
+        if self.permission and not user.has_perm(self.permission):
+            return False
+        return not self.roles or bool(self.roles & set(roles))
+
+
+home_sections: Registry[HomeSection] = Registry("home sections")
+
+
+def register_home_section(section: HomeSection) -> HomeSection:
+    return home_sections.register(section.key, section)
+
+
+def home_section_list() -> list[HomeSection]:
+    """The registered home sections in their order."""
+    return sorted(home_sections.values(), key=lambda section: (section.order, section.key))

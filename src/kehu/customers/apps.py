@@ -7,11 +7,13 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from kehu.core.registry import register_grants, register_import_target
+        from kehu.core.registry import register_grants, register_home_section, register_import_target
 
+        from .home import RECENT_CHANGES_SECTION
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
+        register_home_section(RECENT_CHANGES_SECTION)
         from .timeline import register_kinds
 
         register_kinds()

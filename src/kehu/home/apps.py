@@ -8,3 +8,8 @@ class HomeConfig(AppConfig):
 
     name = "kehu.home"
     verbose_name = _("Home")
+
+    def ready(self) -> None:
+        from .sections import register_sections
+
+        register_sections()

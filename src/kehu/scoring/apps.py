@@ -9,8 +9,15 @@ class ScoringConfig(AppConfig):
     verbose_name = _("Customer value")
 
     def ready(self) -> None:
-        from kehu.core.registry import register_grants, register_merge_policy, register_panel, register_timeline_kind
+        from kehu.core.registry import (
+            register_grants,
+            register_home_section,
+            register_merge_policy,
+            register_panel,
+            register_timeline_kind,
+        )
 
+        from .home import ALERTS_SECTION
         from .panels import CUSTOMER_VALUE_PANEL
         from .roles import GRANTS
         from .timeline import ALERT_KIND, TIER_CHANGE_KIND
@@ -22,3 +29,4 @@ class ScoringConfig(AppConfig):
         register_merge_policy("scoring.CustomerSummary", "recompute")
         register_timeline_kind(TIER_CHANGE_KIND)
         register_timeline_kind(ALERT_KIND)
+        register_home_section(ALERTS_SECTION)
