@@ -14,4 +14,6 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("value/", include("kehu.scoring.urls")),
+    path("work/", include("kehu.work.urls")),
+    path("relations/", include("kehu.relations.urls")),
 ]
