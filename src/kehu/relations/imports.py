@@ -47,6 +47,34 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# spellings of the channels and directions found in ledgers, beside the labels in both languages
+CHANNEL_ALIASES = {
+    "phone": ("电话", "电话联系", "通话", "打电话", "来电", "去电", "call", "telephone"),
+    "visit": ("拜访", "上门", "上门拜访", "走访", "面访"),
+    "sms": ("短信", "短消息", "text", "message"),
+    "email": ("邮件", "电子邮件", "邮箱", "mail"),
+    "letter": ("信函", "信件", "明信片", "寄信", "postcard", "letter"),
+    "meeting": ("会议", "会面", "面谈", "座谈"),
+    "event": ("活动", "联谊会", "客户俱乐部", "沙龙"),
+    "gift": ("礼品", "送礼", "赠礼", "礼物"),
+}
+DIRECTION_ALIASES = {"outbound": ("呼出", "去电", "主动", "出", "out"), "inbound": ("呼入", "来电", "来访", "被动", "入", "in")}
+
+
+def _choice(field: str, choices: Any, aliases: dict[str, tuple[str, ...]], *, blank: str) -> Any:
+    from kehu.imports.fields import normalise_header
+
+    fallback = choice_parser(field, choices, blank=blank)
+    lookup = {normalise_header(spelling): value for value, spellings in aliases.items() for spelling in spellings}
+
+    def parse(raw: Any) -> Any:
+        text = raw.strip() if isinstance(raw, str) else raw
+        found = lookup.get(normalise_header(text)) if isinstance(text, str) and text else None
+        return found or fallback(raw)
+
+    return parse
+
+
 def _satisfaction(raw: Any) -> int | None:
     value = parse_count(raw)
     if value is not None and not 1 <= value <= 5:
@@ -104,9 +132,10 @@ class ContactLogTarget(Target):
             FieldSpec("customer_code", _("customer code"), HEADERS["customer_code"], parse_code, required=True),
             FieldSpec("occurred_at", _label("occurred_at"), HEADERS["occurred_at"], _past_time, required=True),
             FieldSpec("channel", _label("channel"), HEADERS["channel"],
-                      choice_parser("contact_channel", ContactChannel.choices, blank=""), required=True),
+                      _choice("contact_channel", ContactChannel.choices, CHANNEL_ALIASES, blank=""), required=True),
             FieldSpec("direction", _label("direction"), HEADERS["direction"],
-                      choice_parser("contact_direction", Direction.choices, blank=Direction.OUTBOUND.value)),
+                      _choice("contact_direction", Direction.choices, DIRECTION_ALIASES,
+                              blank=Direction.OUTBOUND.value)),
             FieldSpec("staff", _label("staff"), HEADERS["staff"], text_parser(150)),
             FieldSpec("duration_minutes", _label("duration_minutes"), HEADERS["duration_minutes"], _duration),
             FieldSpec("summary", _label("summary"), HEADERS["summary"], text_parser(5000), required=True),
