@@ -116,14 +116,17 @@ def task_create(*, actor: User | None, title: str, due_date: dt.date, owner: Use
 
 def task_bulk_create(*, tasks: list[Task], batch_size: int = 2000) -> int:
     """Insert many tasks (already checked; demo and cadence runs), each with its timeline row, in bulk."""
+    now = timezone.now()
+    # when each task was made (the demo and imports give past times; bulk_create sets created_at to now)
+    made = [task.created_at or now for task in tasks]
     with transaction.atomic():
         Task.objects.bulk_create(tasks, batch_size=batch_size)
         activity_record_bulk(
-            ({"customer_id": task.customer_id, "kind": "task", "occurred_at": task.created_at or timezone.now(),
+            ({"customer_id": task.customer_id, "kind": "task", "occurred_at": when,
               "actor_id": task.created_by_id, "branch_id": task.branch_id, "subject_type": "work.task",
               "subject_id": task.pk, "data": {"action": "created", "title": task.title, "task_kind": task.kind,
                                               "due_date": task.due_date.isoformat()}}
-             for task in tasks if task.customer_id is not None), batch_size=batch_size)
+             for task, when in zip(tasks, made, strict=True) if task.customer_id is not None), batch_size=batch_size)
     return len(tasks)
 
 
