@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -71,7 +72,7 @@ def test_attachments_are_checked_and_served_only_within_the_customer_scope(clien
     customer = customers["mine"]
     client.force_login(users["account_manager"])
     url = f"/relations/customers/{customer.pk}/contacts/new/"
-    response = client.post(url, {**_form(), "files": [SimpleUploadedFile("纪要.pdf", PDF, "application/pdf"),
+    response = client.post(url, {**_form(), "attachments": [SimpleUploadedFile("纪要.pdf", PDF, "application/pdf"),
                                                       SimpleUploadedFile("照片.png", PNG, "image/png")]})
     assert response.status_code == 302
     attachment = ContactAttachment.objects.get(name="纪要.pdf")
@@ -100,7 +101,7 @@ def test_attachments_are_checked_and_served_only_within_the_customer_scope(clien
 def test_attachments_of_the_wrong_type_are_refused(client, users, customers, name, content, message):
     client.force_login(users["account_manager"])
     url = f"/relations/customers/{customers['mine'].pk}/contacts/new/"
-    response = client.post(url, {**_form(), "files": [SimpleUploadedFile(name, content)]})
+    response = client.post(url, {**_form(), "attachments": [SimpleUploadedFile(name, content)]})
     assert response.status_code == 422
     assert message in response.content.decode()
     assert not ContactRecord.objects.exists() and not Task.objects.exists()
@@ -112,7 +113,7 @@ def test_attachments_over_the_size_limit_are_refused(client, users, customers, s
     client.force_login(users["account_manager"])
     big = SimpleUploadedFile("big.txt", b"a" * (1024 * 1024 + 1))
     response = client.post(f"/relations/customers/{customers['mine'].pk}/contacts/new/",
-                           {**_form(), "files": [big]})
+                           {**_form(), "attachments": [big]})
     assert response.status_code == 422 and "larger than 1 MB" in response.content.decode()
     assert not ContactRecord.objects.exists()
 

@@ -11,17 +11,17 @@ from kehu.org.roles import Role
 from kehu.work.models import Approval, ApprovalAuthority, Notification, NotificationSetting
 from kehu.work.registry import ApprovalKind, approval_kinds
 
-DECIDED: list[tuple[int, str]] = []
+decided: list[tuple[int, str]] = []
 
 
 def _on_decided(*, approval, action):
-    DECIDED.append((approval.pk, action))
+    decided.append((approval.pk, action))
 
 
 @pytest.fixture
 def plan_kind():
     """A registered approval kind as a module would register it: branch managers up to 5,000, administrators any."""
-    DECIDED.clear()
+    decided.clear()
     kind = ApprovalKind("test_plan", "Test plan", default_authority={Role.BRANCH_MANAGER: Decimal("5000"),
                                                                      Role.ADMINISTRATOR: None},
                         on_decided=_on_decided)
@@ -56,7 +56,7 @@ def test_branch_manager_approves_within_authority_and_the_history_is_kept(api_as
     assert body["status"] == "approved"
     assert [(step["action"], step["actor"]["username"]) for step in body["decisions"]] == [
         ("submitted", "am1"), ("approved", "manager1")]
-    assert DECIDED == [(approval.pk, "approved")]
+    assert decided == [(approval.pk, "approved")]
     assert Notification.objects.filter(recipient=users["account_manager"], kind="approval_decided").exists()
 
 
@@ -70,7 +70,7 @@ def test_amount_over_the_authority_needs_a_higher_approver(api_as, users, plan_k
     ApprovalAuthority.objects.create(kind="test_plan", user=users["branch_manager"], max_amount=Decimal("10000"))
     assert api_as("branch_manager").post(f"/api/approvals/{approval.pk}/decision",
                                          {"approve": True}).status_code == 200
-    assert DECIDED == [(approval.pk, "approved")]
+    assert decided == [(approval.pk, "approved")]
 
 
 @pytest.mark.django_db
@@ -83,7 +83,7 @@ def test_no_self_approval_no_auditor_and_no_other_branch(api_as, users, make_use
     assert api_as(north_manager).post(f"/api/approvals/{approval.pk}/decision",
                                       {"approve": True}).status_code == 404
     assert Approval.objects.get(pk=approval.pk).status == Approval.Status.PENDING
-    assert DECIDED == []
+    assert decided == []
 
 
 @pytest.mark.django_db

@@ -51,7 +51,7 @@ class ContactForm(forms.Form):
                                     help_text=_("With a date, the next step becomes a task."))
     staff = forms.ModelChoiceField(label=_("Staff"), queryset=User.objects.none(), required=False,
                                    help_text=_("Empty: yourself."))
-    files = MultipleFileField(label=_("Attachments"), required=False,
+    attachments = MultipleFileField(label=_("Attachments"), required=False,
                               help_text=_("PDF, images, Office documents or text; at most 10 MB each."))
 
     def __init__(self, *args: Any, staff: Any = None, **kwargs: Any) -> None:

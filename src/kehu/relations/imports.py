@@ -58,7 +58,8 @@ CHANNEL_ALIASES = {
     "event": ("活动", "联谊会", "客户俱乐部", "沙龙"),
     "gift": ("礼品", "送礼", "赠礼", "礼物"),
 }
-DIRECTION_ALIASES = {"outbound": ("呼出", "去电", "主动", "出", "out"), "inbound": ("呼入", "来电", "来访", "被动", "入", "in")}
+DIRECTION_ALIASES = {"outbound": ("呼出", "去电", "主动", "出", "out"),
+                     "inbound": ("呼入", "来电", "来访", "被动", "入", "in")}
 
 
 def _choice(field: str, choices: Any, aliases: dict[str, tuple[str, ...]], *, blank: str) -> Any:
@@ -187,7 +188,7 @@ class ContactLogTarget(Target):
         from .services import _next_kind, contact_bulk_create
 
         outcome = ChunkOutcome()
-        parsed: list[tuple[int, dict[str, Any], str]] = []
+        parsed: list[tuple[int, dict[str, Any], Any]] = []
         first_in_chunk: dict[str, int] = {}
         for row, data, problems in prepared:
             key = self.key_value(data) if not problems else None
@@ -242,6 +243,7 @@ class ContactLogTarget(Target):
                 if preview:
                     outcome.rows.append(RowOutcome(row, "failed", self._display(data), row_problems))
                 continue
+            assert customer_id is not None
             self.seen.setdefault(key, row)
             if key in stored:
                 outcome.unchanged += 1
@@ -269,12 +271,12 @@ class ContactLogTarget(Target):
             source_type = ContentType.objects.get_for_model(ContactRecord)
             tasks = [Task(kind=_next_kind(record.channel), title=record.next_step, customer_id=record.customer_id,
                           branch_id=record.branch_id, owner=record.staff or self.actor, created_by=self.actor,
-                          due_date=record.next_step_due, source_type=source_type, source_id=record.pk,
+                          due_date=record.next_step_due, source_type=source_type, source_id=record.pk,  # type: ignore[misc]
                           created_at=now) for record, _data in next_steps if (record.staff or self.actor)]
             if tasks:
                 task_bulk_create(tasks=tasks)
                 for task in tasks:
-                    ContactRecord.objects.filter(pk=task.source_id).update(next_task=task)
+                    ContactRecord.objects.filter(pk=task.source_id).update(next_task=task)  # type: ignore[misc]
         return outcome
 
     def _display(self, data: dict[str, Any]) -> dict[str, str]:

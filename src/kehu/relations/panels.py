@@ -37,7 +37,8 @@ def contacts_panel_load(customer_ids: list[int], user: Any, *, full: bool = Fals
                                         order_by=[F("due_date").asc(), F("id").asc()]))
              .filter(kehu_rank__lte=RECENT).order_by("customer_id", "kehu_rank"))
     for task in tasks:
-        data[task.customer_id]["tasks"].append(task)
+        if task.customer_id is not None:
+            data[task.customer_id]["tasks"].append(task)
     for pk in customers_for_logging(user=user).filter(pk__in=ids).values_list("pk", flat=True):
         data[pk]["may_log"] = True
     return data

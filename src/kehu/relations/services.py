@@ -51,13 +51,13 @@ def contact_log(*, actor: User, customer: Customer, channel: str, summary: str, 
         errors["next_step"] = [_("Say what the next step is.")]
     files = list(files or [])
     if len(files) > ATTACHMENTS_PER_RECORD:
-        errors["files"] = [_("At most %(count)d files.") % {"count": ATTACHMENTS_PER_RECORD}]
+        errors["attachments"] = [_("At most %(count)d files.") % {"count": ATTACHMENTS_PER_RECORD}]
     checked: list[tuple[Any, str]] = []
     for upload in files:
         try:
             checked.append((upload, attachments.sniff(upload)))
         except ValidationError as error:
-            errors.setdefault("files", []).append(f"{attachments.clean_name(str(upload.name))}: "
+            errors.setdefault("attachments", []).append(f"{attachments.clean_name(str(upload.name))}: "
                                                   f"{' '.join(error.messages)}")
     record = ContactRecord(
         customer=customer, branch_id=customer.branch_id, staff=staff, channel=channel, direction=direction,
@@ -119,11 +119,11 @@ def attachment_add(*, actor: User, record: ContactRecord, upload: Any) -> Contac
     if not may_log_contact(user=actor, customer=record.customer):
         raise PermissionDenied(_("You may not change this customer's contacts."))
     if record.attachments.count() >= ATTACHMENTS_PER_RECORD:
-        raise ValidationError({"files": [_("At most %(count)d files.") % {"count": ATTACHMENTS_PER_RECORD}]})
+        raise ValidationError({"attachments": [_("At most %(count)d files.") % {"count": ATTACHMENTS_PER_RECORD}]})
     try:
         content_type = attachments.sniff(upload)
     except ValidationError as error:
-        raise ValidationError({"files": error.messages}) from None
+        raise ValidationError({"attachments": error.messages}) from None
     return _attach(record=record, upload=upload, content_type=content_type, actor=actor)
 
 

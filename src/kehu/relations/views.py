@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -44,7 +45,7 @@ def contact_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 actor=user, customer=customer, channel=data["channel"], direction=data["direction"],
                 occurred_at=data["occurred_at"], duration_minutes=data["duration_minutes"], summary=data["summary"],
                 feedback=data["feedback"], satisfaction=data["satisfaction"], next_step=data["next_step"],
-                next_step_due=data["next_step_due"], staff=data["staff"], files=data["files"],
+                next_step_due=data["next_step_due"], staff=data["staff"], files=data["attachments"],
             )
         except ValidationError as error:
             for name, problems in error.message_dict.items():
@@ -66,7 +67,7 @@ def contact_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def attachment_download(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def attachment_download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     """An attachment, to users who may see the customer (another branch's: 404), as a download with the type
     found when it was uploaded."""
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +27,7 @@ class TaskForm(forms.Form):
 
     def __init__(self, *args: Any, staff: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = task_kind_choices()
+        cast(forms.ChoiceField, self.fields["kind"]).choices = task_kind_choices()
         if staff is not None:
             self.fields["owner"].queryset = staff  # type: ignore[attr-defined]
 
@@ -43,7 +43,7 @@ class CompleteForm(forms.Form):
     def __init__(self, *args: Any, task: Task | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = completion_channel_choices()
-        self.fields["channel"].choices = [("", "—"), *choices]
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [("", "—"), *choices]
         if task is not None:
             from .registry import task_kinds
 

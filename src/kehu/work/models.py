@@ -14,6 +14,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -243,7 +244,7 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), blank=True, default="")
     url = models.CharField(max_length=300, blank=True, default="")
-    created_at = models.DateTimeField(_("time"), db_default=models.functions.Now())
+    created_at = models.DateTimeField(_("time"), db_default=Now())
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     # a key that makes a repeated notification (the daily "tasks due") a no-op: unique per recipient
