@@ -12,6 +12,7 @@ from kehu.relations.models import ContactAttachment, ContactRecord
 from kehu.work.models import Task
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+ENGLISH = {"Accept-Language": "en"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -101,7 +102,7 @@ def test_attachments_are_checked_and_served_only_within_the_customer_scope(clien
 def test_attachments_of_the_wrong_type_are_refused(client, users, customers, name, content, message):
     client.force_login(users["account_manager"])
     url = f"/relations/customers/{customers['mine'].pk}/contacts/new/"
-    response = client.post(url, {**_form(), "attachments": [SimpleUploadedFile(name, content)]})
+    response = client.post(url, {**_form(), "attachments": [SimpleUploadedFile(name, content)]}, headers=ENGLISH)
     assert response.status_code == 422
     assert message in response.content.decode()
     assert not ContactRecord.objects.exists() and not Task.objects.exists()
@@ -113,7 +114,7 @@ def test_attachments_over_the_size_limit_are_refused(client, users, customers, s
     client.force_login(users["account_manager"])
     big = SimpleUploadedFile("big.txt", b"a" * (1024 * 1024 + 1))
     response = client.post(f"/relations/customers/{customers['mine'].pk}/contacts/new/",
-                           {**_form(), "attachments": [big]})
+                           {**_form(), "attachments": [big]}, headers=ENGLISH)
     assert response.status_code == 422 and "larger than 1 MB" in response.content.decode()
     assert not ContactRecord.objects.exists()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from kehu.org.roles import Role
 from kehu.work.models import Approval, ApprovalAuthority, Notification, NotificationSetting
@@ -101,8 +102,9 @@ def test_rejection_needs_a_comment_and_may_be_submitted_again(client, users, pla
     again = submit("800")
     assert again.pk == approval.pk and again.status == Approval.Status.PENDING
     assert list(again.decisions.values_list("action", flat=True)) == ["submitted", "rejected", "submitted"]
-    with pytest.raises(Exception, match="already been submitted"):
+    with pytest.raises(ValidationError) as refused:  # waiting already: not submitted twice
         submit("800")
+    assert list(refused.value.message_dict) == ["status"]
 
 
 @pytest.mark.django_db
