@@ -167,3 +167,27 @@ def test_notifications_api(api_as, users, make_task):
     assert api.post("/api/notifications/read", {"ids": [body["items"][0]["id"]]}).json() == {"marked": 1}
     assert api.get("/api/notifications", unread=True).json()["count"] == 0
     assert api.post("/api/notifications/read", {"ids": [2**70]}).status_code == 422
+
+
+@pytest.mark.django_db
+def test_approvals_waiting_costs_the_same_for_one_or_many(api_as, users, make_customer, plan_kind):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.work.services import approval_submit
+
+    def submit_one(number: int) -> None:
+        customer = make_customer(f"客户{number}", owner=users["account_manager"])
+        approval_submit(actor=users["account_manager"], kind="test_plan", subject=customer, title=f"方案{number}",
+                        amount=Decimal("100"), customer=customer)
+
+    api = api_as("branch_manager")
+    submit_one(0)
+    api.get("/api/approvals", waiting=True)
+    with CaptureQueriesContext(connection) as one:
+        assert api.get("/api/approvals", waiting=True).json()["count"] == 1
+    for number in range(1, 6):
+        submit_one(number)
+    with CaptureQueriesContext(connection) as many:
+        assert api.get("/api/approvals", waiting=True).json()["count"] == 6
+    assert len(many.captured_queries) == len(one.captured_queries)

@@ -128,7 +128,9 @@ def approvals_waiting(*, user: User) -> list[Approval]:
     from .services import approval_may_decide
 
     pending = approval_list(user=user, status=Approval.Status.PENDING).exclude(submitted_by=user)[:200]
-    return [approval for approval in pending if approval_may_decide(user=user, approval=approval)]
+    authorities: dict[str, Any] = {}  # one authority query per kind, not per approval
+    return [approval for approval in pending
+            if approval_may_decide(user=user, approval=approval, authorities=authorities)]
 
 
 def approval_get(*, user: User, pk: int) -> Approval:

@@ -308,14 +308,20 @@ def approval_authority(*, user: User, kind: str) -> tuple[bool, Decimal | None]:
     return True, max(limit for limit in limits if limit is not None)
 
 
-def approval_may_decide(*, user: User, approval: Approval) -> bool:
-    """Someone with authority for the kind and the amount, in the approval's branch scope, not its submitter."""
+def approval_may_decide(*, user: User, approval: Approval,
+                        authorities: dict[str, tuple[bool, Decimal | None]] | None = None) -> bool:
+    """Someone with authority for the kind and the amount, in the approval's branch scope, not its submitter.
+    ``authorities`` caches the user's authority per kind when many approvals are checked."""
     if approval.status != Approval.Status.PENDING or approval.submitted_by_id == user.pk:
         return False
     ids = branch_ids_in_scope(user)
     if ids is not None and approval.branch_id not in ids:
         return False
-    allowed, limit = approval_authority(user=user, kind=approval.kind)
+    if authorities is None:
+        authorities = {}
+    if approval.kind not in authorities:
+        authorities[approval.kind] = approval_authority(user=user, kind=approval.kind)
+    allowed, limit = authorities[approval.kind]
     if not allowed:
         return False
     return limit is None or approval.amount is None or approval.amount <= limit
