@@ -154,7 +154,7 @@ def get_task(request: HttpRequest, task_id: RowId) -> Task:
 def update_task(request: HttpRequest, task_id: RowId, payload: TaskPatch) -> Task:
     actor = _actor(request)
     task = _task(request, task_id)
-    changes = payload.dict(exclude_unset=True, exclude={"version", "owner_id"})
+    changes = payload.model_dump(exclude_unset=True, exclude={"version", "owner_id"})
     changes = {name: value for name, value in changes.items() if value is not None}
     version = payload.version
     with renamed_fields({"owner": "owner_id"}):
