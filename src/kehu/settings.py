@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "kehu.purchases",
     "kehu.scoring",
     "kehu.imports",
+    "kehu.work",
+    "kehu.relations",
     "kehu.home",
     "kehu.demo",
     "kehu.api",
@@ -208,6 +210,14 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "media"
+# contact attachments (served only through a view that checks the customer's scope; MEDIA_URL is never served)
+KEHU_ATTACHMENT_MAX_MB = env_int("KEHU_ATTACHMENT_MAX_MB", 10, minimum=1)
+# notifications by e-mail: Django's mail backend (SMTP at KEHU_EMAIL_HOST); links point at KEHU_SITE_URL
+KEHU_SITE_URL = os.environ.get("KEHU_SITE_URL", "http://127.0.0.1:8000")
+EMAIL_BACKEND = os.environ.get("KEHU_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("KEHU_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("KEHU_EMAIL_PORT", 25, minimum=1)
+DEFAULT_FROM_EMAIL = os.environ.get("KEHU_EMAIL_FROM", "kehu@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -244,6 +254,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-import-files": {
         "task": "kehu.imports.tasks.purge_import_files_task",
         "schedule": crontab(minute=17),
+    },
+    # one inbox message per owner of tasks due today or overdue (once a day; `kehu.work.services.tasks_due_notify`)
+    "tasks-due-notify": {
+        "task": "kehu.work.tasks.tasks_due_notify_task",
+        "schedule": crontab(minute=30, hour=7),
     },
 }
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background

@@ -15,4 +15,6 @@ urlpatterns = [
     path("imports/", include("kehu.imports.urls")),
     path("purchases/", include("kehu.purchases.urls")),
     path("value/", include("kehu.scoring.urls")),
+    path("work/", include("kehu.work.urls")),
+    path("relations/", include("kehu.relations.urls")),
 ]

@@ -5,7 +5,9 @@ from django.conf import settings
 from kehu.customers.api import router as customers_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
+from kehu.relations.api import router as relations_router
 from kehu.scoring.api import router as scoring_router
+from kehu.work.api import router as work_router
 
 from .auth import SessionAuth, TokenAuth
 from .base import KehuNinjaAPI
@@ -89,6 +91,8 @@ api = KehuNinjaAPI(
             {"name": "transactions", "description": "Purchases of customers."},
             {"name": "organisation", "description": "Branches and staff in your scope, for pickers."},
             {"name": "scoring", "description": "Tiers, RFM and lifetime value per customer, schemes, runs, alerts."},
+            {"name": "work", "description": "Tasks, your inbox and approvals (the machinery every module shares)."},
+            {"name": "contacts-log", "description": "The contact log: visits, calls, messages, events, gifts."},
         ]
     },
 )
@@ -98,3 +102,5 @@ api.add_router("/customers", customers_router)
 api.add_router("/transactions", purchases_router)
 api.add_router("", org_router)
 api.add_router("/scoring", scoring_router)
+api.add_router("", work_router)
+api.add_router("/contacts-log", relations_router)

@@ -945,6 +945,10 @@ def load_demo(*, seed: int = DEFAULT_SEED, customers: int = DEFAULT_CUSTOMERS,
         _write_customer_records(plan, written, users)
         mark = step(_("Consents and lifecycle history"), mark)
         count = _write_transactions(plan, written, branches, products)
-        step(_("Transactions"), mark)
+        mark = step(_("Transactions"), mark)
+        from kehu.relations.demo import load_relations_demo
+
+        load_relations_demo(customers=written, users=users, seed=seed)
+        step(_("Contacts and tasks"), mark)
     return DemoResult(created=True, customers=len(written), transactions=count,
                       seconds=time.perf_counter() - started, steps=steps)
