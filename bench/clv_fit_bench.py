@@ -9,8 +9,8 @@ case, in which many customers share their ``(x, t_x, T)`` triple). Each fit is t
 medians of wall-clock and process CPU time are printed (CPU time is steadier on a shared machine).
 
 For comparison the script also times a plain fit: L-BFGS-B with the analytic gradient on all rows from the rough
-start, no subsample start and no Newton polish (private helpers of the module). Finally it times
-``summarise_transactions`` on ``--rows`` synthetic transaction rows (0 skips it).
+start, no subsample start and no Newton polish (helpers of ``kehu.scoring.clv.fits`` and ``.optimise``). Finally it
+times ``summarise_transactions`` on ``--rows`` synthetic transaction rows (0 skips it).
 """
 
 from __future__ import annotations
