@@ -112,7 +112,6 @@ class BGNBDObjective(LogSpaceObjective):
         self._b0 = np.empty(self.T0.shape[0])
         self._b1 = [np.empty(self.x1.shape[0]) for _ in range(10)]
         self.n_params = 4
-        self.n_eval = 0
 
     def _by_x(self, values: FloatArray) -> FloatArray:
         """Sum of ``values`` over the repeaters at each x = 1..xmax."""
@@ -123,7 +122,6 @@ class BGNBDObjective(LogSpaceObjective):
         from scipy import special
 
         r, alpha, a, b = (float(v) for v in theta)
-        self.n_eval += 1
         ln_alpha = math.log(alpha)
         k, cnt = self.k, self.count_x
         w0, w1 = self.w0, self.w1

@@ -44,11 +44,6 @@ class LogSpaceObjective:
     def evaluate(self, theta: FloatArray, hessian: bool = False) -> tuple[float, FloatArray, FloatArray | None]:
         raise NotImplementedError
 
-    def loglik_grad(self, theta: FloatArray) -> tuple[float, FloatArray]:
-        """Total log-likelihood and its gradient in the natural parameters."""
-        ll, grad, _ = self.evaluate(theta)
-        return ll, grad
-
     def __call__(self, log_theta: FloatArray) -> tuple[float, FloatArray]:
         """Mean negative log-likelihood and gradient in ``ln`` parameters (for L-BFGS-B)."""
         theta = np.exp(log_theta)
