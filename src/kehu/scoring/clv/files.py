@@ -105,7 +105,7 @@ def _amount_value(text: str) -> float | None:
     return -value if "-" in match.group(1) + match.group(2) else value
 
 
-def _by_unique(
+def _parse_each_distinct(
     text: NDArray[np.str_], parse: Callable[[str], float | int | None]
 ) -> tuple[FloatArray, NDArray[np.bool_]]:
     """Apply a scalar parser once per distinct string; return the values (NaN where invalid) and the valid mask."""
@@ -121,7 +121,7 @@ def _parse_amounts(text: NDArray[np.str_]) -> tuple[FloatArray, NDArray[np.bool_
     try:
         values = text.astype(np.float64)  # surrounding white space is allowed here
     except ValueError:
-        return _by_unique(np.strings.strip(text), _amount_value)
+        return _parse_each_distinct(np.strings.strip(text), _amount_value)
     valid = np.isfinite(values)
     return np.where(valid, values, 0.0), valid
 
@@ -152,7 +152,7 @@ def _parse_dates(text: NDArray[np.str_], date_format: str | None) -> tuple[IntAr
         return np.zeros(0, np.int64), np.zeros(0, bool)
     if date_format is not None:
         fmt = date_format
-        days, valid = _by_unique(text, lambda s: _date_value(s, fmt))
+        days, valid = _parse_each_distinct(text, lambda s: _date_value(s, fmt))
         return np.where(valid, days, 0).astype(np.int64), valid
     lengths = np.char.str_len(text)
     if bool(np.all(lengths == 8)) and bool(np.all(np.char.isdigit(text))):
@@ -168,7 +168,7 @@ def _parse_dates(text: NDArray[np.str_], date_format: str | None) -> tuple[IntAr
         else:
             valid = ~np.isnat(parsed)
             return np.where(valid, parsed.astype(np.int64), 0), valid
-    days, valid = _by_unique(date_part, _date_value)
+    days, valid = _parse_each_distinct(date_part, _date_value)
     return np.where(valid, days, 0).astype(np.int64), valid
 
 
