@@ -6,9 +6,9 @@ A scoring run (``scoring_run_execute``) works in three steps, each in a module o
 1. **Read** — one aggregate SQL statement gives one row per customer (customers without purchases included):
    first and last purchase day, purchase days, spend and margin in total, in each scheme's window and in the
    previous period, and the spend of the first purchase day (for the BG/NBD / Gamma-Gamma summary). The statement
-   is the ORM query of the transactions (local calendar day per row, first purchase time per customer as a window
-   function) wrapped in a ``GROUP BY customer_id`` and joined to the customers; it runs on SQLite and PostgreSQL
-   and its result goes straight into numpy arrays (``bulk.fetch_columns``). The current tier of every customer
+   (``runs.sql.summary_sql``) groups the transactions by customer (by local calendar day first, in plain SQL with a
+   plan suited to each of SQLite and PostgreSQL) and is joined to the customers; its result goes straight into
+   numpy arrays (``bulk.fetch_columns``). The current tier of every customer
    under every active scheme comes with it, from the previous summary's slot columns (``TierScheme.slot``).
 2. **Compute** in numpy: RFM scores and segments, BG/NBD and Gamma-Gamma fits (``clv``), P(active), expected
    purchases and lifetime value, the value and loyalty scores, each scheme's tiers, changes and alerts.
