@@ -99,13 +99,13 @@ def test_the_server_logs_no_phone_or_id_number_from_query_strings(serve_argv, tm
             assert _get(f"{base}/api/customers/lookup?phone={PHONE}") == 401
             assert _get(f"{base}/customers/?q={ID_NUMBER}&page=2",
                         Referer=f"{base}/customers/?q=138%200013%208000") in (200, 302)
-            assert _get(f"{base}/imports/duplicates/check/?mobile={PHONE}&id_number={ID_NUMBER}") in (200, 302)
+            assert _get(f"{base}/imports/export/?mobile={PHONE}&id_number={ID_NUMBER}") in (200, 302)
         finally:
             server.terminate()
             server.wait(timeout=30)
     written = log.read_text(encoding="utf-8", errors="replace")
     assert "GET /api/customers/lookup?phone=*** HTTP/1.1" in written, written
     assert "GET /customers/?q=***&page=2 HTTP/1.1" in written and "/customers/?q=***" in written
-    assert "/imports/duplicates/check/?mobile=***&id_number=***" in written
+    assert "/imports/export/?mobile=***&id_number=***" in written
     for secret in (PHONE, ID_NUMBER, "0013"):
         assert secret not in written

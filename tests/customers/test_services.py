@@ -127,6 +127,19 @@ def test_transfer_refuses_customers_out_of_scope(make_customer, users, org):
                           reason="调整")
 
 
+def test_transfer_refuses_a_new_owner_outside_the_actors_branches(make_customer, users):
+    """The service itself checks the new owner, whatever entry point calls it: an East manager cannot hand a customer
+    to a Beijing account manager, and nothing moves."""
+    customer = make_customer("张三", owner=users["account_manager"])
+    with pytest.raises(ValidationError) as raised:
+        customer_transfer(customers=[customer], new_owner=users["bj_account_manager"], actor=users["branch_manager"],
+                          reason="调整")
+    assert "owner" in raised.value.message_dict
+    customer.refresh_from_db()
+    assert customer.owner == users["account_manager"]
+    assert not OwnershipTransfer.objects.filter(customer=customer).exists()
+
+
 def test_consent_newest_event_wins(make_customer, users):
     customer = make_customer("张三")
     agent = users["service_agent"]

@@ -145,14 +145,6 @@ def test_duplicates_list_and_merge_page(make_customer, users, django_assert_max_
     assert MergeRecord.objects.get().field_choices["name"]["dropped_value"] == "张叁"
 
 
-def test_duplicate_warning_partial(make_customer, users):
-    make_customer("张三", mobile="13800138000")
-    response = client_for(users["account_manager"]).get("/imports/duplicates/check/?mobile=13800138000&name=x")
-    assert "This may be a customer we already have" in text(response)
-    empty = client_for(users["account_manager"]).get("/imports/duplicates/check/?mobile=13700137000")
-    assert text(empty).strip() == ""
-
-
 def test_export_of_the_filtered_list(make_customer, users, org):
     make_customer("张三", mobile="13800138000", lifecycle_status="current")
     make_customer("李四", mobile="13900139000")

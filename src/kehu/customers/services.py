@@ -339,6 +339,7 @@ def customer_transfer(
     _require(actor, "customers.transfer_customer")
     if not reason or not reason.strip():
         raise ValidationError({"reason": [_("Say why the customers are transferred.")]})
+    _check_transfer_allowed(actor, new_owner)
     if not new_owner.is_active:
         raise ValidationError({"new_owner": [_("The new account manager is not an active staff member.")]})
     _check_branch_allowed(actor, new_branch)

@@ -13,7 +13,6 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.job_cancel, name="cancel"),
     path("<int:pk>/errors.<str:file_format>", views.error_report, name="errors"),
     path("duplicates/", views.duplicates, name="duplicates"),
-    path("duplicates/check/", views.duplicate_check, name="duplicate_check"),
     path("merge/", views.merge, name="merge"),
     path("export/", views.export, name="export"),
 ]

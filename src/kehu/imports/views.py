@@ -256,43 +256,6 @@ def duplicates(request: AuthenticatedRequest) -> HttpResponse:
     })
 
 
-@login_required
-def duplicate_check(request: AuthenticatedRequest) -> HttpResponse:
-    """A warning listing likely duplicates of the customer being entered (an HTMX partial for the customer forms).
-
-    Query parameters: name, mobile, id_number, credit_code, birth_date (YYYY-MM-DD), exclude (customer id).
-    """
-    import datetime as dt
-
-    from kehu.customers.selectors import DUPLICATE_CRITERIA, customer_likely_duplicates
-
-    birth_date = None
-    try:
-        birth_date = dt.date.fromisoformat(request.GET.get("birth_date", "")[:10]) if request.GET.get(
-            "birth_date") else None
-    except ValueError:
-        birth_date = None
-    exclude = request.GET.get("exclude", "")
-    found = customer_likely_duplicates(
-        user=request.user, name=request.GET.get("name", ""), mobile=request.GET.get("mobile", ""),
-        id_number=request.GET.get("id_number", ""), credit_code=request.GET.get("credit_code", ""),
-        birth_date=birth_date, exclude_pk=int(exclude) if exclude.isdigit() else None,
-    )
-    # customers found by a full phone or ID number: logged as a search
-    identifiers = [name for name in ("mobile", "id_number") if request.GET.get(name, "").strip()]
-    by_identifier = [customer for customer in found if any(
-        str(reason) in {str(DUPLICATE_CRITERIA[name]) for name in identifiers}
-        for reason in customer.duplicate_reasons)]  # type: ignore[attr-defined]
-    if by_identifier:
-        from kehu.customers.models import PersonalDataAccess
-        from kehu.customers.services import personal_data_lookup_log
-
-        personal_data_lookup_log(actor=request.user, customers=by_identifier, fields=",".join(identifiers),
-                                 reason=_("Duplicate check"), ip_address=request.META.get("REMOTE_ADDR") or None,
-                                 action=PersonalDataAccess.Action.SEARCH)
-    return render(request, "imports/_duplicate_warning.html", {"duplicates": found})
-
-
 def _merge_pair(request: AuthenticatedRequest) -> tuple[Customer, Customer]:
     from kehu.customers.selectors import customer_get
 
