@@ -9,8 +9,8 @@ case, in which many customers share their ``(x, t_x, T)`` triple). Each fit is t
 medians of wall-clock and process CPU time are printed (CPU time is steadier on a shared machine).
 
 For comparison the script also times a plain fit: L-BFGS-B with the analytic gradient on all rows from the rough
-start, no subsample start and no Newton polish (private helpers of the module). Finally it times
-``summarise_transactions`` on ``--rows`` synthetic transaction rows (0 skips it).
+start, no subsample start and no Newton polish (helpers of ``kehu.scoring.clv.fits`` and ``.optimise``). Finally it
+times ``summarise_transactions`` on ``--rows`` synthetic transaction rows (0 skips it).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import numpy as np
 
 from kehu.scoring import clv
 from kehu.scoring.clv import fit_bgnbd, fit_gamma_gamma, summarise_transactions
+from kehu.scoring.clv.fits import BGNBDObjective, bgnbd_start
+from kehu.scoring.clv.optimise import lbfgs_minimise
 
 TRUE_BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 TRUE_GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
@@ -71,8 +73,8 @@ def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]
 
 def plain_lbfgs(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> tuple[clv.BGNBDParams, int]:
     """Baseline: L-BFGS-B with the analytic gradient on all rows, from the rough start, nothing else."""
-    objective = clv._BGNBDObjective(x, t_x, big_t, None)
-    res = clv._minimise(objective, clv._bgnbd_start(x, big_t), 1e-12)
+    objective = BGNBDObjective(x, t_x, big_t, None)
+    res = lbfgs_minimise(objective, bgnbd_start(x, big_t), 1e-12)
     r, alpha, a, b = np.exp(res.x)
     params = clv.BGNBDParams(r, alpha, a, b, -float(res.fun) * objective.W, bool(res.success))
     return params, int(res.nfev)

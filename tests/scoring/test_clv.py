@@ -15,6 +15,7 @@ import pytest
 from scipy import optimize, special
 
 from kehu.scoring import clv
+from kehu.scoring.clv import fits
 
 CDNOW = Path(__file__).resolve().parent.parent / "data" / "cdnow"
 
@@ -319,19 +320,19 @@ def _synthetic_transactions(seed: int, customers: int):
 def test_bgnbd_analytic_gradient_matches_finite_differences(weighted: bool) -> None:
     x, t_x, big_t = _simulate_bgnbd(3_000, 0.4, 6.0, 1.2, 2.5, seed=5)
     w = np.random.default_rng(1).integers(1, 4, x.size).astype(float) if weighted else None
-    objective = clv._BGNBDObjective(x, t_x, big_t, w)
+    objective = fits.BGNBDObjective(x, t_x, big_t, w)
     for theta in ([0.4, 6.0, 1.2, 2.5], [0.05, 0.5, 0.3, 8.0], [2.0, 40.0, 3.0, 0.7]):
         point = np.log(theta)
         err = optimize.check_grad(lambda z: objective(z)[0], lambda z: objective(z)[1], point, epsilon=1e-7)
         assert err < 1e-5 * max(1.0, float(np.linalg.norm(objective(point)[1])))
         # And in natural parameters, central differences on the total log-likelihood.
-        ll, grad = objective.loglik_grad(np.array(theta))
+        ll, grad, _ = objective.evaluate(np.array(theta))
         for i in range(4):
             h = 1e-6 * theta[i]
             up, down = np.array(theta), np.array(theta)
             up[i] += h
             down[i] -= h
-            numeric = (objective.loglik_grad(up)[0] - objective.loglik_grad(down)[0]) / (2 * h)
+            numeric = (objective.evaluate(up)[0] - objective.evaluate(down)[0]) / (2 * h)
             assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-3)
 
 
@@ -339,7 +340,7 @@ def test_gamma_gamma_analytic_gradient_matches_finite_differences() -> None:
     rng = np.random.default_rng(9)
     x = rng.integers(1, 15, 2_000)
     m = rng.gamma(5.0 * x, 1.0 / (x * rng.gamma(3.0, 1 / 10.0, x.size)))
-    objective = clv._GammaGammaObjective(x, m)
+    objective = fits.GammaGammaObjective(x, m)
     for theta in ([6.0, 3.7, 15.0], [0.5, 1.5, 2.0], [20.0, 10.0, 100.0]):
         point = np.log(theta)
         err = optimize.check_grad(lambda z: objective(z)[0], lambda z: objective(z)[1], point, epsilon=1e-7)
@@ -350,7 +351,7 @@ def test_gamma_gamma_analytic_gradient_matches_finite_differences() -> None:
 def test_bgnbd_analytic_hessian_matches_finite_differences(weighted: bool) -> None:
     x, t_x, big_t = _simulate_bgnbd(3_000, 0.4, 6.0, 1.2, 2.5, seed=6)
     w = np.random.default_rng(2).integers(1, 4, x.size).astype(float) if weighted else None
-    objective = clv._BGNBDObjective(x, t_x, big_t, w)
+    objective = fits.BGNBDObjective(x, t_x, big_t, w)
     for theta in ([0.4, 6.0, 1.2, 2.5], [0.05, 0.5, 0.3, 8.0], [2.0, 40.0, 3.0, 0.7]):
         th = np.array(theta)
         _, _, hess = objective.evaluate(th, hessian=True)
@@ -377,7 +378,7 @@ def test_gamma_gamma_analytic_hessian_matches_finite_differences() -> None:
     rng = np.random.default_rng(10)
     x = rng.integers(1, 15, 2_000)
     m = rng.gamma(5.0 * x, 1.0 / (x * rng.gamma(3.0, 1 / 10.0, x.size)))
-    objective = clv._GammaGammaObjective(x, m)
+    objective = fits.GammaGammaObjective(x, m)
     for theta in ([6.0, 3.7, 15.0], [0.5, 1.5, 2.0], [20.0, 10.0, 100.0]):
         th = np.array(theta)
         _, _, hess = objective.evaluate(th, hessian=True)
@@ -392,8 +393,8 @@ def test_gamma_gamma_analytic_hessian_matches_finite_differences() -> None:
 
 def test_large_fit_via_subsample_start_reaches_the_full_data_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
     # Shrink the thresholds so that the subsample path runs on a small data set.
-    monkeypatch.setattr(clv, "_SUBSAMPLE_ABOVE", 5_000)
-    monkeypatch.setattr(clv, "_SUBSAMPLE_SIZE", 2_000)
+    monkeypatch.setattr(fits, "SUBSAMPLE_ABOVE", 5_000)
+    monkeypatch.setattr(fits, "SUBSAMPLE_SIZE", 2_000)
     x, t_x, big_t = _simulate_bgnbd(30_000, 0.243, 4.414, 0.793, 2.426, seed=12)
     fast = clv.fit_bgnbd(x, t_x, big_t)
     careful = clv.fit_bgnbd(x, t_x, big_t, initial=(1.0, 1.0, 1.0, 1.0))
@@ -419,8 +420,8 @@ def test_log_space_likelihood_equals_literal_formula() -> None:
     params = (0.3, 5.0, 0.9, 2.0)
     direct = np.log(_bgnbd_likelihood_direct(*params, x, t_x, big_t))
     np.testing.assert_allclose(clv.bgnbd_log_likelihood(params, x, t_x, big_t), direct, rtol=1e-10, atol=1e-10)
-    objective = clv._BGNBDObjective(x, t_x, big_t, None)
-    assert objective.loglik_grad(np.array(params))[0] == pytest.approx(direct.sum(), rel=1e-12)
+    objective = fits.BGNBDObjective(x, t_x, big_t, None)
+    assert objective.evaluate(np.array(params))[0] == pytest.approx(direct.sum(), rel=1e-12)
 
 
 def test_aggregated_and_weighted_fits_equal_plain_fit() -> None:

@@ -138,6 +138,20 @@ def test_xlsx_first_sheet(tmp_path, capsys):
     _assert_same_fit(output, _expected(rows))
 
 
+def test_encoding_named_by_the_user_and_an_unknown_one(tmp_path, capsys):
+    """The encoding choice is read as the imports read it (kehu.core.tables): any codec by name, one line for none."""
+    rows = _transactions(seed=8)
+    path = tmp_path / "commandes.csv"
+    lines = ["clé client;date d'achat;montant"] + [f"{c};{w:%Y-%m-%d};{a:.2f}" for c, w, a in rows]
+    path.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    french = ["--customer", "clé client", "--date", "date d'achat", "--amount", "montant"]
+    code, output, err = _fit_json(capsys, str(path), *french, "--encoding", "Latin_1")
+    assert code == 0, err
+    _assert_same_fit(output, _expected(rows))
+    code, _output, err = _fit_json(capsys, str(path), *french, "--encoding", "klingon")
+    assert code == 2 and err.count("\n") == 1 and "unknown encoding 'klingon'" in err
+
+
 def test_malformed_rows_are_skipped_and_counted_on_stderr(tmp_path, capsys):
     """Before: one blank or malformed amount/date anywhere aborted the whole file ("could not convert string")."""
     rows = _transactions(seed=8)

@@ -6,8 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kehu.customers.models import Customer
-from kehu.scoring import clv, services
+from kehu.scoring import clv
 from kehu.scoring.models import Alert, CustomerSummary, ScoringRun, TierAssignment
+from kehu.scoring.runs import alerts as run_alerts
 from kehu.scoring.selectors import customer_scores
 from kehu.scoring.services import ScoringRunError, scoring_run_execute
 
@@ -170,7 +171,7 @@ def test_failure_in_the_middle_of_the_write_back_rolls_everything_back(hundred, 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_write_alerts", broken)  # runs after the summary and tiers were written
+    monkeypatch.setattr(run_alerts, "write_alerts", broken)  # runs after the summary and tiers were written
     with pytest.raises(ScoringRunError):
         scoring_run_execute(as_of=AS_OF)
 

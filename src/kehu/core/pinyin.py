@@ -178,8 +178,3 @@ def _name_search_keys(name: str, is_person: bool) -> tuple[str, str]:
     full = _NON_KEY.sub("", "".join(syllables))
     initials = _NON_KEY.sub("", "".join([s[0] for s in syllables if s]))
     return full[:200], initials[:60]
-
-
-def is_search_key(text: str) -> bool:
-    """True when the text could be a pinyin key (latin letters only)."""
-    return bool(text) and bool(re.fullmatch(r"[A-Za-z]+", text))

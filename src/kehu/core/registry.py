@@ -39,9 +39,6 @@ class Registry(Generic[T]):
         self._items[key] = item
         return item
 
-    def unregister(self, key: str) -> None:
-        self._items.pop(key, None)
-
     def get(self, key: str) -> T | None:
         return self._items.get(key)
 

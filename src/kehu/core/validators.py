@@ -269,9 +269,3 @@ def text_problem(value: str) -> str | None:
         return _("This text contains an invalid character (a lone surrogate); please type it again.")
     return None
 
-
-def validate_storable_text(value: str) -> None:
-    """A Django validator for :func:`text_problem`."""
-    problem = text_problem(value) if isinstance(value, str) else None
-    if problem:
-        raise ValidationError(problem, code="null_characters_not_allowed")

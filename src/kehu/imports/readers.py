@@ -20,10 +20,8 @@ The user may force ``utf-8`` or ``gbk``/``gb2312``/``gb18030`` (all read as GB18
 
 from __future__ import annotations
 
-import codecs
 import collections
 import csv
-import datetime as dt
 import hashlib
 import itertools
 import os
@@ -41,11 +39,14 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from kehu.core import tables
 from kehu.core.spreadsheet import csv_unsafe, csv_unsafe_row
+from kehu.core.tables import SPREADSHEET_SUFFIXES as SPREADSHEET_SUFFIXES
+from kehu.core.tables import cell_text as cell_text
+from kehu.core.tables import count_lines
+from kehu.core.tables import decodes_as as _decodes_as
 
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 ENCODING_CHOICES = ("auto", "utf-8", "gbk", "gb18030")
-_BLOCK = 1 << 20
 # a part of a spreadsheet that calamine reads whole (the shared strings, a sheet it cannot be given in slices, every
 # part of an XLSB or ODS file) is bounded, whatever the limit on the whole inflated workbook
 WHOLE_PART_MAX_BYTES = 256 << 20
@@ -116,34 +117,15 @@ def check_spreadsheet(path: Path, *, sheet_part: str | None = None) -> None:
 
 def normalise_encoding(name: str) -> str:
     """The codec used for a user's encoding choice: utf-8 → utf-8-sig (drops a BOM), gbk/gb2312 → gb18030."""
-    text = (name or "auto").strip().lower().replace("_", "-")
-    if text in {"", "auto"}:
-        return "auto"
-    if text in {"utf-8", "utf8", "utf-8-sig"}:
-        return "utf-8-sig"
-    if text in {"gbk", "gb2312", "gb18030", "cp936"}:
-        return "gb18030"
     try:
-        return codecs.lookup(text).name
-    except LookupError:
+        return tables.normalise_encoding(name)
+    except tables.TableFileError:
         raise UnreadableFile(_("Unknown encoding “%(encoding)s”.") % {"encoding": name}) from None
-
-
-def _decodes_as(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    try:
-        with path.open("rb") as handle:
-            while block := handle.read(_BLOCK):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def detect_encoding(path: Path) -> str:
     """The encoding of a CSV file: utf-8-sig, gb18030, or what charset-normalizer finds as a last resort."""
-    for candidate in ("utf-8-sig", "gb18030"):
+    for candidate in tables.AUTO_ENCODINGS:
         if _decodes_as(path, candidate):
             return candidate
     from charset_normalizer import from_path
@@ -274,12 +256,11 @@ class TableReader:
 def _open_workbook(path: Path, sheet_name: str) -> tuple[Any, str]:
     """The workbook opened by calamine (its sheet list, styles and shared strings; no sheet parsed yet) and the name
     of the chosen sheet (the first one when none is asked for)."""
-    import python_calamine
-
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # noqa: BLE001 - calamine raises several error types for unreadable files
-        raise UnreadableFile(_("The file is not a spreadsheet Kehu can read: %(error)s") % {"error": error}) from None
+        workbook = tables.open_workbook(path)
+    except tables.TableFileError as error:
+        raise UnreadableFile(_("The file is not a spreadsheet Kehu can read: %(error)s")
+                             % {"error": error.reason}) from None
     names = list(workbook.sheet_names)
     if (sheet_name and sheet_name not in names) or not names:
         workbook.close()
@@ -511,22 +492,6 @@ def _check_whole_sheet(path: Path, sheet_name: str) -> None:
         check_spreadsheet(path, sheet_part=part)
 
 
-def _count_lines(path: Path) -> int:
-    count = 0
-    last = b""
-    with path.open("rb") as handle:
-        while block := handle.read(_BLOCK):
-            count += block.count(b"\n")
-            last = block[-1:]
-    return count + (1 if last and last != b"\n" else 0)
-
-
-def _sniff_delimiter(first_line: str) -> str:
-    counts = {delimiter: first_line.count(delimiter) for delimiter in (",", "\t", ";", "|")}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ","
-
-
 def open_table(path: str | os.PathLike[str], *, encoding: str = "auto", sheet: str = "") -> TableReader:
     """Open an import file, find its encoding (CSV) or sheet (spreadsheet) and read its header row."""
     file_path = Path(path)
@@ -566,14 +531,8 @@ def _open_table(file_path: Path, *, encoding: str, sheet: str) -> TableReader:
         elif not _decodes_as(file_path, codec):
             raise UnreadableFile(_("The file is not in the %(encoding)s encoding.") % {"encoding": encoding})
         reader = TableReader(path=file_path, kind="csv", encoding=codec)
-        with file_path.open("r", encoding=codec, newline="") as handle:
-            first = ""
-            while line := handle.readline(_BLOCK):  # a bounded read: a "line" may be the whole file
-                if line.strip().strip(",;\t|"):
-                    first = line
-                    break
-        reader.delimiter = _sniff_delimiter(first)
-        reader.estimated_rows = _count_lines(file_path)
+        reader.delimiter = tables.most_used_delimiter(tables.first_filled_line(file_path, codec)) or ","
+        reader.estimated_rows = count_lines(file_path)
     found = _header_record(reader._csv_records() if reader.kind == "csv" else reader._sheet_records())
     if found is None:
         raise UnreadableFile(_("The file is empty: it has no header row."))
@@ -619,23 +578,3 @@ def header_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return csv_unsafe(str(value).replace("\ufeff", "").strip())
-
-
-def cell_text(value: Any) -> str:
-    """A cell as the user would read it: spreadsheet numbers without a trailing .0, dates as ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        text = value.isoformat(sep=" ")  # as a spreadsheet shows it: 2024-04-01 09:30:00
-        return text[:10] if text.endswith(" 00:00:00") else text
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)

@@ -90,7 +90,6 @@ MEASURES: dict[str, Any] = {
     "value_score": _("value score"),
     "loyalty_score": _("loyalty score"),
 }
-WINDOW_MEASURES = {"amount", "margin", "margin_rate"}
 VALUE_COMPONENTS = ("profit", "share_of_wallet", "growth", "clv")
 LOYALTY_COMPONENTS = ("repurchase", "tenure", "recency", "share_of_wallet")
 DEFAULT_VALUE_WEIGHTS = {"profit": 0.4, "share_of_wallet": 0.2, "growth": 0.2, "clv": 0.2}
@@ -575,7 +574,6 @@ class SchemeResult:
     ranks: IntArray
     values: FloatArray  # the measure (or score) the tier was decided on, per customer
     figures: dict[str, Any] = field(default_factory=dict)  # cut points and the like, for the run record
-    y_values: FloatArray | None = None  # second axis of a matrix
 
 
 def assign(scheme: SchemeDefinition, population: Population) -> SchemeResult:
@@ -604,4 +602,4 @@ def assign(scheme: SchemeDefinition, population: Population) -> SchemeResult:
     y_cut = axis_cut(y, eligible, y_spec.get("cut", {"method": "median"}))
     return SchemeResult(matrix_ranks(x, y, eligible, x_cut, y_cut), x,
                         {"x_cut": None if math.isinf(x_cut) else x_cut,
-                         "y_cut": None if math.isinf(y_cut) else y_cut}, y_values=y)
+                         "y_cut": None if math.isinf(y_cut) else y_cut})

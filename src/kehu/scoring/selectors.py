@@ -20,7 +20,7 @@ from kehu.org.models import User
 from kehu.org.roles import GLOBAL_VIEW_ROLES, SCOPE_CHANGE_ROLES
 from kehu.org.selectors import branch_ids_in_scope, user_roles
 
-from . import metrics, schemes
+from . import metrics
 from .models import Alert, CustomerSummary, ScoringRun, TierAssignment, TierScheme, tier_label
 
 # roles that see the alerts of every customer in their scope; everybody else sees those of the customers they own
@@ -166,10 +166,6 @@ class Distribution:
     margin: float = 0.0
     scoped: bool = False
     figures: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_matrix(self) -> bool:
-        return self.scheme.kind in schemes.MATRIX_KINDS
 
     def cell(self, code: str) -> TierBar | None:
         return next((bar for bar in self.bars if bar.code == code), None)
