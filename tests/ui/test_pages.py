@@ -103,7 +103,7 @@ def test_access_log_for_auditors_only(client, users, make_customer, settings, dj
         personal_data_reveal(customer=customer, actor=users["credit_officer"], fields=["mobile"],
                              reason=f"核实身份{number}")
     client.force_login(users["auditor"])
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("access_log"))
     assert response.status_code == 200
     text = page_text(response)
