@@ -91,8 +91,11 @@ def load_relations_demo(*, customers: list[Any], users: dict[str, Any], seed: in
         if owner is None or rng.random() > (0.5 if customer.management_class == "key" else 0.12):
             continue
         kind, title = rng.choice(OPEN_TASK_TITLES)
+        due = day + dt.timedelta(days=rng.randint(-5, 14))
+        # planned a few days to two weeks ahead, in office hours (never in the future)
+        planned = dt.datetime.combine(due - dt.timedelta(days=rng.randint(3, 14)), dt.time(rng.randint(9, 17)), zone)
         tasks.append(Task(kind=kind, title=title, customer_id=customer.pk, branch_id=customer.branch_id,
-                          owner=owner, created_by=owner, due_date=day + dt.timedelta(days=rng.randint(-5, 14)),
-                          priority=rng.choices([1, 2, 3, 4], [10, 60, 25, 5])[0], created_at=now))
+                          owner=owner, created_by=owner, due_date=due,
+                          priority=rng.choices([1, 2, 3, 4], [10, 60, 25, 5])[0], created_at=min(planned, now)))
     task_bulk_create(tasks=tasks)
     return len(records), len(tasks)
