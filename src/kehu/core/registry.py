@@ -264,3 +264,35 @@ def register_home_section(section: HomeSection) -> HomeSection:
 def home_section_list() -> list[HomeSection]:
     """The registered home sections in their order."""
     return sorted(home_sections.values(), key=lambda section: (section.order, section.key))
+
+
+# --- demo data -------------------------------------------------------------------------------------------------------
+DemoLoader = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """A module's part of ``kehu demo``.
+
+    ``loader(customers=, users=, seed=)`` writes the module's believable year of data, dated relative to today, for the
+    demo customers (``customers``: the written ``Customer`` rows, in plan order; ``users``: staff by user name) in the
+    demo's transaction, set-based (bulk writes, never a query per customer). ``label`` names the step in the demo's
+    progress lines. Steps run in ``order`` after the customers and transactions are written.
+    """
+
+    key: str
+    label: Any  # a lazy translation
+    order: int
+    loader: DemoLoader
+
+
+demo_steps: Registry[DemoStep] = Registry("demo steps")
+
+
+def register_demo_step(step: DemoStep) -> DemoStep:
+    return demo_steps.register(step.key, step)
+
+
+def demo_step_list() -> list[DemoStep]:
+    """The registered demo steps in their order."""
+    return sorted(demo_steps.values(), key=lambda step: (step.order, step.key))

@@ -43,6 +43,7 @@ from simple_history.utils import bulk_create_with_history
 from stdnum.cn import uscc
 
 from kehu.core import divisions, industries
+from kehu.core.registry import demo_step_list
 from kehu.core.validators import normalize_phone, resident_id_check_digit
 from kehu.customers.models import (
     CodeSettings,
@@ -946,9 +947,8 @@ def load_demo(*, seed: int = DEFAULT_SEED, customers: int = DEFAULT_CUSTOMERS,
         mark = step(_("Consents and lifecycle history"), mark)
         count = _write_transactions(plan, written, branches, products)
         mark = step(_("Transactions"), mark)
-        from kehu.relations.demo import load_relations_demo
-
-        load_relations_demo(customers=written, users=users, seed=seed)
-        step(_("Contacts and tasks"), mark)
+        for demo_step in demo_step_list():
+            demo_step.loader(customers=written, users=users, seed=seed)
+            mark = step(str(demo_step.label), mark)
     return DemoResult(created=True, customers=len(written), transactions=count,
                       seconds=time.perf_counter() - started, steps=steps)

@@ -10,9 +10,17 @@ class RelationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kehu.core.registry import register_grants, register_import_target, register_panel, register_timeline_kind
+        from kehu.core.registry import (
+            DemoStep,
+            register_demo_step,
+            register_grants,
+            register_import_target,
+            register_panel,
+            register_timeline_kind,
+        )
         from kehu.work.registry import CompletionRecorder, register_completion_recorder
 
+        from .demo import load_relations_demo
         from .panels import CONTACTS_PANEL
         from .roles import GRANTS
         from .services import channel_choices, record_task_completion
@@ -24,3 +32,4 @@ class RelationsConfig(AppConfig):
         register_import_target("contacts-log", _("Contact log"), "kehu.relations.imports.ContactLogTarget",
                                permissions=("relations.add_contactrecord",))
         register_completion_recorder(CompletionRecorder("contact", channel_choices, record_task_completion))
+        register_demo_step(DemoStep("relations", _("Contacts and tasks"), 100, load_relations_demo))

@@ -1,6 +1,6 @@
 """Demo data of relationship maintenance: a believable year of contacts and the open tasks of today, dated relative
-to today. Called by ``kehu.demo.generator.load_demo`` after the customers and purchases (one small hook), written in
-bulk (a few INSERTs per 2,000 rows)."""
+to today. A registered demo step (``kehu.core.registry.register_demo_step``), run after the customers and purchases,
+written in bulk (a few INSERTs per 2,000 rows)."""
 
 from __future__ import annotations
 
