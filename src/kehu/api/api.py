@@ -6,6 +6,7 @@ from kehu.customers.api import router as customers_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
 from kehu.relations.api import router as relations_router
+from kehu.relations.kpis.api import router as staff_kpis_router
 from kehu.scoring.api import router as scoring_router
 from kehu.work.api import router as work_router
 
@@ -104,3 +105,4 @@ api.add_router("", org_router)
 api.add_router("/scoring", scoring_router)
 api.add_router("", work_router)
 api.add_router("/contacts-log", relations_router)
+api.add_router("/staff-kpis", staff_kpis_router)

@@ -11,6 +11,7 @@ from .contacts import (
     Direction,
     attachment_path,  # named by migration 0001 (the attachments' upload_to)
 )
+from .kpis import KpiConfiguration
 
 __all__ = ["ContactAttachment", "ContactChannel", "ContactRecord", "ContactRecordQuerySet", "Direction",
-           "attachment_path"]
+           "KpiConfiguration", "attachment_path"]
