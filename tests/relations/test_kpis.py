@@ -192,7 +192,8 @@ def test_the_page_lists_ranks_and_charts_in_both_languages(client, users, kpi_da
 
 def test_the_page_shows_an_empty_state(client, users):
     client.force_login(users["auditor"])
-    page = client.get(reverse("relations:staff_kpis"), {"month": MONTH, "q": "nobody"})
+    page = client.get(reverse("relations:staff_kpis"), {"month": MONTH, "q": "nobody"},
+                      headers={"Accept-Language": "en"})
     assert page.status_code == 200 and "No staff member matches the search." in page.content.decode()
 
 
@@ -217,7 +218,7 @@ def test_csv_export_neutralises_formulas(client, users, kpi_data, make_user, org
     make_user("account_manager", org["sh1"], username="formula").__class__.objects.filter(
         username="formula").update(display_name="=HYPERLINK(\"http://x\")")
     client.force_login(users["administrator"])
-    response = client.get(reverse("relations:staff_kpis_export"), {"month": MONTH})
+    response = client.get(reverse("relations:staff_kpis_export"), {"month": MONTH}, headers={"Accept-Language": "en"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][0] == "Month" and len(rows) == 6

@@ -36,7 +36,7 @@ class KpiConfiguration(models.Model):
                     "average spend of the customers of their branch's staff."))
     bonus_cap = models.PositiveSmallIntegerField(
         _("largest achievement (%)"), default=120, validators=[MinValueValidator(100), MaxValueValidator(300)],
-        help_text=_("Above target, points grow in proportion up to this share of the target (120% gives at most "
+        help_text=_("Above target, points grow in proportion up to this share of the target (with 120, at most "
                     "1.2 times the points)."))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
