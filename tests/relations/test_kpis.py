@@ -43,7 +43,7 @@ def kpi_data(make_customer, users):
     20 March) and D (created in February, its profile completed on 12 March); E (1 April 00:30) and F' (29 February
     23:30) are outside the month. am2 collects G (10 March). Spend of am1's customers: 1,000 + 500 in March (one on
     1 March 00:30), 1,000 in February, 1,200 in March 2023; am2's: 500 in March. Contacts: am1 three in March (two
-    customers; one at 31 March 23:30) and one on 1 April 00:10; am2 one."""
+    customers; one at 31 March 23:30) and one on 1 April 00:10; am2 one; the East branch manager one."""
     from kehu.purchases.services import transaction_create
     from kehu.relations.services import contact_log
 
@@ -75,7 +75,8 @@ def kpi_data(make_customer, users):
     for customer, staff, when in ((made["甲"], am1, local(2024, 3, 2, 10)), (made["甲"], am1, local(2024, 3, 9, 10)),
                                   (made["乙"], am1, local(2024, 3, 31, 23, 30)),
                                   (made["乙"], am1, local(2024, 4, 1, 0, 10)),
-                                  (made["庚"], am2, local(2024, 3, 12, 10))):
+                                  (made["庚"], am2, local(2024, 3, 12, 10)),
+                                  (made["庚"], users["branch_manager"], local(2024, 3, 13, 10))):
         contact_log(actor=staff, customer=customer, channel="phone", summary="回访", occurred_at=when)
     return made
 
@@ -251,3 +252,10 @@ def test_query_counts_do_not_grow_with_staff_or_customers(api_as, client, users,
     after = counts()
     assert after == before, (before, after)
     assert before[0] <= 10 and before[1] <= 14
+
+
+def test_branch_managers_without_figures_are_left_out_account_managers_never(api_as, kpi_data):
+    body = api_as("administrator").get("/api/staff-kpis", month="2024-05").json()
+    assert [item["staff"]["username"] for item in body["items"]] == ["am1", "am2", "bjam1"]
+    assert all(Decimal(item["score"]) == 0 and item["collected"] == 0 for item in body["items"])
+    assert [item["rank"] for item in body["items"]] == [1, 1, 1]  # equal scores share a rank

@@ -33,3 +33,6 @@ class RelationsConfig(AppConfig):
                                permissions=("relations.add_contactrecord",))
         register_completion_recorder(CompletionRecorder("contact", channel_choices, record_task_completion))
         register_demo_step(DemoStep("relations", _("Contacts and tasks"), 100, load_relations_demo))
+        from .kpis.demo import load_kpi_demo
+
+        register_demo_step(DemoStep("staff_kpis", _("Staff KPIs: information collected"), 110, load_kpi_demo))

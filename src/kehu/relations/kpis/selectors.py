@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -251,7 +251,9 @@ def staff_kpis(*, user: User, month: dt.date, branch_id: int | None = None) -> K
         candidates = candidates.filter(pk__in=in_scope)
         if chosen is not None:
             candidates = candidates.filter(branches__path__startswith=chosen.path)
-    staff = list(candidates.distinct().order_by("username").prefetch_related("branches"))
+    account_manager = User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=Role.ACCOUNT_MANAGER)
+    staff = list(candidates.distinct().annotate(kehu_account_manager=Exists(account_manager))
+                 .order_by("username").prefetch_related("branches"))
     rows = [StaffKpi(staff=member, branch=_kpi_branch(member)) for member in staff]
     if own_only:
         mine = next((row for row in rows if row.staff.pk == user.pk), None)
@@ -260,6 +262,9 @@ def staff_kpis(*, user: User, month: dt.date, branch_id: int | None = None) -> K
     weeks = month_weeks(month, configuration.weekly_quota)
     coverage = coverage_source()
     _fill(rows, month=month, weeks=weeks, coverage=coverage)
+    # account managers are always ranked; branch managers only when they own customers or collected or contacted
+    rows = [row for row in rows if row.staff.kehu_account_manager  # type: ignore[attr-defined]
+            or row.customers or row.collected or row.contacts]
     _score(rows, configuration)
     if own_only:
         rows = [row for row in rows if row.staff.pk == user.pk]
@@ -337,15 +342,19 @@ def _fill(rows: list[StaffKpi], *, month: dt.date, weeks: list[Week],
                        last_year=Sum("amount", filter=last_year)).order_by())
     for item in spend:
         row = by_id[item["customer__owner_id"]]
-        row.spend = item["this"] or Decimal(0)
-        row.spend_last_month = item["before"] or Decimal(0)
-        row.spend_last_year = item["last_year"] or Decimal(0)
+        row.spend = _money(item["this"])
+        row.spend_last_month = _money(item["before"])
+        row.spend_last_year = _money(item["last_year"])
 
     if coverage is not None:
         as_of = min(add_months(month, 1) - dt.timedelta(days=1), timezone.now().astimezone(company_zone()).date())
         for owner_id, (on, total) in coverage(as_of=as_of, owner_ids=ids).items():
             if owner_id in by_id:
                 by_id[owner_id].coverage_on, by_id[owner_id].coverage_total = int(on), int(total)
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _ratio(value: Decimal, target: Decimal, cap: Decimal) -> Decimal:
