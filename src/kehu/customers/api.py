@@ -764,16 +764,36 @@ class TimelineItemOut(Schema):
 
 
 class TimelinePage(Schema):
-    count: int
+    count: int = Field(description="Rows of the whole timeline (not only those before the cursor).")
     items: list[TimelineItemOut]
+    next_before: str | None = Field(None, description="Give it as `before` for the next (older) page; null on the "
+                                                      "last page.")
+
+
+class TimelineParams(PageParams):
+    before: str | None = Field(None, max_length=40, description="A page's `next_before`: the rows after it, read along "
+                                                                "the index (deep pages stay as fast as the first).")
 
 
 @router.get("/{customer_id}/timeline", response={200: TimelinePage, **COMMON_ERRORS}, url_name="customer_timeline",
             summary="A customer's timeline, newest first (paginated with limit and offset)")
-def customer_timeline(request: HttpRequest, customer_id: int, params: Query[PageParams]) -> dict[str, Any]:
-    """Purchases, lifecycle changes, transfers, tier changes, alerts, merges and whatever later modules record.
-    404 for a customer the user may not see."""
-    from .timeline import customer_activities, timeline_items
+def customer_timeline(request: HttpRequest, customer_id: int, params: Query[TimelineParams]) -> dict[str, Any]:
+    """Purchases, lifecycle changes, transfers, tier changes, alerts, merges, contacts, tasks and whatever later
+    modules record (each item's `kind`). Pages by `limit`/`offset`, or by the keyset cursor `before` (a page's
+    `next_before`). 404 for a customer the user may not see."""
+    from .models import Activity
+    from .timeline import customer_activities, parse_timeline_cursor, timeline_cursor, timeline_items
 
     customer = _customer(_actor(request), customer_id)
-    return paginate(customer_activities(customer=customer), params, wrap=timeline_items)
+    before = None
+    if params.before:
+        try:
+            before = parse_timeline_cursor(params.before)
+        except ValueError:
+            raise ValidationError({"before": [_("Not a cursor this timeline gave.")]}) from None
+    activities = customer_activities(customer=customer, before=before)
+    rows = list(activities[params.offset : params.offset + params.limit + 1])
+    more, rows = len(rows) > params.limit, rows[: params.limit]
+    count = Activity.objects.filter(customer=customer).count()
+    return {"count": count, "items": timeline_items(rows),
+            "next_before": timeline_cursor(rows[-1]) if more and rows else None}
