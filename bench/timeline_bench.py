@@ -22,6 +22,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def fill(events: int, others: int) -> tuple[int, object]:
                              for _ in range(share))
         activity_record_bulk({"customer_id": customer_id, "kind": "lifecycle", "occurred_at": moment(),
                               "branch_id": branch.pk, "actor_id": admin.pk,
-                              "data": {"field": "lifecycle_status", "old": "prospect", "new": "active"}}
+                              "data": {"field": "lifecycle_status", "old": "prospect", "new": "current"}}
                              for _ in range(count - 4 * share))
 
     target = customers[0]
@@ -195,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             if not ensure_postgres_database():
                 continue
             url = f"{PG_SERVER}/{PG_DATABASE}"
-        env = {**os.environ, "KEHU_DATABASE_URL": url, "KEHU_DEBUG": "1", "KEHU_TESTING": "",
+        env = {**os.environ, "KEHU_DATABASE_URL": url, "KEHU_DEBUG": "0", "KEHU_TESTING": "",
+               "KEHU_SECRET_KEY": secrets.token_urlsafe(40), "KEHU_ALLOWED_HOSTS": "testserver",
                "KEHU_VAR_DIR": str(ROOT / "var"), "DJANGO_SETTINGS_MODULE": "kehu.settings",
                "KEHU_PROCESS_KIND": "job"}
         arguments = [sys.executable, __file__, "--run", vendor, "--events", str(options.events),

@@ -84,7 +84,8 @@ def customer_activities(*, customer: Customer, before: tuple[dt.datetime, int] |
     activities = Activity.objects.filter(customer=customer)
     if before is not None:
         moment, pk = before
-        activities = activities.filter(Q(occurred_at__lt=moment) | Q(occurred_at=moment, id__lt=pk))
+        # a range on the index's time column (an OR of the two conditions is not one on SQLite), then the ties
+        activities = activities.filter(occurred_at__lte=moment).exclude(Q(occurred_at=moment, id__gte=pk))
     return activities.select_related("actor").order_by("-occurred_at", "-id")
 
 
@@ -98,8 +99,8 @@ def timeline_cursor(activity: Activity) -> str:
 
 
 def parse_timeline_cursor(value: str) -> tuple[dt.datetime, int]:
-    """A cursor from :func:`timeline_cursor`; ``ValueError`` for anything else (a time that cannot be, an id that is
-    not a row id)."""
+    """A cursor from :func:`timeline_cursor`; ``ValueError`` for anything else (a time outside the business dates, an
+    id that is not a row id)."""
     import re
 
     match = re.fullmatch(r"(-?[0-9]{1,17})\.([0-9]{1,18})", value)
@@ -110,7 +111,9 @@ def parse_timeline_cursor(value: str) -> tuple[dt.datetime, int]:
     except OverflowError:
         raise ValueError(value) from None
     pk = int(match.group(2))
-    if pk > 2**63 - 1:
+    from kehu.core.validators import EARLIEST_BUSINESS_DATE, latest_business_date
+
+    if pk > 2**63 - 1 or not EARLIEST_BUSINESS_DATE <= moment.date() <= latest_business_date():
         raise ValueError(value)
     return moment, pk
 
@@ -203,10 +206,17 @@ PANEL_ITEMS = 20
 
 
 def timeline_panel_load(customer_ids: list[int], user: Any, *, full: bool = False) -> dict[int, dict[str, Any]]:
-    """The newest 20 activities of each customer (one query: a row-number window), and whether there are more."""
+    """The newest 20 activities of each customer (one query: a row-number window), and whether there are more. For
+    one customer (the 360 page) a plain newest-first LIMIT along the (customer, time) index: the window numbers every
+    row of the customer first (105 ms instead of under 5 for a customer with 10,000 rows on SQLite,
+    ``bench/timeline_bench.py``)."""
     from django.db.models import F, Window
     from django.db.models.functions import RowNumber
 
+    if len(customer_ids) == 1:
+        newest = list(Activity.objects.filter(customer_id=customer_ids[0]).select_related("actor")
+                      .order_by("-occurred_at", "-id")[: PANEL_ITEMS + 1])
+        return {customer_ids[0]: {"items": timeline_items(newest[:PANEL_ITEMS]), "more": len(newest) > PANEL_ITEMS}}
     rows = (Activity.objects.filter(customer_id__in=customer_ids).select_related("actor")
             .annotate(kehu_rank=Window(RowNumber(), partition_by=[F("customer_id")],
                                        order_by=[F("occurred_at").desc(), F("id").desc()]))
