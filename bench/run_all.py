@@ -27,8 +27,10 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "clv_fit": (["--customers", "200000", "--rows", "2000000", "--repeats", "3"], []),
     "score": (["--customers", "100000", "--transactions", "1000000"],
               ["--customers", "1000000", "--transactions", "10000000"]),
+    "timeline": (["--events", "10000", "--others", "100000", "--requests", "200"],
+                 ["--events", "10000", "--others", "1000000", "--requests", "500"]),
 }
-ORDER = ["import", "search", "clv_fit", "score"]
+ORDER = ["import", "search", "clv_fit", "score", "timeline"]
 
 
 def scripts() -> list[str]:

@@ -83,8 +83,8 @@ def fill(events: int, others: int) -> tuple[int, object]:
     branch = branch_create(code="TL1", name="时间线门店")
     admin = staff_create(username="bench_timeline_admin", password="Kehu-bench-pass-1", roles=["administrator"],
                          branches=[branch])
-    customers = Customer.objects.bulk_create(
-        [Customer(code=f"TL{index:06d}", name=f"时间线客户{index}", branch=branch, owner=admin) for index in range(101)])
+    customers = Customer.objects.bulk_create([Customer(code=f"TL{index:06d}", name=f"时间线客户{index}", branch=branch,
+                                                       owner=admin) for index in range(101)])
     rng = random.Random(11)
     now = timezone.now()
 
@@ -158,7 +158,8 @@ def measure(requests: int, events: int, others: int) -> None:
         return response.json() if response["Content-Type"].startswith("application/json") else {}
 
     first = get_ok(api, url)
-    print(f"  API first page (limit 25, count {first['count']:,}):       {milliseconds(timed(lambda: get_ok(api, url)))}")
+    print(f"  API first page (limit 25, count {first['count']:,}):       "
+          f"{milliseconds(timed(lambda: get_ok(api, url)))}")
     deep = max(0, first["count"] - 25)
     print(f"  API deepest page (offset {deep:,}):              "
           f"{milliseconds(timed(lambda: get_ok(api, url, offset=deep)))}")

@@ -12,7 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.work.conftest import api_as, make_task, today  # noqa: F401 - shared fixtures
+from tests.work import conftest as work_fixtures
+
+api_as, make_task, today = work_fixtures.api_as, work_fixtures.make_task, work_fixtures.today  # shared fixtures
 
 
 @pytest.fixture

@@ -93,7 +93,8 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def timeline_cursor(activity: Activity) -> str:
-    """The keyset cursor of a row: ``<microseconds since 1970 UTC>.<id>``, given back as ``before`` for the next page."""
+    """The keyset cursor of a row, ``<microseconds since 1970 UTC>.<id>``, given back as ``before`` for the next
+    page."""
     delta = activity.occurred_at - _EPOCH
     return f"{(delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds}.{activity.pk}"
 

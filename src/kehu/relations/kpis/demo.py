@@ -55,7 +55,7 @@ def load_kpi_demo(*, customers: list[Any], users: dict[str, Any], seed: int, tod
     staff = {user.pk: user for user in users.values()}
     written = 0
     for model in (PersonProfile, OrganisationProfile):
-        profiles = list(model.objects.filter(customer_id__in=list(chosen)))
+        profiles: list[Any] = list(model.objects.filter(customer_id__in=list(chosen)))
         for profile in profiles:
             moment, owner_id = chosen[profile.customer_id]
             profile._history_date = moment  # type: ignore[attr-defined]  # read by bulk_history_create

@@ -77,7 +77,7 @@ def _number(value: Any) -> str:
 
 
 @login_required
-def staff_kpi_export(request: AuthenticatedRequest) -> HttpResponse:
+def staff_kpi_export(request: AuthenticatedRequest) -> HttpResponse | StreamingHttpResponse:
     """The report as CSV (every row the page would list, cells neutralised against formulas)."""
     report, errors = _report(request)
     if report is None:

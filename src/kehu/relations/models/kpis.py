@@ -49,13 +49,13 @@ class KpiConfiguration(models.Model):
     def __str__(self) -> str:
         return str(_("Staff KPI configuration"))
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.pk = self.SINGLETON_ID
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if (self.information_weight or 0) + (self.contribution_weight or 0) != 100:
             raise ValidationError({"contribution_weight": _("The information and contribution points must add up "
                                                             "to 100.")})
         if self.weekly_quota and self.monthly_quota and self.weekly_quota > self.monthly_quota:
             raise ValidationError({"weekly_quota": _("The weekly quota cannot be larger than the monthly one.")})
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.pk = self.SINGLETON_ID
-        super().save(*args, **kwargs)
