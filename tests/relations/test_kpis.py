@@ -259,3 +259,20 @@ def test_branch_managers_without_figures_are_left_out_account_managers_never(api
     assert [item["staff"]["username"] for item in body["items"]] == ["am1", "am2", "bjam1"]
     assert all(Decimal(item["score"]) == 0 and item["collected"] == 0 for item in body["items"])
     assert [item["rank"] for item in body["items"]] == [1, 1, 1]  # equal scores share a rank
+
+
+@pytest.mark.django_db
+def test_the_demo_gives_believable_kpis_last_month():
+    from kehu.org.models import User
+    from kehu.relations.kpis.selectors import add_months, current_month, staff_kpis
+    from tests.demo.test_demo import run_demo
+
+    run_demo()
+    admin = User.objects.filter(groups__name="administrator").first()
+    report = staff_kpis(user=admin, month=add_months(current_month(), -1))
+    assert report.rows
+    # the small demo of the tests (200 customers) leaves some account managers few customers to complete
+    assert all(row.customers > 0 for row in report.rows)
+    assert sum(1 for row in report.rows if row.collected > 0 and row.contacts > 0) > len(report.rows) / 2
+    assert any(row.spend > 0 for row in report.rows)
+    assert len({row.score for row in report.rows}) > 1  # not everyone alike
