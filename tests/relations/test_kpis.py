@@ -276,3 +276,26 @@ def test_the_demo_gives_believable_kpis_last_month():
     assert sum(1 for row in report.rows if row.collected > 0 and row.contacts > 0) > len(report.rows) / 2
     assert any(row.spend > 0 for row in report.rows)
     assert len({row.score for row in report.rows}) > 1  # not everyone alike
+
+
+def test_cadence_coverage_appears_once_the_cadence_module_provides_it(api_as, kpi_data, users, monkeypatch):
+    import sys
+    import types
+
+    calls = []
+
+    def cadence_coverage_by_owner(*, as_of, owner_ids=None):
+        calls.append((as_of, sorted(owner_ids or [])))
+        return {users["account_manager"].pk: (3, 4)}
+
+    package = types.ModuleType("kehu.relations.cadences")
+    selectors = types.ModuleType("kehu.relations.cadences.selectors")
+    selectors.cadence_coverage_by_owner = cadence_coverage_by_owner
+    monkeypatch.setitem(sys.modules, "kehu.relations.cadences", package)
+    monkeypatch.setitem(sys.modules, "kehu.relations.cadences.selectors", selectors)
+    body = api_as("administrator").get("/api/staff-kpis", month=MONTH).json()
+    rows = _by_user(body)
+    assert body["coverage_available"] is True
+    assert (rows["am1"]["coverage_on"], rows["am1"]["coverage_total"]) == (3, 4)
+    assert rows["am2"]["coverage_on"] is None
+    assert calls[0][0] == dt.date(2024, 3, 31)  # the month's last day
