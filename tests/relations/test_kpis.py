@@ -299,3 +299,11 @@ def test_cadence_coverage_appears_once_the_cadence_module_provides_it(api_as, kp
     assert (rows["am1"]["coverage_on"], rows["am1"]["coverage_total"]) == (3, 4)
     assert rows["am2"]["coverage_on"] is None
     assert calls[0][0] == dt.date(2024, 3, 31)  # the month's last day
+
+
+def test_branch_managers_home_shows_their_staffs_kpis(client, users):
+    client.force_login(users["branch_manager"])
+    text = client.get(reverse("home"), headers={"Accept-Language": "en"}).content.decode()
+    assert "Staff KPIs this month" in text and 'data-staff="am1"' in text and 'data-staff="bjam1"' not in text
+    client.force_login(users["account_manager"])
+    assert "Staff KPIs this month" not in client.get(reverse("home"), headers={"Accept-Language": "en"}).content.decode()

@@ -33,6 +33,10 @@ class RelationsConfig(AppConfig):
                                permissions=("relations.add_contactrecord",))
         register_completion_recorder(CompletionRecorder("contact", channel_choices, record_task_completion))
         register_demo_step(DemoStep("relations", _("Contacts and tasks"), 100, load_relations_demo))
+        from kehu.core.registry import register_home_section
+
         from .kpis.demo import load_kpi_demo
+        from .kpis.home import STAFF_KPI_SECTION
 
         register_demo_step(DemoStep("staff_kpis", _("Staff KPIs: information collected"), 110, load_kpi_demo))
+        register_home_section(STAFF_KPI_SECTION)
