@@ -191,6 +191,10 @@ class KpiReport:
         return add_months(self.month, 1)
 
     @property
+    def is_current(self) -> bool:
+        return self.month == current_month()
+
+    @property
     def previous_month(self) -> dt.date:
         return add_months(self.month, -1)
 

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.core.spreadsheet import csv_safe
 from kehu.org.models import Branch, User
@@ -89,7 +90,8 @@ def staff_kpi_export(request: AuthenticatedRequest) -> HttpResponse | StreamingH
     def lines() -> Iterator[str]:
         header = [_("Month"), _("Branch"), _("Rank"), _("User name"), _("Staff member"), _("Score"),
                   _("Information points"), _("Contribution points"), _("Information collected"),
-                  _("Monthly quota"), _("Weeks on quota"), _("Contacts"), _("Customers contacted")]
+                  _("Monthly quota"), _("Weeks on quota"), pgettext("contacts made", "Contacts"),
+                  _("Customers contacted")]
         if coverage:
             header += [_("Contacted on cadence"), _("Due on cadence")]
         header += [_("Customers owned"), _("Spend"), _("Spend last month"), _("Spend same month last year"),
