@@ -308,3 +308,15 @@ def test_branch_managers_home_shows_their_staffs_kpis(client, users):
     client.force_login(users["account_manager"])
     home = client.get(reverse("home"), headers={"Accept-Language": "en"}).content.decode()
     assert "Staff KPIs this month" not in home
+
+
+def test_the_page_is_paginated(client, users, make_user, org):
+    for index in range(27):
+        make_user("account_manager", org["sh2"], username=f"page{index:02d}")
+    client.force_login(users["administrator"])
+    url = reverse("relations:staff_kpis")
+    first = client.get(url, {"month": MONTH}).content.decode()
+    second = client.get(url, {"month": MONTH, "page": 2}).content.decode()
+    assert first.count("data-staff=") == 25
+    assert second.count("data-staff=") == 27 + 3 - 25  # am1, am2 and bjam1 besides the 27
+    assert client.get(url, {"month": MONTH, "page": "x\u00ff"}).status_code == 200
