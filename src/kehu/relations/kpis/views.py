@@ -7,6 +7,7 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -19,9 +20,6 @@ from kehu.core.spreadsheet import csv_safe
 from kehu.org.models import Branch, User
 
 from .selectors import KpiReport, StaffKpi, may_see_kpis, parse_month, staff_kpis
-
-PAGE_SIZE = 25
-
 
 class AuthenticatedRequest(HttpRequest):
     user: User
@@ -63,7 +61,7 @@ def staff_kpi_page(request: AuthenticatedRequest) -> HttpResponse:
     if report is None:
         return render(request, "relations/kpis.html", context, status=400)
     rows = [row for row in report.rows if _matches(row, query)] if query else report.rows
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, int(settings.KEHU_PAGE_SIZE)).get_page(request.GET.get("page"))
     context.update(page=page, month_value=report.month.strftime("%Y-%m"))
     return render(request, "relations/kpis.html", context)
 
