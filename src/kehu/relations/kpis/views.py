@@ -21,6 +21,7 @@ from kehu.org.models import Branch, User
 
 from .selectors import KpiReport, StaffKpi, may_see_kpis, parse_month, staff_kpis
 
+
 class AuthenticatedRequest(HttpRequest):
     user: User
 
