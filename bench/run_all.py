@@ -29,8 +29,10 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
               ["--customers", "1000000", "--transactions", "10000000"]),
     "timeline": (["--events", "10000", "--others", "100000", "--requests", "200"],
                  ["--events", "10000", "--others", "1000000", "--requests", "500"]),
+    "staff_kpis": (["--customers", "100000", "--staff", "100", "--transactions", "300000", "--requests", "50"],
+                   ["--customers", "1000000", "--staff", "1000", "--transactions", "3000000", "--requests", "50"]),
 }
-ORDER = ["import", "search", "clv_fit", "score", "timeline"]
+ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis"]
 
 
 def scripts() -> list[str]:
