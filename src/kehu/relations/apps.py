@@ -33,3 +33,21 @@ class RelationsConfig(AppConfig):
                                permissions=("relations.add_contactrecord",))
         register_completion_recorder(CompletionRecorder("contact", channel_choices, record_task_completion))
         register_demo_step(DemoStep("relations", _("Contacts and tasks"), 100, load_relations_demo))
+        self._ready_evaluations()
+
+    def _ready_evaluations(self) -> None:
+        """Evaluations (panel, timeline kind, computed sources, demo step) and the strengthening table (panel)."""
+        from kehu.core.registry import DemoStep, register_demo_step, register_panel, register_timeline_kind
+
+        from .evaluations.demo import load_evaluations_demo
+        from .evaluations.panels import EVALUATIONS_PANEL
+        from .evaluations.sources import BUILT_IN, register_source
+        from .evaluations.timeline import EVALUATION_KIND
+        from .strengthening.panels import STRENGTHENING_PANEL
+
+        register_panel(EVALUATIONS_PANEL)
+        register_panel(STRENGTHENING_PANEL)
+        register_timeline_kind(EVALUATION_KIND)
+        for source in BUILT_IN:
+            register_source(source)
+        register_demo_step(DemoStep("evaluations", _("Relationship evaluations"), 110, load_evaluations_demo))
