@@ -31,7 +31,8 @@ def beijing_company(make_customer, users, org):
 
 def _row(company, users, **changes):
     body = {"customer_id": company.pk, "our_level": "general_manager", "our_staff_id": users["branch_manager"].pk,
-            "our_title": "区域总经理", "their_contact_id": getattr(company, "gm", None) and company.gm.pk, "strength": 2, "competitor": "某竞争银行",
+            "our_title": "区域总经理", "their_contact_id": getattr(company, "gm", None) and company.gm.pk,
+            "strength": 2, "competitor": "某竞争银行",
             "competitor_strength": 4, "measures": "每季度高层互访", "schedule": "每季度", "due_date": "2026-12-31",
             "owner_id": users["account_manager"].pk}
     body.update(changes)
@@ -105,9 +106,10 @@ def test_the_panel_edits_on_the_organisations_page_with_confirmation(client, use
     page = client.get(f"/customers/{company.pk}/", headers=ENGLISH).content.decode()
     add = f"/relations/customers/{company.pk}/strengthening/new/"
     assert 'id="strengthening"' in page and add in page
-    data = {"our_level": "deputy", "our_staff": "", "our_name": "张副总", "our_title": "副总经理", "their_contact": "",
-            "their_name": "王部长", "their_title": "采购部长", "strength": "1", "competitor": "", "competitor_strength": "",
-            "measures": "安排技术交流", "schedule": "下月", "due_date": "", "owner": users["account_manager"].pk, "notes": ""}
+    data = {"our_level": "deputy", "our_staff": "", "our_name": "张副总", "our_title": "副总经理",
+            "their_contact": "", "their_name": "王部长", "their_title": "采购部长", "strength": "1", "competitor": "",
+            "competitor_strength": "", "measures": "安排技术交流", "schedule": "下月", "due_date": "",
+            "owner": users["account_manager"].pk, "notes": ""}
     assert client.post(add, data).status_code == 302
     row = StrengtheningRow.objects.get()
     page = client.get(f"/customers/{company.pk}/", headers=ENGLISH).content.decode()

@@ -3,9 +3,9 @@
 from django.conf import settings
 
 from kehu.customers.api import router as customers_router
+from kehu.customers.relationships_api import router as customer_relationships_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
-from kehu.customers.relationships_api import router as customer_relationships_router
 from kehu.relations.api import router as relations_router
 from kehu.relations.evaluations.api import router as evaluations_router
 from kehu.relations.evaluations.api import templates_router as evaluation_templates_router
@@ -97,7 +97,7 @@ api = KehuNinjaAPI(
             {"name": "scoring", "description": "Tiers, RFM and lifetime value per customer, schemes, runs, alerts."},
             {"name": "work", "description": "Tasks, your inbox and approvals (the machinery every module shares)."},
             {"name": "contacts-log", "description": "The contact log: visits, calls, messages, events, gifts."},
-            {"name": "evaluations", "description": "Relationship evaluations (weighted indicators) and their templates."},
+            {"name": "evaluations", "description": "Relationship evaluations (weighted indicators), their templates."},
             {"name": "strengthening", "description": "The relationship strengthening table of organisations."},
         ]
     },

@@ -25,7 +25,7 @@ class IndicatorForm(forms.ModelForm):
         from .evaluations.sources import source_choices
 
         super().__init__(*args, **kwargs)
-        self.fields["source"].choices = source_choices()
+        self.fields["source"].choices = source_choices()  # type: ignore[attr-defined]
 
 
 class IndicatorFormSet(forms.BaseInlineFormSet):

@@ -57,7 +57,7 @@ class EvaluationFilterForm(forms.Form):
 
     def __init__(self, *args: Any, branches: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["branch"].choices = [("", _("Every branch"))] + [(b.pk, str(b)) for b in branches]
+        self.fields["branch"].choices = [("", _("Every branch"))] + [(b.pk, str(b)) for b in branches]  # type: ignore[attr-defined]
 
 
 class TemplateForm(forms.ModelForm):

@@ -176,7 +176,7 @@ def evaluation_create(*, actor: User, customer: Customer, template: EvaluationTe
         final[indicator.pk] = score
         rows.append(EvaluationScore(indicator=indicator, score=score, value=value,
                                     basis=indicator.description[:255]))
-    if len((notes or "")) > 5000:
+    if len(notes or "") > 5000:
         errors["notes"] = [_("At most 5,000 characters.")]
     if errors:
         raise ValidationError(errors)

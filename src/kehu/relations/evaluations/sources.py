@@ -82,7 +82,7 @@ def share_of_wallet(customer_ids: list[int], period: Period, target: Decimal | N
     full = target or Decimal(100)
     rows = Customer.objects.filter(pk__in=customer_ids, share_of_wallet__isnull=False).values_list(
         "pk", "share_of_wallet")
-    return {pk: Measure(share, _clamp(share / full)) for pk, share in rows}
+    return {pk: Measure(share, _clamp(share / full)) for pk, share in rows if share is not None}
 
 
 def satisfaction(customer_ids: list[int], period: Period, target: Decimal | None) -> dict[int, Measure]:

@@ -179,3 +179,6 @@ class EvaluationScore(models.Model):
         verbose_name = _("indicator score")
         verbose_name_plural = _("indicator scores")
         constraints = [models.UniqueConstraint(fields=["evaluation", "indicator"], name="unique_evaluation_score")]
+
+    def __str__(self) -> str:
+        return f"{self.evaluation_id}/{self.indicator_id}: {self.score}"

@@ -28,7 +28,7 @@ class Strength(models.IntegerChoices):
     FAIR = 2, _("Fair")
     GOOD = 3, _("Good")
     STRONG = 4, _("Strong")
-    CLOSE = 5, _("Close")
+    CLOSE = 5, _("Very close")
 
 
 class StrengtheningRow(models.Model):

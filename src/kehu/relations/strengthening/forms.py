@@ -26,6 +26,6 @@ class StrengtheningForm(forms.ModelForm):
 
     def __init__(self, *args: Any, staff: Any, our_staff: Any, contacts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["our_staff"].queryset = our_staff
-        self.fields["owner"].queryset = staff
-        self.fields["their_contact"].queryset = contacts
+        self.fields["our_staff"].queryset = our_staff  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["their_contact"].queryset = contacts  # type: ignore[attr-defined]
