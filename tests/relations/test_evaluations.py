@@ -273,7 +273,16 @@ def test_the_list_api_reads_a_constant_number_of_queries(api_as, users, make_cus
 # --- the monthly run and `kehu evaluate` -----------------------------------------------------------------------------
 
 
+@pytest.fixture
+def _keep_connections(monkeypatch):
+    """``run_from_argv`` closes the connections when a command ends: that would end the test's transaction."""
+    from django.db import connections
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+
 @pytest.mark.django_db
+@pytest.mark.usefixtures("_keep_connections")
 def test_the_command_evaluates_key_customers_once_per_day(users, make_customer, template, capsys, today):
     from kehu.cli import main
     from kehu.relations.evaluations.services import evaluation_run
@@ -317,15 +326,18 @@ def test_the_run_takes_a_fixed_number_of_queries_whatever_the_number_of_key_cust
 
 
 @pytest.mark.django_db
-def test_bad_command_input_is_an_error_not_a_crash(template):
+@pytest.mark.usefixtures("_keep_connections")
+def test_bad_command_input_is_an_error_not_a_crash(template, capsys):
     from django.core.management.base import CommandError
 
     from kehu.cli import main
 
     for args in (["--as-of", "0001-01-01"], ["--as-of", "yesterday"], ["--template", "没有这个"],
                  ["--as-of", "9999-12-31"]):
-        with pytest.raises((CommandError, SystemExit)):
+        with pytest.raises((CommandError, SystemExit)) as stop:
             main(["evaluate", *args])
+        assert not isinstance(stop.value, SystemExit) or stop.value.code != 0
+    assert "Traceback" not in capsys.readouterr().err
     assert not Evaluation.objects.exists()
 
 

@@ -38,5 +38,5 @@ class Command(BaseCommand):
             created, skipped = evaluation_run(as_of=as_of, template=template)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        self.stdout.write(_("evaluations created %(created)d, already evaluated %(skipped)d") % {
-            "created": created, "skipped": skipped})
+        # the last line is fixed, untranslated text (scripts read it), like the import's summary line
+        self.stdout.write(f"evaluations created {created}, already evaluated {skipped}")
