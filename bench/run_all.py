@@ -27,6 +27,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "clv_fit": (["--customers", "200000", "--rows", "2000000", "--repeats", "3"], []),
     "score": (["--customers", "100000", "--transactions", "1000000"],
               ["--customers", "1000000", "--transactions", "10000000"]),
+    "evaluate": (["--customers", "50000", "--key-share", "0.2"], ["--customers", "1000000", "--key-share", "0.05"]),
 }
 ORDER = ["import", "search", "clv_fit", "score"]
 
