@@ -57,6 +57,6 @@ def evaluations_panel_load(customer_ids: list[int], user: Any, *, full: bool = F
 
 
 EVALUATIONS_PANEL = CustomerPanel(
-    key="evaluations", title=_("Relationship evaluation"), order=16, loader=evaluations_panel_load,
+    key="evaluations", title=_("Relationship evaluation"), order=22, loader=evaluations_panel_load,
     template="relations/evaluations/_panel.html", permission="relations.view_evaluation", queries=2,
 )

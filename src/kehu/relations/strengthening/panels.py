@@ -26,6 +26,6 @@ def strengthening_panel_load(customer_ids: list[int], user: Any, *, full: bool =
 
 
 STRENGTHENING_PANEL = CustomerPanel(
-    key="strengthening", title=_("Relationship strengthening"), order=17, loader=strengthening_panel_load,
+    key="strengthening", title=_("Relationship strengthening"), order=24, loader=strengthening_panel_load,
     template="relations/strengthening/_panel.html", permission="relations.view_strengtheningrow", queries=2,
 )
