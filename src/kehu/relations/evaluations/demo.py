@@ -41,7 +41,8 @@ def load_evaluations_demo(*, customers: list[Any], users: dict[str, Any], seed: 
 LEVELS = [("general_manager", "总经理", "总经理"), ("deputy", "副总经理", "副总经理"),
           ("department_manager", "部门经理", "采购部经理"), ("department_head", "部门主管", "财务主管")]
 COMPETITORS = ["", "某同业银行", "城商行", "外资供应商"]
-MEASURES = ["每季度高层互访，年度合作座谈", "邀请参加客户联谊会，节日问候", "安排技术交流与产品培训", "定期回访，及时处理需求"]
+MEASURES = ["每季度高层互访，年度合作座谈", "邀请参加客户联谊会，节日问候",
+            "安排技术交流与产品培训", "定期回访，及时处理需求"]
 
 
 def _strengthening_rows(*, customers: list[Any], users: dict[str, Any], seed: int) -> int:
