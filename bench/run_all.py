@@ -31,8 +31,9 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
                  ["--events", "10000", "--others", "1000000", "--requests", "500"]),
     "staff_kpis": (["--customers", "100000", "--staff", "100", "--transactions", "300000", "--requests", "50"],
                    ["--customers", "1000000", "--staff", "1000", "--transactions", "3000000", "--requests", "50"]),
+    "evaluate": (["--customers", "50000", "--key-share", "0.2"], ["--customers", "1000000", "--key-share", "0.05"]),
 }
-ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis"]
+ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate"]
 
 
 def scripts() -> list[str]:

@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.work.tasks.tasks_due_notify_task",
         "schedule": crontab(minute=30, hour=7),
     },
+    # the monthly relationship evaluation of key customers with the periodic templates (`kehu evaluate`; idempotent)
+    "monthly-key-customer-evaluation": {
+        "task": "kehu.relations.tasks.evaluation_run_task",
+        "schedule": crontab(minute=30, hour=3, day_of_month=1),
+    },
 }
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background
 # worker that `kehu serve` and `kehu demo` start (`kehu worker` without KEHU_REDIS_URL), which takes queued tasks

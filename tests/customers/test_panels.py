@@ -47,7 +47,7 @@ def test_360_page_shows_the_purchases_and_customer_value_panels(client, users, m
     assert html.index('id="customer-value"') < html.index('id="purchases"')  # in the panels' order
     assert "¥88.00" in html or "88.00" in html
     assert [item.key for item in response.context["panels"]] == [
-        "customer_value", "contacts_log", "purchases", "timeline"]
+        "customer_value", "contacts_log", "purchases", "evaluations", "strengthening", "relationships", "timeline"]
 
 
 def test_a_panel_registered_by_a_test_shows_up(client, users, make_customer, panel_templates):

@@ -3,10 +3,14 @@
 from django.conf import settings
 
 from kehu.customers.api import router as customers_router
+from kehu.customers.relationships_api import router as customer_relationships_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
 from kehu.relations.api import router as relations_router
+from kehu.relations.evaluations.api import router as evaluations_router
+from kehu.relations.evaluations.api import templates_router as evaluation_templates_router
 from kehu.relations.kpis.api import router as staff_kpis_router
+from kehu.relations.strengthening.api import router as strengthening_router
 from kehu.scoring.api import router as scoring_router
 from kehu.work.api import router as work_router
 
@@ -94,15 +98,21 @@ api = KehuNinjaAPI(
             {"name": "scoring", "description": "Tiers, RFM and lifetime value per customer, schemes, runs, alerts."},
             {"name": "work", "description": "Tasks, your inbox and approvals (the machinery every module shares)."},
             {"name": "contacts-log", "description": "The contact log: visits, calls, messages, events, gifts."},
+            {"name": "evaluations", "description": "Relationship evaluations (weighted indicators), their templates."},
+            {"name": "strengthening", "description": "The relationship strengthening table of organisations."},
         ]
     },
 )
 register_exception_handlers(api)
 
 api.add_router("/customers", customers_router)
+api.add_router("/customers", customer_relationships_router)
 api.add_router("/transactions", purchases_router)
 api.add_router("", org_router)
 api.add_router("/scoring", scoring_router)
 api.add_router("", work_router)
 api.add_router("/contacts-log", relations_router)
 api.add_router("/staff-kpis", staff_kpis_router)
+api.add_router("/evaluations", evaluations_router)
+api.add_router("/evaluation-templates", evaluation_templates_router)
+api.add_router("/strengthening", strengthening_router)

@@ -17,6 +17,9 @@ class CustomersConfig(AppConfig):
         from .timeline import register_kinds
 
         register_kinds()
+        from .relationships import register as register_relationships
+
+        register_relationships()  # links between customers: the 360 panel and the "relationship" timeline kind
         # the target code still lives in kehu.imports.targets (named by path, imported when an import runs)
         register_import_target("customers", _("Customers"), "kehu.imports.targets.customers.CustomerTarget",
                                permissions=("customers.add_customer", "customers.change_customer"))

@@ -2,10 +2,12 @@
 
 from kehu.org.roles import Role
 
-_VIEW = ["customers.view_customer", "customers.view_contact", "customers.view_consent"]
+_VIEW = ["customers.view_customer", "customers.view_contact", "customers.view_consent",
+         "customers.view_customerrelationship"]
 _CHANGE = [
     "customers.add_customer", "customers.change_customer", "customers.add_contact", "customers.change_contact",
-    "customers.delete_contact", "customers.add_consent",
+    "customers.delete_contact", "customers.add_consent", "customers.add_customerrelationship",
+    "customers.delete_customerrelationship",
 ]
 
 GRANTS: dict[str, list[str]] = {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import relationship_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -19,4 +19,7 @@ urlpatterns = [
     path("<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_edit, name="contact_edit"),
     path("<int:pk>/contacts/<int:contact_pk>/delete/", views.contact_delete_view, name="contact_delete"),
     path("<int:pk>/timeline/", views.customer_timeline_view, name="timeline"),
+    path("<int:pk>/relationships/new/", relationship_views.relationship_create, name="relationship_create"),
+    path("<int:pk>/relationships/<int:rel_pk>/remove/", relationship_views.relationship_delete,
+         name="relationship_delete"),
 ]

@@ -1,9 +1,61 @@
+"""Administration of relationship maintenance: evaluation templates with their indicators (weights must add up to
+100; a source is ``manual`` or a registered computed source)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
-from .models import KpiConfiguration
+from .models import EvaluationIndicator, EvaluationTemplate, KpiConfiguration
+
+
+class IndicatorForm(forms.ModelForm):
+    source = forms.ChoiceField(choices=())
+
+    class Meta:
+        model = EvaluationIndicator
+        fields = ["position", "name", "weight", "max_score", "source", "target", "default_score", "description"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from .evaluations.sources import source_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = source_choices()  # type: ignore[attr-defined]
+
+
+class IndicatorFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        total = Decimal(0)
+        for form in self.forms:
+            if form.cleaned_data and not form.cleaned_data.get("DELETE"):
+                total += form.cleaned_data.get("weight") or 0
+        if total != 100:
+            raise ValidationError(_("The weights add up to %(sum)s; they must add up to 100.") % {"sum": total})
+
+
+class IndicatorInline(admin.TabularInline):
+    model = EvaluationIndicator
+    form = IndicatorForm
+    formset = IndicatorFormSet
+    extra = 0
+
+
+@admin.register(EvaluationTemplate)
+class EvaluationTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_active", "periodic", "maintain_from", "terminate_below")
+    exclude = ("version",)
+    inlines = [IndicatorInline]
+
+    def save_model(self, request: Any, obj: EvaluationTemplate, form: Any, change: bool) -> None:
+        obj.version = (obj.version or 0) + 1 if change else 1
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(KpiConfiguration)

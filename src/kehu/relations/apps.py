@@ -40,3 +40,21 @@ class RelationsConfig(AppConfig):
 
         register_demo_step(DemoStep("staff_kpis", _("Staff KPIs: information collected"), 110, load_kpi_demo))
         register_home_section(STAFF_KPI_SECTION)
+        self._ready_evaluations()
+
+    def _ready_evaluations(self) -> None:
+        """Evaluations (panel, timeline kind, computed sources, demo step) and the strengthening table (panel)."""
+        from kehu.core.registry import DemoStep, register_demo_step, register_panel, register_timeline_kind
+
+        from .evaluations.demo import load_evaluations_demo
+        from .evaluations.panels import EVALUATIONS_PANEL
+        from .evaluations.sources import BUILT_IN, register_source
+        from .evaluations.timeline import EVALUATION_KIND
+        from .strengthening.panels import STRENGTHENING_PANEL
+
+        register_panel(EVALUATIONS_PANEL)
+        register_panel(STRENGTHENING_PANEL)
+        register_timeline_kind(EVALUATION_KIND)
+        for source in BUILT_IN:
+            register_source(source)
+        register_demo_step(DemoStep("evaluations", _("Relationship evaluations"), 110, load_evaluations_demo))

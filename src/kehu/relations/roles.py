@@ -19,3 +19,14 @@ GRANTS[Role.ADMINISTRATOR] += ["relations.change_contactrecord", "relations.dele
 for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER, Role.AUDITOR):
     GRANTS[_role] += ["relations.view_staff_kpis"]
 GRANTS[Role.ADMINISTRATOR] += ["relations.view_kpiconfiguration", "relations.change_kpiconfiguration"]
+# evaluations (客户关系评估表) and the strengthening table (客户关系强化表): everyone who sees the customer reads them;
+# administrators, branch managers and account managers write them (rows scoped by ``visible_to(user, "change")``);
+# administrators keep the templates
+_EVALUATION_VIEW = ["relations.view_evaluation", "relations.view_evaluationtemplate",
+                    "relations.view_strengtheningrow"]
+for _role in ALL_ROLES:
+    GRANTS[_role] += _EVALUATION_VIEW
+for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER):
+    GRANTS[_role] += ["relations.add_evaluation", "relations.add_strengtheningrow",
+                      "relations.change_strengtheningrow", "relations.delete_strengtheningrow"]
+GRANTS[Role.ADMINISTRATOR] += ["relations.add_evaluationtemplate", "relations.change_evaluationtemplate"]

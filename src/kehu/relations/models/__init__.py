@@ -15,3 +15,15 @@ from .kpis import KpiConfiguration
 
 __all__ = ["ContactAttachment", "ContactChannel", "ContactRecord", "ContactRecordQuerySet", "Direction",
            "KpiConfiguration", "attachment_path"]
+from .evaluations import (  # noqa: E402
+    MANUAL,
+    Evaluation,
+    EvaluationIndicator,
+    EvaluationScore,
+    EvaluationTemplate,
+    Recommendation,
+)
+from .strengthening import OurLevel, Strength, StrengtheningRow  # noqa: E402
+
+__all__ += ["MANUAL", "Evaluation", "EvaluationIndicator", "EvaluationScore", "EvaluationTemplate", "OurLevel",
+            "Recommendation", "Strength", "StrengtheningRow"]
