@@ -6,6 +6,7 @@ from kehu.customers.api import router as customers_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
 from kehu.relations.api import router as relations_router
+from kehu.relations.plans.api import events_router, gifts_router, plans_router
 from kehu.scoring.api import router as scoring_router
 from kehu.work.api import router as work_router
 
@@ -93,6 +94,9 @@ api = KehuNinjaAPI(
             {"name": "scoring", "description": "Tiers, RFM and lifetime value per customer, schemes, runs, alerts."},
             {"name": "work", "description": "Tasks, your inbox and approvals (the machinery every module shares)."},
             {"name": "contacts-log", "description": "The contact log: visits, calls, messages, events, gifts."},
+            {"name": "maintenance plans", "description": "Maintenance plans: approval, actions as tasks, summary."},
+            {"name": "events", "description": "Customer events: invitees, answers and attendance."},
+            {"name": "gifts", "description": "Gifts to customers with their cost."},
         ]
     },
 )
@@ -104,3 +108,6 @@ api.add_router("", org_router)
 api.add_router("/scoring", scoring_router)
 api.add_router("", work_router)
 api.add_router("/contacts-log", relations_router)
+api.add_router("/plans", plans_router)
+api.add_router("/events", events_router)
+api.add_router("/gifts", gifts_router)

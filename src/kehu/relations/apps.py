@@ -33,3 +33,6 @@ class RelationsConfig(AppConfig):
                                permissions=("relations.add_contactrecord",))
         register_completion_recorder(CompletionRecorder("contact", channel_choices, record_task_completion))
         register_demo_step(DemoStep("relations", _("Contacts and tasks"), 100, load_relations_demo))
+        from .plans.registration import register_plans
+
+        register_plans()

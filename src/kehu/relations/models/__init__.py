@@ -11,6 +11,20 @@ from .contacts import (
     Direction,
     attachment_path,  # named by migration 0001 (the attachments' upload_to)
 )
+from .plans import (
+    Event,
+    EventInvitee,
+    EventKind,
+    Gift,
+    GiftOccasion,
+    InvitationStatus,
+    MaintenancePlan,
+    PlanAction,
+    PlanCustomer,
+    PlanStatus,
+)
 
 __all__ = ["ContactAttachment", "ContactChannel", "ContactRecord", "ContactRecordQuerySet", "Direction",
            "attachment_path"]
+__all__ += ["Event", "EventInvitee", "EventKind", "Gift", "GiftOccasion", "InvitationStatus", "MaintenancePlan",
+            "PlanAction", "PlanCustomer", "PlanStatus"]
