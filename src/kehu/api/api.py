@@ -10,6 +10,7 @@ from kehu.relations.api import router as relations_router
 from kehu.relations.evaluations.api import router as evaluations_router
 from kehu.relations.evaluations.api import templates_router as evaluation_templates_router
 from kehu.relations.kpis.api import router as staff_kpis_router
+from kehu.relations.plans.api import events_router, gifts_router, plans_router
 from kehu.relations.strengthening.api import router as strengthening_router
 from kehu.scoring.api import router as scoring_router
 from kehu.work.api import router as work_router
@@ -100,6 +101,9 @@ api = KehuNinjaAPI(
             {"name": "contacts-log", "description": "The contact log: visits, calls, messages, events, gifts."},
             {"name": "evaluations", "description": "Relationship evaluations (weighted indicators), their templates."},
             {"name": "strengthening", "description": "The relationship strengthening table of organisations."},
+            {"name": "maintenance plans", "description": "Maintenance plans: approval, actions as tasks, summary."},
+            {"name": "events", "description": "Customer events: invitees, answers and attendance."},
+            {"name": "gifts", "description": "Gifts to customers with their cost."},
         ]
     },
 )
@@ -116,3 +120,6 @@ api.add_router("/staff-kpis", staff_kpis_router)
 api.add_router("/evaluations", evaluations_router)
 api.add_router("/evaluation-templates", evaluation_templates_router)
 api.add_router("/strengthening", strengthening_router)
+api.add_router("/plans", plans_router)
+api.add_router("/events", events_router)
+api.add_router("/gifts", gifts_router)

@@ -41,6 +41,9 @@ class RelationsConfig(AppConfig):
         register_demo_step(DemoStep("staff_kpis", _("Staff KPIs: information collected"), 110, load_kpi_demo))
         register_home_section(STAFF_KPI_SECTION)
         self._ready_evaluations()
+        from .plans.registration import register_plans
+
+        register_plans()
 
     def _ready_evaluations(self) -> None:
         """Evaluations (panel, timeline kind, computed sources, demo step) and the strengthening table (panel)."""

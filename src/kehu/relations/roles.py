@@ -30,3 +30,12 @@ for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER):
     GRANTS[_role] += ["relations.add_evaluation", "relations.add_strengtheningrow",
                       "relations.change_strengtheningrow", "relations.delete_strengtheningrow"]
 GRANTS[Role.ADMINISTRATOR] += ["relations.add_evaluationtemplate", "relations.change_evaluationtemplate"]
+# maintenance plans, events and gifts (relations/plans): everyone with the contact log reads them; those who log
+# contacts draft plans, organise events and give gifts (rows scoped by PlanQuerySet / EventQuerySet.visible_to)
+_PLANS_VIEW = ["relations.view_maintenanceplan", "relations.view_event", "relations.view_gift"]
+_PLANS_WORK = ["relations.add_maintenanceplan", "relations.change_maintenanceplan", "relations.add_event",
+               "relations.change_event", "relations.add_gift"]
+for _role in ALL_ROLES:
+    GRANTS[_role] += _PLANS_VIEW
+for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER):
+    GRANTS[_role] += _PLANS_WORK

@@ -27,3 +27,18 @@ from .strengthening import OurLevel, Strength, StrengtheningRow  # noqa: E402
 
 __all__ += ["MANUAL", "Evaluation", "EvaluationIndicator", "EvaluationScore", "EvaluationTemplate", "OurLevel",
             "Recommendation", "Strength", "StrengtheningRow"]
+from .plans import (  # noqa: E402
+    Event,
+    EventInvitee,
+    EventKind,
+    Gift,
+    GiftOccasion,
+    InvitationStatus,
+    MaintenancePlan,
+    PlanAction,
+    PlanCustomer,
+    PlanStatus,
+)
+
+__all__ += ["Event", "EventInvitee", "EventKind", "Gift", "GiftOccasion", "InvitationStatus", "MaintenancePlan",
+            "PlanAction", "PlanCustomer", "PlanStatus"]
