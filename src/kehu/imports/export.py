@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from typing import IO, Any
@@ -17,7 +16,6 @@ from kehu.org.models import User
 
 from .reports import write_csv, write_xlsx
 
-logger = logging.getLogger(__name__)
 
 def customer_export(
     *, user: User | None, out: IO[bytes] | str | os.PathLike[str], file_format: str = "xlsx",

@@ -24,7 +24,9 @@ from .readers import TableReader, UnreadableFile, cell_text, file_fingerprint, o
 
 logger = logging.getLogger(__name__)
 
+
 def open_job_file(job: ImportJob) -> TableReader:
+    """The job's file, opened as it was when the job was created (``UnreadableFile`` when it is gone or changed)."""
     path = Path(job.file_path)
     if not path.is_file():
         raise UnreadableFile(_("The file %(path)s does not exist.") % {"path": job.file_path})

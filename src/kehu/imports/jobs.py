@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,6 @@ from .models import ImportJob, ImportMapping, ImportMode
 from .readers import UnreadableFile, cell_text, file_fingerprint, open_table
 from .targets.base import RowOutcome, Target
 
-logger = logging.getLogger(__name__)
 
 def target_class(target: str) -> type[Target]:
     """The import target implementation for a target name, as the app owning the entity registered it
@@ -49,6 +47,8 @@ def default_key(target: str, columns: list[str]) -> str:
 
 
 def job_target(job: ImportJob, *, user: User | None = None) -> Target:
+    """The job's target, set up with its file's headers, its mapping, key and options (acting as ``user`` or the
+    user who started the job)."""
     return target_class(job.target)(
         headers=list(job.headers), columns=list(job.column_map), key=job.key, actor=user or job.user,
         options=dict(job.options or {}), job_id=job.pk,

@@ -54,7 +54,7 @@ class ImportMapping(models.Model):
 
 
 class ImportJob(models.Model):
-    """One import of one file, run in chunks by :func:`kehu.imports.services.import_run`.
+    """One import of one file, run in chunks by :func:`kehu.imports.pipeline.import_run`.
 
     ``checkpoint_row`` is the file row number up to which everything is committed (skip-bad mode commits per chunk
     together with the counters and row errors), so an interrupted job resumes after it without storing a row twice.

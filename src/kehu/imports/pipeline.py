@@ -41,12 +41,14 @@ from .writer import COUNTERS, ChunkWriter, Progress, save_row_errors
 
 logger = logging.getLogger(__name__)
 
+
 CHUNK_SIZE = 5000
 # a page checking whether a job's lock is held takes it for an instant (SQLite's file lock): a worker tries a few times
 RUN_LOCK_ATTEMPTS = 10
 
 
 def _chunked(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:
+    """The file's numbered rows in lists of ``size``."""
     chunk: list[tuple[int, list[Any]]] = []
     for row in rows:
         chunk.append(row)
@@ -151,6 +153,7 @@ def _refresh_statistics(target: Target, chunk_number: int, *, final: bool = Fals
 
 
 def _count_chunk(job: ImportJob, outcome: ChunkOutcome, rows: int) -> None:
+    """Add a chunk's outcome to the job's counters (saved with the chunk by the writer)."""
     job.created += outcome.created
     job.updated += outcome.updated
     job.unchanged += outcome.unchanged

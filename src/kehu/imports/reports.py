@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import logging
 import os
 from collections import defaultdict
 from collections.abc import Iterator
@@ -27,7 +26,6 @@ from .files import cell_from_json, open_job_file
 from .models import ImportJob, ImportRowError
 from .readers import UnreadableFile, cell_text
 
-logger = logging.getLogger(__name__)
 
 def import_error_report(*, job: ImportJob, out: IO[bytes] | str | os.PathLike[str], file_format: str = "csv",
                         language: str | None = None) -> int:

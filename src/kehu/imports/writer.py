@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -18,8 +17,6 @@ from kehu.core.messages import message_json
 
 from .models import ImportJob, ImportRowError
 from .targets.base import ChunkOutcome
-
-logger = logging.getLogger(__name__)
 
 Progress = Callable[[ImportJob, int], None]
 # the job's counters, written with each chunk
