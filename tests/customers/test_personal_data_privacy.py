@@ -87,7 +87,7 @@ def test_merge_page_masks_personal_data_until_revealed_with_a_reason(make_custom
     merge = make_customer("张叁", code="M2", mobile="13900139000", email="b@example.com",
                           person={"id_number": other_id})
     manager = client_for(users["branch_manager"])
-    url = f"/imports/merge/?keep={keep.pk}&merge={merge.pk}"
+    url = f"/customers/merge/?keep={keep.pk}&merge={merge.pk}"
     page = manager.get(url)
     body = text(page)
     assert page.status_code == 200 and "Reveal full numbers" in body
@@ -119,7 +119,7 @@ def test_merge_page_masks_personal_data_until_revealed_with_a_reason(make_custom
 def test_duplicates_list_masks_id_numbers(make_customer, users):
     make_customer("张三", person={"id_number": ID})
     make_customer("张叁", person={"id_number": ID.lower()}, code="D2")
-    body = text(client_for(users["administrator"]).get("/imports/duplicates/?by=id_number"))
+    body = text(client_for(users["administrator"]).get("/customers/duplicates/?by=id_number"))
     assert ID not in body and f"{ID[:4]}**********{ID[-4:]}" in body
 
 

@@ -29,12 +29,12 @@ def test_merge_in_the_browser(live_server, page, users, make_customer):
     page.fill("input[name=password]", PASSWORD)
     page.click("form.form-stack button[type=submit]")
 
-    page.goto(f"{live_server.url}/imports/duplicates/?by=mobile")
+    page.goto(f"{live_server.url}/customers/duplicates/?by=mobile")
     expect(page.locator("thead").first).to_contain_text("保留（存续）")
     expect(page.locator("thead").first).to_contain_text("移除（并入保留的客户）")
     shot(page, "duplicates-zh-hans")
 
-    page.goto(f"{live_server.url}/imports/merge/?keep={keep.pk}&merge={merge.pk}")
+    page.goto(f"{live_server.url}/customers/merge/?keep={keep.pk}&merge={merge.pk}")
     expect(page.locator("th.merge-kept")).to_contain_text("保留：存续")
     expect(page.locator("th.merge-removed")).to_contain_text("移除：并入保留的客户")
     expect(page.locator("input[name=choice_employer][value=keep]")).to_be_checked()

@@ -291,8 +291,7 @@ class Killed(BaseException):
     kills a real worker process."""
 
 
-def test_interrupted_command_resumes(kehu, tmp_path, monkeypatch):
-    from kehu.imports import services
+def test_interrupted_command_resumes(kehu, tmp_path):
     from kehu.imports.services import import_job_create, import_run
 
     rows = [["客户编号", "姓名", "手机号码", "门店"]] + [[f"R{i:03d}", f"客户{i}", f"1360000{i:04d}", "SH1"]
@@ -300,16 +299,14 @@ def test_interrupted_command_resumes(kehu, tmp_path, monkeypatch):
     source = write_csv(tmp_path / "r.csv", rows)
     count = {"n": 0}
 
-    def crash(job):
+    def crash(job, rows):  # told after each committed chunk: cut off after the second
         count["n"] += 1
         if count["n"] == 2:
             raise Killed
 
-    monkeypatch.setattr(services, "chunk_committed", crash)
     job = import_job_create(target="customers", file_path=source, key="code", mode="skip-bad")
     with pytest.raises(Killed):
-        import_run(job=job, chunk_size=10)
-    monkeypatch.setattr(services, "chunk_committed", lambda job: None)
+        import_run(job=job, chunk_size=10, progress=crash)
     job_id = str(job.pk)
     assert kehu.scalar("SELECT COUNT(*) FROM customers_customer WHERE code LIKE 'R%'") == 20
     resumed = kehu.run("import", "resume", job_id, "--language", "en")

@@ -210,7 +210,7 @@ def test_all_or_nothing_stores_nothing_when_a_row_is_bad(tmp_path, run_import, o
     assert job.status == ImportJob.Status.DONE and counts(job) == (1, 0, 0, 0)
 
 
-def test_interrupted_import_resumes_after_its_checkpoint_without_duplicates(tmp_path, run_import, org, monkeypatch):
+def test_interrupted_import_resumes_after_its_checkpoint_without_duplicates(tmp_path, run_import, org):
     from kehu.imports import services
 
     rows = [HEADER] + [[f"K{i:03d}", f"客户{i}", f"138{i:08d}", "", "SH1", "", ""] for i in range(10)]
@@ -220,18 +220,16 @@ def test_interrupted_import_resumes_after_its_checkpoint_without_duplicates(tmp_
     job = services.import_job_create(target="customers", file_path=path, key="code", mode="skip-bad", language="en")
     calls = {"n": 0}
 
-    def crash(current):
+    def crash(current, rows):  # told after each committed chunk: the worker is killed after the second
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt("worker killed")
 
-    monkeypatch.setattr(services, "chunk_committed", crash)
     with pytest.raises(KeyboardInterrupt):
-        services.import_run(job=job, chunk_size=3)
+        services.import_run(job=job, chunk_size=3, progress=crash)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.RUNNING
     assert job.checkpoint_row == 8 and job.created == 6  # two chunks of three rows committed (row 6 is blank)
-    monkeypatch.setattr(services, "chunk_committed", lambda current: None)
     job = services.import_run(job=job, chunk_size=3)
     assert job.status == ImportJob.Status.DONE
     assert counts(job) == (10, 0, 0, 1)
@@ -448,20 +446,20 @@ def test_rows_prepared_in_a_worker_process_are_stored_as_in_one_process(tmp_path
 
 
 def test_big_files_are_prepared_in_one_worker_on_two_cores(monkeypatch, tmp_path, db):
-    from kehu.imports import services
+    from kehu.imports import pipeline
     from kehu.imports.models import ImportJob as Job
     from kehu.imports.readers import open_table
 
     path = write_csv(tmp_path / "c.csv", [HEADER, ["K1", "张三", "13800138000", "", "SH1", "", ""]])
     reader = open_table(path)
-    monkeypatch.setattr(reader, "estimated_rows", services.PARALLEL_MIN_ROWS)
+    monkeypatch.setattr(reader, "estimated_rows", pipeline.PARALLEL_MIN_ROWS)
     job = Job(options={})
     for cores, workers in ((1, 0), (2, 1), (4, 2), (16, 3)):
-        monkeypatch.setattr(services.os, "cpu_count", lambda cores=cores: cores)
-        assert services.preparation_workers(job, reader) == workers
-    assert services.preparation_workers(Job(options={"workers": 0}), reader) == 0
-    monkeypatch.setattr(reader, "estimated_rows", services.PARALLEL_MIN_ROWS - 1)
-    assert services.preparation_workers(job, reader) == 0
+        monkeypatch.setattr(pipeline.os, "cpu_count", lambda cores=cores: cores)
+        assert pipeline.preparation_workers(job, reader) == workers
+    assert pipeline.preparation_workers(Job(options={"workers": 0}), reader) == 0
+    monkeypatch.setattr(reader, "estimated_rows", pipeline.PARALLEL_MIN_ROWS - 1)
+    assert pipeline.preparation_workers(job, reader) == 0
     reader.close()
 
 
@@ -469,7 +467,7 @@ def test_statistics_of_the_looked_up_columns_on_the_way_and_of_everything_at_the
                                                                                     monkeypatch):
     from django.db import connection
 
-    from kehu.imports import services
+    from kehu.imports import pipeline
 
     if connection.vendor != "postgresql":
         pytest.skip("planner statistics are refreshed on PostgreSQL only")
@@ -482,7 +480,7 @@ def test_statistics_of_the_looked_up_columns_on_the_way_and_of_everything_at_the
             statements.append(sql)
         return execute(sql, params, many, context)
 
-    monkeypatch.setattr(services, "FULL_ANALYZE_MIN_ROWS", 5)
+    monkeypatch.setattr(pipeline, "FULL_ANALYZE_MIN_ROWS", 5)
     with connection.execute_wrapper(spy):
         job = run_import(path, key="code", chunk_size=2)
     assert counts(job) == (5, 0, 0, 0)
@@ -494,7 +492,7 @@ def test_statistics_of_the_looked_up_columns_on_the_way_and_of_everything_at_the
     ] + ['ANALYZE "customers_customer"', 'ANALYZE "customers_personprofile"',
          'ANALYZE "customers_organisationprofile"']
     statements.clear()
-    monkeypatch.setattr(services, "FULL_ANALYZE_MIN_ROWS", 6)
+    monkeypatch.setattr(pipeline, "FULL_ANALYZE_MIN_ROWS", 6)
     with connection.execute_wrapper(spy):
         job = run_import(path, key="code", chunk_size=2)
     assert counts(job) == (0, 0, 5, 0)

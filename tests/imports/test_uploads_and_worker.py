@@ -294,23 +294,28 @@ def test_two_workers_never_claim_the_same_task(users, settings):
 def test_dead_worker_is_detected_and_resumed_from_the_ui_without_duplicates(tmp_path, users, media, settings,
                                                                              monkeypatch):
     from kehu.core.queue import RunLock
-    from kehu.imports import services
+    from kehu.imports import pipeline
+    from kehu.imports.services import target_class
 
     monkeypatch.delenv("KEHU_REDIS_URL", raising=False)
     settings.KEHU_TASK_QUEUE = "database"
-    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 2)
     rows = [ROWS[0]] + [[f"D{index}", f"客户{index}", f"1380013{index:04d}", "SH1"] for index in range(7)]
     client = client_for(users["branch_manager"])
     job = _wizard_job(client, tmp_path, rows)
     client.post(f"/imports/{job.pk}/preview/")
     chunks = {"n": 0}
 
-    def killed(current):
-        chunks["n"] += 1
-        if chunks["n"] == 2:
-            raise RuntimeError("the worker's process was killed")
+    customers = target_class("customers")
+    apply = customers.apply
 
-    monkeypatch.setattr(services, "chunk_committed", killed)
+    def killed(self, *args, **kwargs):  # the worker dies on the third chunk, after two were committed
+        chunks["n"] += 1
+        if chunks["n"] == 3:
+            raise RuntimeError("the worker's process was killed")
+        return apply(self, *args, **kwargs)
+
+    monkeypatch.setattr(customers, "apply", killed)
     run_worker()
     job.refresh_from_db()
     assert job.status == ImportJob.Status.RUNNING and job.checkpoint_row == 5 and job.created == 4
@@ -327,7 +332,7 @@ def test_dead_worker_is_detected_and_resumed_from_the_ui_without_duplicates(tmp_
     page = text(client.get(f"/imports/{job.pk}/"))
     assert "import-interrupted" in page and "import-resume" in page and "after row 5" in page
 
-    monkeypatch.setattr(services, "chunk_committed", lambda current: None)
+    monkeypatch.setattr(customers, "apply", apply)
     response = client.post(f"/imports/{job.pk}/start/")
     assert response.status_code == 302
     assert not Customer.objects.filter(code="D6").exists()  # queued, not run in the request
@@ -357,14 +362,18 @@ print(job.pk)
 
 DYING_WORKER = """
 import django, os; django.setup()
-from kehu.imports import services
-services.CHUNK_SIZE = 10
+from kehu.imports import pipeline
+from kehu.imports.services import target_class
+pipeline.CHUNK_SIZE = 10
+customers = target_class("customers")
+apply = customers.apply
 count = {"n": 0}
-def killed(job):
+def killed(self, *args, **kwargs):
     count["n"] += 1
-    if count["n"] == 2:
-        os._exit(9)  # the worker's process dies: no cleanup, no exception handling
-services.chunk_committed = killed
+    if count["n"] == 3:
+        os._exit(9)  # on the third chunk the worker's process dies: no cleanup, no exception handling
+    return apply(self, *args, **kwargs)
+customers.apply = killed
 from kehu.cli import main
 main(["worker", "--once"])
 """

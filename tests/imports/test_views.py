@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from kehu.customers.models import Customer, PersonalDataAccess
-from kehu.imports.models import ImportJob, ImportMapping, MergeRecord
+from kehu.imports.models import ImportJob, ImportMapping
 
 from .conftest import write_csv, write_xlsx
 
@@ -122,27 +122,12 @@ def test_job_list_query_count(tmp_path, users, org, run_import, django_assert_ma
     assert response.status_code == 200 and text(response).count("c4.csv") == 1
 
 
-def test_duplicates_list_and_merge_page(make_customer, users, django_assert_max_num_queries):
-    keep = make_customer("张三", mobile="13800138000", person={"employer": "甲公司"})
-    merge = make_customer("张叁", mobile="13800138000", person={"employer": "乙公司"})
-    for index in range(3):
-        make_customer(f"王{index}", mobile="13900139000")
+def test_old_duplicates_and_merge_addresses_lead_to_the_customers_pages(users):
     manager = client_for(users["branch_manager"])
-    with django_assert_max_num_queries(15):
-        page = manager.get("/imports/duplicates/?by=mobile")
-    assert page.status_code == 200
-    assert "138****8000" in text(page) and "13800138000" not in text(page)
-    assert client_for(users["account_manager"]).get("/imports/duplicates/").status_code == 403
-    form = manager.get(f"/imports/merge/?keep={keep.pk}&merge={merge.pk}")
-    assert form.status_code == 200 and "乙公司" in text(form)
-    refused = manager.post(f"/imports/merge/?keep={keep.pk}&merge={merge.pk}", {"reason": "同一人"})
-    assert refused.status_code == 200 and Customer.objects.filter(pk=merge.pk).exists()
-    done = manager.post(f"/imports/merge/?keep={keep.pk}&merge={merge.pk}",
-                        {"reason": "同一人", "choice_name": "keep", "choice_employer": "merge"})
-    assert done.status_code == 302 and done["Location"] == f"/customers/{keep.pk}/"
-    keep.refresh_from_db()
-    assert keep.person.employer == "乙公司" and keep.name == "张三"
-    assert MergeRecord.objects.get().field_choices["name"]["dropped_value"] == "张叁"
+    moved = manager.get("/imports/duplicates/?by=mobile")
+    assert moved.status_code == 301 and moved["Location"] == "/customers/duplicates/?by=mobile"
+    moved = manager.get("/imports/merge/?keep=1&merge=2")
+    assert moved.status_code == 301 and moved["Location"] == "/customers/merge/?keep=1&merge=2"
 
 
 def test_export_of_the_filtered_list(make_customer, users, org):

@@ -43,7 +43,7 @@ def test_pages_carry_the_policy(client, users, make_customer):
     customer = make_customer("张三")
     client.force_login(users["administrator"])
     pages = [reverse("home"), reverse("customers:list"), reverse("customers:detail", args=[customer.pk]),
-             reverse("scoring:overview"), reverse("imports:list"), reverse("imports:duplicates"),
+             reverse("scoring:overview"), reverse("imports:list"), reverse("customers:duplicates"),
              reverse("password_change"), reverse("api_tokens")]
     for url in pages:
         answer = client.get(url)

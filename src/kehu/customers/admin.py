@@ -1,11 +1,12 @@
-"""Configuration of the customer information base: custom attributes, code pattern, tags; read-only access log."""
+"""Configuration of the customer information base: custom attributes, code pattern, tags; read-only access log and
+merge records."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import CodeSettings, CustomAttribute, Customer, PersonalDataAccess, Tag
+from .models import CodeSettings, CustomAttribute, Customer, MergeRecord, PersonalDataAccess, Tag
 
 
 @admin.register(CustomAttribute)
@@ -58,6 +59,23 @@ class PersonalDataAccessAdmin(admin.ModelAdmin):
     list_filter = ["action"]
     search_fields = ["user__username", "customer__code", "reason"]
     list_select_related = ["user", "customer"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(MergeRecord)
+class MergeRecordAdmin(admin.ModelAdmin):
+    """The audit record of merges: looked at, never edited here."""
+
+    list_display = ["merged_code", "merged_name", "kept_customer", "merged_by", "merged_at"]
+    search_fields = ["merged_code", "merged_name"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -492,3 +492,22 @@ class ContactForm(forms.Form):
                 if not data.get(name):
                     data.pop(name, None)
         return data
+
+
+class MergeForm(forms.Form):
+    """Which value to keep for every field the two customers fill differently; each defaults to the value of the
+    customer that survives (the merge only takes the other customer's value where the user says so)."""
+
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=255)
+
+    def __init__(self, *args: Any, fields: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflicts = [field for field in fields if field.conflict]
+        for field in self.conflicts:
+            self.fields[f"choice_{field.name}"] = forms.ChoiceField(
+                label=field.label, widget=forms.RadioSelect, initial="keep",
+                choices=[("keep", field.keep_display or "—"), ("merge", field.merge_display or "—")],
+            )
+
+    def choices(self) -> dict[str, str]:
+        return {field.name: self.cleaned_data[f"choice_{field.name}"] for field in self.conflicts}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import relationship_views, views
+from . import merge_views, relationship_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("divisions/", views.division_options, name="divisions"),
     path("transfer/", views.customer_bulk_transfer, name="bulk_transfer"),
     path("transfer/staff-leaves/", views.staff_leaves, name="staff_leaves"),
+    path("duplicates/", merge_views.duplicates, name="duplicates"),
+    path("merge/", merge_views.merge, name="merge"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),

@@ -1,4 +1,4 @@
-"""Configuration views of imports: saved mappings (editable); jobs and merge records (read-only audit)."""
+"""Configuration views of imports: saved mappings (editable); jobs (read-only audit)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import ImportJob, ImportMapping, MergeRecord
+from .models import ImportJob, ImportMapping
 
 
 @admin.register(ImportMapping)
@@ -34,9 +34,3 @@ class ImportJobAdmin(ReadOnlyAdmin):
                     "created_at"]
     list_filter = ["target", "status", "mode"]
     search_fields = ["original_name"]
-
-
-@admin.register(MergeRecord)
-class MergeRecordAdmin(ReadOnlyAdmin):
-    list_display = ["merged_code", "merged_name", "kept_customer", "merged_by", "merged_at"]
-    search_fields = ["merged_code", "merged_name"]

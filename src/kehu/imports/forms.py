@@ -167,25 +167,6 @@ class StartForm(forms.Form):
         help_text=_("Unticked, rows that would rename a stored customer are not stored and are listed as problems."))
 
 
-class MergeForm(forms.Form):
-    """Which value to keep for every field the two customers fill differently; each defaults to the value of the
-    customer that survives (the merge only takes the other customer's value where the user says so)."""
-
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=255)
-
-    def __init__(self, *args: Any, fields: list[Any], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.conflicts = [field for field in fields if field.conflict]
-        for field in self.conflicts:
-            self.fields[f"choice_{field.name}"] = forms.ChoiceField(
-                label=field.label, widget=forms.RadioSelect, initial="keep",
-                choices=[("keep", field.keep_display or "—"), ("merge", field.merge_display or "—")],
-            )
-
-    def choices(self) -> dict[str, str]:
-        return {field.name: self.cleaned_data[f"choice_{field.name}"] for field in self.conflicts}
-
-
 class ExportForm(forms.Form):
     """Format of an export and, for users who may see personal data, whether to include it (with a reason)."""
 

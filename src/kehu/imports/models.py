@@ -1,4 +1,4 @@
-"""Import jobs, their row errors and saved column mappings; the audit record of customer merges."""
+"""Import jobs, their row errors and saved column mappings."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class ImportMapping(models.Model):
 
 
 class ImportJob(models.Model):
-    """One import of one file, run in chunks by :func:`kehu.imports.services.import_run`.
+    """One import of one file, run in chunks by :func:`kehu.imports.pipeline.import_run`.
 
     ``checkpoint_row`` is the file row number up to which everything is committed (skip-bad mode commits per chunk
     together with the counters and row errors), so an interrupted job resumes after it without storing a row twice.
@@ -191,32 +191,3 @@ class ImportRowError(models.Model):
         from kehu.core.messages import render
 
         return render(self.message, self.reason)
-
-
-class MergeRecord(models.Model):
-    """The audit record of two customers merged into one: who, when, what moved and which value won per field.
-
-    ``merged_snapshot`` keeps every stored value of the customer that disappeared, so nothing is lost silently;
-    ``field_choices`` records, per conflicting field, the value kept and the value dropped.
-    """
-
-    kept_customer = models.ForeignKey("customers.Customer", verbose_name=_("customer kept"), null=True,
-                                      on_delete=models.SET_NULL, related_name="merges_kept")
-    merged_customer_id = models.BigIntegerField(_("merged customer id"))
-    merged_code = models.CharField(_("merged customer code"), max_length=40)
-    merged_name = models.CharField(_("merged customer name"), max_length=200)
-    merged_snapshot = models.JSONField(_("values of the merged customer"), default=dict)
-    field_choices = models.JSONField(_("values chosen per field"), default=dict)
-    moved = models.JSONField(_("rows moved"), default=dict)
-    reason = models.CharField(_("reason"), max_length=255, blank=True, default="")
-    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("merged by"), null=True,
-                                  on_delete=models.SET_NULL, related_name="+")
-    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("merge record")
-        verbose_name_plural = _("merge records")
-        ordering = ["-merged_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.merged_code} → {self.kept_customer_id}"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import translation
 
 from kehu.core import industries
+from kehu.customers.merge import customer_field_label
 from kehu.customers.models import (
     BrandAttitude,
     CustomAttribute,
@@ -137,21 +137,8 @@ def export_headers(*, language: str) -> tuple[list[str], list[str], list[CustomA
         if language.lower().startswith("zh"):
             headers = [CUSTOMER_HEADERS[field][0] for field in fields]
         else:
-            headers = [str(_field_label(field)).capitalize() for field in fields]
+            headers = [str(customer_field_label(field)).capitalize() for field in fields]
     return fields, [*headers, *(attribute.label for attribute in attributes)], attributes
-
-
-def _field_label(field: str) -> Any:
-    from django.utils.translation import gettext_lazy
-
-    if field == "tags":
-        return gettext_lazy("tags")
-    for model in (Customer, PersonProfile, OrganisationProfile):
-        try:
-            return getattr(model._meta.get_field(field), "verbose_name", field)
-        except Exception:  # noqa: BLE001 - FieldDoesNotExist: try the next model
-            continue
-    return field
 
 
 def customer_export_queryset(*, user: User | None, filters: CustomerFilters) -> QuerySet[Customer]:
@@ -237,96 +224,3 @@ def customer_export_rows(*, customers: QuerySet[Customer], fields: list[str], at
             yield from flush()
     if pending:
         yield from flush()
-
-
-# ---------------------------------------------------------------------------------------------------- merging
-
-MERGE_CUSTOMER_FIELDS = ["name", "mobile", "phone", "email", "province", "city", "district", "address", "branch",
-                         "owner", "lifecycle_status", "lifecycle_stage", "management_class", "marketing_type",
-                         "brand_attitude", "share_of_wallet", "relationship_stage", "industry", "source",
-                         "customer_since", "notes"]
-
-
-@dataclass
-class MergeField:
-    """One field of two customers being merged: both values, whether they conflict and which one is kept."""
-
-    name: str
-    label: str
-    keep_value: Any
-    merge_value: Any
-    keep_display: str
-    merge_display: str
-    conflict: bool
-
-    @property
-    def result_from_merged(self) -> bool:
-        """Without a conflict, an empty value of the kept customer is filled from the merged one."""
-        return not self.conflict and _is_empty(self.keep_value) and not _is_empty(self.merge_value)
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == {}
-
-
-def _display(instance: Any, name: str, value: Any) -> str:
-    if _is_empty(value):
-        return ""
-    try:
-        field = instance._meta.get_field(name)
-    except Exception:  # noqa: BLE001 - not a model field (custom attribute)
-        return str(value)
-    if getattr(field, "choices", None):
-        return str(dict(field.flatchoices).get(value, value))
-    return str(value)
-
-
-def merge_maskers(*, user: User, revealed: bool) -> dict[str, Any]:
-    """How the merge page shows personal data: phones, e-mail and ID numbers masked until the user reveals them
-    (with a reason, logged as on the 360 page); street address and birth date as the user's role shows them."""
-    from kehu.core.masking import mask_email, mask_id_number, mask_phone
-    from kehu.customers.selectors import restricted_field_maskers
-
-    maskers = restricted_field_maskers(user)
-    if not revealed:
-        maskers.update({"mobile": mask_phone, "phone": mask_phone, "email": mask_email, "id_number": mask_id_number})
-    return maskers
-
-
-def customer_merge_fields(*, keep: Customer, merge: Customer,
-                          maskers: dict[str, Any] | None = None) -> list[MergeField]:
-    """Every field the merge decides, customer, profile and custom attributes, in form order. The displayed values of
-    the fields in ``maskers`` are masked (see :func:`merge_maskers`); the values compared and kept are not."""
-    fields: list[MergeField] = []
-    maskers = maskers or {}
-
-    def shown(reference: Any, name: str, value: Any) -> str:
-        display = _display(reference, name, value)
-        return maskers[name](value) if display and name in maskers else display
-
-    def add(instance_keep: Any, instance_merge: Any, name: str, label: Any) -> None:
-        keep_value = getattr(instance_keep, name, None) if instance_keep is not None else None
-        merge_value = getattr(instance_merge, name, None) if instance_merge is not None else None
-        conflict = not _is_empty(keep_value) and not _is_empty(merge_value) and keep_value != merge_value
-        reference = instance_keep if instance_keep is not None else instance_merge
-        fields.append(MergeField(name, str(label), keep_value, merge_value, shown(reference, name, keep_value),
-                                 shown(reference, name, merge_value), conflict))
-
-    for name in MERGE_CUSTOMER_FIELDS:
-        add(keep, merge, name, _field_label(name))
-    profile_model: Any = PersonProfile if keep.is_person else OrganisationProfile
-    names = EXPORT_PERSON_FIELDS if keep.is_person else EXPORT_ORGANISATION_FIELDS
-    keep_profile = profile_model.objects.filter(customer=keep).first()
-    merge_profile = profile_model.objects.filter(customer=merge).first()
-    for name in names:
-        add(keep_profile, merge_profile, name, _field_label(name))
-    keep_custom, merge_custom = keep.custom_attributes or {}, merge.custom_attributes or {}
-    for attribute in CustomAttribute.objects.filter(is_active=True).order_by("position", "id"):
-        if attribute.key not in keep_custom and attribute.key not in merge_custom:
-            continue
-        keep_value, merge_value = keep_custom.get(attribute.key), merge_custom.get(attribute.key)
-        conflict = not _is_empty(keep_value) and not _is_empty(merge_value) and keep_value != merge_value
-        fields.append(MergeField(f"custom:{attribute.key}", attribute.label, keep_value, merge_value,
-                                 "" if keep_value is None else str(keep_value),
-                                 "" if merge_value is None else str(merge_value), conflict))
-    return fields

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -13,7 +14,8 @@ urlpatterns = [
     path("<int:pk>/start/", views.job_start, name="start"),
     path("<int:pk>/cancel/", views.job_cancel, name="cancel"),
     path("<int:pk>/errors.<str:file_format>", views.error_report, name="errors"),
-    path("duplicates/", views.duplicates, name="duplicates"),
-    path("merge/", views.merge, name="merge"),
+    # the duplicates list and the merge moved to the customers app: old links and bookmarks follow
+    path("duplicates/", RedirectView.as_view(pattern_name="customers:duplicates", query_string=True, permanent=True)),
+    path("merge/", RedirectView.as_view(pattern_name="customers:merge", query_string=True, permanent=True)),
     path("export/", views.export, name="export"),
 ]

@@ -1,5 +1,6 @@
-"""Pages of the import wizard (upload → mapping → preview → run → progress → result), the duplicates list, the merge
-page and the export of the customer list. Thin: parse a form, call a service or selector, render.
+"""Pages of the import wizard (upload → mapping → preview → run → progress → result) and the export of the customer
+list. Thin: parse a form, call a service or selector, render. (The duplicates list and the merge are customers' pages:
+:mod:`kehu.customers.merge_views`.)
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.core.pagination import CappedPaginator, capped_page
 from kehu.core.registry import import_targets
-from kehu.customers.models import Customer
+from kehu.customers.merge import customer_may_merge
 from kehu.org.models import User
 from kehu.org.services import default_branch_for
 
 from . import selectors, services
-from .forms import ExportForm, MappingForm, MergeForm, StartForm, UploadForm, ValuesForm
+from .forms import ExportForm, MappingForm, StartForm, UploadForm, ValuesForm
 from .models import ImportJob, ImportTarget
 
 PREVIEW_ROWS = 20
@@ -244,7 +245,7 @@ def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {"job": job, "errors": errors, "warnings": warnings,
                "unused": services.import_unused_columns(job=job),
                "unmatched": selectors.import_unmatched_values(job=job) if job.is_finished else {},
-               "may_merge": services.customer_may_merge(user=request.user),
+               "may_merge": customer_may_merge(user=request.user),
                "interrupted": selectors.import_job_interrupted(job)}
     if request.headers.get("HX-Request"):
         return render(request, "imports/_progress.html", context)
@@ -270,101 +271,6 @@ def error_report(request: AuthenticatedRequest, pk: int, file_format: str) -> Ht
     handle.seek(0)
     stem = Path(job.original_name or "import").stem
     return FileResponse(handle, as_attachment=True, filename=f"{stem}-{_('errors')}.{file_format}")
-
-
-# ------------------------------------------------------------------------------------------- duplicates and merge
-
-
-def _require_merge(request: AuthenticatedRequest) -> None:
-    if not services.customer_may_merge(user=request.user):
-        raise PermissionDenied(_("Only administrators and branch managers may merge customers."))
-
-
-@login_required
-def duplicates(request: AuthenticatedRequest) -> HttpResponse:
-    """Groups of customers that look like one person or organisation, for managers to merge."""
-    from kehu.customers.selectors import DUPLICATE_CRITERIA, customer_duplicate_groups, customer_duplicate_members
-
-    _require_merge(request)
-    criterion = request.GET.get("by", "mobile")
-    if criterion not in DUPLICATE_CRITERIA:
-        criterion = "mobile"
-    page = CappedPaginator(customer_duplicate_groups(user=request.user, criterion=criterion), 20,
-                           page_hint=request.GET.get("page")).get_page(request.GET.get("page"))
-    keys = [group["key"] for group in page.object_list]
-    members = customer_duplicate_members(user=request.user, criterion=criterion, keys=keys) if keys else {}
-    groups = [(group, members.get(group["key"], [])) for group in page.object_list]
-    return render(request, "imports/duplicates.html", {
-        "page": page, "groups": groups, "criterion": criterion, "criteria": list(DUPLICATE_CRITERIA.items()),
-    })
-
-
-def _merge_pair(request: AuthenticatedRequest) -> tuple[Customer, Customer]:
-    from kehu.customers.selectors import customer_get
-
-    try:
-        keep = customer_get(user=request.user, pk=int(request.GET.get("keep", "0")), action="change")
-        merge = customer_get(user=request.user, pk=int(request.GET.get("merge", "0")), action="change")
-    except (ValueError, Customer.DoesNotExist):
-        raise Http404(_("No such customer.")) from None
-    return keep, merge
-
-
-def _merge_reveal(request: AuthenticatedRequest, keep: Customer, merge_customer: Customer) -> tuple[Any, bool]:
-    """The merge page's reveal step: with a reason, both customers' phones, e-mail and ID numbers are shown in full
-    for this page view, each reveal written to the personal data access log as on the 360 page."""
-    from kehu.customers.forms import RevealForm
-    from kehu.customers.services import REVEALABLE_FIELDS, personal_data_reveal
-
-    asked = request.method == "POST" and "reveal-reason" in request.POST
-    form = RevealForm(request.POST if asked else None, prefix="reveal")
-    if not asked or not form.is_valid():
-        return form, False
-    if not request.user.has_perm("customers.view_personal_data"):
-        raise PermissionDenied(_("You may not see personal data."))
-    try:
-        for customer in (keep, merge_customer):
-            fields = REVEALABLE_FIELDS if customer.is_person else tuple(
-                f for f in REVEALABLE_FIELDS if f != "id_number")
-            personal_data_reveal(customer=customer, actor=request.user, fields=fields,
-                                 reason=form.cleaned_data["reason"],
-                                 ip_address=request.META.get("REMOTE_ADDR") or None)
-    except ValidationError as error:
-        for message in error.messages:
-            form.add_error("reason", message)
-        return form, False
-    return form, True
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def merge(request: AuthenticatedRequest) -> HttpResponse:
-    """Merge two customers: choose the value to keep for every conflicting field, then confirm.
-
-    Phones, e-mail and ID numbers are masked until the user reveals them with a reason (logged per customer)."""
-    _require_merge(request)
-    keep, merge_customer = _merge_pair(request)
-    reveal_form, revealed = _merge_reveal(request, keep, merge_customer)
-    fields = selectors.customer_merge_fields(keep=keep, merge=merge_customer,
-                                             maskers=selectors.merge_maskers(user=request.user, revealed=revealed))
-    merging = request.method == "POST" and not reveal_form.is_bound
-    form = MergeForm(request.POST if merging else None, fields=fields)
-    if merging and form.is_valid():
-        try:
-            record = services.customer_merge(keep=keep, merge=merge_customer, actor=request.user,
-                                             choices=form.choices(), reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
-        else:
-            messages.success(request, _("%(merged)s (%(code)s) was merged into %(kept)s.")
-                             % {"merged": record.merged_name, "code": record.merged_code, "kept": keep.name})
-            return redirect("customers:detail", pk=keep.pk)
-    rows = [(field, form[f"choice_{field.name}"] if field.conflict else None) for field in fields]
-    return render(request, "imports/merge.html", {
-        "keep": keep, "merge": merge_customer, "rows": rows, "form": form, "reveal_form": reveal_form,
-        "revealed": revealed, "can_reveal": request.user.has_perm("customers.view_personal_data"),
-    })
 
 
 # ---------------------------------------------------------------------------------------------------------- export

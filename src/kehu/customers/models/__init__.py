@@ -15,12 +15,13 @@ from .choices import (
 )
 from .configuration import CodeSettings, CustomAttribute
 from .customer import Customer, CustomerQuerySet, CustomerTier, OrganisationProfile, PersonProfile, Tag
+from .merge import MergeRecord
 from .records import Consent, Contact, CustomerRelationship, LifecycleChange, OwnershipTransfer, StatusRecord
 
 __all__ = [
     "Activity", "BrandAttitude", "CodeSettings", "Consent", "ConsentChannel", "Contact", "CustomAttribute", "Customer",
     "CustomerKind", "CustomerQuerySet", "CustomerTier", "CustomerRelationship", "LifecycleChange", "LifecycleStage",
-    "LifecycleStatus", "ManagementClass", "MarketingType", "OrganisationProfile", "OwnershipTransfer",
+    "LifecycleStatus", "ManagementClass", "MarketingType", "MergeRecord", "OrganisationProfile", "OwnershipTransfer",
     "PersonProfile", "PersonalDataAccess", "RelationshipStage", "StatusRecord", "Tag",
     "relationship_stage_for_share",
 ]

@@ -57,15 +57,9 @@ class ChunkOutcome:
             self.errors.append((row, column, value, reason))
 
 
-@dataclass
-class MappingProblem:
-    """A mapping that cannot work (a required column missing); stops the import before any row is read."""
-
-    message: str
-
-
 class Target:
-    """Base of the import targets. Subclasses define ``name``, ``keys``, :meth:`field_specs` and :meth:`process`.
+    """Base of the import targets. Subclasses define ``name``, ``keys``, :meth:`field_specs` and :meth:`apply` (and
+    may add checks across a row's fields in :meth:`check_row`).
 
     ``columns`` is the field name of each file column (``""``: not imported), as produced by :meth:`map_columns`.
     """
@@ -79,7 +73,7 @@ class Target:
     # the columns of those tables rows are looked up by (refreshed alone on the way); a table not named: every column
     lookup_columns: dict[str, tuple[str, ...]] = {}
     # whether ``apply(defer=True)`` hands the chunk's writes back (``ChunkOutcome.pending``) instead of writing:
-    # its writes then touch nothing the next chunk's lookups need (see ``services._ChunkWriter``)
+    # its writes then touch nothing the next chunk's lookups need (see ``kehu.imports.writer.ChunkWriter``)
     defers_writes = False
 
     def __init__(self, *, headers: list[str], columns: list[str], key: str, actor: User | None,
@@ -177,7 +171,7 @@ class Target:
                 % {"row": first_row, "key": self.column_label(self.key)})
 
     def prepare(self, rows: list[tuple[int, list[Any]]]) -> list[Prepared]:
-        """Parse and check rows on their own (no database access: may run in a background thread)."""
+        """Parse and check rows on their own (no database access: may run in a forked worker process)."""
         prepared = []
         for row, values in rows:
             data, problems = self.parse(values)
@@ -195,4 +189,5 @@ class Target:
         raise NotImplementedError
 
     def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+        """:meth:`prepare` and :meth:`apply` one after the other, in this process (the preview, small files)."""
         return self.apply(self.prepare(rows), write=write, preview=preview)

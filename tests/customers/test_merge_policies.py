@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from kehu.core.registry import MergePolicy, merge_policies, merge_policy_for
+from kehu.customers.merge import customer_merge
 from kehu.customers.models import Customer, StatusRecord
-from kehu.imports.services import customer_merge
 from kehu.purchases.models import Transaction
 
 

@@ -1,0 +1,65 @@
+"""``MergeRecord`` moved from ``imports`` to ``customers`` (imports/0008, customers/0016) without losing a row: the
+table is renamed, the timeline's merge rows and the content type follow, and the way back restores the old names."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from kehu.customers.models import Activity, MergeRecord
+
+BEFORE = [("customers", "0015_status_record_choices_and_division_codes"), ("imports", "0007_stored_problem_codes")]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+def _latest():
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_merge_records_move_with_their_rows(make_customer, users):
+    kept = make_customer("张三", mobile="13800138000")
+    latest = _latest()
+    try:
+        _migrate(BEFORE)
+        tables = connection.introspection.table_names()
+        assert "imports_mergerecord" in tables and "customers_mergerecord" not in tables
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO imports_mergerecord (kept_customer_id, merged_customer_id, merged_code, merged_name, "
+                "merged_snapshot, field_choices, moved, reason, merged_by_id, merged_at) "
+                "VALUES (%s, 99, 'KH99', '张叁', '{\"mobile\": \"13800138000\"}', '{}', '{}', '同一人', %s, %s)",
+                [kept.pk, users["administrator"].pk, "2026-01-02 03:04:05+00:00"])
+            cursor.execute("SELECT id FROM imports_mergerecord")
+            record_id = cursor.fetchone()[0]
+        Activity.objects.create(customer=kept, occurred_at="2026-01-02T03:04:05Z", kind="merge",
+                                subject_type="imports.mergerecord", subject_id=record_id,
+                                data={"merged_code": "KH99", "merged_name": "张叁", "reason": "同一人"})
+        ContentType.objects.filter(app_label="customers", model="mergerecord").delete()
+        ContentType.objects.get_or_create(app_label="imports", model="mergerecord")
+        ContentType.objects.clear_cache()
+    finally:
+        _migrate(latest)
+
+    tables = connection.introspection.table_names()
+    assert "customers_mergerecord" in tables and "imports_mergerecord" not in tables
+    record = MergeRecord.objects.get(pk=record_id)
+    assert (record.kept_customer, record.merged_code, record.merged_name, record.reason) == (kept, "KH99", "张叁",
+                                                                                           "同一人")
+    assert record.merged_snapshot == {"mobile": "13800138000"} and record.merged_by == users["administrator"]
+    assert list(Activity.objects.filter(kind="merge").values_list("subject_type", "subject_id")) == [
+        ("customers.mergerecord", record_id)]
+    ContentType.objects.clear_cache()
+    assert not ContentType.objects.filter(app_label="imports", model="mergerecord").exists()
+    assert ContentType.objects.filter(app_label="customers", model="mergerecord").exists()
+    # and a new merge still writes to the moved table
+    assert MergeRecord.objects.create(kept_customer=kept, merged_customer_id=100, merged_code="KH100",
+                                      merged_name="李四").pk > record_id
