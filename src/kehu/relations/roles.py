@@ -13,3 +13,8 @@ GRANTS: dict[str, list[str]] = {role: list(_VIEW) for role in ALL_ROLES}
 for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER, Role.SERVICE_AGENT):
     GRANTS[_role] += _LOG
 GRANTS[Role.ADMINISTRATOR] += ["relations.change_contactrecord", "relations.delete_contactrecord"]
+# cadence rules: every role reads them (the coverage report names them), administrators manage them
+for _role in ALL_ROLES:
+    GRANTS[_role] += ["relations.view_cadencerule"]
+GRANTS[Role.ADMINISTRATOR] += ["relations.add_cadencerule", "relations.change_cadencerule",
+                               "relations.delete_cadencerule"]

@@ -3,6 +3,7 @@
 An area adds its module here and imports its classes below, so that ``from kehu.relations.models import X`` and the
 app's migrations find them."""
 
+from .cadences import CadenceRule, CadenceUnit
 from .contacts import (
     ContactAttachment,
     ContactChannel,
@@ -12,5 +13,5 @@ from .contacts import (
     attachment_path,  # named by migration 0001 (the attachments' upload_to)
 )
 
-__all__ = ["ContactAttachment", "ContactChannel", "ContactRecord", "ContactRecordQuerySet", "Direction",
+__all__ = ["CadenceRule", "CadenceUnit", "ContactAttachment", "ContactChannel", "ContactRecord", "ContactRecordQuerySet", "Direction",
            "attachment_path"]
