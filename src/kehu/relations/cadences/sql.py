@@ -37,7 +37,7 @@ def applies_sql(rule: CadenceRule, tier_alias: str = "t") -> tuple[str, list[Any
     parts: list[str] = []
     params: list[Any] = []
     if rule.tier:
-        parts.append(f"{tier_alias}.tier = %s")
+        parts.append(f"COALESCE({tier_alias}.tier, '') = %s")  # no tier: NULL would poison NOT (...)
         params.append(rule.tier)
     if rule.management_class:
         parts.append("c.management_class = %s")
