@@ -21,7 +21,6 @@ class RelationsConfig(AppConfig):
         from kehu.work.registry import CompletionRecorder, TaskKind, register_completion_recorder, register_task_kind
 
         from .cadences.demo import load_cadence_demo
-
         from .demo import load_relations_demo
         from .panels import CONTACTS_PANEL
         from .roles import GRANTS

@@ -22,11 +22,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.core import validators
-from kehu.work.exceptions import RecordChangedError
 from kehu.customers.models import Activity
 from kehu.customers.timeline import sql_activity_time, sql_json_object
 from kehu.org.models import User
 from kehu.org.selectors import user_is_read_only
+from kehu.work.exceptions import RecordChangedError
 from kehu.work.models import Task
 
 from ..models import CadenceRule, CadenceUnit, ContactChannel

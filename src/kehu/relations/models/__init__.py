@@ -13,5 +13,5 @@ from .contacts import (
     attachment_path,  # named by migration 0001 (the attachments' upload_to)
 )
 
-__all__ = ["CadenceRule", "CadenceUnit", "ContactAttachment", "ContactChannel", "ContactRecord", "ContactRecordQuerySet", "Direction",
-           "attachment_path"]
+__all__ = ["CadenceRule", "CadenceUnit", "ContactAttachment", "ContactChannel", "ContactRecord",
+           "ContactRecordQuerySet", "Direction", "attachment_path"]
