@@ -27,8 +27,9 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "clv_fit": (["--customers", "200000", "--rows", "2000000", "--repeats", "3"], []),
     "score": (["--customers", "100000", "--transactions", "1000000"],
               ["--customers", "1000000", "--transactions", "10000000"]),
+    "cadence": (["--customers", "20000", "--runs", "3"], ["--customers", "1000000", "--runs", "3"]),
 }
-ORDER = ["import", "search", "clv_fit", "score"]
+ORDER = ["import", "search", "clv_fit", "score", "cadence"]
 
 
 def scripts() -> list[str]:
