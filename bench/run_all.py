@@ -32,8 +32,9 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "staff_kpis": (["--customers", "100000", "--staff", "100", "--transactions", "300000", "--requests", "50"],
                    ["--customers", "1000000", "--staff", "1000", "--transactions", "3000000", "--requests", "50"]),
     "evaluate": (["--customers", "50000", "--key-share", "0.2"], ["--customers", "1000000", "--key-share", "0.05"]),
+    "cadence": (["--customers", "20000", "--runs", "3"], ["--customers", "1000000", "--runs", "3"]),
 }
-ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate"]
+ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence"]
 
 
 def scripts() -> list[str]:

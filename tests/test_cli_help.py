@@ -22,6 +22,7 @@ COMMANDS = [
     (["import", "--help"], "usage: kehu import"),
     (["export", "-h"], "usage: kehu export"),
     (["score", "--help"], "usage: kehu score"),
+    (["cadence", "--help"], "usage: kehu cadence"),
     (["migrate", "--help"], "usage: kehu migrate"),
     (["demo", "--help"], "usage: kehu demo"),
     (["purge_import_files", "--help"], "KEHU_IMPORT_ERROR_FILE_DAYS"),

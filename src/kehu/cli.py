@@ -10,6 +10,7 @@
 ``kehu import customers|transactions|contacts FILE``  import a CSV or XLSX file (``kehu import --help``)
 ``kehu export customers OUT.xlsx|OUT.csv``            export customers (``kehu export --help``)
 ``kehu score``    a scoring run: tiers, RFM, lifetime value, alerts (``kehu score --help``)
+``kehu cadence``  the due contact tasks of the cadence rules, and the overdue ones (``--as-of YYYY-MM-DD``)
 anything else    a Django management command (``kehu migrate``, ``kehu createsuperuser``, ``kehu shell`` ...)
 """
 

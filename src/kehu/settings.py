@@ -265,6 +265,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.relations.tasks.evaluation_run_task",
         "schedule": crontab(minute=30, hour=3, day_of_month=1),
     },
+    # the cadence run (`kehu cadence`): the day's due contact tasks of the cadence rules and the overdue ones, before
+    # the tasks-due messages
+    "cadence-run": {
+        "task": "kehu.relations.tasks.cadence_run_task",
+        "schedule": crontab(minute=0, hour=6),
+    },
 }
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background
 # worker that `kehu serve` and `kehu demo` start (`kehu worker` without KEHU_REDIS_URL), which takes queued tasks

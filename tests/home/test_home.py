@@ -20,6 +20,7 @@ from kehu.home.selectors import month_starts, tree_order
 from kehu.org.models import Branch
 from kehu.purchases.services import transaction_create
 from kehu.scoring.models import Alert
+from kehu.work.models import Task
 
 from ..ui.helpers import page_text
 
@@ -103,7 +104,7 @@ def test_account_manager_sees_own_alerts_recent_changes_and_book(client, users, 
     response = _home(client, users["account_manager"])
     text = page_text(response)
     sections = [item["section"].key for item in response.context["sections"]]
-    assert sections[:3] == ["alerts", "recent_changes", "figures"]
+    assert sections[:4] == ["my_tasks", "alerts", "recent_changes", "figures"]  # "my tasks": work's section
 
     alerts = _section(response, "alerts")
     assert [alert.customer_id for alert in alerts["alerts"]] == [book["zhang"].pk]  # open, own customers only
@@ -200,6 +201,9 @@ def test_query_count_is_bounded_and_does_not_grow_with_the_data(client, users, o
                                occurred_at=timezone.now() - dt.timedelta(days=index))
             CustomerTier.objects.create(customer=customer, tier="ABCD"[index % 4])
             _alert(customer)
+            # "My tasks" (work): today's and overdue tasks of the user, counted and listed in two queries
+            Task.objects.create(kind="call", title=f"回访{index}", customer=customer, owner=users[role],
+                                due_date=timezone.localdate() - dt.timedelta(days=index % 3))
 
     add(2)
     few = count()
@@ -215,15 +219,15 @@ def test_a_module_adds_a_section_without_editing_home(client, users, settings):
         calls.append(user.pk)
         return {"tasks": [f"回访 {user.username}"]}
 
-    section = HomeSection(key="my_tasks", title="My tasks", order=15, loader=load, template="tests/_home_tasks.html",
-                          roles=frozenset({"account_manager"}))
+    section = HomeSection(key="module_tasks", title="My tasks", order=15, loader=load,
+                          template="tests/_home_tasks.html", roles=frozenset({"account_manager"}))
     with home_sections.temporarily(section.key, section):
         text = _home(client, users["account_manager"]).content.decode()
-        assert 'id="home-my_tasks"' in text and "回访 am1" in text
-        assert text.index('id="home-alerts"') < text.index('id="home-my_tasks"') < text.index('id="home-figures"')
-        assert 'id="home-my_tasks"' not in _home(client, users["branch_manager"]).content.decode()
+        assert 'id="home-module_tasks"' in text and "回访 am1" in text
+        assert text.index('id="home-alerts"') < text.index('id="home-module_tasks"') < text.index('id="home-figures"')
+        assert 'id="home-module_tasks"' not in _home(client, users["branch_manager"]).content.decode()
     assert calls == [users["account_manager"].pk]  # loaded once, only for the roles it names
-    assert 'id="home-my_tasks"' not in _home(client, users["account_manager"]).content.decode()
+    assert 'id="home-module_tasks"' not in _home(client, users["account_manager"]).content.decode()
 
 
 def test_a_section_whose_loader_returns_none_is_hidden(client, users):

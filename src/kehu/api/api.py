@@ -7,6 +7,7 @@ from kehu.customers.relationships_api import router as customer_relationships_ro
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
 from kehu.relations.api import router as relations_router
+from kehu.relations.cadences.api import router as cadence_router
 from kehu.relations.evaluations.api import router as evaluations_router
 from kehu.relations.evaluations.api import templates_router as evaluation_templates_router
 from kehu.relations.kpis.api import router as staff_kpis_router
@@ -104,6 +105,7 @@ api = KehuNinjaAPI(
             {"name": "maintenance plans", "description": "Maintenance plans: approval, actions as tasks, summary."},
             {"name": "events", "description": "Customer events: invitees, answers and attendance."},
             {"name": "gifts", "description": "Gifts to customers with their cost."},
+            {"name": "cadence", "description": "Cadence rules by tier and class, and the coverage report."},
         ]
     },
 )
@@ -123,3 +125,4 @@ api.add_router("/strengthening", strengthening_router)
 api.add_router("/plans", plans_router)
 api.add_router("/events", events_router)
 api.add_router("/gifts", gifts_router)
+api.add_router("/cadence", cadence_router)

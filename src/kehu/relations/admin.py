@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from .models import EvaluationIndicator, EvaluationTemplate, KpiConfiguration
+from .models import CadenceRule, EvaluationIndicator, EvaluationTemplate, KpiConfiguration
 
 
 class IndicatorForm(forms.ModelForm):
@@ -72,3 +72,17 @@ class KpiConfigurationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+@admin.register(CadenceRule)
+class CadenceRuleAdmin(admin.ModelAdmin):
+    """Cadence rules (also on the settings page ``/relations/cadence/``, which checks versions)."""
+
+    list_display = ("tier", "management_class", "channel", "every", "unit", "title", "is_active")
+    list_filter = ("is_active", "channel", "unit", "management_class")
+    search_fields = ("tier", "title")
+    readonly_fields = ("version", "created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change:
+            obj.version += 1
+        super().save_model(request, obj, form, change)

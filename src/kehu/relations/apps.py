@@ -18,8 +18,9 @@ class RelationsConfig(AppConfig):
             register_panel,
             register_timeline_kind,
         )
-        from kehu.work.registry import CompletionRecorder, register_completion_recorder
+        from kehu.work.registry import CompletionRecorder, TaskKind, register_completion_recorder, register_task_kind
 
+        from .cadences.demo import load_cadence_demo
         from .demo import load_relations_demo
         from .panels import CONTACTS_PANEL
         from .roles import GRANTS
@@ -33,6 +34,9 @@ class RelationsConfig(AppConfig):
                                permissions=("relations.add_contactrecord",))
         register_completion_recorder(CompletionRecorder("contact", channel_choices, record_task_completion))
         register_demo_step(DemoStep("relations", _("Contacts and tasks"), 100, load_relations_demo))
+        # cadences (接触频率): the due contacts of the cadence rules are tasks of this kind (their source: the rule)
+        register_task_kind(TaskKind("cadence", _("Cadence contact")))
+        register_demo_step(DemoStep("cadences", _("Cadence rules"), 105, load_cadence_demo))
         from kehu.core.registry import register_home_section
 
         from .kpis.demo import load_kpi_demo

@@ -39,3 +39,8 @@ for _role in ALL_ROLES:
     GRANTS[_role] += _PLANS_VIEW
 for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER):
     GRANTS[_role] += _PLANS_WORK
+# cadence rules: every role reads them (the coverage report names them), administrators manage them
+for _role in ALL_ROLES:
+    GRANTS[_role] += ["relations.view_cadencerule"]
+GRANTS[Role.ADMINISTRATOR] += ["relations.add_cadencerule", "relations.change_cadencerule",
+                               "relations.delete_cadencerule"]

@@ -156,6 +156,10 @@ def record_task_completion(*, task: Task, actor: User, outcome: str, channel: st
     from kehu.work.registry import task_kinds
 
     kind = task_kinds.get(task.kind)
+    if not channel and task.kind == "cadence" and task.source_id is not None:  # the cadence rule's channel
+        from .models import CadenceRule
+
+        channel = CadenceRule.objects.filter(pk=task.source_id).values_list("channel", flat=True).first() or ""
     channel = channel or (kind.contact_channel if kind else "") or ContactChannel.PHONE
     if channel not in ContactChannel.values:
         raise ValidationError({"channel": [_("Select a valid choice. That choice is not one of the available "

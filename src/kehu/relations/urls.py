@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .cadences import views as cadence_views
 from .evaluations import views as evaluation_views
 from .kpis import views as kpi_views
 from .plans import views as plans
@@ -46,4 +47,9 @@ urlpatterns = [
     path("strengthening/<int:pk>/", strengthening_views.row_edit, name="strengthening_edit"),
     path("strengthening/<int:pk>/remove/", strengthening_views.row_delete, name="strengthening_delete"),
     *plans_urls,
+    path("cadence/", cadence_views.rule_list, name="cadence_rules"),
+    path("cadence/new/", cadence_views.rule_edit, name="cadence_rule_create"),
+    path("cadence/<int:pk>/", cadence_views.rule_edit, name="cadence_rule_edit"),
+    path("cadence/<int:pk>/delete/", cadence_views.rule_delete, name="cadence_rule_delete"),
+    path("cadence/coverage/", cadence_views.coverage, name="cadence_coverage"),
 ]

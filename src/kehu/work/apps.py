@@ -12,8 +12,9 @@ class WorkConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import pgettext_lazy
 
-        from kehu.core.registry import register_grants, register_timeline_kind
+        from kehu.core.registry import register_grants, register_home_section, register_timeline_kind
 
+        from .home import MY_TASKS_SECTION
         from .registry import NotificationKind, TaskKind, register_notification_kind, register_task_kind
         from .roles import GRANTS
         from .timeline import APPROVAL_KIND, TASK_KIND
@@ -21,6 +22,7 @@ class WorkConfig(AppConfig):
         register_grants(self.label, GRANTS)
         register_timeline_kind(TASK_KIND)
         register_timeline_kind(APPROVAL_KIND)
+        register_home_section(MY_TASKS_SECTION)
         for kind in (
             TaskKind("follow_up", _("Follow-up")),
             TaskKind("call", pgettext_lazy("task kind", "Call"), contact_channel="phone"),

@@ -86,6 +86,11 @@ class Task(models.Model):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("completed by"), null=True,
                                      blank=True, on_delete=models.SET_NULL, related_name="+")
+    # the day a set-based run (cadences) marked this open task overdue; cleared when its due date moves
+    overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
+    # a key naming what the task is for (a cadence rule and customer): at most one *open* task per key, so a
+    # set-based writer inserts with ON CONFLICT DO NOTHING and a rerun creates nothing new
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -101,6 +106,8 @@ class Task(models.Model):
             models.Index(fields=["customer", "status"], name="task_customer_idx"),
             models.Index(fields=["source_type", "source_id"], name="task_source_idx"),
         ]
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], condition=Q(status="open"),
+                                               name="task_open_dedupe_unique")]
 
     def __str__(self) -> str:
         return self.title

@@ -169,6 +169,8 @@ def task_update(*, actor: User, task: Task, expected_version: int | None = None,
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"task_update: unknown fields {sorted(unknown)}")
+    if "due_date" in changes and changes["due_date"] != current.due_date:
+        current.overdue_since = None  # a new due date: the next run judges it again
     for name, value in changes.items():
         setattr(current, name, value)
     errors: dict[str, list[str]] = {}

@@ -3,6 +3,7 @@
 An area adds its module here and imports its classes below, so that ``from kehu.relations.models import X`` and the
 app's migrations find them."""
 
+from .cadences import CadenceRule, CadenceUnit
 from .contacts import (
     ContactAttachment,
     ContactChannel,
@@ -42,3 +43,4 @@ from .plans import (  # noqa: E402
 
 __all__ += ["Event", "EventInvitee", "EventKind", "Gift", "GiftOccasion", "InvitationStatus", "MaintenancePlan",
             "PlanAction", "PlanCustomer", "PlanStatus"]
+__all__ += ["CadenceRule", "CadenceUnit"]

@@ -1,0 +1,216 @@
+"""Writes of cadences: the rules (administrators) and the run that turns them into due tasks, set-based.
+
+``cadence_run`` is what ``kehu cadence`` and the daily beat job call. For every active rule it INSERTs ... SELECTs
+one task per active customer with an active owner whom the rule applies to and who has had no contact of the rule's
+channel within the rule's interval, unless an open task of that rule and customer exists: the NOT EXISTS check, and
+behind it ``work.Task``'s unique open ``dedupe_key`` (``cadence:<rule>:<customer>``) with ON CONFLICT DO NOTHING, so
+a rerun for the same day creates nothing. The tasks' timeline rows are INSERTed ... SELECTed from the rows just
+written. Then the open cadence tasks past due are marked overdue (``Task.overdue_since``) in one UPDATE. One
+transaction; never a query per customer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kehu.core import validators
+from kehu.customers.models import Activity
+from kehu.customers.timeline import sql_activity_time, sql_json_object
+from kehu.org.models import User
+from kehu.org.selectors import user_is_read_only
+from kehu.work.exceptions import RecordChangedError
+from kehu.work.models import Task
+
+from ..models import CadenceRule, CadenceUnit, ContactChannel
+from ..models.cadences import MAX_EVERY
+from . import sql
+
+TASK_KIND = "cadence"
+TASKS = Task._meta.db_table
+USERS = User._meta.db_table
+ACTIVITIES = Activity._meta.db_table
+
+
+# --- rules -----------------------------------------------------------------------------------------------------------
+
+
+def _may_manage(actor: User, action: str) -> None:
+    if user_is_read_only(actor) or not actor.has_perm(f"relations.{action}_cadencerule"):
+        raise PermissionDenied(_("You do not have permission to change cadence rules."))
+
+
+def _check_rule(rule: CadenceRule) -> None:
+    errors: dict[str, list[str]] = {}
+    invalid = _("Select a valid choice. That choice is not one of the available choices.")
+    if rule.channel not in ContactChannel.values:
+        errors["channel"] = [invalid]
+    if rule.unit not in CadenceUnit.values:
+        errors["unit"] = [invalid]
+    if rule.management_class and rule.management_class not in dict(CadenceRule._meta.get_field(
+            "management_class").choices or []):
+        errors["management_class"] = [invalid]
+    if not isinstance(rule.every, int) or not 1 <= rule.every <= MAX_EVERY:
+        errors["every"] = [_("Give a number from 1 to %(max)d.") % {"max": MAX_EVERY}]
+    for name, limit in (("tier", 32), ("title", 200)):
+        value = getattr(rule, name) or ""
+        if len(value) > limit:
+            errors[name] = [_("At most %(limit)d characters.") % {"limit": limit}]
+        elif "\x00" in value:
+            errors[name] = [_("Null characters are not allowed.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+RULE_FIELDS = ("tier", "management_class", "channel", "every", "unit", "title", "is_active")
+
+
+@transaction.atomic
+def cadence_rule_create(*, actor: User | None, tier: str = "", management_class: str = "", channel: str,
+                        every: int = 1, unit: str = CadenceUnit.MONTH, title: str = "",
+                        is_active: bool = True) -> CadenceRule:
+    """A new rule (``actor`` None: the system, e.g. the demo)."""
+    if actor is not None:
+        _may_manage(actor, "add")
+    rule = CadenceRule(tier=tier.strip(), management_class=management_class, channel=channel, every=every,
+                       unit=unit, title=title.strip(), is_active=is_active)
+    _check_rule(rule)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def cadence_rule_update(*, actor: User, rule: CadenceRule, expected_version: int | None = None,
+                        **changes: Any) -> CadenceRule:
+    """Change a rule; ``expected_version`` refuses a stale write (``RecordChangedError``: 409). The open tasks it
+    made stay as they are; the next run uses the new interval."""
+    _may_manage(actor, "change")
+    unknown = set(changes) - set(RULE_FIELDS)
+    if unknown:
+        raise ValueError(f"cadence_rule_update: unknown fields {sorted(unknown)}")
+    current = CadenceRule.objects.select_for_update().get(pk=rule.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise RecordChangedError(current.version)
+    for name, value in changes.items():
+        setattr(current, name, value.strip() if name in ("tier", "title") else value)
+    _check_rule(current)
+    current.version += 1
+    current.save()
+    return current
+
+
+@transaction.atomic
+def cadence_rule_delete(*, actor: User, rule: CadenceRule, expected_version: int | None = None) -> None:
+    """Delete a rule. Its open tasks are cancelled (their history stays: done tasks and contacts are kept)."""
+    _may_manage(actor, "delete")
+    current = CadenceRule.objects.select_for_update().filter(pk=rule.pk).first()
+    if current is None:
+        raise CadenceRule.DoesNotExist
+    if expected_version is not None and current.version != expected_version:
+        raise RecordChangedError(current.version)
+    content_type = ContentType.objects.get_for_model(CadenceRule)
+    Task.objects.filter(source_type=content_type, source_id=current.pk, status=Task.Status.OPEN).update(
+        status=Task.Status.CANCELLED, completed_at=timezone.now(), completed_by=actor)
+    current.delete()
+
+
+# --- the run ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CadenceRunResult:
+    as_of: dt.date
+    rules: int
+    created: int
+    overdue: int
+
+
+def check_as_of(value: dt.date) -> None:
+    """An as-of date from 1900-01-01 to a few years ahead (year 1 or 9999 cannot be converted between zones)."""
+    try:
+        validators.validate_business_date(value)
+    except ValidationError as error:
+        raise ValidationError({"as_of": error.messages}) from None
+
+
+def _task_title(rule: CadenceRule) -> str:
+    """The title the rule's tasks carry, in the organisation's language (a run has no user)."""
+    if rule.title:
+        return rule.title
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(channel)s (%(interval)s)") % {"channel": rule.get_channel_display(),
+                                                   "interval": rule.interval_label}
+
+
+def dedupe_prefix(rule: CadenceRule) -> str:
+    return f"{TASK_KIND}:{rule.pk}:"
+
+
+def _create_for_rule(cursor: Any, rule: CadenceRule, *, day: dt.date, now: Any, content_type_id: int) -> int:
+    """One INSERT ... SELECT of the rule's due tasks and one of their timeline rows; returns the tasks created."""
+    applies, applies_params = sql.applies_sql(rule)
+    due, due_params = sql.local_date_plus_sql("l.last_at", rule.interval_days)
+    threshold = sql.day_start(day - dt.timedelta(days=rule.interval_days - 1))
+    end = sql.day_start(day + dt.timedelta(days=1))
+    tier_join = f"LEFT JOIN {sql.TIERS} t ON t.customer_id = c.id " if rule.tier else ""
+    prefix = dedupe_prefix(rule)
+    key = "(%s || CAST(c.id AS varchar(20)))" if connection.vendor == "postgresql" else "(%s || c.id)"
+    cursor.execute(
+        f"INSERT INTO {TASKS} (kind, title, notes, customer_id, branch_id, owner_id, created_by_id, due_date, "
+        "priority, status, source_type_id, source_id, outcome, completed_at, completed_by_id, overdue_since, "
+        "dedupe_key, version, created_at, updated_at) "
+        f"SELECT %s, %s, '', c.id, c.branch_id, c.owner_id, NULL, COALESCE({due}, %s), %s, %s, %s, %s, '', NULL, "
+        f"NULL, NULL, {key}, 1, %s, %s "
+        f"FROM {sql.CUSTOMERS} c JOIN {USERS} u ON u.id = c.owner_id AND u.is_active = %s "
+        f"{tier_join}"
+        f"LEFT JOIN (SELECT customer_id, MAX(occurred_at) AS last_at FROM {sql.CONTACTS} "
+        "WHERE channel = %s AND occurred_at < %s GROUP BY customer_id) l ON l.customer_id = c.id "
+        f"WHERE {sql.ACTIVE_CUSTOMER} AND {applies} AND (l.last_at IS NULL OR l.last_at < %s) "
+        f"AND NOT EXISTS (SELECT 1 FROM {TASKS} x WHERE x.dedupe_key = {key} "
+        "AND x.status = %s) "
+        "ON CONFLICT DO NOTHING",
+        [TASK_KIND, _task_title(rule), *due_params, sql.date_param(day), Task.Priority.NORMAL, Task.Status.OPEN,
+         content_type_id, rule.pk, prefix, now, now, True, rule.channel, end, *applies_params, threshold, prefix,
+         Task.Status.OPEN])
+    created = max(cursor.rowcount, 0)
+    if created:
+        data = sql_json_object([("action", "'created'"), ("title", "k.title"), ("task_kind", "k.kind"),
+                                ("due_date", "k.due_date"), ("owner", "''")])
+        cursor.execute(
+            f"INSERT INTO {ACTIVITIES} (customer_id, occurred_at, kind, actor_id, branch_id, subject_type, "
+            f"subject_id, data) SELECT k.customer_id, %s, 'task', NULL, k.branch_id, 'work.task', k.id, {data} "
+            f"FROM {TASKS} k WHERE k.source_type_id = %s AND k.source_id = %s AND k.created_at = %s "
+            "AND k.status = %s",
+            [now, content_type_id, rule.pk, now, Task.Status.OPEN])
+    return created
+
+
+def cadence_run(*, as_of: dt.date | None = None) -> CadenceRunResult:
+    """Create the due cadence tasks as of ``as_of`` (default today) and mark the open ones past due overdue.
+
+    A rule is due for a customer when the customer's last contact of its channel before the end of ``as_of`` is at
+    least the interval old (or there is none); the task is due the day it fell due (the last contact's day plus the
+    interval; ``as_of`` without any contact) and belongs to the customer's account manager. Customers without an
+    owner (or whose owner left), and lost customers, get none. Idempotent for a day."""
+    day = as_of or timezone.localdate()
+    check_as_of(day)
+    rules = list(CadenceRule.objects.filter(is_active=True).order_by("id"))
+    content_type_id = ContentType.objects.get_for_model(CadenceRule).pk
+    now = sql_activity_time(timezone.now())
+    created = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for rule in rules:
+            created += _create_for_rule(cursor, rule, day=day, now=now, content_type_id=content_type_id)
+        cursor.execute(
+            f"UPDATE {TASKS} SET overdue_since = %s WHERE kind = %s AND status = %s AND due_date < %s "
+            "AND overdue_since IS NULL",
+            [sql.date_param(day), TASK_KIND, Task.Status.OPEN, sql.date_param(day)])
+        overdue = max(cursor.rowcount, 0)
+    return CadenceRunResult(as_of=day, rules=len(rules), created=created, overdue=overdue)
