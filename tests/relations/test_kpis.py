@@ -91,7 +91,7 @@ def test_known_figures_scores_and_ranking(api_as, kpi_data):
     response = api_as("administrator").get("/api/staff-kpis", month=MONTH)
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["month"] == MONTH and body["coverage_available"] is False
+    assert body["month"] == MONTH and body["coverage_available"] is True  # the cadence coverage selector is installed
     assert [(week["start"], week["end"], week["quota"]) for week in body["weeks"]] == [
         ("2024-03-01", "2024-03-03", 1), ("2024-03-04", "2024-03-10", 2), ("2024-03-11", "2024-03-17", 2),
         ("2024-03-18", "2024-03-24", 2), ("2024-03-25", "2024-03-31", 2)]
@@ -251,7 +251,7 @@ def test_query_counts_do_not_grow_with_staff_or_customers(api_as, client, users,
         collected_by(customer, member, local(2024, 3, 7, 10))
     after = counts()
     assert after == before, (before, after)
-    assert before[0] <= 10 and before[1] <= 14
+    assert before[0] <= 12 and before[1] <= 16  # + the cadence coverage (2 queries)
 
 
 def test_branch_managers_without_figures_are_left_out_account_managers_never(api_as, kpi_data):
