@@ -6,6 +6,7 @@ from kehu.customers.api import router as customers_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
 from kehu.relations.api import router as relations_router
+from kehu.sales.api import router as sales_router
 from kehu.scoring.api import router as scoring_router
 from kehu.work.api import router as work_router
 
@@ -93,6 +94,7 @@ api = KehuNinjaAPI(
             {"name": "scoring", "description": "Tiers, RFM and lifetime value per customer, schemes, runs, alerts."},
             {"name": "work", "description": "Tasks, your inbox and approvals (the machinery every module shares)."},
             {"name": "contacts-log", "description": "The contact log: visits, calls, messages, events, gifts."},
+            {"name": "leads", "description": "Sales leads: duplicate matching, status, contacts, the shared pool."},
         ]
     },
 )
@@ -104,3 +106,4 @@ api.add_router("", org_router)
 api.add_router("/scoring", scoring_router)
 api.add_router("", work_router)
 api.add_router("/contacts-log", relations_router)
+api.add_router("/leads", sales_router)
