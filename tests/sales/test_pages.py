@@ -64,7 +64,7 @@ def test_a_seller_cannot_force_past_a_mobile_match(client, users):
     assert response.status_code == 200 and Lead.objects.count() == 1
     assert "held by someone else" in response.content.decode()  # a colleague's lead: no name, no owner shown
     assert "李雷 ·" not in response.content.decode()
-    assert "#%d" % Lead.objects.get().pk in response.content.decode()
+    assert f"#{Lead.objects.get().pk}" in response.content.decode()
 
 
 def test_name_and_company_warn_and_may_be_created_anyway(client, users):
@@ -86,7 +86,8 @@ def test_invalid_form_input_answers_422(client, users):
 def test_detail_status_contact_and_edit_with_a_stale_version(client, users):
     lead = services.lead_create(actor=users["account_manager"], name="李雷", mobile="13912345678")
     client.force_login(users["account_manager"])
-    assert client.post(f"/sales/leads/{lead.pk}/contacts/", {"channel": "phone", "summary": "约到店"}).status_code == 302
+    logged = client.post(f"/sales/leads/{lead.pk}/contacts/", {"channel": "phone", "summary": "约到店"})
+    assert logged.status_code == 302
     lead.refresh_from_db()
     assert lead.status == "contacted"
     response = client.post(f"/sales/leads/{lead.pk}/status/", {"status": "converted", "version": lead.version},

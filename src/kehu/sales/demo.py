@@ -98,7 +98,7 @@ def load_sales_demo(*, customers: list[Any], users: dict[str, Any], seed: int,
     Lead.objects.bulk_create(leads, batch_size=2000)
     contacts_rows: list[LeadContact] = []
     events: list[LeadEvent] = []
-    links = []
+    links: list[Any] = []
     through = Lead.products.through
     for lead, (contacts, product_ids, owner_name) in zip(leads, plans, strict=True):
         events.append(LeadEvent(lead_id=lead.pk, kind="created", actor_id=lead.created_by_id,

@@ -1,4 +1,5 @@
-"""Sales force automation: leads (销售线索), their contact log and timeline, assignment rules and the shared pool (公海).
+"""Sales force automation: leads (销售线索), their contact log and timeline, assignment rules and the shared pool
+(公海).
 
 A lead is a prospect, a person or an organisation, not yet a customer. Its owner works it; a lead without an owner
 is in the shared pool of its branch, where anyone of the branch may claim it (up to a cap). Opportunities, the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
@@ -70,8 +71,8 @@ def lead_matches(*, user: User, name: str = "", mobile: str = "", email: str = "
             condition |= Q(email=wanted["email"])
         if "credit_code" in wanted:
             condition |= Q(organisation__credit_code=wanted["credit_code"])
-        rows = list(Customer.objects.filter(condition).order_by("-id")
-                    .values("id", "mobile", "email", "organisation__credit_code")[:limit])
+        rows: list[dict[str, Any]] = [dict(row) for row in Customer.objects.filter(condition).order_by("-id")
+                                      .values("id", "mobile", "email", "organisation__credit_code")[:limit]]
         visible = set(Customer.objects.visible_to(user).filter(pk__in=[row["id"] for row in rows])
                       .values_list("pk", flat=True)) if rows else set()
         labels = dict(Customer.objects.filter(pk__in=visible).values_list("pk", "name")) if visible else {}

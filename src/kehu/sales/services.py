@@ -5,7 +5,7 @@ leads. Every function is one transaction."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -458,7 +458,7 @@ def lead_assign(*, actor: User, lead: Lead, owner: User | None, expected_version
     return locked
 
 
-def _to_pool(*, ids: list[tuple[int, int | None]], actor: User | None, now: dt.datetime, reason: str,
+def _to_pool(*, ids: Sequence[tuple[int, int | None]], actor: User | None, now: dt.datetime, reason: str,
              days: int | None = None) -> int:
     if not ids:
         return 0
@@ -468,7 +468,8 @@ def _to_pool(*, ids: list[tuple[int, int | None]], actor: User | None, now: dt.d
         owner=None, pooled_at=now, version=F("version") + 1)
     LeadEvent.objects.bulk_create(
         [LeadEvent(lead_id=pk, kind=LeadEvent.Kind.POOLED, actor=actor, occurred_at=now,
-                   data={"previous": names.get(owner, ""), "reason": reason, "days": days}) for pk, owner in ids],
+                   data={"previous": names.get(owner, "") if owner else "", "reason": reason, "days": days})
+         for pk, owner in ids],
         batch_size=2000)
     return changed
 

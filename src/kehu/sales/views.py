@@ -175,6 +175,10 @@ def lead_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "sales/lead_edit.html", {"form": form, "lead": lead}, status=422 if form.errors else 200)
 
 
+def _form_problems(form: Form) -> str:
+    return " ".join(str(message) for errors in form.errors.values() for message in errors)
+
+
 def _back(lead: Lead) -> HttpResponse:
     return redirect(reverse("sales:lead", args=[lead.pk]))
 
@@ -195,7 +199,7 @@ def lead_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     lead = _get(request.user, pk)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        messages.error(request, _form_problems(form))
         return _back(lead)
     try:
         services.lead_transition(actor=request.user, lead=lead, status=form.cleaned_data["status"],
@@ -213,7 +217,7 @@ def lead_contact(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     lead = _get(request.user, pk)
     form = ContactForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        messages.error(request, _form_problems(form))
         return _back(lead)
     data = form.cleaned_data
     try:
@@ -245,7 +249,7 @@ def lead_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     lead = _get(user, pk)
     form = AssignForm(request.POST, staff=staff_list(user=user))
     if not form.is_valid():
-        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        messages.error(request, _form_problems(form))
         return _back(lead)
     try:
         services.lead_assign(actor=user, lead=lead, owner=form.cleaned_data["owner"],
