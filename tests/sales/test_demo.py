@@ -33,5 +33,6 @@ def test_demo_has_a_year_of_leads_across_sources_and_statuses(api_as):
     customer = Customer.objects.exclude(mobile="").first()
     from kehu.org.models import User
 
-    response = api_as(User.objects.get(username="admin")).post("/api/leads", {"name": "测试", "mobile": customer.mobile})
+    admin = api_as(User.objects.get(username="admin"))
+    response = admin.post("/api/leads", {"name": "测试", "mobile": customer.mobile})
     assert response.status_code == 409 and response.json()["error"]["code"] == "duplicate"

@@ -273,3 +273,12 @@ def test_the_list_runs_a_fixed_number_of_queries(api_as, django_assert_max_num_q
     with CaptureQueriesContext(connection) as many:
         assert api.get("/api/leads").json()["count"] == 9
     assert len(many) == len(few)
+
+
+def test_mobile_and_email_are_masked_for_those_who_do_not_work_the_lead(api_as, users):
+    api = api_as("account_manager")
+    lead = api.post("/api/leads", {"name": "李雷", "mobile": "13912345678", "email": "li.lei@example.com"}).json()
+    assert (lead["mobile"], lead["email"]) == ("+8613912345678", "li.lei@example.com")
+    seen = api_as("auditor").get(f"/api/leads/{lead['id']}").json()
+    assert "12345678" not in seen["mobile"] and seen["email"] != "li.lei@example.com"
+    assert api_as("branch_manager").get(f"/api/leads/{lead['id']}").json()["mobile"] == "+8613912345678"

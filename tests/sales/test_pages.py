@@ -96,7 +96,7 @@ def test_detail_status_contact_and_edit_with_a_stale_version(client, users):
     assert client.post(f"/sales/leads/{lead.pk}/status/", {"status": "qualified",
                                                           "version": lead.version}).status_code == 302
     page = client.get(f"/sales/leads/{lead.pk}/", headers={"Accept-Language": "zh-Hans"}).content.decode()
-    assert "约到店" in page and "时间线" in page
+    assert "约到店" in page and "线索动态" in page
     stale = client.post(f"/sales/leads/{lead.pk}/edit/", {**FORM, "version": lead.version})
     assert stale.status_code == 409
     lead.refresh_from_db()

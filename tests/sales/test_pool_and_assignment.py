@@ -176,3 +176,32 @@ def test_staff_leaves_hand_over_moves_every_open_lead(users):
     assert LeadEvent.objects.filter(kind="assigned", data__reason="hand_over").count() == 3
     with pytest.raises(PermissionDenied):  # a seller may not hand over
         services.leads_hand_over(actor=am, from_owner=successor, to_owner=am)
+
+
+def test_one_action_hands_over_leads_customers_and_tasks_recorded(client, users, make_customer, today):
+    from kehu.customers.models import Customer, OwnershipTransfer
+    from kehu.sales.models import HandOver
+    from kehu.work.models import Task
+    from kehu.work.services import task_create
+
+    am, successor, manager = users["account_manager"], users["other_account_manager"], users["branch_manager"]
+    leads = [_lead(am, f"1391234560{index}") for index in range(2)]
+    customer = make_customer("王一", owner=am)
+    task = task_create(actor=am, owner=am, title="回访", due_date=today, customer=customer)
+    client.force_login(manager)
+    form = {"leaving": am.pk, "leads_to": successor.pk, "customers_to": "", "tasks_to": "", "reason": "离职"}
+    page = client.post("/sales/hand-over/", form, headers={"Accept-Language": "en"}).content.decode()
+    assert "This moves 2 open leads, 1 customers and 1 open tasks." in page
+    assert Lead.objects.filter(owner=am).count() == 2  # nothing moved before the confirmation
+    assert client.post("/sales/hand-over/", {**form, "confirm": "1"}).status_code == 302
+    assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("owner", flat=True)) == {
+        successor.pk}
+    assert Customer.objects.get(pk=customer.pk).owner == successor
+    assert OwnershipTransfer.objects.filter(customer=customer, reason="离职").exists()
+    assert Task.objects.get(pk=task.pk).owner == successor
+    record = HandOver.objects.get()
+    assert (sorted(record.lead_ids), record.customer_ids, record.task_ids) == (
+        sorted(lead.pk for lead in leads), [customer.pk], [task.pk])
+    assert "离职" in client.get("/sales/hand-over/").content.decode()
+    client.force_login(am)
+    assert client.get("/sales/hand-over/").status_code == 403

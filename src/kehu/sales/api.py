@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 from kehu.api.errors import COMMON_ERRORS, ErrorOut, renamed_fields
 from kehu.api.pagination import PageParams, paginate
 from kehu.api.schemas import BranchRef, PastDateTime, RowId, StaffRef
+from kehu.core.masking import mask_email, mask_phone
 from kehu.org.models import Branch, User
 from kehu.org.selectors import branch_list, staff_list
 
@@ -36,7 +37,7 @@ class LeadOut(Schema):
     id: int
     kind: LeadKind
     name: str
-    mobile: str = Field(description="E.164 (+8613800138000).")
+    mobile: str = Field(description="E.164 (+8613800138000); masked (138****8000) unless you work the lead.")
     email: str
     company: str
     credit_code: str
@@ -60,6 +61,14 @@ class LeadOut(Schema):
     @staticmethod
     def resolve_products(obj: Lead) -> list[Any]:
         return list(obj.products.all())
+
+    @staticmethod
+    def resolve_mobile(obj: Lead, context: Any) -> str:
+        return obj.mobile if selectors.lead_works(user=context["request"].auth, lead=obj) else mask_phone(obj.mobile)
+
+    @staticmethod
+    def resolve_email(obj: Lead, context: Any) -> str:
+        return obj.email if selectors.lead_works(user=context["request"].auth, lead=obj) else mask_email(obj.email)
 
 
 class LeadPage(Schema):

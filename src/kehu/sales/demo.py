@@ -94,7 +94,7 @@ def load_sales_demo(*, customers: list[Any], users: dict[str, Any], seed: int,
                 last_contact_at=last, worked_at=last or created, pooled_at=now if pooled else None,
                 created_by=seller, created_at=created, updated_at=last or created)
             leads.append(lead)
-            plans.append((contacts, rng.sample(products, k=min(len(products), rng.randint(0, 2))), seller.username))
+            plans.append((contacts, rng.sample(products, k=min(len(products), rng.randint(0, 2))), str(seller)))
     Lead.objects.bulk_create(leads, batch_size=2000)
     contacts_rows: list[LeadContact] = []
     events: list[LeadEvent] = []

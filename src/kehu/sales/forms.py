@@ -88,3 +88,19 @@ class LeadFilterForm(forms.Form):
     def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff  # type: ignore[attr-defined]
+
+
+class HandOverForm(forms.Form):
+    leaving = forms.ModelChoiceField(label=_("Member of staff leaving"), queryset=User.objects.none())
+    leads_to = forms.ModelChoiceField(label=_("Their open leads go to"), queryset=User.objects.none())
+    customers_to = forms.ModelChoiceField(label=_("Their customers go to"), queryset=User.objects.none(),
+                                          required=False, empty_label=_("— the same person —"))
+    tasks_to = forms.ModelChoiceField(label=_("Their open tasks go to"), queryset=User.objects.none(),
+                                      required=False, empty_label=_("— the same person —"))
+    reason = forms.CharField(label=_("reason"), max_length=200)
+
+    def __init__(self, *args: Any, leaving: QuerySet[User], staff: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["leaving"].queryset = leaving  # type: ignore[attr-defined]
+        for name in ("leads_to", "customers_to", "tasks_to"):
+            self.fields[name].queryset = staff  # type: ignore[attr-defined]

@@ -271,3 +271,32 @@ class AssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return str(self.branch)
+
+
+class HandOver(models.Model):
+    """A member of staff leaving: their open leads, customers and open tasks moved to named successors in one action
+    (``services.staff_hand_over``). The moved ids are kept so the move can be reviewed and undone by hand."""
+
+    id = models.BigAutoField(primary_key=True)
+    leaving = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("leaving"), on_delete=models.PROTECT,
+                                related_name="+")
+    leads_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("leads to"), on_delete=models.PROTECT,
+                                 related_name="+", db_index=False)
+    customers_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("customers to"),
+                                     on_delete=models.PROTECT, related_name="+", db_index=False)
+    tasks_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("tasks to"), on_delete=models.PROTECT,
+                                 related_name="+", db_index=False)
+    reason = models.CharField(_("reason"), max_length=200)
+    lead_ids = models.JSONField(default=list)
+    customer_ids = models.JSONField(default=list)
+    task_ids = models.JSONField(default=list)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                              db_index=False)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hand-over")
+        verbose_name_plural = _("hand-overs")
+
+    def __str__(self) -> str:
+        return f"{self.leaving} {self.created_at:%Y-%m-%d}"

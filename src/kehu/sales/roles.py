@@ -7,7 +7,7 @@ from kehu.org.roles import Role
 
 _VIEW = ["sales.view_lead", "sales.view_leadcontact", "sales.view_leadevent"]
 _WORK = ["sales.add_lead", "sales.change_lead", "sales.add_leadcontact"]
-_MANAGE = ["sales.assign_lead", "sales.view_assignmentrule", "sales.change_assignmentrule",
+_MANAGE = ["sales.assign_lead", "sales.view_handover", "sales.view_assignmentrule", "sales.change_assignmentrule",
            "sales.add_assignmentrule"]
 
 GRANTS: dict[str, list[str]] = {
@@ -15,5 +15,5 @@ GRANTS: dict[str, list[str]] = {
     Role.BRANCH_MANAGER: _VIEW + _WORK + _MANAGE,
     Role.ACCOUNT_MANAGER: _VIEW + _WORK,
     Role.MARKETER: list(_VIEW),
-    Role.AUDITOR: list(_VIEW),
+    Role.AUDITOR: [*_VIEW, "sales.view_handover"],
 }

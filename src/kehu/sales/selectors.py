@@ -14,7 +14,7 @@ from kehu.org.models import User
 from kehu.org.roles import Role
 from kehu.org.selectors import user_is_read_only, user_roles
 
-from .models import OPEN_STATUSES, Lead, LeadEvent
+from .models import OPEN_STATUSES, HandOver, Lead, LeadEvent
 
 # reasons a stored customer or open lead matches a prospect; the first three are "hard" (the API's 409)
 HARD_REASONS = ("mobile", "email", "credit_code")
@@ -157,6 +157,23 @@ def lead_may_change(*, user: User, lead: Lead) -> bool:
     return Lead.objects.visible_to(user, "change").filter(pk=lead.pk).exists()
 
 
+def lead_works(*, user: User, lead: Lead) -> bool:
+    """Whether the user works this lead (may change it): its owner, a branch manager of its branch, an
+    administrator. Decided from the user's cached roles and branches, no query per lead. Only they see its mobile
+    and e-mail in full; everyone else (the pool before claiming, auditors, marketers) sees them masked."""
+    from kehu.org.selectors import branch_ids_in_scope
+
+    if not may_work_leads(user):
+        return False
+    roles = user_roles(user)
+    if Role.ADMINISTRATOR in roles or user.is_superuser or lead.owner_id == user.pk:
+        return True
+    if Role.BRANCH_MANAGER in roles:
+        ids = branch_ids_in_scope(user)
+        return ids is None or lead.branch_id in ids
+    return False
+
+
 def lead_events(*, lead: Lead, limit: int = 50) -> list[LeadEvent]:
     return list(LeadEvent.objects.filter(lead=lead).select_related("actor").order_by("-occurred_at", "-id")[:limit])
 
@@ -166,3 +183,30 @@ def open_lead_counts(*, user_ids: list[int]) -> dict[int, int]:
     rows = (Lead.objects.filter(owner_id__in=user_ids, status__in=OPEN_STATUSES).values("owner_id")
             .annotate(n=Count("id")).values_list("owner_id", "n"))
     return dict(rows)
+
+
+def staff_in_scope(*, user: User) -> QuerySet[User]:
+    """Staff of the user's branches, active or not (someone who has left may already be deactivated)."""
+    from kehu.org.selectors import branch_ids_in_scope
+
+    ids = branch_ids_in_scope(user)
+    staff = User.objects.all() if ids is None else User.objects.filter(branches__in=ids)
+    return staff.distinct().order_by("username")
+
+
+def hand_over_counts(*, user: User, leaving: User) -> dict[str, int]:
+    """What a hand-over by ``user`` would move: open leads, customers owned, open tasks (three COUNTs)."""
+    from kehu.work.models import Task
+
+    return {
+        "leads": Lead.objects.visible_to(user, "change").filter(owner=leaving, status__in=OPEN_STATUSES).count(),
+        "customers": Customer.objects.visible_to(user, "change").filter(owner=leaving).count(),
+        "tasks": Task.objects.visible_to(user, "change").filter(owner=leaving, status=Task.Status.OPEN).count(),
+    }
+
+
+def hand_over_list(*, user: User, limit: int = 20) -> list[HandOver]:
+    """The newest hand-overs of staff in the user's scope."""
+    return list(HandOver.objects.filter(leaving__in=staff_in_scope(user=user))
+                .select_related("leaving", "leads_to", "customers_to", "tasks_to", "actor")
+                .order_by("-created_at", "-id")[:limit])

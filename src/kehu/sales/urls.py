@@ -13,4 +13,5 @@ urlpatterns = [
     path("leads/<int:pk>/contacts/", views.lead_contact, name="lead_contact"),
     path("leads/<int:pk>/claim/", views.lead_claim, name="lead_claim"),
     path("leads/<int:pk>/assign/", views.lead_assign, name="lead_assign"),
+    path("hand-over/", views.hand_over, name="hand_over"),
 ]

@@ -23,7 +23,7 @@ from kehu.org.models import User
 from kehu.org.selectors import staff_list
 
 from . import selectors, services
-from .forms import AssignForm, ContactForm, LeadEditForm, LeadFilterForm, LeadForm, StatusForm
+from .forms import AssignForm, ContactForm, HandOverForm, LeadEditForm, LeadFilterForm, LeadForm, StatusForm
 from .models import TRANSITIONS, Lead, LeadStatus
 from .timeline import event_line
 
@@ -61,7 +61,8 @@ def _list(request: AuthenticatedRequest, *, pool: bool) -> HttpResponse:
     return render(request, "sales/lead_list.html", {
         "form": form, "page": page, "pool": pool, "is_filtered": filtered,
         "may_create": selectors.may_work_leads(user) and user.has_perm("sales.add_lead"),
-        "may_claim": selectors.may_work_leads(user)})
+        "may_claim": selectors.may_work_leads(user),
+        "may_hand_over": selectors.may_assign(user) and user.has_perm("customers.transfer_customer")})
 
 
 @login_required
@@ -137,6 +138,7 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         row.line = event_line(row)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "lead": lead, "events": events, "may_change": may_change,
+        "plain": selectors.lead_works(user=user, lead=lead),
         "may_claim": lead.owner_id is None and lead.is_open and selectors.may_work_leads(user),
         "may_assign": may_change and selectors.may_assign(user),
         "next_statuses": [(value, LeadStatus(value).label) for value in TRANSITIONS[lead.status]],
@@ -258,3 +260,33 @@ def lead_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return _refuse(request, lead, error)
     messages.success(request, _("The lead has been assigned."))
     return _back(lead)
+
+
+@login_required
+def hand_over(request: AuthenticatedRequest) -> HttpResponse:
+    """A member of staff leaves: move their open leads, customers and open tasks to successors in one action, after
+    a confirmation step showing how much moves; the hand-overs done are listed below."""
+    user = request.user
+    if not (selectors.may_assign(user) and user.has_perm("customers.transfer_customer")):
+        raise PermissionDenied(_("Only managers hand over a leaving member's work."))
+    leaving = selectors.staff_in_scope(user=user)
+    form = HandOverForm(request.POST or None, leaving=leaving, staff=staff_list(user=user))
+    counts = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if "confirm" in request.POST:
+            try:
+                record = services.staff_hand_over(actor=user, leaving=data["leaving"], leads_to=data["leads_to"],
+                                                  customers_to=data["customers_to"], tasks_to=data["tasks_to"],
+                                                  reason=data["reason"])
+            except ValidationError as error:
+                _errors_into(form, error)
+            else:
+                messages.success(request, _("Handed over: %(leads)d leads, %(customers)d customers, %(tasks)d tasks.")
+                                 % {"leads": len(record.lead_ids), "customers": len(record.customer_ids),
+                                    "tasks": len(record.task_ids)})
+                return redirect("sales:hand_over")
+        else:
+            counts = selectors.hand_over_counts(user=user, leaving=data["leaving"])
+    return render(request, "sales/hand_over.html", {
+        "form": form, "counts": counts, "history": selectors.hand_over_list(user=user)})
