@@ -27,8 +27,10 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "clv_fit": (["--customers", "200000", "--rows", "2000000", "--repeats", "3"], []),
     "score": (["--customers", "100000", "--transactions", "1000000"],
               ["--customers", "1000000", "--transactions", "10000000"]),
+    "leads": (["--customers", "100000", "--leads", "200000", "--probes", "300"],
+              ["--customers", "1000000", "--leads", "1000000", "--probes", "1000"]),
 }
-ORDER = ["import", "search", "clv_fit", "score"]
+ORDER = ["import", "search", "clv_fit", "score", "leads"]
 
 
 def scripts() -> list[str]:

@@ -11,7 +11,7 @@ class SalesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kehu.core.registry import DemoStep, register_demo_step, register_grants
+        from kehu.core.registry import DemoStep, register_demo_step, register_grants, register_import_target
         from kehu.work.registry import NotificationKind, TaskKind, register_notification_kind, register_task_kind
 
         from .demo import load_sales_demo
@@ -22,3 +22,4 @@ class SalesConfig(AppConfig):
         register_notification_kind(NotificationKind("lead_assigned", _("A lead was assigned to me"),
                                                     email_by_default=False))
         register_demo_step(DemoStep("sales", _("Leads"), 120, load_sales_demo))
+        register_import_target("leads", _("Leads"), "kehu.sales.imports.LeadTarget", permissions=("sales.add_lead",))
