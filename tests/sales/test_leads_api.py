@@ -282,3 +282,20 @@ def test_mobile_and_email_are_masked_for_those_who_do_not_work_the_lead(api_as, 
     seen = api_as("auditor").get(f"/api/leads/{lead['id']}").json()
     assert "12345678" not in seen["mobile"] and seen["email"] != "li.lei@example.com"
     assert api_as("branch_manager").get(f"/api/leads/{lead['id']}").json()["mobile"] == "+8613912345678"
+
+
+def test_attaching_to_a_pooled_lead_claims_it_within_the_cap(api_as, users, org):
+    from kehu.sales import services
+    from kehu.sales.models import AssignmentRule
+
+    AssignmentRule.objects.create(branch=org["sh1"], claim_cap=1)
+    pooled = services.lead_create(actor=users["other_account_manager"], name="李雷", mobile="13912345678")
+    services.lead_assign(actor=users["branch_manager"], lead=pooled, owner=None)
+    api = api_as("account_manager")
+    body = {"name": "李雷", "mobile": "13912345678", "attach_to": {"kind": "lead", "id": pooled.pk}}
+    assert api.post("/api/leads", {"name": "王五", "mobile": "13700001111"}).status_code == 201  # holds 1: the cap
+    capped = api.post("/api/leads", body)
+    assert capped.status_code == 409 and _error(capped)["code"] == "claim_cap"
+    AssignmentRule.objects.filter(branch=org["sh1"]).update(claim_cap=5)
+    attached = api.post("/api/leads", body)
+    assert attached.status_code == 200 and attached.json()["lead"]["owner"]["id"] == users["account_manager"].pk

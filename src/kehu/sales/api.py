@@ -235,7 +235,7 @@ def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> dict[str,
     return paginate(leads.prefetch_related("products"), params)
 
 
-@router.post("", response={201: LeadOut, 200: AttachedOut, 409: DuplicateOut, **COMMON_ERRORS},
+@router.post("", response={201: LeadOut, 200: AttachedOut, 409: DuplicateOut | ConflictOut, **COMMON_ERRORS},
              url_name="lead_create",
              summary="Create a lead (409 duplicate when the mobile, e-mail or credit code is known; attach_to then)")
 def create_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
@@ -247,10 +247,13 @@ def create_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
     hard = [match for match in matches if match.hard]
     if payload.attach_to is not None:
         with renamed_fields({"products": "product_ids"}):
-            target = services.lead_attach(
-                actor=actor, kind=payload.attach_to.kind, pk=payload.attach_to.id, matches=matches,
-                source=payload.source, campaign=payload.campaign, products=payload.product_ids, notes=payload.notes,
-                email=payload.email, company=payload.company, name=payload.name)
+            try:
+                target = services.lead_attach(
+                    actor=actor, kind=payload.attach_to.kind, pk=payload.attach_to.id, matches=matches,
+                    source=payload.source, campaign=payload.campaign, products=payload.product_ids,
+                    notes=payload.notes, email=payload.email, company=payload.company, name=payload.name)
+            except services.LeadConflictError as error:  # a pooled lead claimed meanwhile, or the claim cap
+                return _conflict(error)
         lead = selectors.lead_get(user=actor, pk=target.pk) if isinstance(target, Lead) else None
         return Status(200, {"attached_to": {"kind": payload.attach_to.kind, "id": target.pk}, "lead": lead})
     if hard:

@@ -110,6 +110,8 @@ def lead_create(request: AuthenticatedRequest) -> HttpResponse:
                 campaign=data["campaign"], products=product_ids, money=data["money"], authority=data["authority"],
                 need=data["need"], man_notes=data["man_notes"], timing=data["timing"], notes=data["notes"],
                 duplicates=force if force in ("identifiers", "none") else "all")
+        except services.LeadConflictError as error:
+            form.add_error(None, str(error))
         except services.DuplicateLeadError as error:
             matches = error.matches
             may_force = selectors.may_assign(user) or not any(match.hard for match in matches)
