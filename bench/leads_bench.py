@@ -98,13 +98,14 @@ def load(customers: int, leads: int) -> dict:
         started = time.perf_counter()
         now = timezone.now()
         rng = random.Random(7)
+        home = {seller.pk: seller.branches.values_list("pk", flat=True)[0] for seller in users["sellers"]}
         batch = []
         for index in range(stored, leads):
             seller = users["sellers"][index % len(users["sellers"])]
             batch.append(Lead(name=f"线索{index}", company=f"公司{index % 5000}", mobile=mobile(index, 58),
                               email=f"l{index}@example.com" if index % 3 == 0 else "",
                               status=rng.choice(["new", "contacted", "qualified"]), owner=seller,
-                              branch_id=seller.branches.values_list("pk", flat=True)[0], assigned_at=now,
+                              branch_id=home[seller.pk], assigned_at=now,
                               worked_at=now, source="phone"))
             if len(batch) == 10_000:
                 Lead.objects.bulk_create(batch)
