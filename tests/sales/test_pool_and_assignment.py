@@ -205,3 +205,12 @@ def test_one_action_hands_over_leads_customers_and_tasks_recorded(client, users,
     assert "离职" in client.get("/sales/hand-over/").content.decode()
     client.force_login(am)
     assert client.get("/sales/hand-over/").status_code == 403
+
+
+def test_least_loaded_rule_gives_new_leads_to_whoever_holds_fewest(users, org):
+    am1, am2 = users["account_manager"], users["other_account_manager"]
+    AssignmentRule.objects.create(branch=org["sh1"], cap=10, strategy="least_loaded")
+    for index in range(3):
+        _lead(am1, f"1381234560{index}")  # am1 holds 3 of their own
+    owners = [_lead(users["branch_manager"], f"1391234560{index}", branch=org["sh1"]).owner for index in range(4)]
+    assert owners == [am2, am2, am2, am1]  # am2 catches up to 3, then the tie goes round-robin

@@ -5,5 +5,5 @@ from .models import AssignmentRule
 
 @admin.register(AssignmentRule)
 class AssignmentRuleAdmin(admin.ModelAdmin):
-    list_display = ("branch", "cap", "pool_days", "claim_cap", "is_active")
+    list_display = ("branch", "strategy", "cap", "pool_days", "claim_cap", "is_active")
     filter_horizontal = ("members",)

@@ -250,7 +250,8 @@ class LeadEvent(models.Model):
 
 class AssignmentRule(models.Model):
     """How new leads of a branch are given out: round-robin among its members (default: the branch's account
-    managers), skipping anyone holding ``cap`` open leads or more; ``pool_days`` without contact sends a lead back
+    managers), or to the member with the fewest open leads (``strategy``), skipping anyone holding ``cap`` open
+    leads or more; ``pool_days`` without contact sends a lead back
     to the pool; ``claim_cap`` is how many open leads one may hold when claiming from the pool. ``last_assigned``
     is the round-robin's position (the rule's row is locked while choosing)."""
 
@@ -261,6 +262,11 @@ class AssignmentRule(models.Model):
     cap = models.PositiveIntegerField(_("open leads per person"), default=50)
     pool_days = models.PositiveIntegerField(_("days without contact before returning to the pool"), default=30)
     claim_cap = models.PositiveIntegerField(_("open leads one may hold when claiming"), default=50)
+    class Strategy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", _("Round-robin")
+        LEAST_LOADED = "least_loaded", _("Fewest open leads first")
+
+    strategy = models.CharField(_("strategy"), max_length=16, choices=Strategy.choices, default=Strategy.ROUND_ROBIN)
     is_active = models.BooleanField(_("active"), default=True)
     last_assigned = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="+", db_index=False, editable=False)

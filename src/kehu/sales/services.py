@@ -422,7 +422,8 @@ def rule_members(rule: AssignmentRule) -> list[User]:
 
 
 def round_robin_pick(*, branch: Branch) -> User | None:
-    """The next member of the branch's rule after the last one given a lead, skipping those at their cap; None when
+    """The next member of the branch's rule after the last one given a lead (``least_loaded``: the one holding the
+    fewest open leads, ties in that order), skipping those at their cap; None when
     everyone is at the cap (the lead goes to the pool). Runs inside the caller's transaction with the rule locked, so
     two leads created at once go to two people."""
     rule = rule_for(branch, lock=True)
@@ -434,8 +435,10 @@ def round_robin_pick(*, branch: Branch) -> User | None:
     loads = selectors.open_lead_counts(user_ids=[member.pk for member in members])
     ids = [member.pk for member in members]
     start = ids.index(rule.last_assigned_id) + 1 if rule.last_assigned_id in ids else 0
-    for offset in range(len(members)):
-        member = members[(start + offset) % len(members)]
+    order = [members[(start + offset) % len(members)] for offset in range(len(members))]
+    if rule.strategy == AssignmentRule.Strategy.LEAST_LOADED:
+        order.sort(key=lambda member: loads.get(member.pk, 0))  # stable: ties keep the round-robin order
+    for member in order:
         if loads.get(member.pk, 0) < rule.cap:
             AssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=member)
             return member
