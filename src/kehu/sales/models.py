@@ -165,6 +165,7 @@ class Lead(models.Model):
             models.Index(fields=["mobile"], name="lead_mobile_idx", condition=~Q(mobile="")),
             models.Index(fields=["email"], name="lead_email_idx", condition=~Q(email="")),
             models.Index(fields=["credit_code"], name="lead_credit_code_idx", condition=~Q(credit_code="")),
+            models.Index(fields=["company", "name"], name="lead_company_name_idx", condition=~Q(company="")),
             models.Index(fields=["owner", "status"], name="lead_owner_status_idx"),
             models.Index(fields=["branch", "status"], name="lead_branch_status_idx"),
             models.Index(fields=["status", "worked_at"], name="lead_status_worked_idx"),
