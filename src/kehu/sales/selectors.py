@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from kehu.customers.models import Customer
 from kehu.org.models import User
@@ -178,11 +178,9 @@ def lead_events(*, lead: Lead, limit: int = 50) -> list[LeadEvent]:
     return list(LeadEvent.objects.filter(lead=lead).select_related("actor").order_by("-occurred_at", "-id")[:limit])
 
 
-def open_lead_counts(*, user_ids: list[int]) -> dict[int, int]:
-    """Open leads held per user (one aggregate query)."""
-    rows = (Lead.objects.filter(owner_id__in=user_ids, status__in=OPEN_STATUSES).values("owner_id")
-            .annotate(n=Count("id")).values_list("owner_id", "n"))
-    return dict(rows)
+def open_lead_count(*, user_id: int, up_to: int) -> int:
+    """Open leads a user holds, counted up to ``up_to`` (a bounded scan of the owner/status index)."""
+    return Lead.objects.filter(owner_id=user_id, status__in=OPEN_STATUSES).values("pk")[:up_to].count()
 
 
 def staff_in_scope(*, user: User) -> QuerySet[User]:

@@ -432,14 +432,16 @@ def round_robin_pick(*, branch: Branch) -> User | None:
     members = rule_members(rule)
     if not members:
         return None
-    loads = selectors.open_lead_counts(user_ids=[member.pk for member in members])
     ids = [member.pk for member in members]
     start = ids.index(rule.last_assigned_id) + 1 if rule.last_assigned_id in ids else 0
     order = [members[(start + offset) % len(members)] for offset in range(len(members))]
+    # loads are counted up to the cap only (a seller may hold tens of thousands of old leads): one small query per
+    # member looked at; round-robin usually looks at one
     if rule.strategy == AssignmentRule.Strategy.LEAST_LOADED:
-        order.sort(key=lambda member: loads.get(member.pk, 0))  # stable: ties keep the round-robin order
+        loads = {member.pk: selectors.open_lead_count(user_id=member.pk, up_to=rule.cap) for member in order}
+        order.sort(key=lambda member: loads[member.pk])  # stable: ties keep the round-robin order
     for member in order:
-        if loads.get(member.pk, 0) < rule.cap:
+        if selectors.open_lead_count(user_id=member.pk, up_to=rule.cap) < rule.cap:
             AssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=member)
             return member
     return None
