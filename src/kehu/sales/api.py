@@ -27,7 +27,7 @@ def _actor(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined,return-value]
 
 
-class ProductRef(Schema):
+class LeadProductRef(Schema):
     id: int
     sku: str
     name: str
@@ -43,7 +43,7 @@ class LeadOut(Schema):
     credit_code: str
     source: LeadSource
     campaign: str
-    products: list[ProductRef]
+    products: list[LeadProductRef]
     money: Answer
     authority: Answer
     need: Answer
@@ -76,23 +76,23 @@ class LeadPage(Schema):
     items: list[LeadOut]
 
 
-class MatchOut(Schema):
+class LeadMatchOut(Schema):
     kind: Literal["customer", "lead"]
     id: int
 
 
-class DuplicateBody(Schema):
+class LeadDuplicateBody(Schema):
     code: str
     message: str
     fields: dict[str, list[str]] = {}
-    matches: list[MatchOut]
+    matches: list[LeadMatchOut]
 
 
-class DuplicateOut(Schema):
-    error: DuplicateBody
+class LeadDuplicateOut(Schema):
+    error: LeadDuplicateBody
 
 
-class AttachTo(Schema):
+class LeadAttachTo(Schema):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["customer", "lead"]
@@ -120,11 +120,11 @@ class LeadIn(Schema):
     owner_id: RowId | None = Field(None, description="Managers: assign to this member of staff.")
     branch_id: RowId | None = Field(None, description="Default: your first branch.")
     assign: Literal["", "auto"] = Field("", description='"auto": the branch\'s round-robin, even for a seller.')
-    attach_to: AttachTo | None = Field(None, description="Attach to this match (from a 409) instead of creating.")
+    attach_to: LeadAttachTo | None = Field(None, description="Attach to this match (from a 409) instead of creating.")
 
 
-class AttachedOut(Schema):
-    attached_to: MatchOut
+class LeadAttachedOut(Schema):
+    attached_to: LeadMatchOut
     lead: LeadOut | None
 
 
@@ -149,7 +149,7 @@ class LeadPatch(Schema):
     notes: str | None = Field(None, max_length=5000)
 
 
-class StatusIn(Schema):
+class LeadStatusIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     status: LeadStatus
@@ -158,7 +158,7 @@ class StatusIn(Schema):
     version: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
-class ContactIn(Schema):
+class LeadContactIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     channel: LeadContact.Channel
@@ -168,7 +168,7 @@ class ContactIn(Schema):
     next_step_due: dt.date | None = None
 
 
-class ContactOut(Schema):
+class LeadContactOut(Schema):
     id: int
     channel: str
     summary: str
@@ -176,21 +176,21 @@ class ContactOut(Schema):
     staff: StaffRef | None
 
 
-class AssignIn(Schema):
+class LeadAssignIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     owner_id: RowId | None = Field(description="None: back to the pool.")
     version: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
-class ConflictBody(Schema):
+class LeadConflictBody(Schema):
     code: str
     message: str
     fields: dict[str, list[str]] = {}
 
 
-class ConflictOut(Schema):
-    error: ConflictBody
+class LeadConflictOut(Schema):
+    error: LeadConflictBody
 
 
 class LeadListParams(PageParams):
@@ -235,7 +235,7 @@ def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> dict[str,
     return paginate(leads.prefetch_related("products"), params)
 
 
-@router.post("", response={201: LeadOut, 200: AttachedOut, 409: DuplicateOut | ConflictOut, **COMMON_ERRORS},
+@router.post("", response={201: LeadOut, 200: LeadAttachedOut, 409: LeadDuplicateOut | LeadConflictOut, **COMMON_ERRORS},
              url_name="lead_create",
              summary="Create a lead (409 duplicate when the mobile, e-mail or credit code is known; attach_to then)")
 def create_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
@@ -300,16 +300,16 @@ def update_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
 
 @router.post("/{int:lead_id}/status", response={200: LeadOut, 409: ErrorOut, **COMMON_ERRORS},
              url_name="lead_status", summary="Move a lead: contacted, qualified, converted, disqualified (reason)")
-def change_status(request: HttpRequest, lead_id: int, payload: StatusIn) -> Lead:
+def change_status(request: HttpRequest, lead_id: int, payload: LeadStatusIn) -> Lead:
     actor = _actor(request)
     services.lead_transition(actor=actor, lead=_lead(actor, lead_id), status=payload.status, reason=payload.reason,
                              note=payload.note, expected_version=payload.version)
     return _lead(actor, lead_id)
 
 
-@router.post("/{int:lead_id}/contacts", response={201: ContactOut, **COMMON_ERRORS}, url_name="lead_contact",
+@router.post("/{int:lead_id}/contacts", response={201: LeadContactOut, **COMMON_ERRORS}, url_name="lead_contact",
              summary="Log a contact with a lead (a next step with a date: a follow-up task)")
-def log_contact(request: HttpRequest, lead_id: int, payload: ContactIn) -> Status[LeadContact]:
+def log_contact(request: HttpRequest, lead_id: int, payload: LeadContactIn) -> Status[LeadContact]:
     actor = _actor(request)
     contact = services.lead_contact_log(actor=actor, lead=_lead(actor, lead_id), channel=payload.channel,
                                         summary=payload.summary, occurred_at=payload.occurred_at,
@@ -317,7 +317,7 @@ def log_contact(request: HttpRequest, lead_id: int, payload: ContactIn) -> Statu
     return Status(201, contact)
 
 
-@router.post("/{int:lead_id}/claim", response={200: LeadOut, 409: ConflictOut, **COMMON_ERRORS},
+@router.post("/{int:lead_id}/claim", response={200: LeadOut, 409: LeadConflictOut, **COMMON_ERRORS},
              url_name="lead_claim", summary="Claim a lead from the pool (409 already_claimed or claim_cap)")
 def claim_lead(request: HttpRequest, lead_id: int) -> Any:
     actor = _actor(request)
@@ -330,7 +330,7 @@ def claim_lead(request: HttpRequest, lead_id: int) -> Any:
 
 @router.post("/{int:lead_id}/assign", response={200: LeadOut, 409: ErrorOut, **COMMON_ERRORS},
              url_name="lead_assign", summary="Managers: give a lead to someone, or back to the pool")
-def assign_lead(request: HttpRequest, lead_id: int, payload: AssignIn) -> Lead:
+def assign_lead(request: HttpRequest, lead_id: int, payload: LeadAssignIn) -> Lead:
     actor = _actor(request)
     owner = _staff(actor, payload.owner_id, "owner_id")
     with renamed_fields({"owner": "owner_id"}):
