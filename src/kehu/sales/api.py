@@ -235,7 +235,8 @@ def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> dict[str,
     return paginate(leads.prefetch_related("products"), params)
 
 
-@router.post("", response={201: LeadOut, 200: LeadAttachedOut, 409: LeadDuplicateOut | LeadConflictOut, **COMMON_ERRORS},
+@router.post("", response={201: LeadOut, 200: LeadAttachedOut, 409: LeadDuplicateOut | LeadConflictOut,
+                           **COMMON_ERRORS},
              url_name="lead_create",
              summary="Create a lead (409 duplicate when the mobile, e-mail or credit code is known; attach_to then)")
 def create_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
