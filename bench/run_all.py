@@ -33,8 +33,10 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
                    ["--customers", "1000000", "--staff", "1000", "--transactions", "3000000", "--requests", "50"]),
     "evaluate": (["--customers", "50000", "--key-share", "0.2"], ["--customers", "1000000", "--key-share", "0.05"]),
     "cadence": (["--customers", "20000", "--runs", "3"], ["--customers", "1000000", "--runs", "3"]),
+    "leads": (["--customers", "100000", "--leads", "200000", "--probes", "300"],
+              ["--customers", "1000000", "--leads", "1000000", "--probes", "1000"]),
 }
-ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence"]
+ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads"]
 
 
 def scripts() -> list[str]:

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "kehu.imports",
     "kehu.work",
     "kehu.relations",
+    "kehu.sales",
     "kehu.home",
     "kehu.demo",
     "kehu.api",
@@ -271,10 +272,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.relations.tasks.cadence_run_task",
         "schedule": crontab(minute=0, hour=6),
     },
+    # open leads nobody worked for their branch's pool days go back to the shared pool (`kehu leads-return-to-pool`)
+    "leads-return-to-pool": {
+        "task": "kehu.sales.tasks.leads_return_to_pool_task",
+        "schedule": crontab(minute=10, hour=3),
+    },
 }
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background
 # worker that `kehu serve` and `kehu demo` start (`kehu worker` without KEHU_REDIS_URL), which takes queued tasks
 # from the database; never inside a web request. The test suite runs them eagerly unless a test asks otherwise.
+# leads (kehu.sales), the defaults of a branch's assignment rule: open leads per person given by the round-robin,
+# days without contact before a lead returns to the shared pool, open leads one may hold when claiming from the pool
+KEHU_LEADS_CAP = env_int("KEHU_LEADS_CAP", 50, minimum=1)
+KEHU_LEADS_POOL_DAYS = env_int("KEHU_LEADS_POOL_DAYS", 30, minimum=1)
+KEHU_LEADS_CLAIM_CAP = env_int("KEHU_LEADS_CLAIM_CAP", 50, minimum=1)
 KEHU_TASK_QUEUE = "celery" if REDIS_URL else ("eager" if TESTING else "database")
 # an import checking or importing without a heartbeat for this many seconds, whose worker holds no run lock, is
 # shown as interrupted and can be resumed

@@ -13,6 +13,7 @@ from kehu.relations.evaluations.api import templates_router as evaluation_templa
 from kehu.relations.kpis.api import router as staff_kpis_router
 from kehu.relations.plans.api import events_router, gifts_router, plans_router
 from kehu.relations.strengthening.api import router as strengthening_router
+from kehu.sales.api import router as sales_router
 from kehu.scoring.api import router as scoring_router
 from kehu.work.api import router as work_router
 
@@ -106,6 +107,7 @@ api = KehuNinjaAPI(
             {"name": "events", "description": "Customer events: invitees, answers and attendance."},
             {"name": "gifts", "description": "Gifts to customers with their cost."},
             {"name": "cadence", "description": "Cadence rules by tier and class, and the coverage report."},
+            {"name": "leads", "description": "Sales leads: duplicate matching, status, contacts, the shared pool."},
         ]
     },
 )
@@ -126,3 +128,4 @@ api.add_router("/plans", plans_router)
 api.add_router("/events", events_router)
 api.add_router("/gifts", gifts_router)
 api.add_router("/cadence", cadence_router)
+api.add_router("/leads", sales_router)
