@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "kehu.imports",
     "kehu.work",
     "kehu.relations",
+    "kehu.loyalty",
     "kehu.home",
     "kehu.demo",
     "kehu.api",
@@ -259,6 +260,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "tasks-due-notify": {
         "task": "kehu.work.tasks.tasks_due_notify_task",
         "schedule": crontab(minute=30, hour=7),
+    },
+    # loyalty: earn the points of purchases recorded without the hook (imports' bulk path) in the last 7 days
+    # (`kehu loyalty accrue`; exactly once per purchase)
+    "loyalty-accrue": {
+        "task": "kehu.loyalty.tasks.loyalty_accrue_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    # loyalty: members move to the level their spend and points over the window earn (`kehu loyalty levels`)
+    "loyalty-levels": {
+        "task": "kehu.loyalty.tasks.loyalty_levels_task",
+        "schedule": crontab(minute=45, hour=2),
     },
 }
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background

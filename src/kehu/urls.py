@@ -17,4 +17,5 @@ urlpatterns = [
     path("value/", include("kehu.scoring.urls")),
     path("work/", include("kehu.work.urls")),
     path("relations/", include("kehu.relations.urls")),
+    path("loyalty/", include("kehu.loyalty.urls")),
 ]

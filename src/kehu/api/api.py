@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from kehu.customers.api import router as customers_router
+from kehu.loyalty.api import router as loyalty_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
 from kehu.relations.api import router as relations_router
@@ -104,3 +105,4 @@ api.add_router("", org_router)
 api.add_router("/scoring", scoring_router)
 api.add_router("", work_router)
 api.add_router("/contacts-log", relations_router)
+api.add_router("/loyalty", loyalty_router)

@@ -1,0 +1,56 @@
+"""``kehu loyalty accrue|levels|reconcile``: the loyalty module's batch jobs (also run by Celery beat)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+
+def _date(value: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    if not dt.date(1900, 1, 1) <= day <= dt.date(2200, 1, 1):
+        raise CommandError(f"date out of range: {value}")
+    return day
+
+
+class Command(BaseCommand):
+    help = "Loyalty batch jobs: accrue points of recorded purchases, evaluate member levels, reconcile the ledger."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="job", required=True)
+        accrue = sub.add_parser("accrue", help="earn the points of purchases without an entry (exactly once)")
+        accrue.add_argument("--days", type=int, default=None,
+                            help="only purchases recorded in the last N days (default: all)")
+        levels = sub.add_parser("levels", help="move members to the level they qualify for")
+        levels.add_argument("--as-of", type=_date, default=None, help="evaluate as of this date (default: today)")
+        sub.add_parser("reconcile", help="check that every balance equals the sum of its entries (exit 1 if not)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from kehu.loyalty import services
+
+        job = options["job"]
+        if job == "accrue":
+            days = options["days"]
+            if days is not None and not 0 < days <= 100_000:
+                raise CommandError("--days must be from 1 to 100000")
+            since = timezone.now() - dt.timedelta(days=days) if days else None
+            written = services.accrue(since=since)
+            self.stdout.write(f"{written} points entries written")
+        elif job == "levels":
+            changed = services.levels_evaluate(as_of=options["as_of"])
+            self.stdout.write(f"{changed} level changes")
+        else:
+            differences = services.reconcile()
+            for row in differences[:50]:
+                self.stdout.write(f"account {row['id']} (customer {row['customer_id']}): balance {row['balance']}, "
+                                  f"entries sum to {row['total']}")
+            if differences:
+                self.stderr.write(f"{len(differences)} accounts differ from their entries")
+                raise SystemExit(1)
+            self.stdout.write("all points accounts equal the sum of their entries")
