@@ -120,11 +120,15 @@ class Membership(models.Model):
                               related_name="memberships")
     level_since = models.DateField(_("level since"), null=True, blank=True)
     joined_at = models.DateTimeField(_("joined"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True,
+                                     help_text=_("Set when the customer was merged into another member: the "
+                                                 "balance was carried over and the ledger is kept."))
 
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
-        constraints = [models.UniqueConstraint(fields=["customer", "programme"], name="loyalty_membership_unique")]
+        constraints = [models.UniqueConstraint(fields=["customer", "programme"], condition=Q(closed_at__isnull=True),
+                                               name="loyalty_membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.programme_id}"

@@ -99,7 +99,7 @@ def _entry_level(programme: Programme) -> Level | None:
 
 def membership_ensure(*, customer: Customer, programme: Programme) -> Membership:
     """The customer's membership of ``programme`` with its points account, created at the entry level if new."""
-    membership = Membership.objects.filter(customer=customer, programme=programme).first()
+    membership = Membership.objects.filter(customer=customer, programme=programme, closed_at__isnull=True).first()
     if membership is None:
         try:
             with transaction.atomic():
@@ -107,7 +107,7 @@ def membership_ensure(*, customer: Customer, programme: Programme) -> Membership
                                                        level=_entry_level(programme), level_since=timezone.localdate())
                 PointsAccount.objects.create(membership=membership, customer=customer)
         except IntegrityError:
-            membership = Membership.objects.get(customer=customer, programme=programme)
+            membership = Membership.objects.get(customer=customer, programme=programme, closed_at__isnull=True)
     return membership
 
 
@@ -349,6 +349,7 @@ def _accrual_candidates(*, transaction_ids: Sequence[int] | None, since: dt.date
     # a transaction with an account of its customer that began before it was recorded and has no entry for it
     pending = PointsAccount.objects.filter(
         customer_id=OuterRef("customer_id"), membership__joined_at__lte=OuterRef("created_at"),
+        membership__closed_at__isnull=True,
     ).exclude(Exists(PointsEntry.objects.filter(account_id=OuterRef("pk"), transaction_id=OuterRef(OuterRef("pk")),
                                                 kind__in=[EntryKind.EARN, EntryKind.REVERSE])))
     transactions = Transaction.objects.filter(Exists(pending), id__gt=after_id)
@@ -364,7 +365,8 @@ def _accrual_candidates(*, transaction_ids: Sequence[int] | None, since: dt.date
     by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in txn_rows:
         by_customer[row["customer_id"]].append(row)
-    accounts = list(PointsAccount.objects.filter(customer_id__in=list(by_customer)).values(
+    accounts = list(PointsAccount.objects.filter(customer_id__in=list(by_customer),
+                                                 membership__closed_at__isnull=True).values(
         "id", "customer_id", "membership__joined_at", "membership__programme_id",
         "membership__programme__points_per_yuan", "membership__level__multiplier"))
     existing = set(PointsEntry.objects.filter(
@@ -509,7 +511,7 @@ def levels_evaluate(*, as_of: dt.date | None = None, actor: User | None = None) 
         target = Case(*[When(Q(spend__gte=level.min_spend) & Q(points__gte=level.min_points), then=Value(level.pk))
                         for level in levels], default=Value(levels[-1].pk), output_field=IntegerField())
         rows = list(
-            Membership.objects.filter(programme=programme)
+            Membership.objects.filter(programme=programme, closed_at__isnull=True)
             .annotate(spend=Coalesce(Subquery(spend, output_field=DecimalField()), Value(Decimal("0")),
                                      output_field=DecimalField()),
                       points=Coalesce(Subquery(earned), Value(0)))
@@ -559,28 +561,31 @@ def levels_evaluate(*, as_of: dt.date | None = None, actor: User | None = None) 
 
 
 def merge_memberships(*, keep: Customer, merge: Customer, actor: User | None = None, field_name: str = "") -> None:
-    """Merge policy ``transfer`` for memberships: a membership only the merged customer has moves over whole (its
-    ledger unchanged); where both are members, the merged account's balance is carried over by two ``transfer``
-    entries (out of one, into the other) and the merged customer's cards move to the kept membership."""
+    """Merge policy ``transfer`` for memberships. Every row moves to the kept customer with its amounts unchanged
+    (``customer_id`` on ledger rows is only the distribution key). Where both were members of a programme, the
+    merged account's balance is carried over by two ``transfer`` entries (out of one, into the other), its cards move
+    to the kept membership and the merged membership is closed, its ledger kept."""
+    now = timezone.now()
     for membership in Membership.objects.filter(customer=merge).select_related("programme"):
-        kept = Membership.objects.filter(customer=keep, programme=membership.programme).first()
-        if kept is None:
-            Membership.objects.filter(pk=membership.pk).update(customer=keep)
-            PointsAccount.objects.filter(membership=membership).update(customer=keep)
-            PointsEntry.objects.filter(account__membership=membership).update(customer=keep)
-            LevelChange.objects.filter(membership=membership).update(customer=keep)
-            PointsAdjustment.objects.filter(account__membership=membership).update(customer=keep)
-            Card.objects.filter(membership=membership).update(customer=keep)
-            continue
-        accounts = {a.membership_id: a for a in PointsAccount.objects.select_for_update()
-                    .filter(membership_id__in=[membership.pk, kept.pk]).order_by("pk")}
-        source, target = accounts[membership.pk], accounts[kept.pk]
-        amount = source.balance
-        if amount:
-            reason = _("Merge of customer %(code)s") % {"code": merge.code}
-            _post(source, kind=EntryKind.TRANSFER, points=-amount, actor=actor, reason=reason)
-            _post(target, kind=EntryKind.TRANSFER, points=amount, actor=actor, reason=reason)
-        Card.objects.filter(membership=membership).update(membership=kept, customer=keep)
+        kept = (Membership.objects.filter(customer=keep, programme=membership.programme, closed_at__isnull=True)
+                .first() if membership.closed_at is None else None)
+        if kept is not None:
+            accounts = {a.membership_id: a for a in PointsAccount.objects.select_for_update()
+                        .filter(membership_id__in=[membership.pk, kept.pk]).order_by("pk")}
+            source, target = accounts[membership.pk], accounts[kept.pk]
+            amount = source.balance
+            if amount:
+                reason = _("Merge of customer %(code)s") % {"code": merge.code}
+                _post(source, kind=EntryKind.TRANSFER, points=-amount, actor=actor, reason=reason)
+                _post(target, kind=EntryKind.TRANSFER, points=amount, actor=actor, reason=reason)
+            Card.objects.filter(membership=membership).update(membership=kept)
+            Membership.objects.filter(pk=membership.pk).update(closed_at=now)
+        Membership.objects.filter(pk=membership.pk).update(customer=keep)
+    PointsAccount.objects.filter(customer=merge).update(customer=keep)
+    PointsEntry.objects.filter(customer=merge).update(customer=keep)
+    LevelChange.objects.filter(customer=merge).update(customer=keep)
+    PointsAdjustment.objects.filter(customer=merge).update(customer=keep)
+    Card.objects.filter(customer=merge).update(customer=keep)
 
 
 def merge_ledger_rows(*, keep: Customer, merge: Customer, actor: User | None = None, field_name: str = "") -> None:
