@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.work.conftest import api_as, customers, today  # noqa: F401 - shared fixtures
+from tests.work.conftest import api_as, customers, today  # noqa: F401,F811 - shared fixtures
 
 
 @pytest.fixture
-def member(customers, users):
+def member(customers, users):  # noqa: F811 - the shared fixture
     """The SH1 customer of am1 with an active member card of the default programme."""
     from kehu.loyalty.services import card_issue
 

@@ -92,11 +92,11 @@ def test_member_and_counter_pages_in_both_languages(client, users, member, give_
         assert page.status_code == 200
         assert word in page.content.decode()
         assert member.number in page.content.decode()
-    found = client.get("/loyalty/", {"q": member.number})
+    found = client.get("/loyalty/", {"q": member.number}, HTTP_ACCEPT_LANGUAGE="en")
     assert found.status_code == 200 and member.number in found.content.decode()
-    empty = client.get("/loyalty/", {"q": "6288000000000000000"})
+    empty = client.get("/loyalty/", {"q": "6288000000000000000"}, HTTP_ACCEPT_LANGUAGE="en")
     assert "No card matches" in empty.content.decode()
-    detail = client.get(f"/customers/{customers['mine'].pk}/")
+    detail = client.get(f"/customers/{customers['mine'].pk}/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Membership and points" in detail.content.decode()
     assert client.get("/loyalty/programmes/").status_code == 200
 
@@ -110,7 +110,7 @@ def test_redeem_and_card_actions_through_the_pages_ask_first(client, users, memb
     assert PointsAccount.objects.get(membership_id=member.membership_id).balance == 30
     client.post(f"/loyalty/members/{member.membership_id}/redeem/", {"card": member.number, "points": 31})
     assert PointsAccount.objects.get(membership_id=member.membership_id).balance == 30
-    confirm = client.get(f"/loyalty/cards/{member.pk}/freeze/")
+    confirm = client.get(f"/loyalty/cards/{member.pk}/freeze/", HTTP_ACCEPT_LANGUAGE="en")
     assert confirm.status_code == 200 and "Confirm" in confirm.content.decode()
     assert Card.objects.get(pk=member.pk).status == "active"
     client.post(f"/loyalty/cards/{member.pk}/freeze/", {"version": 1})
@@ -134,7 +134,8 @@ def test_merging_customers_carries_points_over_by_entries(customers, users, give
     merged_card = card_issue(actor=users["administrator"], customer=merge)
     give_points(kept_card, 100)
     give_points(merged_card, 40)
-    customer_merge(keep=keep, merge=merge, actor=users["administrator"], choices={"name": "keep", "owner": "keep"}, reason="重复")
+    customer_merge(keep=keep, merge=merge, actor=users["administrator"], choices={"name": "keep", "owner": "keep"},
+                   reason="重复")
     account = PointsAccount.objects.get(membership_id=kept_card.membership_id)
     assert account.balance == 140
     assert PointsEntry.objects.filter(account=account, kind="transfer", points=40).exists()

@@ -8,8 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _t
 from ninja import Field, Query, Router, Schema, Status
@@ -24,7 +23,7 @@ from kehu.purchases.models import Transaction
 
 from . import selectors, services
 from .idempotency import idempotent
-from .models import CardKind, Card, EntryKind, PointsAccount
+from .models import Card, CardKind, EntryKind, PointsAccount
 
 router = Router(tags=["loyalty"])
 
@@ -255,6 +254,8 @@ def earn(request: HttpRequest, number: str, payload: EarnIn) -> JsonResponse:
         card = _card(request, number)
         if not actor.has_perm("loyalty.add_pointsentry"):
             raise PermissionDenied(_t("You do not have permission to do this."))
+        if card.customer_id is None or card.membership_id is None:
+            raise ValidationError({"card": [_t("This card belongs to no member.")]})
         if not Transaction.objects.filter(pk=payload.transaction_id, customer_id=card.customer_id).exists():
             raise ValidationError({"transaction_id": [_t("No purchase of this card's member has this id.")]})
         services.accrue(transaction_ids=[payload.transaction_id])

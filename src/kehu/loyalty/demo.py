@@ -4,6 +4,7 @@ equal to the sum of its entries. A registered demo step, written in bulk (a few 
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections import defaultdict
 from decimal import ROUND_FLOOR, Decimal
@@ -47,7 +48,7 @@ def load_loyalty_demo(*, customers: list[Any], users: dict[str, Any], seed: int)
         [Card(number=card_number_new(), kind="member", status=CardStatus.ACTIVE, membership=by_customer[c.pk],
               customer_id=c.pk, branch_id=c.branch_id, activated_at=now, status_changed_at=now) for c in chosen],
         batch_size=5000)
-    since = now - timezone.timedelta(days=365)
+    since = now - dt.timedelta(days=365)
     purchases = (Transaction.objects.filter(customer_id__in=list(by_customer), occurred_at__gte=since)
                  .order_by("customer_id", "occurred_at", "id")
                  .values_list("id", "customer_id", "amount", "occurred_at", "branch_id"))
@@ -72,7 +73,7 @@ def load_loyalty_demo(*, customers: list[Any], users: dict[str, Any], seed: int)
                 entries.append(PointsEntry(
                     account_id=account.pk, customer_id=customer_id, kind="redeem", points=-used,
                     balance_after=balance, branch_id=branch_id, reason=rng.choice(REDEEM_REASONS),
-                    created_at=min(now, occurred_at + timezone.timedelta(days=rng.randint(1, 20)))))
+                    created_at=min(now, occurred_at + dt.timedelta(days=rng.randint(1, 20)))))
         account.balance = balance
     PointsEntry.objects.bulk_create(entries, batch_size=5000)
     PointsAccount.objects.bulk_update(accounts, ["balance"], batch_size=5000)

@@ -152,6 +152,9 @@ class LevelChange(models.Model):
         ordering = ["-changed_at", "-id"]
         indexes = [models.Index(fields=["customer", "as_of"], name="loyalty_levelchange_cust_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.from_level_id}→{self.to_level_id} {self.as_of}"
+
 
 class CardKind(models.TextChoices):
     MEMBER = "member", _("Member card")
@@ -209,6 +212,9 @@ class PointsAccount(models.Model):
         verbose_name_plural = _("points accounts")
         constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="loyalty_points_never_negative")]
 
+    def __str__(self) -> str:
+        return f"{self.membership_id}: {self.balance}"
+
 
 class EntryKind(models.TextChoices):
     EARN = "earn", _("Earned")
@@ -253,6 +259,9 @@ class PointsEntry(models.Model):
             models.Index(fields=["transaction_id"], name="loyalty_entry_txn_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.kind} {self.points}"
+
 
 class AdjustmentStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
@@ -279,6 +288,9 @@ class PointsAdjustment(models.Model):
         verbose_name_plural = _("points adjustments")
         ordering = ["-id"]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.points:+d} ({self.status})"
+
 
 class IdempotentRequest(models.Model):
     """The first answer to a counter write sent with an ``Idempotency-Key``: a replay returns it and changes
@@ -293,3 +305,6 @@ class IdempotentRequest(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["actor", "key"], name="loyalty_idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.key}"

@@ -183,7 +183,8 @@ def _card_locked(actor: User, card: Card, expected_version: int | None) -> Card:
 def card_change_status(*, actor: User, card: Card, action: str, expected_version: int | None = None) -> Card:
     """Activate, freeze or report a card lost (``CARD_TRANSITIONS``); optimistic with ``expected_version``."""
     if action not in CARD_TRANSITIONS:
-        raise ValidationError({"action": [_("Select a valid choice. That choice is not one of the available choices.")]})
+        raise ValidationError(
+            {"action": [_("Select a valid choice. That choice is not one of the available choices.")]})
     locked = _card_locked(actor, card, expected_version)
     allowed, target = CARD_TRANSITIONS[action]
     if locked.status not in allowed:
@@ -358,8 +359,9 @@ def _accrual_candidates(*, transaction_ids: Sequence[int] | None, since: dt.date
     if since is not None:
         transactions = transactions.filter(created_at__gte=since)
     transactions = transactions.order_by("id")[:batch_size]
-    txn_rows = list(transactions.values("id", "customer_id", "amount", "product_id", "product__category_id",
-                                        "branch_id", "branch__path", "created_at"))
+    txn_rows: list[dict[str, Any]] = [dict(row) for row in transactions.values(
+        "id", "customer_id", "amount", "product_id", "product__category_id", "branch_id", "branch__path",
+        "created_at")]
     if not txn_rows:
         return [], after_id
     by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -533,14 +535,14 @@ def levels_evaluate(*, as_of: dt.date | None = None, actor: User | None = None) 
                             to_level_id=row["target"], as_of=as_of, spend=row["spend"], points=row["points"])
                 for row in rows], batch_size=5000)
             now = timezone.now()
-            activity_record_bulk(({
+            activity_record_bulk({
                 "customer_id": row["customer_id"], "kind": "level_change", "occurred_at": now,
                 "branch_id": row["customer__branch_id"], "actor_id": actor.pk if actor else None,
                 "subject_type": "loyalty.membership", "subject_id": row["id"],
                 "data": {"from": by_level[row["level_id"]].name if row["level_id"] in by_level else "",
                          "to": by_level[row["target"]].name, "programme": programme.name,
                          "up": (by_level[row["level_id"]].rank if row["level_id"] in by_level else -1)
-                         < by_level[row["target"]].rank}} for row in rows))
+                         < by_level[row["target"]].rank}} for row in rows)
             per_owner: dict[int, int] = defaultdict(int)
             for row in rows:
                 if row["customer__owner_id"]:

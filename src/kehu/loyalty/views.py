@@ -97,7 +97,7 @@ def member_redeem(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 return redirect("loyalty:member", pk=membership.pk)
     for problems in form.errors.values():
         for problem in problems:
-            messages.error(request, problem)
+            messages.error(request, str(problem))
     return redirect("loyalty:member", pk=membership.pk)
 
 
@@ -117,7 +117,7 @@ def member_adjust(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect("loyalty:member", pk=membership.pk)
     for problems in form.errors.values():
         for problem in problems:
-            messages.error(request, problem)
+            messages.error(request, str(problem))
     return redirect("loyalty:member", pk=membership.pk)
 
 
@@ -135,7 +135,8 @@ def card_issue(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Card %(number)s issued.") % {"number": card.number})
         return redirect("loyalty:member", pk=card.membership_id)
     return render(request, "loyalty/confirm.html", {
-        "title": _("Issue a member card"), "question": _("Issue a new member card to %(name)s?") % {"name": customer.name},
+        "title": _("Issue a member card"),
+        "question": _("Issue a new member card to %(name)s?") % {"name": customer.name},
         "back": reverse("customers:detail", args=[customer.pk]), "danger": False})
 
 
