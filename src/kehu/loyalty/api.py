@@ -59,6 +59,7 @@ class CardOut(Schema):
     programme: str | None
     level: LevelOut | None
     points_balance: int
+    stored_value_balance: Decimal
     issued_at: dt.datetime
     activated_at: dt.datetime | None
     replaced_by: str | None
@@ -75,6 +76,15 @@ class CardOut(Schema):
     @staticmethod
     def resolve_points_balance(obj: Card) -> int:
         return obj.membership.points_account.balance if obj.membership else 0
+
+    @staticmethod
+    def resolve_stored_value_balance(obj: Card) -> Decimal:
+        from .models import StoredValueAccount
+
+        try:
+            return obj.stored_value.balance
+        except StoredValueAccount.DoesNotExist:
+            return Decimal("0.00")
 
     @staticmethod
     def resolve_replaced_by(obj: Card) -> str | None:
@@ -100,6 +110,20 @@ class EarnIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     transaction_id: RowId
+
+
+class ValueIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, lt=services.VALUE_MAX, max_digits=10, decimal_places=2)
+    reason: str = Field("", max_length=200)
+
+
+class ValueOut(Schema):
+    number: str
+    amount: Decimal
+    stored_value_balance: Decimal
+    entry_id: int
 
 
 class PointsOut(Schema):
@@ -312,3 +336,39 @@ def adjust(request: HttpRequest, member_id: RowId, payload: AdjustmentIn) -> Sta
     adjustment = services.points_adjustment_request(actor=actor, account=membership.points_account,
                                                     points=payload.points, reason=payload.reason)
     return Status(202, adjustment)
+
+
+def _value_move(request: HttpRequest, number: str, payload: ValueIn, kind: str) -> JsonResponse:
+    actor = _actor(request)
+
+    def run() -> tuple[int, dict[str, Any]]:
+        card = _card(request, number)
+        try:
+            entry = services.stored_value_move(actor=actor, card=card, kind=kind, amount=payload.amount,
+                                               reason=payload.reason)
+        except services.InsufficientValueError as error:
+            return 409, {"error": {"code": "insufficient_stored_value", "message": str(error), "fields": {}},
+                         "stored_value_balance": str(error.balance)}
+        return 200, {"number": card.number, "amount": str(entry.amount), "stored_value_balance":
+                     str(entry.balance_after), "entry_id": entry.pk}
+
+    return idempotent(request, run)
+
+
+@router.post("/cards/{number}/top-up", response={200: ValueOut, 409: ErrorOut, **COMMON_ERRORS},
+             url_name="loyalty_top_up", summary="Top up a card's stored value; Idempotency-Key")
+def top_up(request: HttpRequest, number: str, payload: ValueIn) -> JsonResponse:
+    return _value_move(request, number, payload, "top_up")
+
+
+@router.post("/cards/{number}/spend", response={200: ValueOut, 409: ErrorOut, **COMMON_ERRORS},
+             url_name="loyalty_spend",
+             summary="Spend stored value (409 insufficient_stored_value, never negative); Idempotency-Key")
+def spend(request: HttpRequest, number: str, payload: ValueIn) -> JsonResponse:
+    return _value_move(request, number, payload, "spend")
+
+
+@router.post("/cards/{number}/refund", response={200: ValueOut, 409: ErrorOut, **COMMON_ERRORS},
+             url_name="loyalty_refund", summary="Refund stored value to a card; Idempotency-Key")
+def refund(request: HttpRequest, number: str, payload: ValueIn) -> JsonResponse:
+    return _value_move(request, number, payload, "refund")

@@ -308,3 +308,53 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.key}"
+
+
+class StoredValueAccount(models.Model):
+    """The stored value (储值) of one card, in yuan; ``balance`` equals the sum of its entries, never negative."""
+
+    card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="stored_value")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    balance = models.DecimalField(_("balance"), max_digits=14, decimal_places=2, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("stored-value account")
+        verbose_name_plural = _("stored-value accounts")
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="loyalty_stored_value_never_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.card_id}: {self.balance}"
+
+
+class StoredValueKind(models.TextChoices):
+    TOP_UP = "top_up", _("Top-up")
+    SPEND = "spend", _("Spend")
+    REFUND = "refund", _("Refund")
+    TRANSFER = "transfer", _("Transfer")
+
+
+class StoredValueEntry(models.Model):
+    """One movement of stored value (append-only)."""
+
+    account = models.ForeignKey(StoredValueAccount, on_delete=models.PROTECT, related_name="entries")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                 db_index=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=StoredValueKind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    balance_after = models.DecimalField(_("balance after"), max_digits=14, decimal_places=2)
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stored-value entry")
+        verbose_name_plural = _("stored-value entries")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["account", "id"], name="loyalty_sv_account_idx"),
+                   models.Index(fields=["branch", "created_at"], name="loyalty_sv_branch_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.kind} {self.amount}"

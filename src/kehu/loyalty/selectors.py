@@ -20,7 +20,7 @@ def card_get(*, user: User, number: str) -> Card:
     if not user.has_perm("loyalty.view_card"):
         raise Card.DoesNotExist
     card = (Card.objects.select_related("customer", "membership__level", "membership__programme",
-                                        "membership__points_account", "replaced_by")
+                                        "membership__points_account", "replaced_by", "stored_value")
             .filter(number=number).first())
     if card is None or (card.customer_id is not None
                         and not _visible_customers(user).filter(pk=card.customer_id).exists()):
@@ -30,7 +30,8 @@ def card_get(*, user: User, number: str) -> Card:
 
 def card_list(*, user: User, customer_id: int | None = None, q: str = "") -> QuerySet[Card]:
     cards = (Card.objects.filter(customer__in=_visible_customers(user))
-             .select_related("customer", "membership__level", "membership__points_account"))
+             .select_related("customer", "membership__level", "membership__programme", "membership__points_account",
+                             "replaced_by", "stored_value"))
     if customer_id is not None:
         cards = cards.filter(customer_id=customer_id)
     if q:
@@ -44,7 +45,8 @@ def counter_lookup(*, user: User, query: str) -> QuerySet[Card]:
 
     query = query.strip()
     cards = (Card.objects.filter(customer__in=_visible_customers(user))
-             .select_related("customer", "membership__level", "membership__programme", "membership__points_account"))
+             .select_related("customer", "membership__level", "membership__programme", "membership__points_account",
+                             "replaced_by", "stored_value"))
     if query.isdigit() and len(query) == 19:
         return cards.filter(number=query)
     try:

@@ -45,6 +45,9 @@ from .models import (
     PointsEntry,
     Programme,
     RuleKind,
+    StoredValueAccount,
+    StoredValueEntry,
+    StoredValueKind,
 )
 
 CARD_PREFIX = "6288"
@@ -213,6 +216,13 @@ def card_replace(*, actor: User, card: Card, expected_version: int | None = None
     new = Card.objects.create(number=card_number_new(), kind=locked.kind, membership=locked.membership,
                               customer=locked.customer, branch=locked.branch, status=CardStatus.ACTIVE,
                               activated_at=timezone.now(), status_changed_at=timezone.now())
+    old_value = StoredValueAccount.objects.select_for_update().filter(card=locked).first()
+    if old_value is not None and old_value.balance:
+        new_value = StoredValueAccount.objects.create(card=new, customer_id=new.customer_id)
+        amount = old_value.balance
+        reason = _("Replacement of card %(number)s") % {"number": locked.number}
+        _post_value(old_value, kind=StoredValueKind.TRANSFER, amount=-amount, actor=actor, reason=reason)
+        _post_value(new_value, kind=StoredValueKind.TRANSFER, amount=amount, actor=actor, reason=reason)
     locked.status = CardStatus.REPLACED
     locked.replaced_by = new
     locked.status_changed_at = timezone.now()
@@ -248,7 +258,7 @@ def _post(account: PointsAccount, *, kind: str, points: int, actor: User | None 
     return entry
 
 
-def _usable_card(actor: User, card: Card, permission: str) -> PointsAccount:
+def _check_usable(actor: User, card: Card, permission: str) -> None:
     if card.customer_id is not None:
         _check_customer(actor, card.customer, permission)  # type: ignore[arg-type]
     elif not actor.has_perm(permission):
@@ -256,6 +266,10 @@ def _usable_card(actor: User, card: Card, permission: str) -> PointsAccount:
     if card.status != CardStatus.ACTIVE:
         raise ValidationError({"card": [_("This card is not active (“%(status)s”).")
                                         % {"status": card.get_status_display()}]})
+
+
+def _usable_card(actor: User, card: Card, permission: str) -> PointsAccount:
+    _check_usable(actor, card, permission)
     if card.membership_id is None:
         raise ValidationError({"card": [_("This card belongs to no member.")]})
     return PointsAccount.objects.select_for_update().get(membership_id=card.membership_id)
@@ -271,6 +285,55 @@ def points_redeem(*, actor: User, card: Card, points: int, reason: str = "", bra
     return _post(account, kind=EntryKind.REDEEM, points=-points, actor=actor, card=card,
                  branch_id=branch.pk if branch else card.branch_id, reason=reason[:200],
                  idempotency_key=idempotency_key)
+
+
+# --- stored value ---------------------------------------------------------------------------------------------
+
+VALUE_MAX = Decimal("100000000")  # one movement of stored value is below 100 million yuan
+
+
+class InsufficientValueError(Exception):
+    """A spend asked for more than the card's stored value (HTTP 409 ``insufficient_stored_value``)."""
+
+    def __init__(self, balance: Decimal) -> None:
+        super().__init__(_("Not enough stored value: the balance is %(balance)s.") % {"balance": balance})
+        self.balance = balance
+
+
+def _check_amount(amount: Decimal) -> Decimal:
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or amount >= VALUE_MAX \
+            or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({"amount": [_("Give an amount from 0.01 to 99,999,999.99 yuan.")]})
+    return amount
+
+
+def _post_value(account: StoredValueAccount, *, kind: str, amount: Decimal, actor: User | None = None,
+                branch_id: int | None = None, reason: str = "") -> StoredValueEntry:
+    """Append one entry to a LOCKED stored-value account and move its balance."""
+    new_balance = account.balance + amount
+    if new_balance < 0:
+        raise InsufficientValueError(account.balance)
+    entry = StoredValueEntry.objects.create(account=account, customer_id=account.customer_id, kind=kind,
+                                            amount=amount, balance_after=new_balance, branch_id=branch_id,
+                                            actor=actor, reason=reason)
+    StoredValueAccount.objects.filter(pk=account.pk).update(balance=new_balance, updated_at=timezone.now())
+    account.balance = new_balance
+    return entry
+
+
+@transaction.atomic
+def stored_value_move(*, actor: User, card: Card, kind: str, amount: Decimal, reason: str = "",
+                      branch: Branch | None = None) -> StoredValueEntry:
+    """Top up, spend or refund stored value on an active card (under the account's row lock; never negative)."""
+    _check_amount(amount)
+    if kind not in (StoredValueKind.TOP_UP, StoredValueKind.SPEND, StoredValueKind.REFUND):
+        raise ValidationError({"kind": [_("Select a valid choice. That choice is not one of the available choices.")]})
+    _check_usable(actor, card, "loyalty.add_pointsentry")
+    StoredValueAccount.objects.get_or_create(card=card, defaults={"customer_id": card.customer_id})
+    account = StoredValueAccount.objects.select_for_update().get(card=card)
+    signed = -amount if kind == StoredValueKind.SPEND else amount
+    return _post_value(account, kind=kind, amount=signed, actor=actor,
+                       branch_id=branch.pk if branch else card.branch_id, reason=reason[:200])
 
 
 # --- earning ----------------------------------------------------------------------------------------------------
@@ -478,13 +541,34 @@ def on_adjustment_decided(*, approval: Any, action: str) -> None:
 # --- reconciliation ---------------------------------------------------------------------------------------------
 
 
-def reconcile() -> list[dict[str, int]]:
-    """Every account whose balance differs from the sum of its entries (one aggregate query)."""
+def reconcile() -> list[dict[str, Any]]:
+    """Every points account whose balance differs from the sum of its entries (one aggregate query)."""
     totals = (PointsEntry.objects.filter(account_id=OuterRef("pk")).order_by().values("account_id")
               .annotate(total=Sum("points")).values("total"))
     rows = (PointsAccount.objects.annotate(total=Coalesce(Subquery(totals), Value(0)))
             .exclude(balance=F("total")).values("id", "customer_id", "balance", "total"))
     return list(rows)
+
+
+def reconcile_stored_value() -> list[dict[str, Any]]:
+    """Every stored-value account whose balance differs from the sum of its entries (one aggregate query)."""
+    totals = (StoredValueEntry.objects.filter(account_id=OuterRef("pk")).order_by().values("account_id")
+              .annotate(total=Sum("amount")).values("total"))
+    rows = (StoredValueAccount.objects
+            .annotate(total=Coalesce(Subquery(totals, output_field=DecimalField()), Value(Decimal("0")),
+                                     output_field=DecimalField()))
+            .exclude(balance=F("total")).values("id", "customer_id", "balance", "total"))
+    return list(rows)
+
+
+def stored_value_daily(*, day: dt.date) -> list[dict[str, Any]]:
+    """Per store, the day's stored value topped up, spent and refunded (one aggregate query): the daily
+    reconciliation a store checks against its till."""
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    entries = StoredValueEntry.objects.filter(created_at__gte=start, created_at__lt=start + dt.timedelta(days=1))
+    return list(entries.order_by().values("branch_id", "branch__name", "kind").annotate(total=Sum("amount"))
+                .order_by("branch__name", "kind"))
 
 
 # --- levels -----------------------------------------------------------------------------------------------------
@@ -588,6 +672,8 @@ def merge_memberships(*, keep: Customer, merge: Customer, actor: User | None = N
     LevelChange.objects.filter(customer=merge).update(customer=keep)
     PointsAdjustment.objects.filter(customer=merge).update(customer=keep)
     Card.objects.filter(customer=merge).update(customer=keep)
+    StoredValueAccount.objects.filter(customer=merge).update(customer=keep)
+    StoredValueEntry.objects.filter(customer=merge).update(customer=keep)
 
 
 def merge_ledger_rows(*, keep: Customer, merge: Customer, actor: User | None = None, field_name: str = "") -> None:

@@ -65,7 +65,7 @@ def counter(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def member_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     membership = _membership(request.user, pk)
-    cards = list(membership.cards.select_related("replaced_by").order_by("-issued_at", "-id"))
+    cards = list(membership.cards.select_related("replaced_by", "stored_value").order_by("-issued_at", "-id"))
     entries = capped_page(selectors.ledger(user=request.user, membership_id=membership.pk), request.GET.get("page"))
     return render(request, "loyalty/member.html", {
         "membership": membership, "cards": cards, "page": entries, "card_actions": CARD_ACTIONS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -29,7 +30,10 @@ class Command(BaseCommand):
                             help="only purchases recorded in the last N days (default: all)")
         levels = sub.add_parser("levels", help="move members to the level they qualify for")
         levels.add_argument("--as-of", type=_date, default=None, help="evaluate as of this date (default: today)")
-        sub.add_parser("reconcile", help="check that every balance equals the sum of its entries (exit 1 if not)")
+        sub.add_parser("reconcile", help="check that every points and stored-value balance equals the sum of its "
+                                         "entries (exit 1 if not)")
+        daily = sub.add_parser("daily", help="stored value topped up, spent and refunded per store on a day")
+        daily.add_argument("--date", type=_date, default=None, help="the day (default: yesterday)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from kehu.loyalty import services
@@ -45,12 +49,17 @@ class Command(BaseCommand):
         elif job == "levels":
             changed = services.levels_evaluate(as_of=options["as_of"])
             self.stdout.write(f"{changed} level changes")
+        elif job == "daily":
+            day = options["date"] or timezone.localdate() - dt.timedelta(days=1)
+            for row in services.stored_value_daily(day=day):
+                self.stdout.write(f"{day}\t{row['branch__name'] or '-'}\t{row['kind']}\t{Decimal(row['total']):.2f}")
         else:
-            differences = services.reconcile()
-            for row in differences[:50]:
-                self.stdout.write(f"account {row['id']} (customer {row['customer_id']}): balance {row['balance']}, "
-                                  f"entries sum to {row['total']}")
+            differences = [("points", row) for row in services.reconcile()] + [
+                ("stored value", row) for row in services.reconcile_stored_value()]
+            for ledger, row in differences[:50]:
+                self.stdout.write(f"{ledger} account {row['id']} (customer {row['customer_id']}): balance "
+                                  f"{row['balance']}, entries sum to {row['total']}")
             if differences:
                 self.stderr.write(f"{len(differences)} accounts differ from their entries")
                 raise SystemExit(1)
-            self.stdout.write("all points accounts equal the sum of their entries")
+            self.stdout.write("all points and stored-value accounts equal the sum of their entries")
