@@ -272,6 +272,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.loyalty.tasks.loyalty_levels_task",
         "schedule": crontab(minute=45, hour=2),
     },
+    # loyalty: expire points older than the programme's expiry, oldest first, with notice ahead (`kehu loyalty expire`)
+    "loyalty-expire": {
+        "task": "kehu.loyalty.tasks.loyalty_expire_task",
+        "schedule": crontab(minute=15, hour=3),
+    },
 }
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background
 # worker that `kehu serve` and `kehu demo` start (`kehu worker` without KEHU_REDIS_URL), which takes queued tasks

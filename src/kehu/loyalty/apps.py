@@ -40,6 +40,7 @@ class LoyaltyConfig(AppConfig):
         register_timeline_kind(LEVEL_CHANGE_KIND)
         register_timeline_kind(CARD_KIND)
         register_notification_kind(NotificationKind("loyalty_level_change", _("Member level changes")))
+        register_notification_kind(NotificationKind("loyalty_points_expiring", _("Points about to expire")))
         register_approval_kind(ApprovalKind(
             "points_adjustment", _("Points adjustment"),
             # the authority amount is the number of points moved

@@ -26,6 +26,9 @@ class Programme(models.Model):
     points_per_yuan = models.DecimalField(_("points per yuan"), max_digits=8, decimal_places=4, default=1)
     window_days = models.PositiveIntegerField(_("level window (days)"), default=365,
                                               help_text=_("Spend and points over this many days decide the level."))
+    expiry_days = models.PositiveIntegerField(
+        _("points expire after (days)"), null=True, blank=True,
+        help_text=_("Earned points not used within this many days expire, oldest first; empty: never."))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

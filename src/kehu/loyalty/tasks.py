@@ -22,3 +22,11 @@ def loyalty_levels_task() -> int:
     from .services import levels_evaluate
 
     return levels_evaluate(as_of=timezone.localdate() - dt.timedelta(days=1))
+
+
+@shared_task(name="kehu.loyalty.tasks.loyalty_expire_task")
+def loyalty_expire_task() -> tuple[int, int]:
+    """Expire old points (first in first out) and tell the owners of customers whose points expire soon."""
+    from .services import points_expire
+
+    return points_expire()

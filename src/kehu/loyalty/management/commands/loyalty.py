@@ -30,6 +30,9 @@ class Command(BaseCommand):
                             help="only purchases recorded in the last N days (default: all)")
         levels = sub.add_parser("levels", help="move members to the level they qualify for")
         levels.add_argument("--as-of", type=_date, default=None, help="evaluate as of this date (default: today)")
+        expire = sub.add_parser("expire", help="expire old points (first in first out) and tell owners ahead")
+        expire.add_argument("--as-of", type=_date, default=None, help="as of this date (default: today)")
+        expire.add_argument("--notice-days", type=int, default=30, help="tell owners this many days ahead")
         sub.add_parser("reconcile", help="check that every points and stored-value balance equals the sum of its "
                                          "entries (exit 1 if not)")
         daily = sub.add_parser("daily", help="stored value topped up, spent and refunded per store on a day")
@@ -49,6 +52,11 @@ class Command(BaseCommand):
         elif job == "levels":
             changed = services.levels_evaluate(as_of=options["as_of"])
             self.stdout.write(f"{changed} level changes")
+        elif job == "expire":
+            if not 0 <= options["notice_days"] <= 3650:
+                raise CommandError("--notice-days must be from 0 to 3650")
+            points, noticed = services.points_expire(as_of=options["as_of"], notice_days=options["notice_days"])
+            self.stdout.write(f"{points} points expired; {noticed} accounts with points expiring soon")
         elif job == "daily":
             day = options["date"] or timezone.localdate() - dt.timedelta(days=1)
             for row in services.stored_value_daily(day=day):
