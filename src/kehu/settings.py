@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "kehu.work",
     "kehu.relations",
     "kehu.sales",
+    "kehu.loyalty",
     "kehu.home",
     "kehu.demo",
     "kehu.api",
@@ -276,6 +277,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "leads-return-to-pool": {
         "task": "kehu.sales.tasks.leads_return_to_pool_task",
         "schedule": crontab(minute=10, hour=3),
+    },
+    # loyalty: earn the points of purchases recorded without the hook (imports' bulk path) in the last 7 days
+    # (`kehu loyalty accrue`; exactly once per purchase)
+    "loyalty-accrue": {
+        "task": "kehu.loyalty.tasks.loyalty_accrue_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    # loyalty: members move to the level their spend and points over the window earn (`kehu loyalty levels`)
+    "loyalty-levels": {
+        "task": "kehu.loyalty.tasks.loyalty_levels_task",
+        "schedule": crontab(minute=45, hour=2),
+    },
+    # loyalty: expire points older than the programme's expiry, oldest first, with notice ahead (`kehu loyalty expire`)
+    "loyalty-expire": {
+        "task": "kehu.loyalty.tasks.loyalty_expire_task",
+        "schedule": crontab(minute=15, hour=3),
     },
 }
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background

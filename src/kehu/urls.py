@@ -18,4 +18,5 @@ urlpatterns = [
     path("work/", include("kehu.work.urls")),
     path("relations/", include("kehu.relations.urls")),
     path("sales/", include("kehu.sales.urls")),
+    path("loyalty/", include("kehu.loyalty.urls")),
 ]

@@ -4,6 +4,7 @@ from django.conf import settings
 
 from kehu.customers.api import router as customers_router
 from kehu.customers.relationships_api import router as customer_relationships_router
+from kehu.loyalty.api import router as loyalty_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
 from kehu.relations.api import router as relations_router
@@ -129,3 +130,4 @@ api.add_router("/events", events_router)
 api.add_router("/gifts", gifts_router)
 api.add_router("/cadence", cadence_router)
 api.add_router("/leads", sales_router)
+api.add_router("/loyalty", loyalty_router)

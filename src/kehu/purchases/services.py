@@ -16,6 +16,7 @@ from kehu.customers.models import Customer
 from kehu.customers.timeline import activity_record, activity_record_bulk
 from kehu.org.models import Branch, User
 
+from .hooks import transactions_recorded
 from .models import Category, Product, Transaction
 
 
@@ -57,6 +58,7 @@ def transaction_create(
         return _replayed(Transaction.objects.get(external_ref=external_ref), request), False
     activity_record(customer=customer, kind="transaction", occurred_at=record.occurred_at, actor=actor,
                     branch_id=record.branch_id, subject=record, data=transaction_activity_data(record))
+    transactions_recorded([record.pk])  # listeners (loyalty's accrual) in this transaction
     return record, True
 
 
@@ -98,6 +100,7 @@ def transaction_bulk_create(*, rows: list[dict[str, Any]], batch_size: int = 500
             ({"customer_id": t.customer_id, "kind": "transaction", "occurred_at": t.occurred_at,
               "branch_id": t.branch_id, "subject_type": "purchases.transaction", "subject_id": t.pk,
               "data": transaction_activity_data(t)} for t in objects), batch_size=batch_size)
+        transactions_recorded([t.pk for t in objects])
     return len(objects)
 
 
