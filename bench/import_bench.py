@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 SQLITE_PATH = ROOT / "var" / "bench_imports.sqlite3"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_DATABASE = "kehu_bench_imports"
+PG_DATABASE = os.environ.get("KEHU_BENCH_PG_DATABASE", "kehu_bench_imports")  # another name beside other checkouts
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(1, str(ROOT / "src"))
 
