@@ -222,7 +222,8 @@ def _breakdown(path: Path) -> dict[str, float]:
 
     from django.db import transaction
 
-    from kehu.imports import bulk, services
+    from kehu.core.bulkio import rows as bulk
+    from kehu.imports import services
     from kehu.imports.targets.customers import CustomerTarget
 
     timings: dict[str, float] = defaultdict(float)

@@ -68,6 +68,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from kehu.core import divisions, industries
+from kehu.core.bulkio import rows as bulk
 from kehu.core.masking import mask_email, mask_id_number, mask_phone
 from kehu.core.messages import from_validation_error
 from kehu.core.messages import gettext_message as _  # problems are stored with their code: see kehu.core.messages
@@ -92,7 +93,6 @@ from kehu.customers.models import (
 )
 from kehu.org.models import Branch, User
 
-from .. import bulk
 from ..aliases import CUSTOMER_HEADERS, GENERIC_PHONE_HEADERS, ORGANISATION_NAME_PATTERN
 from ..fields import (
     FieldError,
