@@ -223,6 +223,7 @@ def _breakdown(path: Path) -> dict[str, float]:
     from django.db import transaction
 
     from kehu.core.bulkio import rows as bulk
+    from kehu.customers.upsert import CustomerBulkWriter
     from kehu.imports import services
     from kehu.imports.targets.customers import CustomerTarget
 
@@ -243,10 +244,11 @@ def _breakdown(path: Path) -> dict[str, float]:
         setattr(owner, attribute, wrapper)
 
     timed("read, parse and validate rows", CustomerTarget, "prepare")
-    timed("look up stored customers", CustomerTarget, "_existing")
+    timed("look up stored customers", CustomerTarget, "_stored_by_key")
     timed("look for likely duplicates", CustomerTarget, "_warn_likely_duplicates")
     timed("inserts (COPY / executemany)", bulk, "insert_rows")
-    timed("database step of the chunks (with lookups and inserts)", CustomerTarget, "_apply")
+    timed("customers' bulk writer (with inserts)", CustomerBulkWriter, "create")
+    timed("database step of the chunks (with lookups and inserts)", CustomerTarget, "_match_chunk")
     timed("transaction ends (commits with deferred foreign-key checks)", transaction.Atomic, "__exit__")
     try:
         job = services.import_job_create(target="customers", file_path=path, mode="skip-bad", key="code")

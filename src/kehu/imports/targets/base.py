@@ -57,15 +57,9 @@ class ChunkOutcome:
             self.errors.append((row, column, value, reason))
 
 
-@dataclass
-class MappingProblem:
-    """A mapping that cannot work (a required column missing); stops the import before any row is read."""
-
-    message: str
-
-
 class Target:
-    """Base of the import targets. Subclasses define ``name``, ``keys``, :meth:`field_specs` and :meth:`process`.
+    """Base of the import targets. Subclasses define ``name``, ``keys``, :meth:`field_specs` and :meth:`apply` (and
+    may add checks across a row's fields in :meth:`check_row`).
 
     ``columns`` is the field name of each file column (``""``: not imported), as produced by :meth:`map_columns`.
     """
@@ -195,4 +189,5 @@ class Target:
         raise NotImplementedError
 
     def process(self, rows: list[tuple[int, list[Any]]], *, write: bool, preview: bool = False) -> ChunkOutcome:
+        """:meth:`prepare` and :meth:`apply` in one (the preview's few rows)."""
         return self.apply(self.prepare(rows), write=write, preview=preview)

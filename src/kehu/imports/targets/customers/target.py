@@ -74,7 +74,7 @@ class CustomerTarget(CustomerPreview):
                 continue
             parsed.append((row, data, self.row_kind(data)))
         if parsed:
-            self._apply(parsed, outcome, write=write, preview=preview, defer=defer)
+            self._match_chunk(parsed, outcome, write=write, preview=preview, defer=defer)
         return outcome
 
     # -- the database part of a chunk ------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ class CustomerTarget(CustomerPreview):
         return [dict(zip(keys, row, strict=True))
                 for row in bulk.select_rows(sql, where, values, [field for _alias, field in fields])]
 
-    def _existing(self, keys: list[Any]) -> tuple[dict[Any, dict[str, Any]], set[Any]]:
+    def _stored_by_key(self, keys: list[Any]) -> tuple[dict[Any, dict[str, Any]], set[Any]]:
         """The stored customers with the chunk's keys: the columns the file maps and those needed to compare.
 
         Only customers the importing user may see are found: a key that only customers outside the user's scope
@@ -135,9 +135,9 @@ class CustomerTarget(CustomerPreview):
                            .values_list("pk", flat=True))
         return visible
 
-    def _apply(self, parsed: list[tuple[int, dict[str, Any], str]], outcome: ChunkOutcome, *,
+    def _match_chunk(self, parsed: list[tuple[int, dict[str, Any], str]], outcome: ChunkOutcome, *,
                write: bool, preview: bool, defer: bool = False) -> None:
-        existing, ambiguous = self._existing([data[self.key] for _row, data, _kind in parsed])
+        existing, ambiguous = self._stored_by_key([data[self.key] for _row, data, _kind in parsed])
         changeable: set[int] | None = None
         if self.actor is not None and existing:
             ids = [record["id"] for record in existing.values()]
@@ -192,7 +192,7 @@ class CustomerTarget(CustomerPreview):
                 self._failed(outcome, row, data, problems, preview)
                 continue
             if record is None:
-                result = self._new(row, data, kind, problems)
+                result = self._new_customer(row, data, kind, problems)
                 if result is not None and not problems and self.key == "code" and key in self._hidden_keys:
                     # codes are unique company-wide: the code of a customer the user may not see cannot be taken
                     problems.append((self.column_label("code"), str(key), self._code_not_available(str(key))))
@@ -209,7 +209,7 @@ class CustomerTarget(CustomerPreview):
                                      % {"key": self.column_label(self.key)}))
                     self._failed(outcome, row, data, problems, preview)
                     continue
-                change = self._changed(record, data, kind, current_tags.get(record["id"], ()), problems)
+                change = self._customer_change(record, data, kind, current_tags.get(record["id"], ()), problems)
                 if problems or change is None:
                     self._failed(outcome, row, data, problems, preview)
                     continue
@@ -291,7 +291,7 @@ class CustomerTarget(CustomerPreview):
                                          _("Looks like the stored customer %(code)s (same %(field)s): "
                                            "consider merging them.") % {"code": code, "field": label}))
 
-    def _new(self, row: int, data: dict[str, Any], kind: str, problems: list[Problem]) -> NewCustomer | None:
+    def _new_customer(self, row: int, data: dict[str, Any], kind: str, problems: list[Problem]) -> NewCustomer | None:
         if not self.may_add:
             problems.append((self.column_label(self.key), str(data.get(self.key, "")),
                              _("You may not create customers; this row matches no stored customer.")))
@@ -344,9 +344,9 @@ class CustomerTarget(CustomerPreview):
         derive_new(new, self.write_scope)
         return new
 
-    def _changed(self, record: dict[str, Any], data: dict[str, Any], kind: str, tags_now: tuple[str, ...],
+    def _customer_change(self, record: dict[str, Any], data: dict[str, Any], kind: str, tags_now: tuple[str, ...],
                  problems: list[Problem]) -> CustomerChange | None:
-        """What the row changes in a stored customer (``record`` holds the columns :meth:`_existing` fetched)."""
+        """What the row changes in a stored customer (``record`` holds the columns :meth:`_stored_by_key` fetched)."""
         stored_kind = record["kind"]
         if kind and kind != stored_kind and "kind" in self.mapped_names and data.get("kind"):
             problems.append((self.header_of["kind"], str(data["kind"]),
