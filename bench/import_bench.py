@@ -102,7 +102,8 @@ def _reset_customers() -> None:
     tables = ["customers_customer_tags", "customers_lifecyclechange", "customers_historicalcustomer",
               "customers_historicalpersonprofile", "customers_historicalorganisationprofile",
               "customers_personprofile", "customers_organisationprofile", "imports_importrowerror",
-              "purchases_transaction", "customers_contact", "customers_customer"]
+              "purchases_transaction", "customers_contact", "customers_activity", "customers_ownershiptransfer",
+              "customers_customer"]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
@@ -263,7 +264,8 @@ def _breakdown(path: Path) -> dict[str, float]:
 
 KEHU_TABLES = ["customers_customer", "customers_personprofile", "customers_organisationprofile",
                "customers_historicalcustomer", "customers_historicalpersonprofile",
-               "customers_historicalorganisationprofile", "customers_lifecyclechange", "customers_customer_tags"]
+               "customers_historicalorganisationprofile", "customers_lifecyclechange", "customers_customer_tags",
+               "customers_activity"]
 
 
 def _write_floor() -> dict[str, Any]:

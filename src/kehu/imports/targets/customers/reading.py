@@ -71,8 +71,6 @@ ORGANISATION_FIELDS = {"credit_code", "ownership_type", "main_business", "staff_
                        "legal_representative", "founded_on", "other_banks_suppliers", "business_status"}
 DIVISION_NAMES = ("province", "city", "district")
 DIVISION_CODES = ("province_code", "city_code", "district_code")
-# fields whose cell values the user maps onto Kehu's values (the wizard's value step, the option ``values``)
-VALUE_MAPPED_FIELDS = ("kind", "management_class", "lifecycle_status", "lifecycle_stage", "industry", "owner")
 KIND_CHOICES = ("auto", "person", "organisation")
 _ORGANISATION_NAME = re.compile(ORGANISATION_NAME_PATTERN)
 
