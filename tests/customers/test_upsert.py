@@ -14,8 +14,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kehu.core.validators import resident_id_check_digit
+from kehu.customers import rules
 from kehu.customers.models import Activity, Customer, LifecycleChange, OwnershipTransfer, PersonProfile
 from kehu.customers.upsert import (
     CUSTOMER_DEFAULTS,
@@ -125,3 +128,32 @@ def test_bulk_writer_refuses_changes_of_customers_out_of_scope(users, org, make_
     shanghai.refresh_from_db()
     assert (shanghai.name, shanghai.name_pinyin, shanghai.version) == ("钱八", "qianba", 2)
     assert shanghai.history.count() == 2
+
+
+@settings(max_examples=200)
+@given(st.integers(min_value=13_000_000_000, max_value=19_999_999_999))
+def test_mobile_suffix_rule_is_the_national_numbers_last_four_digits(number):
+    from kehu.core.validators import national_digits
+
+    e164 = f"+86{number}"
+    assert rules.mobile_last4(e164) == national_digits(e164)[-4:] == str(number)[-4:]
+
+
+@settings(max_examples=200)
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date.today()), st.integers(0, 999))
+def test_birth_date_and_gender_rule_reads_the_id_number_as_the_validators_do(born, sequence):
+    from kehu.core import validators
+
+    number = _resident_id(born.strftime("%Y%m%d"), f"{sequence:03d}")
+    derived = rules.birth_date_and_gender_from_id(id_type="resident_id", id_number=number, birth_date=None, gender="")
+    assert derived == (validators.resident_id_birth_date(number), validators.resident_id_gender(number)) \
+        == (born, "male" if sequence % 2 else "female")
+    # given values are kept; other document types derive nothing
+    assert rules.birth_date_and_gender_from_id(id_type="resident_id", id_number=number, birth_date=dt.date(2000, 1, 1),
+                                               gender="female") == (dt.date(2000, 1, 1), "female")
+    assert rules.birth_date_and_gender_from_id(id_type="passport", id_number=number, birth_date=None,
+                                               gender="") == (None, "")
+
+
+def test_rules_name_the_resident_id_type_as_the_model_does():
+    assert rules.RESIDENT_ID == PersonProfile.IdType.RESIDENT_ID
