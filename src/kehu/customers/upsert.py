@@ -140,6 +140,7 @@ class NewCustomer:
     tags: tuple[str, ...] = ()
     row: int = 0
     prepared_keys: tuple[str, str] | None = None  # pinyin keys computed ahead, for the customer's name and kind
+    created_at: dt.datetime | None = None  # when the customer was acquired, if not now (the demo's past year)
 
 
 @dataclass
@@ -180,11 +181,15 @@ class CustomerBulkWriter:
     tag ids found so far. Call :meth:`create` and :meth:`update` inside the caller's transaction (each is atomic).
     """
 
-    def __init__(self, *, scope: WriteScope, reason: str, now: dt.datetime, transfer_batch: str = "") -> None:
+    def __init__(self, *, scope: WriteScope, reason: str, now: dt.datetime, transfer_batch: str = "",
+                 first_status_record: bool = True) -> None:
         self.scope = scope
         self.reason = reason
         self.now = now
         self.transfer_batch = transfer_batch or uuid.uuid4().hex
+        # a new customer's first lifecycle record (as customer_create writes it); off for a caller that writes the
+        # customers' lifecycle history itself (the demo's planned history)
+        self.first_status_record = first_status_record
         self._tag_ids: dict[str, int] = {}
         self._branches: dict[int, Branch] | None = None
 
@@ -264,9 +269,10 @@ class CustomerBulkWriter:
                         customer["code"] = code
                 pending = retry
 
-    def _history_row(self, record: dict[str, Any], columns: list[str], history_type: str) -> tuple[Any, ...]:
+    def _history_row(self, record: dict[str, Any], columns: list[str], history_type: str,
+                     when: dt.datetime | None = None) -> tuple[Any, ...]:
         """A history row (simple-history's columns: the record's, then date, reason, type and user)."""
-        return _getter(columns[:-4])(record) + (self.now, self.reason, history_type, self.scope.actor_id)
+        return _getter(columns[:-4])(record) + (when or self.now, self.reason, history_type, self.scope.actor_id)
 
     def _lifecycle_rows(self, changes: list[tuple[int, int | None, str, str, str]]) -> None:
         """Lifecycle records and their timeline activities: (customer, branch, field, old value, new value)."""
@@ -301,18 +307,20 @@ class CustomerBulkWriter:
         for new, pk in zip(rows, ids, strict=True):
             customer = new.customer
             customer["id"] = pk
-            customer["created_at"] = customer["updated_at"] = self.now
+            created = new.created_at or self.now
+            customer["created_at"], customer["updated_at"] = created, self.now
             customers.append(_getter(CUSTOMER_COLUMNS)(customer))
-            history.append(self._history_row(customer, HISTORY_CUSTOMER_COLUMNS, "+"))
+            history.append(self._history_row(customer, HISTORY_CUSTOMER_COLUMNS, "+", created))
             if new.person is not None:
                 new.person["customer_id"] = pk
                 people.append(_getter(PERSON_COLUMNS)(new.person))
-                person_history.append(self._history_row(new.person, HISTORY_PERSON_COLUMNS, "+"))
+                person_history.append(self._history_row(new.person, HISTORY_PERSON_COLUMNS, "+", created))
             if new.organisation is not None:
                 new.organisation["customer_id"] = pk
                 organisations.append(_getter(ORGANISATION_COLUMNS)(new.organisation))
-                organisation_history.append(self._history_row(new.organisation, HISTORY_ORGANISATION_COLUMNS, "+"))
-            if customer["lifecycle_status"]:
+                organisation_history.append(self._history_row(new.organisation, HISTORY_ORGANISATION_COLUMNS, "+",
+                                                              created))
+            if customer["lifecycle_status"] and self.first_status_record:
                 lifecycle.append((pk, customer["branch_id"], status_field, "", customer["lifecycle_status"]))
             for name in new.tags:
                 links.append((pk, tag_ids[name]))

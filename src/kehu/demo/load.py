@@ -14,6 +14,7 @@ customer was acquired, so the first real edit of a demo customer shows as a chan
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
@@ -35,13 +37,19 @@ from kehu.customers.models import (
     CustomerKind,
     CustomerRelationship,
     LifecycleChange,
-    OrganisationProfile,
-    PersonProfile,
     StatusRecord,
     Tag,
 )
-from kehu.customers.services import customer_code_allocate, customer_search_keys
+from kehu.customers.services import customer_code_allocate
 from kehu.customers.timeline import activity_record_bulk
+from kehu.customers.upsert import (
+    CUSTOMER_DEFAULTS,
+    ORGANISATION_DEFAULTS,
+    PERSON_DEFAULTS,
+    CustomerBulkWriter,
+    NewCustomer,
+    customer_write_scope,
+)
 from kehu.org.models import Branch, User
 from kehu.org.services import branch_create, staff_set_roles
 from kehu.purchases.models import Category, Product
@@ -169,59 +177,54 @@ def _backdate(objects: list[Any], field_name: str, values: list[dt.datetime]) ->
         cursor.executemany(sql, rows)
 
 
-def _write_customers(plan: DemoPlan, branches: dict[str, Branch], users: dict[str, User],
-                     tags: dict[str, Tag]) -> list[Customer]:
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Choice members (``LifecycleStatus.CURRENT``) as their stored values: the bulk writer's COPY stores what it
+    is given, and psycopg writes an enum member by its name."""
+    return {key: value.value if isinstance(value, enum.Enum) else value for key, value in values.items()}
+
+
+def _write_customers(plan: DemoPlan, branches: dict[str, Branch], users: dict[str, User]) -> list[Customer]:
+    """The planned customers with their profiles and tags through the customers app's bulk writer (the one writer of
+    customers: search keys, relationship stage and history as for any other customer), created and with their
+    "created" history rows dated when they were acquired; then their contacts."""
     codes = _allocate_codes(plan, branches)
-    customers = []
+    writer = CustomerBulkWriter(scope=customer_write_scope(None), reason=CHANGE_REASON, now=timezone.now(),
+                                first_status_record=False)  # the plan has each customer's lifecycle history
+    rows = []
     for planned, code in zip(plan.customers, codes, strict=True):
         province, city, district = divisions.path(planned.district_code)
-        customer = Customer(
-            code=code, kind=planned.kind, name=planned.name, mobile=planned.mobile, phone=planned.phone,
-            email=planned.email, province=planned.province, city=planned.city, district=planned.district,
-            province_code=province.code if province else "", city_code=city.code if city else "",
-            district_code=district.code if district else "", industry=planned.industry,
-            customer_since=planned.acquired_at.date(),
-            address=planned.address, owner=users[planned.owner], branch=branches[planned.store],
-            lifecycle_status=planned.lifecycle_status, lifecycle_stage=planned.lifecycle_stage,
-            management_class=planned.management_class, marketing_type=planned.marketing_type,
-            brand_attitude=planned.brand_attitude, share_of_wallet=planned.share_of_wallet,
-            relationship_stage=planned.relationship_stage,
-        )
-        customer_search_keys(customer)
-        customer._history_date = planned.acquired_at  # type: ignore[attr-defined]  # read by bulk_history_create
-        customers.append(customer)
-    customers = bulk_create_with_history(customers, Customer, batch_size=BATCH_SIZE,
-                                         default_change_reason=CHANGE_REASON)
-    _backdate(customers, "created_at", [p.acquired_at for p in plan.customers])
+        customer = {
+            **CUSTOMER_DEFAULTS, "code": code, "kind": planned.kind, "name": planned.name, "mobile": planned.mobile,
+            "phone": planned.phone, "email": planned.email, "province": planned.province, "city": planned.city,
+            "district": planned.district, "province_code": province.code if province else "",
+            "city_code": city.code if city else "", "district_code": district.code if district else "",
+            "industry": planned.industry, "customer_since": planned.acquired_at.date(), "address": planned.address,
+            "owner_id": users[planned.owner].pk, "branch_id": branches[planned.store].pk,
+            "lifecycle_status": planned.lifecycle_status, "lifecycle_stage": planned.lifecycle_stage,
+            "management_class": planned.management_class, "marketing_type": planned.marketing_type,
+            "brand_attitude": planned.brand_attitude, "share_of_wallet": planned.share_of_wallet,
+            "relationship_stage": planned.relationship_stage,
+        }
+        person = _plain({**PERSON_DEFAULTS, **planned.person}) if planned.person is not None else None
+        organisation = (_plain({**ORGANISATION_DEFAULTS, **(planned.organisation or {})})
+                        if planned.person is None else None)
+        rows.append(NewCustomer(customer=_plain(customer), person=person, organisation=organisation,
+                                tags=tuple(planned.tags), created_at=planned.acquired_at))
+    ids = writer.create(rows)
+    stored = Customer.objects.in_bulk(ids)
+    customers = [stored[pk] for pk in ids]
 
-    people, organisations, contacts, contact_times = [], [], [], []
-    for planned, customer in zip(plan.customers, customers, strict=True):
-        if planned.person is not None:
-            profile: PersonProfile | OrganisationProfile = PersonProfile(customer=customer, **planned.person)
-            people.append(profile)
-        else:
-            profile = OrganisationProfile(customer=customer, **(planned.organisation or {}))
-            organisations.append(profile)
-        profile._history_date = planned.acquired_at  # type: ignore[union-attr]
+    contacts, contact_times = [], []
+    for planned, written in zip(plan.customers, customers, strict=True):
         for planned_contact in planned.contacts:
-            contact = Contact(customer=customer, name=planned_contact.name, role=planned_contact.role,
+            contact = Contact(customer=written, name=planned_contact.name, role=planned_contact.role,
                               title=planned_contact.title, mobile=planned_contact.mobile, phone=planned_contact.phone,
                               email=planned_contact.email, is_primary=planned_contact.is_primary)
-            contact._history_date = planned.acquired_at  # type: ignore[attr-defined]
+            contact._history_date = planned.acquired_at  # type: ignore[attr-defined]  # read by bulk_history_create
             contact_times.append(planned.acquired_at)
             contacts.append(contact)
-    bulk_create_with_history(people, PersonProfile, batch_size=BATCH_SIZE, default_change_reason=CHANGE_REASON)
-    bulk_create_with_history(organisations, OrganisationProfile, batch_size=BATCH_SIZE,
-                             default_change_reason=CHANGE_REASON)
     contacts = bulk_create_with_history(contacts, Contact, batch_size=BATCH_SIZE, default_change_reason=CHANGE_REASON)
     _backdate(contacts, "created_at", contact_times)
-
-    through = Customer.tags.through
-    through.objects.bulk_create(
-        [through(customer_id=customer.pk, tag_id=tags[name].pk)
-         for planned, customer in zip(plan.customers, customers, strict=True) for name in planned.tags],
-        batch_size=BATCH_SIZE,
-    )
     return customers
 
 
@@ -289,7 +292,7 @@ def load_demo(*, seed: int = DEFAULT_SEED, customers: int = DEFAULT_CUSTOMERS,
         mark = time.perf_counter()
         branches = ensure_branches()
         users = ensure_staff(branches)
-        tags, products = ensure_catalogue()
+        _tags, products = ensure_catalogue()
         mark = step(_("Branches, staff and products"), mark)
         if demo_customers_exist():
             say(_("The demo customers are already there; nothing else to do."))
@@ -298,7 +301,7 @@ def load_demo(*, seed: int = DEFAULT_SEED, customers: int = DEFAULT_CUSTOMERS,
         plan = build_plan(seed=seed, customers=customers, transactions=transactions)
         mark = step(_("Drawing %(customers)d customers and %(transactions)d transactions")
                     % {"customers": len(plan.customers), "transactions": len(plan.transactions)}, mark)
-        written = _write_customers(plan, branches, users, tags)
+        written = _write_customers(plan, branches, users)
         mark = step(_("Customers, profiles and contacts"), mark)
         _write_customer_records(plan, written, users)
         mark = step(_("Consents and lifecycle history"), mark)
