@@ -20,6 +20,7 @@ Rows are plain dicts of database columns (``branch_id``, ``owner_id`` …): no m
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ class NewCustomer:
     row: int = 0
     prepared_keys: tuple[str, str] | None = None  # pinyin keys computed ahead, for the customer's name and kind
     created_at: dt.datetime | None = None  # when the customer was acquired, if not now (the demo's past year)
+    derived: bool = False  # derive_new has filled the derived values (the import does, to preview them)
 
 
 @dataclass
@@ -172,6 +174,7 @@ def derive_new(new: NewCustomer, scope: WriteScope) -> None:
     customer["version"] = 1
     if new.person is not None:
         rules.derive_person(new.person)
+    new.derived = True
 
 
 class CustomerBulkWriter:
@@ -283,9 +286,20 @@ class CustomerBulkWriter:
         bulk.insert_rows(LifecycleChange, LIFECYCLE_COLUMNS, [
             (pk, customer_id, field_name, old, new, self.reason, self.now, actor_id)
             for pk, (customer_id, _branch_id, field_name, old, new) in zip(ids, changes, strict=True)])
+        # the activity's data as the services write it; few distinct values, each serialised once
+        texts: dict[tuple[str, str, str], bulk.JsonText] = {}
+
+        def data(field_name: str, old: str, new: str) -> bulk.JsonText:
+            text = texts.get((field_name, old, new))
+            if text is None:
+                text = texts[(field_name, old, new)] = bulk.JsonText(json.dumps(
+                    {"field": field_name, "old": old, "new": new, "reason": str(self.reason)}, ensure_ascii=False,
+                    separators=(",", ":")))
+            return text
+
         bulk.insert_rows(Activity, ACTIVITY_COLUMNS, [
             (customer_id, self.now, "lifecycle", actor_id, branch_id, "customers.lifecyclechange", pk,
-             {"field": field_name, "old": old, "new": new, "reason": self.reason})
+             data(field_name, old, new))
             for pk, (customer_id, branch_id, field_name, old, new) in zip(ids, changes, strict=True)])
 
     # -- writes ------------------------------------------------------------------------------------------------------
@@ -295,7 +309,8 @@ class CustomerBulkWriter:
         if not rows:
             return []
         for new in rows:
-            derive_new(new, self.scope)
+            if not new.derived:
+                derive_new(new, self.scope)
         self._check_new(rows)
         self._allocate_codes(rows)
         ids = bulk.allocate_ids(Customer, len(rows))

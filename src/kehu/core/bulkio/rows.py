@@ -24,9 +24,15 @@ from . import is_postgresql
 Adapter = Callable[[Any], Any]
 
 
+class JsonText(str):
+    """A JSON value already serialised (rows that share a few values serialise each once): written as it is."""
+
+
 def _json(value: Any) -> Any:
     if value is None:
         return None
+    if value.__class__ is JsonText:
+        return value
     if not value and isinstance(value, dict):
         return "{}"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
