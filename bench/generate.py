@@ -76,7 +76,7 @@ def _resident_id(rng: random.Random, district: data.District, index: int, male: 
 def _credit_code(rng: random.Random, district: data.District) -> str:
     from stdnum.cn import uscc
 
-    from kehu.demo.generator import organisation_code_check  # needs Django set up (it imports models)
+    from kehu.demo.drawing import organisation_code_check  # needs Django set up (it imports models)
 
     body = "MA" + "".join(rng.choice(_USCC_ALPHABET) for _ in range(6))
     first17 = f"91{district.code}{body}{organisation_code_check(body)}"

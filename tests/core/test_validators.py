@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kehu.core import masking, validators
@@ -135,3 +135,63 @@ def test_polyphonic_characters_read_in_context(name, initials):
 def test_landline_masking_keeps_the_area_code():
     assert masking.mask_phone("+8641155555397") == "0411****5397"
     assert masking.mask_phone("+861065529988") == "010****9988"
+
+
+# --- the fast checks (the one acceptance check of each identifier) held against python-stdnum ---------------------
+
+
+def _stdnum_resident_id(number: str) -> bool:
+    """python-stdnum's resident ID check without its region table (Kehu accepts unknown regions), with Kehu's bounds
+    on the birth date (1900 up to today)."""
+    from stdnum import exceptions
+    from stdnum.cn import ric
+
+    if len(number) != 18 or not number[:17].isdigit() or not number.isascii():
+        return False
+    if ric.calc_check_digit(number) != number[17]:
+        return False
+    try:
+        born = ric.get_birth_date(number)
+    except exceptions.ValidationError:
+        return False
+    return born.year >= 1900 and born <= dt.date.today()
+
+
+def _form_id(number: str) -> bool:
+    try:
+        validators.validate_resident_id(number)
+    except ValidationError:
+        return False
+    return True
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet="0123456789X", min_size=17, max_size=19))
+def test_resident_id_fast_check_agrees_with_stdnum(number):
+    assert validators.resident_id_fast(number) == _stdnum_resident_id(number)
+    assert _form_id(number) == _stdnum_resident_id(number)
+
+
+@settings(max_examples=300)
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date.today()), st.integers(0, 999))
+def test_resident_id_fast_check_accepts_valid_numbers(born, sequence):
+    first17 = f"440305{born.strftime('%Y%m%d')}{sequence:03d}"
+    number = first17 + validators.resident_id_check_digit(first17)
+    assert validators.resident_id_fast(number) is True
+    assert _form_id(number)
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    assert validators.resident_id_fast(wrong) is False and not _form_id(wrong)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV", min_size=18, max_size=18))
+def test_credit_code_fast_check_agrees_with_stdnum(code):
+    from stdnum.cn import uscc
+
+    assert validators.credit_code_fast(code) == uscc.is_valid(code)
+    try:
+        validators.validate_credit_code(code)
+        valid = True
+    except ValidationError:
+        valid = False
+    assert valid == uscc.is_valid(code)

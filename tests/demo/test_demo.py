@@ -26,7 +26,8 @@ from kehu.customers.models import (
 from kehu.customers.selectors import CustomerFilters, customer_history, customer_list
 from kehu.customers.services import customer_update
 from kehu.demo import data
-from kehu.demo.generator import SHANGHAI, build_plan, demo_window, organisation_code_check
+from kehu.demo.drawing import SHANGHAI, organisation_code_check
+from kehu.demo.plan import build_plan, demo_window
 from kehu.org.models import Branch, User
 from kehu.org.roles import ALL_ROLES
 from kehu.purchases.models import Product, Transaction

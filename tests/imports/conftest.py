@@ -116,7 +116,7 @@ def writing_threads(monkeypatch):
     """The names of the threads that write rows (``bulk.insert_rows``) in the test: a set, cleared by the test."""
     import threading
 
-    from kehu.imports import bulk
+    from kehu.core.bulkio import rows as bulk
 
     real_insert = bulk.insert_rows
     names: set[str] = set()

@@ -239,7 +239,7 @@ def test_interrupted_import_resumes_after_its_checkpoint_without_duplicates(tmp_
 
 def _fail_the_second_customer_insert(monkeypatch):
     """The second write of customers stores its rows, then the connection fails; returns the real ``insert_rows``."""
-    from kehu.imports import bulk
+    from kehu.core.bulkio import rows as bulk
 
     real_insert = bulk.insert_rows
     calls = {"customers": 0}
@@ -258,7 +258,8 @@ def _fail_the_second_customer_insert(monkeypatch):
 
 def test_a_crash_inside_a_chunk_rolls_the_chunk_back_and_resume_writes_it_once(tmp_path, run_import, org,
                                                                                 monkeypatch):
-    from kehu.imports import bulk, services
+    from kehu.core.bulkio import rows as bulk
+    from kehu.imports import services
 
     rows = [HEADER] + [[f"K{i:03d}", f"客户{i}", f"138{i:08d}", "", "SH1", "", ""] for i in range(9)]
     path = write_csv(tmp_path / "c.csv", rows)
@@ -538,7 +539,8 @@ def test_chunks_written_by_a_thread_of_their_own_are_stored_as_in_one_thread(pos
 
 def test_a_failure_of_the_writing_thread_stops_the_import_at_its_checkpoint_and_resume_writes_once(
         postgres_only, transactional_db, tmp_path, org, monkeypatch):
-    from kehu.imports import bulk, services
+    from kehu.core.bulkio import rows as bulk
+    from kehu.imports import services
 
     rows = [HEADER] + [[f"K{i:03d}", f"客户{i}", f"138{i:08d}", "", "SH1", "", ""] for i in range(9)]
     path = write_csv(tmp_path / "c.csv", rows)

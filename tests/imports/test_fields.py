@@ -15,7 +15,7 @@ from kehu.core import validators
 from kehu.imports import fields
 from kehu.imports.fields import FieldError
 
-from .conftest import CREDIT_CODE, resident_id
+from .conftest import CREDIT_CODE
 
 
 def _form_mobile(text: str) -> str | None:
@@ -44,42 +44,6 @@ def test_mobile_fast_path_agrees_with_the_form_validator(number):
 def test_every_mobile_prefix_agrees_with_the_form_validator(prefix):
     for suffix in ("00000000", "12345678", "99999999"):
         assert _import_mobile(prefix + suffix) == _form_mobile(prefix + suffix)
-
-
-def _form_id(number: str) -> bool:
-    try:
-        validators.validate_resident_id(number)
-    except ValidationError:
-        return False
-    return True
-
-
-@settings(max_examples=400)
-@given(st.text(alphabet="0123456789X", min_size=17, max_size=19))
-def test_resident_id_fast_path_never_accepts_what_the_form_rejects(number):
-    if fields.resident_id_fast(number):
-        assert _form_id(number)
-
-
-@settings(max_examples=300)
-@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date.today()), st.integers(0, 999))
-def test_resident_id_fast_path_accepts_valid_numbers(born, sequence):
-    number = resident_id("440305", born.strftime("%Y%m%d"), f"{sequence:03d}")
-    assert fields.resident_id_fast(number) is True
-    assert _form_id(number)
-    wrong = number[:17] + ("0" if number[17] != "0" else "1")
-    assert fields.resident_id_fast(wrong) is False and not _form_id(wrong)
-
-
-@settings(max_examples=300)
-@given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV", min_size=18, max_size=18))
-def test_credit_code_fast_path_agrees_with_the_form_validator(code):
-    try:
-        validators.validate_credit_code(code)
-        valid = True
-    except ValidationError:
-        valid = False
-    assert fields.credit_code_fast(code) == valid
 
 
 def test_credit_code_parser():

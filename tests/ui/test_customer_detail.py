@@ -274,7 +274,8 @@ def test_detail_query_count_does_not_grow_with_activity(client, users, make_cust
     from kehu.core.registry import panel_list
 
     # the page itself (24: session, user, customer, profile, records, inbox count, ...) + each registered panel's
-    # declared queries (customer value, contacts, plans, purchases, evaluations, strengthening, loyalty, links, timeline)
+    # declared queries (customer value, contacts, plans, purchases, evaluations, strengthening, loyalty, links,
+    # timeline)
     with django_assert_max_num_queries(24 + sum(panel.queries for panel in panel_list())):
         response = client.get(detail(company))
     panels = {item.key: item.data for item in response.context["panels"]}  # purchases moved into its panel

@@ -20,10 +20,9 @@ from django.utils.translation import gettext_noop
 
 from kehu.core import validators
 from kehu.core.exceptions import ConcurrentUpdateError
-from kehu.core.pinyin import name_search_keys
-from kehu.core.validators import national_digits
 from kehu.org.models import Branch, User
 
+from . import rules
 from .models import (
     CodeSettings,
     Consent,
@@ -97,11 +96,10 @@ _ALL_DUPLICATE_CRITERIA = {"mobile", "id_number", "credit_code", "name_birth_dat
 
 
 def customer_search_keys(customer: Customer) -> None:
-    """Fill the stored search keys (pinyin, initials, mobile suffix) from the customer's name and mobile."""
-    customer.name_pinyin, customer.name_initials = name_search_keys(
-        customer.name, is_person=customer.kind == CustomerKind.PERSON
-    )
-    customer.mobile_last4 = national_digits(customer.mobile)[-4:] if customer.mobile else ""
+    """Fill the stored search keys (pinyin, initials, mobile suffix) from the customer's name and mobile (the rules of
+    :mod:`kehu.customers.rules`, as the bulk upsert applies them)."""
+    customer.name_pinyin, customer.name_initials = rules.search_keys(customer.name, customer.kind)
+    customer.mobile_last4 = rules.mobile_last4(customer.mobile)
 
 
 def customer_code_allocate(*, kind: str, branch: Branch | None, count: int = 1) -> list[str]:

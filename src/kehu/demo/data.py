@@ -1,4 +1,4 @@
-"""Static tables the demo generator draws from: names, places, organisations, staff, products.
+"""Static tables the demo plan draws from: names, places, organisations, staff, products.
 
 Everything here is sample content in Chinese (like the names), not user-interface text, so it is not translated.
 Place codes are the real 6-digit administrative division codes (GB/T 2260); phone area codes are the real ones.

@@ -1,10 +1,9 @@
 """Field definitions of import targets: header matching and the per-cell parsers that validate and normalise values.
 
 Parsers raise :class:`FieldError` with a message in the active language. They use the same validators as the forms
-(``kehu.core.validators``) with fast paths for the common case that give the same result: an 11-digit Chinese mobile
-is matched against phonenumbers' own pattern for Chinese mobiles, and a resident ID number is checked (form, check
-digit, birth date) without python-stdnum's region lookup, which the form validator ignores anyway. Anything that does
-not take the fast path goes through the form validator itself, so the messages are the forms' messages.
+(``kehu.core.validators``, whose resident-ID and credit-code checks are the fast ones), with one fast path of their
+own that gives the same result: an 11-digit Chinese mobile is matched against phonenumbers' own pattern for Chinese
+mobiles. Anything refused goes through the form validator itself, so the messages are the forms' messages.
 
 Cells from spreadsheets arrive typed: numbers as floats, dates as dates. A phone typed as a number
 (13800138000.0) is read as text; an 18-digit ID number typed as a number has lost its last digits in the
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -247,43 +245,12 @@ def parse_email(raw: Any) -> str:
         raise FieldError(from_validation_error(error)) from None
 
 
-def resident_id_fast(number: str) -> bool:
-    """True when the number passes every check of ``validate_resident_id`` (form, check digit, birth date)."""
-    if len(number) != 18 or not number.isascii():
-        return False
-    body = number[:17]
-    if not body.isdigit():
-        return False
-    checksum = (1 - 2 * int(body, 13)) % 11
-    if number[17] != ("X" if checksum == 10 else str(checksum)):
-        return False
-    year = int(number[6:10])
-    if year < 1900:
-        return False
-    try:
-        born = dt.date(year, int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    return born <= _today()
-
-
-_TODAY: list[Any] = [0.0, dt.date.today()]
-
-
-def _today() -> dt.date:
-    """Today's date, looked up at most once a minute (``date.today()`` costs more than the rest of an ID check)."""
-    now = time.monotonic()
-    if now - _TODAY[0] > 60:
-        _TODAY[:] = [now, dt.date.today()]
-    return _TODAY[1]  # type: ignore[no-any-return]
-
-
 def parse_resident_id(raw: Any) -> str:
     text = identifier_text(raw, what="id")
     if not text:
         return ""
     number = text.replace(" ", "").upper()
-    if resident_id_fast(number):
+    if validators.resident_id_fast(number):
         return number
     try:
         return validators.validate_resident_id(number)
@@ -302,30 +269,12 @@ def parse_id_number_text(raw: Any) -> str:
 _WHITESPACE = re.compile(r"\s+")
 
 
-_USCC_VALUES = {character: value for value, character in enumerate("0123456789ABCDEFGHJKLMNPQRTUWXY")}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-
-def credit_code_fast(code: str) -> bool:
-    """True when the code passes every check of ``validate_credit_code`` (length, characters, check character)."""
-    if len(code) != 18 or not code[:8].isascii() or not code[:8].isdigit():
-        return False
-    values = _USCC_VALUES
-    try:
-        total = sum(values[character] * weight for character, weight in zip(code[:17], _USCC_WEIGHTS, strict=True))
-        values[code[17]]
-    except KeyError:
-        return False
-    return code[17] == _USCC_ALPHABET[(31 - total) % 31]
-
-
 def parse_credit_code(raw: Any) -> str:
     text = identifier_text(raw)
     if not text:
         return ""
     code = text.replace(" ", "").upper()
-    if credit_code_fast(code):
+    if validators.credit_code_fast(code):
         return code
     try:
         return validators.validate_credit_code(text)
@@ -378,7 +327,7 @@ def _bounded(day: dt.date, earliest: dt.date, latest: dt.date, check: Callable[[
 
 
 def _latest_business_date() -> dt.date:
-    today = _today()
+    today = validators.cached_today()
     try:
         return today.replace(year=today.year + validators.BUSINESS_YEARS_AHEAD)
     except ValueError:  # 29 February
@@ -389,7 +338,7 @@ def parse_birth_date(raw: Any) -> dt.date | None:
     """A birth date from 1900-01-01 up to today."""
     day = parse_date(raw)
     if day is not None:
-        _bounded(day, validators.EARLIEST_BIRTH_DATE, _today(), validators.validate_birth_date)
+        _bounded(day, validators.EARLIEST_BIRTH_DATE, validators.cached_today(), validators.validate_birth_date)
     return day
 
 
@@ -397,7 +346,7 @@ def parse_founding_date(raw: Any) -> dt.date | None:
     """A founding date from 1800-01-01 up to today."""
     day = parse_date(raw)
     if day is not None:
-        _bounded(day, validators.EARLIEST_FOUNDING_DATE, _today(), validators.validate_founding_date)
+        _bounded(day, validators.EARLIEST_FOUNDING_DATE, validators.cached_today(), validators.validate_founding_date)
     return day
 
 

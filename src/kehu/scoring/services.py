@@ -8,7 +8,7 @@ A scoring run (``scoring_run_execute``) works in three steps, each in a module o
    previous period, and the spend of the first purchase day (for the BG/NBD / Gamma-Gamma summary). The statement
    (``runs.sql.summary_sql``) groups the transactions by customer (by local calendar day first, in plain SQL with a
    plan suited to each of SQLite and PostgreSQL) and is joined to the customers; its result goes straight into
-   numpy arrays (``bulk.fetch_columns``). The current tier of every customer
+   numpy arrays (``arrays.fetch_columns``). The current tier of every customer
    under every active scheme comes with it, from the previous summary's slot columns (``TierScheme.slot``).
 2. **Compute** in numpy: RFM scores and segments, BG/NBD and Gamma-Gamma fits (``clv``), P(active), expected
    purchases and lifetime value, the value and loyalty scores, each scheme's tiers, changes and alerts.
@@ -40,11 +40,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core import bulkio
+from kehu.core.bulkio import arrays
 from kehu.core.validators import validate_past_business_date
 from kehu.customers.services import customer_tier_choices_changed
 from kehu.org.models import User
 
-from . import bulk, metrics, schemes
+from . import metrics, schemes
 from .models import TIER_SLOTS, Alert, CustomerSummary, ScoringConfiguration, ScoringRun, TierScheme
 from .runs import alerts
 from .runs.compute import RunSettings, compute_scores, tier_counts
@@ -255,7 +257,7 @@ def scoring_run_execute(
         return now
 
     try:
-        with bulk.tuned_connection():
+        with arrays.tuned_connection():
             return _read_compute_write(run=run, as_of=as_of, selected=selected, scheme_names=scheme_names,
                                        report=report, started=started, timings=timings, step=step)
     except Exception as error:
@@ -293,7 +295,7 @@ def _read_compute_write(*, run: ScoringRun, as_of: dt.date, selected: list[TierS
     report("read", 0.0)
     mark = time.perf_counter()
     with transaction.atomic():
-        if bulk.is_postgresql():
+        if bulkio.is_postgresql():
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL work_mem = '{_postgresql_work_mem()}'")
         data = read_summary(as_of, query)

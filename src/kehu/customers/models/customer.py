@@ -22,7 +22,6 @@ from .choices import (
     ManagementClass,
     MarketingType,
     RelationshipStage,
-    relationship_stage_for_share,
 )
 
 if TYPE_CHECKING:
@@ -223,7 +222,9 @@ class Customer(models.Model):
                 message = str(_("Share of wallet is a percentage from 0 to 100."))
                 errors.setdefault("share_of_wallet", []).append(message)
             else:
-                self.relationship_stage = relationship_stage_for_share(float(self.share_of_wallet))
+                from ..rules import relationship_stage
+
+                self.relationship_stage = relationship_stage(self.share_of_wallet, self.relationship_stage)
         try:
             self.custom_attributes = CustomAttribute.validate_values(self.custom_attributes or {}, kind=self.kind)
         except ValidationError as error:
@@ -322,8 +323,10 @@ class PersonProfile(models.Model):
                                                                  gender=self.gender)
             except ValidationError as error:
                 raise ValidationError({"id_number": error.messages}) from None
-            self.birth_date = self.birth_date or validators.resident_id_birth_date(self.id_number)
-            self.gender = self.gender or (validators.resident_id_gender(self.id_number) or "")
+            from ..rules import birth_date_and_gender_from_id
+
+            self.birth_date, self.gender = birth_date_and_gender_from_id(
+                id_type=self.id_type, id_number=self.id_number, birth_date=self.birth_date, gender=self.gender or "")
         elif self.id_number:
             self.id_number = self.id_number.strip().upper()
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from kehu.core.bulkio import rows as bulk
 from kehu.core.messages import gettext_message as _  # problems are stored with their code: see kehu.core.messages
 from kehu.customers.models import Contact, Customer
 
-from .. import bulk
 from ..aliases import CONTACT_HEADERS
 from ..fields import (
     FieldSpec,

@@ -21,12 +21,12 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from kehu.core.bulkio import rows as bulk
 from kehu.core.messages import gettext_message as _  # problems are stored with their code: see kehu.core.messages
 from kehu.customers.models import Activity, Customer
 from kehu.org.models import Branch
 from kehu.purchases.models import Channel, Product, Transaction
 
-from .. import bulk
 from ..aliases import TRANSACTION_HEADERS
 from ..fields import (
     FieldSpec,

@@ -11,10 +11,11 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
+from kehu.core.bulkio import arrays
 from kehu.customers.models import Customer, CustomerTier, ManagementClass
 from kehu.purchases.models import Transaction
 
-from .. import bulk, schemes
+from .. import schemes
 from ..models import CustomerSummary, ScoringRun, TierAssignment
 
 EPOCH = dt.date(1970, 1, 1)
@@ -180,7 +181,7 @@ def summary_sql(*, as_of: dt.date, query: SummaryQuery) -> tuple[str, list[Any],
     else:
         aggregate, aggregate_params = _aggregate_sqlite(as_of, query)
     window_columns = [(f"{measure}_{window}", "float") for window in query.windows for measure in ("amount", "margin")]
-    real = bulk.float_type()
+    real = arrays.float_type()
     customer_table = Customer._meta.db_table
     summary_table = CustomerSummary._meta.db_table
     tier_table = CustomerTier._meta.db_table
@@ -215,8 +216,8 @@ def summary_sql(*, as_of: dt.date, query: SummaryQuery) -> tuple[str, list[Any],
 def read_summary(as_of: dt.date, query: SummaryQuery) -> dict[str, np.ndarray]:
     """The summary statement's rows as one numpy array per column, by column name."""
     sql, params, columns = summary_sql(as_of=as_of, query=query)
-    arrays = bulk.fetch_columns(sql, params, [kind for _name, kind in columns])
-    return {name: values for (name, _kind), values in zip(columns, arrays, strict=True)}
+    fetched = arrays.fetch_columns(sql, params, [kind for _name, kind in columns])
+    return {name: values for (name, _kind), values in zip(columns, fetched, strict=True)}
 
 
 def read_current_tiers(definitions: list[schemes.SchemeDefinition], slots: dict[int, int],
@@ -248,7 +249,7 @@ def read_current_tiers(definitions: list[schemes.SchemeDefinition], slots: dict[
     table = TierAssignment._meta.db_table
     as_of_param: Any = as_of if connection.vendor == "postgresql" else as_of.isoformat()
     placeholders = ", ".join(["%s"] * len(ids_in_rerun))
-    scheme_column, ids, ranks, previous = bulk.fetch_columns(
+    scheme_column, ids, ranks, previous = arrays.fetch_columns(
         "SELECT CAST(scheme_id AS bigint), CAST(customer_id AS bigint), CAST(rank AS bigint), "
         f"CAST(COALESCE(previous_rank, -1) AS bigint) FROM {table} WHERE as_of = %s AND scheme_id IN ({placeholders})",
         [as_of_param, *ids_in_rerun], ["bigint"] * 4)

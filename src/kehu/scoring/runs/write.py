@@ -12,11 +12,13 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
+from kehu.core import bulkio
+from kehu.core.bulkio import arrays
 from kehu.customers.models import Activity, CustomerTier
 from kehu.customers.services import customer_tier_choices_changed
 from kehu.customers.timeline import sql_activity_time, sql_json_object
 
-from .. import bulk, metrics, schemes
+from .. import metrics, schemes
 from ..models import CustomerSummary, ScoringRun, TierAssignment, TierScheme
 from .compute import Computed, RunSettings
 from .sql import day_number
@@ -42,7 +44,7 @@ def write_summary(run: ScoringRun, computed: Computed, settings: RunSettings,
     for index, code in enumerate(segment_codes):
         segment_index[segments == code] = index
     started = time.perf_counter()
-    bulk.stage("scoring_stage_summary", key="customer_id", columns=[
+    arrays.stage("scoring_stage_summary", key="customer_id", columns=[
         ("customer_id", "bigint", data["customer_id"]),
         ("first_day", "bigint", np.where(buyers, data["first_day"], -1)),
         ("last_day", "bigint", np.where(buyers, data["last_day"], -1)),
@@ -71,10 +73,10 @@ def write_summary(run: ScoringRun, computed: Computed, settings: RunSettings,
         *((f"value_{slot}", "float", values) for slot, (_ranks, values) in sorted(slot_values.items())),
     ])
     table = CustomerSummary._meta.db_table
-    postgresql = bulk.is_postgresql()
+    postgresql = bulkio.is_postgresql()
 
     def money(column: str) -> str:
-        column = bulk.nullable(column)
+        column = arrays.nullable(column)
         return f"ROUND(CAST({column} AS numeric), 2)" if postgresql else f"ROUND({column}, 2)"
 
     def date(column: str) -> str:
@@ -94,10 +96,10 @@ def write_summary(run: ScoringRun, computed: Computed, settings: RunSettings,
         "customer_id", "%s", "%s", date("first_day"), date("last_day"), "days", money("total_amount"),
         money("average_amount"), money("total_margin"), money("current_amount"), money("previous_amount"),
         money("current_margin"), "rfm_days", "CASE WHEN tenure >= 0 THEN tenure END", "frequency", "recency", "age",
-        money("monetary"), "r", "f", "m", f"CASE segment {segment_case} ELSE '' END", bulk.nullable("p_alive"),
-        bulk.nullable("previous_p_alive"), bulk.nullable("expected"), money("clv"), "value_score", "loyalty_score",
+        money("monetary"), "r", "f", "m", f"CASE segment {segment_case} ELSE '' END", arrays.nullable("p_alive"),
+        arrays.nullable("previous_p_alive"), arrays.nullable("expected"), money("clv"), "value_score", "loyalty_score",
         *(f"CASE WHEN rank_{slot} >= 0 THEN rank_{slot} END" for slot in sorted(slot_values)),
-        *(bulk.nullable(f"value_{slot}") for slot in sorted(slot_values)),
+        *(arrays.nullable(f"value_{slot}") for slot in sorted(slot_values)),
     ]
     as_of_param: Any = settings.as_of if postgresql else settings.as_of.isoformat()
     timings = {"stage": time.perf_counter() - started}
@@ -115,7 +117,7 @@ def write_summary(run: ScoringRun, computed: Computed, settings: RunSettings,
             f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(values)} FROM scoring_stage_summary",
             [run.pk, as_of_param],
         )
-    bulk.drop_temporary("scoring_stage_summary")
+    arrays.drop_temporary("scoring_stage_summary")
     timings["insert"] = time.perf_counter() - started - timings["stage"] - timings["delete"]
     return {key: round(value, 3) for key, value in timings.items()}
 
@@ -135,7 +137,7 @@ def swap_summary() -> None:
     indexes (rebuilt on the new rows, by their names) and grants. Done last in the run's transaction: the exclusive
     lock it takes on the summary lasts until the commit, a second or so. Rewriting a fresh table instead of deleting
     and inserting a million rows leaves no dead rows behind and maintains no index row by row."""
-    if not bulk.is_postgresql():
+    if not bulkio.is_postgresql():
         return
     table = CustomerSummary._meta.db_table
     with connection.cursor() as cursor:
@@ -211,7 +213,7 @@ def write_tier_changes(write: SchemeWrite, customer_ids: np.ndarray, as_of: dt.d
     definition = write.definition
     new, baseline, row_rank = write.new, write.baseline, write.row_rank
     table = TierAssignment._meta.db_table
-    postgresql = bulk.is_postgresql()
+    postgresql = bulkio.is_postgresql()
     as_of_param: Any = as_of if postgresql else as_of.isoformat()
     wanted = (baseline >= 0) & (new >= 0) & (new != baseline)
     has_row = row_rank >= 0
@@ -222,7 +224,7 @@ def write_tier_changes(write: SchemeWrite, customer_ids: np.ndarray, as_of: dt.d
     occurred_at = sql_activity_time(timezone.make_aware(dt.datetime.combine(as_of, dt.time())))
     with connection.cursor() as cursor:
         if delete.any():
-            bulk.stage("scoring_stage_delete", [("customer_id", "bigint", customer_ids[delete])], key="customer_id")
+            arrays.stage("scoring_stage_delete", [("customer_id", "bigint", customer_ids[delete])], key="customer_id")
             # the replaced rows' timeline activities go with them (found through the customer and time index)
             cursor.execute(
                 f"DELETE FROM {activity_table} WHERE kind = 'tier_change' AND occurred_at = %s "
@@ -233,9 +235,9 @@ def write_tier_changes(write: SchemeWrite, customer_ids: np.ndarray, as_of: dt.d
             cursor.execute(
                 f"DELETE FROM {table} WHERE scheme_id = %s AND as_of = %s "
                 "AND customer_id IN (SELECT customer_id FROM scoring_stage_delete)", [definition.id, as_of_param])
-            bulk.drop_temporary("scoring_stage_delete")
+            arrays.drop_temporary("scoring_stage_delete")
         if insert.any():
-            bulk.stage("scoring_stage_insert", key="customer_id", columns=[
+            arrays.stage("scoring_stage_insert", key="customer_id", columns=[
                 ("customer_id", "bigint", customer_ids[insert]), ("rank", "smallint", new[insert]),
                 ("previous", "smallint", baseline[insert]), ("value", "float", write.values[insert]),
             ])
@@ -244,7 +246,7 @@ def write_tier_changes(write: SchemeWrite, customer_ids: np.ndarray, as_of: dt.d
             cursor.execute(
                 f"INSERT INTO {table} (scheme_id, customer_id, as_of, tier, rank, previous_tier, previous_rank, value) "
                 f"SELECT %s, t.customer_id, %s, {case}, t.rank, COALESCE({previous_case}, ''), t.previous, "
-                f"{bulk.nullable('t.value')} FROM scoring_stage_insert t",
+                f"{arrays.nullable('t.value')} FROM scoring_stage_insert t",
                 [definition.id, as_of_param, *case_params, *previous_params])
             # one timeline activity per change, in the same statement's way: set-based, from the rows just written
             data = sql_json_object([("scheme", "%s"), ("tier", "a.tier"), ("previous_tier", "a.previous_tier")])
@@ -254,7 +256,7 @@ def write_tier_changes(write: SchemeWrite, customer_ids: np.ndarray, as_of: dt.d
                 "WHERE a.scheme_id = %s AND a.as_of = %s "
                 "AND a.customer_id IN (SELECT customer_id FROM scoring_stage_insert)",
                 [occurred_at, definition.name, definition.id, as_of_param])
-            bulk.drop_temporary("scoring_stage_insert")
+            arrays.drop_temporary("scoring_stage_insert")
     return stats
 
 
@@ -264,7 +266,7 @@ def write_customer_tiers(customer_ids: np.ndarray, new: np.ndarray, current: np.
     changed = new != current
     if not changed.any():
         return 0
-    bulk.stage("scoring_stage_tier", [("customer_id", "bigint", customer_ids[changed]),
+    arrays.stage("scoring_stage_tier", [("customer_id", "bigint", customer_ids[changed]),
                                       ("rank", "smallint", new[changed])], key="customer_id")
     table = CustomerTier._meta.db_table
     cases, params = customer_tier_case_sql("t.rank", definition)
@@ -273,6 +275,6 @@ def write_customer_tiers(customer_ids: np.ndarray, new: np.ndarray, current: np.
             cursor.execute(f"DELETE FROM {table} WHERE customer_id IN (SELECT customer_id FROM scoring_stage_tier)")
         cursor.execute(f"INSERT INTO {table} (customer_id, tier, label) SELECT t.customer_id, {cases} "
                        "FROM scoring_stage_tier t WHERE t.rank >= 0", params)
-    bulk.drop_temporary("scoring_stage_tier")
+    arrays.drop_temporary("scoring_stage_tier")
     customer_tier_choices_changed()
     return int(changed.sum())

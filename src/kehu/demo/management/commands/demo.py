@@ -15,7 +15,8 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from kehu.demo import data
-from kehu.demo.generator import DEFAULT_CUSTOMERS, DEFAULT_SEED, DEFAULT_TRANSACTIONS, load_demo
+from kehu.demo.load import load_demo
+from kehu.demo.plan import DEFAULT_CUSTOMERS, DEFAULT_SEED, DEFAULT_TRANSACTIONS
 from kehu.org.roles import ROLE_LABELS
 
 

@@ -1,7 +1,8 @@
-"""Fast bulk writes for imports: PostgreSQL ``COPY``, SQLite ``executemany``, with ids allocated up front.
+"""Rows in bulk: PostgreSQL ``COPY``, SQLite ``executemany``, with ids allocated up front.
 
 Imports of a million rows cannot afford building a model instance per row or Django's per-value preparation in
-``bulk_create``; the rows arrive here already validated by the import targets, as tuples in column order. Column
+``bulk_create``; the rows arrive here already validated (by the customers' bulk upsert, the import targets), as
+tuples in column order. Column
 values are adapted per column type once (dates, times, decimals, JSON), the way Django would store them.
 
 Ids are allocated before inserting so profiles, history and tags can refer to the new customers in the same chunk:
@@ -18,12 +19,20 @@ from typing import Any
 
 from django.db import connection, models
 
+from . import is_postgresql
+
 Adapter = Callable[[Any], Any]
+
+
+class JsonText(str):
+    """A JSON value already serialised (rows that share a few values serialise each once): written as it is."""
 
 
 def _json(value: Any) -> Any:
     if value is None:
         return None
+    if value.__class__ is JsonText:
+        return value
     if not value and isinstance(value, dict):
         return "{}"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -109,7 +118,7 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     table = model._meta.db_table
     pk_column = model._meta.pk.column
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if is_postgresql():
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [table, pk_column, count],
@@ -134,7 +143,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     column_list = ", ".join(quote(column) for column in columns)
     types = _column_types(model, columns)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if is_postgresql():
             adapters = _postgres_adapters(types)
             with cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
                 if any(adapters):
@@ -159,23 +168,23 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     pk_column = model._meta.pk.column
     types = _column_types(model, columns)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(rows) > 50:
+        if is_postgresql() and len(rows) > 50:
             # COPY into a temporary table, then one UPDATE ... FROM: far faster than one UPDATE per row
             all_columns = [*columns, pk_column]
             column_list = ", ".join(quote(column) for column in all_columns)
-            cursor.execute("DROP TABLE IF EXISTS kehu_import_update")
-            cursor.execute(f"CREATE TEMPORARY TABLE kehu_import_update AS SELECT {column_list} FROM {table} "
+            cursor.execute("DROP TABLE IF EXISTS kehu_bulk_update")
+            cursor.execute(f"CREATE TEMPORARY TABLE kehu_bulk_update AS SELECT {column_list} FROM {table} "
                            f"WITH NO DATA")
             adapters = [*_postgres_adapters(types), None]
-            with cursor.copy(f"COPY kehu_import_update ({column_list}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY kehu_bulk_update ({column_list}) FROM STDIN") as copy:
                 for row in _adapt(rows, adapters):
                     copy.write_row(row)
             assignments = ", ".join(f"{quote(column)} = u.{quote(column)}" for column in columns)
-            cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM kehu_import_update AS u "
+            cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM kehu_bulk_update AS u "
                            f"WHERE t.{quote(pk_column)} = u.{quote(pk_column)}")
-            cursor.execute("DROP TABLE kehu_import_update")
+            cursor.execute("DROP TABLE kehu_bulk_update")
         else:
-            adapters = (_postgres_adapters(types) if connection.vendor == "postgresql" else _sqlite_adapters(types))
+            adapters = (_postgres_adapters(types) if is_postgresql() else _sqlite_adapters(types))
             assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {quote(pk_column)} = %s",
                                _adapt(rows, [*adapters, None]))
@@ -188,7 +197,7 @@ def filter_in(queryset: models.QuerySet[Any], column: str, values: Sequence[Any]
     On PostgreSQL the values go as one array parameter: ``column__in`` with thousands of values costs more to build
     and send than the query costs to run.
     """
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         table = connection.ops.quote_name(queryset.model._meta.db_table)
         return queryset.extra(where=[f"{table}.{connection.ops.quote_name(column)} = ANY(%s)"],
                               params=[list(values)])
@@ -216,11 +225,11 @@ def select_rows(sql: str, column_sql: str, values: Sequence[Any], fields: Sequen
     """
     found: list[list[Any]] = []
     active = converters(fields)
-    size = batch if connection.vendor == "postgresql" else min(batch, 900)
+    size = batch if is_postgresql() else min(batch, 900)
     with connection.cursor() as cursor:
         for start in range(0, len(values), size):
             part = list(values[start:start + size])
-            if connection.vendor == "postgresql":
+            if is_postgresql():
                 cursor.execute(f"{sql} {column_sql} = ANY(%s)", [part])
             else:
                 cursor.execute(f"{sql} {column_sql} IN ({', '.join(['%s'] * len(part))})", part)

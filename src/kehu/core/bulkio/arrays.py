@@ -20,6 +20,8 @@ import numpy as np
 from django.db import connection
 from numpy.typing import NDArray
 
+from . import is_postgresql
+
 _PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _CHUNK = 100_000
 _COPY_ROWS = 200_000  # rows per binary COPY buffer (a million rows of 40 columns would be a 450 MB buffer)
@@ -31,10 +33,6 @@ _TYPES = {
     "smallint": ("smallint", "INTEGER", ">i2"),
     "float": ("double precision", "REAL", ">f8"),
 }
-
-
-def is_postgresql() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def float_type() -> str:
@@ -150,7 +148,7 @@ def tuned_connection() -> Iterator[None]:
     default 2 MiB makes index updates of a million rows thrash), the database file memory-mapped (rows looked up
     through an index are then read from the operating system's cache without copying: the summary query walks the
     transactions in customer order) and temporary tables and sorts in memory. Restored afterwards."""
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         # PostgreSQL compiles big statements to machine code (JIT) from an estimated cost; for the summary query
         # compiling took longer than it saved (16.9 s with it, 12.5 s without, at ten million transactions)
         with connection.cursor() as cursor:
