@@ -15,8 +15,9 @@ class NotesTarget(Target):
 
 
 def test_each_target_registered_by_the_app_owning_its_data():
-    assert import_targets.keys() == ["customers", "contacts", "transactions", "contacts-log"]
+    assert import_targets.keys() == ["customers", "contacts", "transactions", "contacts-log", "leads"]
     assert target_class("contacts-log").__name__ == "ContactLogTarget"
+    assert target_class("leads").__name__ == "LeadTarget"
     assert target_class("customers").__name__ == "CustomerTarget"
     assert target_class("transactions").__name__ == "TransactionTarget"
     assert import_targets["transactions"].permissions == ("purchases.add_transaction",)
@@ -47,4 +48,4 @@ def test_upload_form_offers_the_registered_targets(client, users):
 
     assert response.status_code == 200
     choices = [value for value, _label in response.context["form"].fields["target"].choices]
-    assert choices == ["customers", "contacts", "transactions", "contacts-log"]
+    assert choices == ["customers", "contacts", "transactions", "contacts-log", "leads"]

@@ -126,7 +126,7 @@ def test_another_branchs_member_page_is_404(client, users, member):
 
 
 def test_merging_customers_carries_points_over_by_entries(customers, users, give_points):
-    from kehu.imports.services import customer_merge
+    from kehu.customers.merge import customer_merge
     from kehu.loyalty.services import card_issue, reconcile
 
     keep, merge = customers["mine"], customers["colleague"]
