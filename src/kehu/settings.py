@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "kehu.relations",
     "kehu.sales",
     "kehu.loyalty",
+    "kehu.service",
     "kehu.home",
     "kehu.demo",
     "kehu.api",

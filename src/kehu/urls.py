@@ -19,4 +19,5 @@ urlpatterns = [
     path("relations/", include("kehu.relations.urls")),
     path("sales/", include("kehu.sales.urls")),
     path("loyalty/", include("kehu.loyalty.urls")),
+    path("service/", include("kehu.service.urls")),
 ]

@@ -16,6 +16,7 @@ from kehu.relations.plans.api import events_router, gifts_router, plans_router
 from kehu.relations.strengthening.api import router as strengthening_router
 from kehu.sales.api import router as sales_router
 from kehu.scoring.api import router as scoring_router
+from kehu.service.api import router as service_router
 from kehu.work.api import router as work_router
 
 from .auth import SessionAuth, TokenAuth
@@ -131,3 +132,4 @@ api.add_router("/gifts", gifts_router)
 api.add_router("/cadence", cadence_router)
 api.add_router("/leads", sales_router)
 api.add_router("/loyalty", loyalty_router)
+api.add_router("/tickets", service_router)

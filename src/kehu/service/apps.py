@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    """Service: tickets and complaints, SLA in business hours, knowledge base, satisfaction surveys, lost
+    customers, the agent's screen and e-mail in."""
+
+    name = "kehu.service"
+    verbose_name = _("Service")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kehu.core.registry import register_grants
+
+        from .roles import GRANTS
+
+        register_grants(self.label, GRANTS)

@@ -1,0 +1,25 @@
+"""Service models. One module per part; each part's helper adds its own module and lists its models here."""
+
+from .tickets import (
+    Channel,
+    Priority,
+    ServiceTeam,
+    Ticket,
+    TicketCategory,
+    TicketMessage,
+    TicketStatus,
+    TicketStatusChange,
+    TicketType,
+)
+
+__all__ = [
+    "Channel",
+    "Priority",
+    "ServiceTeam",
+    "Ticket",
+    "TicketCategory",
+    "TicketMessage",
+    "TicketStatus",
+    "TicketStatusChange",
+    "TicketType",
+]
