@@ -13,6 +13,8 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         from kehu.core.registry import register_grants
 
+        from .mailin.registration import register as register_mailin
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
+        register_mailin()

@@ -1,5 +1,6 @@
 """Service models. One module per part; each part's helper adds its own module and lists its models here."""
 
+from .mailin import InboundEmail, TicketAttachment, ticket_attachment_path
 from .tickets import (
     Channel,
     Priority,
@@ -14,12 +15,15 @@ from .tickets import (
 
 __all__ = [
     "Channel",
+    "InboundEmail",
     "Priority",
     "ServiceTeam",
     "Ticket",
+    "TicketAttachment",
     "TicketCategory",
     "TicketMessage",
     "TicketStatus",
     "TicketStatusChange",
     "TicketType",
+    "ticket_attachment_path",
 ]
