@@ -81,7 +81,9 @@ def mail_fetch(*, host: str, port: int, user: str, password: str, mailbox: str =
                 counts["threaded"] += 1
             else:
                 counts["rejected"] += 1
-            client.store(number.decode(), "+FLAGS", "\\Seen")  # only now: the ticket is committed
+            status, _data = client.store(number.decode(), "+FLAGS", "\\Seen")  # only now: the ticket is committed
+            if status != "OK":  # stop: the next run reads it again and recognises it
+                raise imaplib.IMAP4.error(f"cannot mark message {number.decode()} seen")
         client.close()
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):

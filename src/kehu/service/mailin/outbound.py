@@ -19,7 +19,7 @@ def mail_domain(ticket: Ticket) -> str:
     if configured:
         return configured
     team_address = ticket.team.email if ticket.team_id and ticket.team else ""
-    return team_address.rsplit("@", 1)[-1] if "@" in team_address else "kehu.localhost"
+    return team_address.rsplit("@", 1)[-1].lower() if "@" in team_address else "kehu.localhost"
 
 
 def reply_address(ticket: Ticket) -> str:
