@@ -47,3 +47,15 @@ def test_the_ticket_page_section_lists_files_and_mails_for_those_who_see_the_tic
     data = ticket_mail(ticket=attachment.ticket, user=users["service_agent"])
     assert data is not None and data["attachments"] == [attachment] and len(data["emails"]) == 1
     assert ticket_mail(ticket=attachment.ticket, user=users["bj_account_manager"]) is None
+
+
+def test_administrators_and_auditors_read_the_mail_log_in_the_admin_and_nobody_changes_it(client, users, attachment):
+    assert users["auditor"].has_perm("service.view_inboundemail")
+    assert not users["service_agent"].has_perm("service.view_inboundemail")
+    admin_user = users["administrator"]
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    client.force_login(admin_user)
+    response = client.get("/admin/service/inboundemail/")
+    assert response.status_code == 200 and "发票开错了" in response.content.decode()
+    assert client.get("/admin/service/inboundemail/add/").status_code == 403

@@ -17,8 +17,10 @@ def _section_loader(*, ticket: Any, user: Any) -> dict[str, Any] | None:
 def register() -> None:
     from ..hooks import TicketSection, register_ticket_listener, register_ticket_section
     from . import tasks  # noqa: F401 - the tasks' names for the worker
+    from .admin import register_admin
     from .outbound import reply_listener
 
     register_ticket_listener("mailin-replies", reply_listener)
+    register_admin()
     register_ticket_section(TicketSection(key="mailin", title=_("E-mail"), order=70,
                                           template="service/mailin/ticket_section.html", loader=_section_loader))
