@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+from django.utils.translation import gettext
 
 from kehu.service.models import InboundEmail, Ticket
 
@@ -85,7 +86,9 @@ def test_garbage_is_422(client, team, body, content_type):
 
 def test_mail_for_no_team_is_422_with_the_reason(client, team):
     response = post(client, make_mail(to="nobody@kehu.test"))
-    assert response.status_code == 422 and "service team" in response.json()["error"]["message"]
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == gettext(
+        "The message was not sent to the address of an active service team.")
     assert InboundEmail.objects.get().status == "rejected"
 
 
