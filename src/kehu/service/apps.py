@@ -16,3 +16,6 @@ class ServiceConfig(AppConfig):
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
+        from .kb.registration import register as register_kb
+
+        register_kb()

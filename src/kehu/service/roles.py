@@ -24,3 +24,12 @@ GRANTS: dict[str, list[str]] = {
     Role.ACCOUNT_MANAGER: _VIEW + _WORK,
     Role.AUDITOR: list(_VIEW),
 }
+
+
+def merge_grants(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {role: list(dict.fromkeys(a.get(role, []) + b.get(role, []))) for role in {*a, *b}}
+
+
+from .kb.roles import KB_GRANTS  # noqa: E402
+
+GRANTS = merge_grants(GRANTS, KB_GRANTS)

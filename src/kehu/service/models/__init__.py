@@ -1,5 +1,6 @@
 """Service models. One module per part; each part's helper adds its own module and lists its models here."""
 
+from .kb import Article, ArticleCategory, ArticleStatus, ArticleUse, ArticleVersion, VersionStatus
 from .tickets import (
     Channel,
     Priority,
@@ -13,6 +14,12 @@ from .tickets import (
 )
 
 __all__ = [
+    "Article",
+    "ArticleCategory",
+    "ArticleStatus",
+    "ArticleUse",
+    "ArticleVersion",
+    "VersionStatus",
     "Channel",
     "Priority",
     "ServiceTeam",
