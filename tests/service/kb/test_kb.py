@@ -89,6 +89,8 @@ def test_archived_articles_leave_the_search(publish, users):
         services.article_archive(actor=users["service_agent"], article=article)
     services.article_archive(actor=users["branch_manager"], article=article)
     assert _titles(users["service_agent"], "停车") == []
+    with pytest.raises(ValidationError):
+        services.article_submit(actor=users["branch_manager"], article=article)
 
 
 def test_pages_list_search_detail_form_versions_submit(client, publish, users):

@@ -132,6 +132,8 @@ def article_submit(*, actor: User, article: Article, comment: str = "",
 
     _may_write(actor)
     current = _locked(actor, article, expected_version)
+    if current.status == ArticleStatus.ARCHIVED:
+        raise ValidationError({"status": [_("An archived article cannot be edited.")]})
     version = current.versions.order_by("-number").first()
     if version is None or version.status != VersionStatus.DRAFT:
         raise ValidationError({"status": [_("There is no draft to submit.")]})
