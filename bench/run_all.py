@@ -36,8 +36,10 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "leads": (["--customers", "100000", "--leads", "200000", "--probes", "300"],
               ["--customers", "1000000", "--leads", "1000000", "--probes", "1000"]),
     "mailin": (["--customers", "100000", "--messages", "300"], ["--customers", "1000000", "--messages", "1000"]),
+    "kb_search": (["--articles", "10000", "--queries", "200"], ["--articles", "10000", "--queries", "500"]),
 }
-ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads", "mailin"]
+ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads", "mailin",
+         "kb_search"]
 
 
 def scripts() -> list[str]:

@@ -17,6 +17,7 @@ from kehu.relations.strengthening.api import router as strengthening_router
 from kehu.sales.api import router as sales_router
 from kehu.scoring.api import router as scoring_router
 from kehu.service.api import router as service_router
+from kehu.service.kb.api import router as kb_router
 from kehu.service.mailin.api import router as mailin_router
 from kehu.work.api import router as work_router
 
@@ -129,6 +130,7 @@ api.add_router("/evaluation-templates", evaluation_templates_router)
 api.add_router("/strengthening", strengthening_router)
 api.add_router("/plans", plans_router)
 api.add_router("/events", events_router)
+api.add_router("/knowledge", kb_router)
 api.add_router("/gifts", gifts_router)
 api.add_router("/cadence", cadence_router)
 api.add_router("/leads", sales_router)

@@ -13,8 +13,10 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         from kehu.core.registry import register_grants
 
+        from .kb.registration import register as register_kb
         from .mailin.registration import register as register_mailin
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
         register_mailin()
+        register_kb()

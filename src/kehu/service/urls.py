@@ -1,7 +1,7 @@
-from django.urls import path  # noqa: F401
-
+from .kb import urls as kb_urls
 from .mailin import urls as mailin_urls
 
 app_name = "service"
 urlpatterns: list = []
 urlpatterns += mailin_urls.urlpatterns
+urlpatterns += kb_urls.urlpatterns

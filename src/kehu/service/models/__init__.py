@@ -1,5 +1,6 @@
 """Service models. One module per part; each part's helper adds its own module and lists its models here."""
 
+from .kb import Article, ArticleCategory, ArticleStatus, ArticleUse, ArticleVersion, VersionStatus
 from .mailin import InboundEmail, TicketAttachment, ticket_attachment_path
 from .tickets import (
     Channel,
@@ -14,6 +15,12 @@ from .tickets import (
 )
 
 __all__ = [
+    "Article",
+    "ArticleCategory",
+    "ArticleStatus",
+    "ArticleUse",
+    "ArticleVersion",
+    "VersionStatus",
     "Channel",
     "InboundEmail",
     "Priority",
