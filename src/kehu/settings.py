@@ -295,6 +295,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.loyalty.tasks.loyalty_expire_task",
         "schedule": crontab(minute=15, hour=3),
     },
+    # service: SLA warnings and breaches of open tickets, notified once each (`kehu sla-check`; safe to run twice)
+    "sla-check": {"task": "kehu.service.sla.tasks.sla_check_task", "schedule": crontab(minute="*/5")},
 }
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background
 # worker that `kehu serve` and `kehu demo` start (`kehu worker` without KEHU_REDIS_URL), which takes queued tasks

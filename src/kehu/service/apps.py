@@ -16,3 +16,7 @@ class ServiceConfig(AppConfig):
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
+
+        from .sla.registration import register as register_sla
+
+        register_sla()

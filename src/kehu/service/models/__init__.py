@@ -11,8 +11,15 @@ from .tickets import (
     TicketStatusChange,
     TicketType,
 )
+from .sla import BranchCalendar, BusinessCalendar, CalendarDay, SlaEvent, SlaPolicy, TicketSla
 
 __all__ = [
+    "BranchCalendar",
+    "BusinessCalendar",
+    "CalendarDay",
+    "SlaEvent",
+    "SlaPolicy",
+    "TicketSla",
     "Channel",
     "Priority",
     "ServiceTeam",
