@@ -112,6 +112,7 @@ def sla_check(*, now: dt.datetime | None = None) -> SlaCheckResult:
     """Record the warnings and breaches due at ``now`` (default: now) not recorded yet, and notify. Safe to run
     twice, and two runs at once (PostgreSQL: an advisory lock serialises them; the unique constraint in any case)."""
     now = now or timezone.now()
+    moment = connection.ops.adapt_datetimefield_value(now)  # SQLite compares text: the stored format
     sla = TicketSla._meta.db_table
     join = f"JOIN {sla} s ON s.ticket_id = t.id"
     new: dict[str, list[int]] = {}
@@ -120,18 +121,18 @@ def sla_check(*, now: dt.datetime | None = None) -> SlaCheckResult:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7315, 1])
         new[SlaEvent.Kind.BREACH_RESPONSE] = _insert_events(
             cursor, kind=SlaEvent.Kind.BREACH_RESPONSE, at_column="t.first_response_due",
-            where="t.first_response_at IS NULL AND t.first_response_due <= %s", params=[now, now])
+            where="t.first_response_at IS NULL AND t.first_response_due <= %s", params=[moment, moment])
         new[SlaEvent.Kind.BREACH_RESOLUTION] = _insert_events(
             cursor, kind=SlaEvent.Kind.BREACH_RESOLUTION, at_column="t.resolution_due",
-            where="t.resolved_at IS NULL AND t.resolution_due <= %s", params=[now, now])
+            where="t.resolved_at IS NULL AND t.resolution_due <= %s", params=[moment, moment])
         new[SlaEvent.Kind.WARN_RESPONSE] = _insert_events(
             cursor, kind=SlaEvent.Kind.WARN_RESPONSE, at_column="s.response_warn_at", join=join,
             where="t.first_response_at IS NULL AND s.response_warn_at <= %s AND t.first_response_due > %s",
-            params=[now, now, now])
+            params=[moment, moment, moment])
         new[SlaEvent.Kind.WARN_RESOLUTION] = _insert_events(
             cursor, kind=SlaEvent.Kind.WARN_RESOLUTION, at_column="s.resolution_warn_at", join=join,
             where="t.resolved_at IS NULL AND s.resolution_warn_at <= %s AND t.resolution_due > %s",
-            params=[now, now, now])
+            params=[moment, moment, moment])
     result = SlaCheckResult(
         warnings=len(new[SlaEvent.Kind.WARN_RESPONSE]) + len(new[SlaEvent.Kind.WARN_RESOLUTION]),
         breaches=len(new[SlaEvent.Kind.BREACH_RESPONSE]) + len(new[SlaEvent.Kind.BREACH_RESOLUTION]),
