@@ -35,8 +35,9 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "cadence": (["--customers", "20000", "--runs", "3"], ["--customers", "1000000", "--runs", "3"]),
     "leads": (["--customers", "100000", "--leads", "200000", "--probes", "300"],
               ["--customers", "1000000", "--leads", "1000000", "--probes", "1000"]),
+    "sla": (["--tickets", "100000", "--runs", "3"], ["--tickets", "1000000", "--runs", "3"]),
 }
-ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads"]
+ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads", "sla"]
 
 
 def scripts() -> list[str]:

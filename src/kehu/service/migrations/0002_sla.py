@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('type', models.CharField(blank=True, choices=[('inquiry', 'Inquiry'), ('complaint', 'Complaint'), ('suggestion', 'Suggestion'), ('praise', 'Praise'), ('service_request', 'Service request')], default='', max_length=16, verbose_name='type')),
                 ('first_response_minutes', models.PositiveIntegerField(verbose_name='first response within (business minutes)')),
                 ('resolution_minutes', models.PositiveIntegerField(verbose_name='resolution within (business minutes)')),
-                ('warn_percent', models.PositiveSmallIntegerField(default=80, verbose_name='warn at (% of the target)')),
+                ('warn_percent', models.PositiveSmallIntegerField(default=80, verbose_name='warn at (percent of the target)')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
             ],
             options={

@@ -1,5 +1,6 @@
 """Service models. One module per part; each part's helper adds its own module and lists its models here."""
 
+from .sla import BranchCalendar, BusinessCalendar, CalendarDay, SlaEvent, SlaPolicy, TicketSla
 from .tickets import (
     Channel,
     Priority,
@@ -11,7 +12,6 @@ from .tickets import (
     TicketStatusChange,
     TicketType,
 )
-from .sla import BranchCalendar, BusinessCalendar, CalendarDay, SlaEvent, SlaPolicy, TicketSla
 
 __all__ = [
     "BranchCalendar",

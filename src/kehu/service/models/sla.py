@@ -145,7 +145,7 @@ class SlaPolicy(models.Model):
     type = models.CharField(_("type"), max_length=16, choices=TicketType.choices, blank=True, default="")
     first_response_minutes = models.PositiveIntegerField(_("first response within (business minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution within (business minutes)"))
-    warn_percent = models.PositiveSmallIntegerField(_("warn at (% of the target)"), default=80)
+    warn_percent = models.PositiveSmallIntegerField(_("warn at (percent of the target)"), default=80)
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -159,7 +159,7 @@ class SlaPolicy(models.Model):
     def clean(self) -> None:
         errors = {}
         if not 1 <= (self.warn_percent or 0) <= 99:
-            errors["warn_percent"] = _("Warn between 1 and 99 % of the target.")
+            errors["warn_percent"] = _("Warn between 1 and 99 percent of the target.")
         for name in ("first_response_minutes", "resolution_minutes"):
             value = getattr(self, name)
             if value is not None and not 1 <= value <= 525600:

@@ -10,7 +10,6 @@ from kehu.service.models import BranchCalendar, BusinessCalendar, CalendarDay, S
 class BranchCalendarInline(admin.TabularInline):
     model = BranchCalendar
     extra = 1
-    autocomplete_fields: list[str] = []
 
 
 class CalendarDayInline(admin.TabularInline):

@@ -51,7 +51,7 @@ def _exceptions(days: list[CalendarDay], working_hours) -> dict[dt.date, list]:
     public = {day.date: day for day in days if day.calendar_id is None}
     own = {day.date: day for day in days if day.calendar_id is not None}
     merged = {**public, **own}
-    result = {}
+    result: dict[dt.date, list] = {}
     for date, day in merged.items():
         if day.kind == CalendarDay.Kind.HOLIDAY:
             result[date] = []

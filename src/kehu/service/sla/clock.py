@@ -37,7 +37,7 @@ def parse_hours(text: str) -> list[Interval]:
             raise ValueError(f"the interval ends before it starts: {part!r}")
         intervals.append((start, end))
     intervals.sort()
-    for (_s1, e1), (s2, _e2) in zip(intervals, intervals[1:]):
+    for (_s1, e1), (s2, _e2) in zip(intervals, intervals[1:], strict=False):
         if s2 < e1:
             raise ValueError("the intervals overlap")
     return intervals

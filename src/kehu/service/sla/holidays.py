@@ -1,9 +1,10 @@
 """The mainland public holidays and the make-up working days (调休上班) seeded by migration ``0002_sla``.
 
-Sources: 2025 — 国务院办公厅关于2025年部分节假日安排的通知 (国办发明电〔2024〕12号), official. 2026 — 国务院办公厅关于
-2026年部分节假日安排的通知 (国办发明电〔2025〕7号), official as published in November 2025. 2027 — NOT announced when this
-was written: a best-known estimate from the lunar dates and the 2025 rules (春节 and 劳动节 lengths); the administrator
-corrects it in the admin (Service › Calendar days) when the State Council publishes it.
+Sources: 2025 — 国务院办公厅关于2025年部分节假日安排的通知 (国办发明电〔2024〕12号), official.
+2026 — 国务院办公厅关于2026年部分节假日安排的通知 (国办发明电〔2025〕7号), official as published in November 2025.
+2027 — NOT announced when this was written: a best-known estimate from the lunar dates and the 2025 rules (春节 and
+劳动节 lengths), names marked 预估; the administrator corrects it in the admin (Service › Calendar days) when the
+State Council publishes it.
 
 The rows carry no calendar: they are the public days of every calendar that observes the public holidays; editing
 them is editing data, no code changes.

@@ -34,7 +34,8 @@ def ticket_clock(*, ticket: Ticket, user: Any = None, now: dt.datetime | None = 
         moment = done or now
         left = business_minutes_between(moment, due, spec)
         rows.append({"key": label, "due": due, "done": done, "minutes_left": round(left),
-                     "hours_left": _hours_text(left), "breached": moment > due, "met": done is not None and done <= due})
+                     "hours_left": _hours_text(left), "breached": moment > due,
+                     "met": done is not None and done <= due})
     events = list(SlaEvent.objects.filter(ticket=ticket).order_by("at").values_list("kind", "at"))
     return {"rows": rows, "policy": sla.policy if sla else None, "calendar": calendar,
             "events": [(dict(SlaEvent.Kind.choices)[kind], at) for kind, at in events]}
