@@ -300,6 +300,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.service.mailin.tasks.mail_in_task",
         "schedule": crontab(minute="*"),
     },
+    # service: SLA warnings and breaches of open tickets, notified once each (`kehu sla-check`; safe to run twice)
+    "sla-check": {"task": "kehu.service.sla.tasks.sla_check_task", "schedule": crontab(minute="*/5")},
 }
 # E-mail in (kehu.service.mailin): the IMAP mailbox the beat task reads (disabled while KEHU_MAILIN_HOST is empty), the
 # webhook's shared secret (POST /api/mail/inbound refuses everything while it is empty) and its size limit, and the

@@ -19,6 +19,7 @@ from kehu.scoring.api import router as scoring_router
 from kehu.service.api import router as service_router
 from kehu.service.kb.api import router as kb_router
 from kehu.service.mailin.api import router as mailin_router
+from kehu.service.sla.api import router as sla_router
 from kehu.work.api import router as work_router
 
 from .auth import SessionAuth, TokenAuth
@@ -137,3 +138,4 @@ api.add_router("/leads", sales_router)
 api.add_router("/loyalty", loyalty_router)
 api.add_router("/tickets", service_router)
 api.add_router("/mail", mailin_router)
+api.add_router("/sla", sla_router)

@@ -16,7 +16,9 @@ class ServiceConfig(AppConfig):
         from .kb.registration import register as register_kb
         from .mailin.registration import register as register_mailin
         from .roles import GRANTS
+        from .sla.registration import register as register_sla
 
         register_grants(self.label, GRANTS)
         register_mailin()
         register_kb()
+        register_sla()

@@ -2,6 +2,7 @@
 
 from .kb import Article, ArticleCategory, ArticleStatus, ArticleUse, ArticleVersion, VersionStatus
 from .mailin import InboundEmail, TicketAttachment, ticket_attachment_path
+from .sla import BranchCalendar, BusinessCalendar, CalendarDay, SlaEvent, SlaPolicy, TicketSla
 from .tickets import (
     Channel,
     Priority,
@@ -21,6 +22,12 @@ __all__ = [
     "ArticleUse",
     "ArticleVersion",
     "VersionStatus",
+    "BranchCalendar",
+    "BusinessCalendar",
+    "CalendarDay",
+    "SlaEvent",
+    "SlaPolicy",
+    "TicketSla",
     "Channel",
     "InboundEmail",
     "Priority",
