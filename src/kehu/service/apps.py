@@ -16,3 +16,7 @@ class ServiceConfig(AppConfig):
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
+
+        from .surveys.registration import register as register_surveys
+
+        register_surveys()

@@ -24,3 +24,7 @@ GRANTS: dict[str, list[str]] = {
     Role.ACCOUNT_MANAGER: _VIEW + _WORK,
     Role.AUDITOR: list(_VIEW),
 }
+
+from .surveys.roles import SURVEYS_GRANTS, merge_grants  # noqa: E402
+
+GRANTS = merge_grants(GRANTS, SURVEYS_GRANTS)

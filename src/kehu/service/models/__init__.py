@@ -1,5 +1,6 @@
 """Service models. One module per part; each part's helper adds its own module and lists its models here."""
 
+from .surveys import SCORE_RANGE, SmsOutbox, SurveyChannel, SurveyInvitation, SurveyKind, SurveyResponse, SurveyStatus
 from .tickets import (
     Channel,
     Priority,
@@ -13,9 +14,16 @@ from .tickets import (
 )
 
 __all__ = [
+    "SCORE_RANGE",
     "Channel",
     "Priority",
     "ServiceTeam",
+    "SmsOutbox",
+    "SurveyChannel",
+    "SurveyInvitation",
+    "SurveyKind",
+    "SurveyResponse",
+    "SurveyStatus",
     "Ticket",
     "TicketCategory",
     "TicketMessage",
