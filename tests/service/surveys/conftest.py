@@ -34,3 +34,34 @@ def surveyed(users, org, make_customer):
 
     return {"by_mail": by_mail, "by_sms": by_sms, "refused": refused, "team": team, "ticket": ticket,
             "close": close, "admin": admin}
+
+
+@pytest.fixture
+def api_as(users):
+    """``api_as("branch_manager")``: a JSON API client with a new token of that user."""
+    from kehu.org.services import api_token_create
+    from tests.api.conftest import ApiClient
+
+    def make(who: str):
+        _token, key = api_token_create(user=users[who], name="tests")
+        return ApiClient(key)
+
+    return make
+
+
+@pytest.fixture
+def answered():
+    """``answered(customer, kind, score, when, team=None)``: an invitation and its answer written directly (data
+    for the reads under test)."""
+    from kehu.service.models import SurveyInvitation, SurveyResponse
+
+    def make(customer, kind, score, when, team=None):
+        invitation = SurveyInvitation.objects.create(
+            kind=kind, customer=customer, branch_id=customer.branch_id, team=team, channel="email",
+            period=f"{when:%Y-%m}" if kind == "nps" else "",
+            address="x@example.com", status="answered", created_at=when, sent_at=when, answered_at=when,
+            expires_at=when)
+        return SurveyResponse.objects.create(invitation=invitation, kind=kind, customer=customer,
+                                             branch_id=customer.branch_id, team=team, score=score, answered_at=when)
+
+    return make

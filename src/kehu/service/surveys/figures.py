@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,7 +66,7 @@ def survey_figures(*, user: Any, start: dt.date, end: dt.date, group: str = "mon
     ids = branch_ids_in_scope(user)
     if ids is not None:
         responses, invitations = responses.filter(branch_id__in=ids), invitations.filter(branch_id__in=ids)
-    key_field = {"month": TruncMonth("answered_at", tzinfo=tz), "team": "team_id", "branch": "branch_id"}[group]
+    key_field = {"month": TruncMonth("answered_at", tzinfo=tz), "team": F("team_id"), "branch": F("branch_id")}[group]
     csat, nps = Q(kind="csat"), Q(kind="nps")
     rows = list(responses.annotate(group_key=key_field).values("group_key").annotate(
         csat_average=Avg("score", filter=csat), csat_answers=Count("id", filter=csat),
