@@ -221,6 +221,14 @@ EMAIL_BACKEND = os.environ.get("KEHU_EMAIL_BACKEND", "django.core.mail.backends.
 EMAIL_HOST = os.environ.get("KEHU_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("KEHU_EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("KEHU_EMAIL_FROM", "kehu@localhost")
+# satisfaction surveys (service.surveys): the SMS gateway class (default: logs and stores in the SMS outbox), how long
+# a survey link works, the NPS wave's share of reachable customers and the days a customer is not asked again, the
+# public answer page's rate per client address
+KEHU_SMS_PROVIDER = os.environ.get("KEHU_SMS_PROVIDER", "kehu.service.surveys.providers.DevelopmentSmsProvider")
+KEHU_SURVEY_TOKEN_DAYS = env_int("KEHU_SURVEY_TOKEN_DAYS", 14, minimum=1)
+KEHU_SURVEY_NPS_SHARE = float(os.environ.get("KEHU_SURVEY_NPS_SHARE", "0.1"))
+KEHU_SURVEY_NPS_QUIET_DAYS = env_int("KEHU_SURVEY_NPS_QUIET_DAYS", 90, minimum=0)
+KEHU_SURVEY_RATE = os.environ.get("KEHU_SURVEY_RATE", "").strip() or "30/min"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -247,6 +255,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # service: the monthly NPS wave (`kehu surveys nps`; idempotent per month)
+    "monthly-nps-wave": {
+        "task": "kehu.service.surveys.tasks.nps_wave_task",
+        "schedule": crontab(minute=0, hour=10, day_of_month=2),
+    },
     # the monthly scoring run (tiers, RFM, lifetime value, alerts) as of the last day of the previous month
     "monthly-scoring-run": {
         "task": "kehu.scoring.tasks.scoring_run_task",

@@ -20,6 +20,7 @@ from kehu.service.api import router as service_router
 from kehu.service.kb.api import router as kb_router
 from kehu.service.mailin.api import router as mailin_router
 from kehu.service.sla.api import router as sla_router
+from kehu.service.surveys.api import router as surveys_router
 from kehu.work.api import router as work_router
 
 from .auth import SessionAuth, TokenAuth
@@ -139,3 +140,4 @@ api.add_router("/loyalty", loyalty_router)
 api.add_router("/tickets", service_router)
 api.add_router("/mail", mailin_router)
 api.add_router("/sla", sla_router)
+api.add_router("/surveys", surveys_router)

@@ -17,8 +17,10 @@ class ServiceConfig(AppConfig):
         from .mailin.registration import register as register_mailin
         from .roles import GRANTS
         from .sla.registration import register as register_sla
+        from .surveys.registration import register as register_surveys
 
         register_grants(self.label, GRANTS)
         register_mailin()
         register_kb()
         register_sla()
+        register_surveys()

@@ -34,7 +34,9 @@ def merge_grants(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, 
 from .kb.roles import KB_GRANTS  # noqa: E402
 from .mailin.roles import MAILIN_GRANTS  # noqa: E402
 from .sla.roles import SLA_GRANTS  # noqa: E402
+from .surveys.roles import SURVEYS_GRANTS  # noqa: E402
 
 GRANTS = merge_grants(GRANTS, MAILIN_GRANTS)
 GRANTS = merge_grants(GRANTS, KB_GRANTS)
 GRANTS = merge_grants(GRANTS, SLA_GRANTS)
+GRANTS = merge_grants(GRANTS, SURVEYS_GRANTS)

@@ -3,6 +3,7 @@
 from .kb import Article, ArticleCategory, ArticleStatus, ArticleUse, ArticleVersion, VersionStatus
 from .mailin import InboundEmail, TicketAttachment, ticket_attachment_path
 from .sla import BranchCalendar, BusinessCalendar, CalendarDay, SlaEvent, SlaPolicy, TicketSla
+from .surveys import SCORE_RANGE, SmsOutbox, SurveyChannel, SurveyInvitation, SurveyKind, SurveyResponse, SurveyStatus
 from .tickets import (
     Channel,
     Priority,
@@ -28,10 +29,17 @@ __all__ = [
     "SlaEvent",
     "SlaPolicy",
     "TicketSla",
+    "SCORE_RANGE",
     "Channel",
     "InboundEmail",
     "Priority",
     "ServiceTeam",
+    "SmsOutbox",
+    "SurveyChannel",
+    "SurveyInvitation",
+    "SurveyKind",
+    "SurveyResponse",
+    "SurveyStatus",
     "Ticket",
     "TicketAttachment",
     "TicketCategory",
