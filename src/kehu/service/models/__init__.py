@@ -1,5 +1,6 @@
 """Service models. One module per part; each part's helper adds its own module and lists its models here."""
 
+from .recovery import Compensation
 from .tickets import (
     Channel,
     Priority,
@@ -14,6 +15,7 @@ from .tickets import (
 
 __all__ = [
     "Channel",
+    "Compensation",
     "Priority",
     "ServiceTeam",
     "Ticket",
