@@ -20,11 +20,11 @@ OTHER_ALLOWED = {("received", "accepted"), ("accepted", "resolved"), ("resolved"
 OTHER_STATUSES = ["received", "accepted", "resolved", "closed", "merged"]
 
 
-def _cases(ticket_type: str, statuses: list[str], allowed: set[tuple[str, str]]):
-    return [(ticket_type, a, b, (a, b) in allowed) for a in statuses for b in STATUSES]
+STARTS = [("complaint", status) for status in STATUSES] + [("inquiry", status) for status in OTHER_STATUSES]
 
 
-CASES = _cases("complaint", STATUSES, COMPLAINT_ALLOWED) + _cases("inquiry", OTHER_STATUSES, OTHER_ALLOWED)
+def _allowed(ticket_type: str) -> set[tuple[str, str]]:
+    return COMPLAINT_ALLOWED if ticket_type == "complaint" else OTHER_ALLOWED
 
 
 def test_the_table_in_the_code_is_the_one_the_issue_describes():
@@ -34,42 +34,46 @@ def test_the_table_in_the_code_is_the_one_the_issue_describes():
         assert found == allowed
 
 
-@pytest.mark.parametrize(("ticket_type", "start", "to", "allowed"), CASES)
-def test_every_transition_through_the_api(api_as, make_ticket, ticket_type, start, to, allowed):
-    ticket = make_ticket(ticket_type, start)
+@pytest.mark.parametrize(("ticket_type", "start"), STARTS)
+def test_every_transition_through_the_api(api_as, make_ticket, ticket_type, start):
+    """From ``start``, each of the eight statuses as the target, on a fresh ticket each."""
     api = api_as("branch_manager")
-    response = api.post(f"/api/tickets/{ticket.pk}/transition", {"to": to, "comment": "测试"})
-    after = Ticket.objects.get(pk=ticket.pk)
-    if allowed:
-        assert response.status_code == 200, response.content
-        assert response.json()["status"] == to and after.status == to and after.version == ticket.version + 1
-        change = TicketStatusChange.objects.filter(ticket=ticket).latest("created_at", "pk")
-        assert (change.from_status, change.to_status, change.comment) == (start, to, "测试")
-        reopen = to in ("investigating", "accepted") and start in ("resolved", "confirmed", "closed")
-        assert after.reopened == (1 if reopen else 0)
-    else:
-        assert response.status_code == 409, response.content
-        body = response.json()["error"]
-        assert body["code"] == "transition_refused" and body["message"]
-        assert after.status == start and after.version == ticket.version
+    for to in STATUSES:
+        allowed = (start, to) in _allowed(ticket_type)
+        ticket = make_ticket(ticket_type, start)
+        response = api.post(f"/api/tickets/{ticket.pk}/transition", {"to": to, "comment": "测试"})
+        after = Ticket.objects.get(pk=ticket.pk)
+        if allowed:
+            assert response.status_code == 200, (to, response.content)
+            assert response.json()["status"] == to and after.status == to and after.version == ticket.version + 1
+            change = TicketStatusChange.objects.filter(ticket=ticket).latest("created_at", "pk")
+            assert (change.from_status, change.to_status, change.comment) == (start, to, "测试")
+            reopen = to in ("investigating", "accepted") and start in ("resolved", "confirmed", "closed")
+            assert after.reopened == (1 if reopen else 0)
+        else:
+            assert response.status_code == 409, (to, response.content)
+            body = response.json()["error"]
+            assert body["code"] == "transition_refused" and body["message"]
+            assert after.status == start and after.version == ticket.version
 
 
-@pytest.mark.parametrize(("ticket_type", "start", "to", "allowed"),
-                         CASES)
-def test_every_transition_through_the_page(client, users, make_ticket, ticket_type, start, to, allowed):
-    ticket = make_ticket(ticket_type, start)
+@pytest.mark.parametrize(("ticket_type", "start"), STARTS)
+def test_every_transition_through_the_page(client, users, make_ticket, ticket_type, start):
     client.force_login(users["branch_manager"])
-    page = client.get(f"/service/tickets/{ticket.pk}/").content.decode()
-    offered = f'data-move="{to}"' in page
-    assert offered == allowed
-    response = client.post(f"/service/tickets/{ticket.pk}/transition/",
-                           {"to": to, "version": ticket.version, "comment": ""}, headers={"Accept-Language": "en"})
-    after = Ticket.objects.get(pk=ticket.pk)
-    if allowed:
-        assert response.status_code == 302 and after.status == to
-    else:
-        assert response.status_code in (400, 409) and after.status == start
-        assert "data-refusal" in response.content.decode()
+    for to in STATUSES:
+        allowed = (start, to) in _allowed(ticket_type)
+        ticket = make_ticket(ticket_type, start)
+        page = client.get(f"/service/tickets/{ticket.pk}/").content.decode()
+        assert (f'data-move="{to}"' in page) == allowed, to
+        response = client.post(f"/service/tickets/{ticket.pk}/transition/",
+                               {"to": to, "version": ticket.version, "comment": ""},
+                               headers={"Accept-Language": "en"})
+        after = Ticket.objects.get(pk=ticket.pk)
+        if allowed:
+            assert response.status_code == 302 and after.status == to, to
+        else:
+            assert response.status_code == 409 and after.status == start, to
+            assert "data-refusal" in response.content.decode()
 
 
 def test_the_refusal_is_in_the_users_language(api_as, make_ticket):
