@@ -11,15 +11,21 @@ class ServiceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kehu.core.registry import register_grants
+        from kehu.core.registry import DemoStep, register_demo_step, register_grants, register_timeline_kind
 
+        from .demo import load_tickets_demo
         from .kb.registration import register as register_kb
         from .mailin.registration import register as register_mailin
+        from .recovery.registration import register as register_recovery
         from .roles import GRANTS
         from .sla.registration import register as register_sla
         from .surveys.registration import register as register_surveys
+        from .timeline import TICKET_KIND
 
         register_grants(self.label, GRANTS)
+        register_timeline_kind(TICKET_KIND)
+        register_demo_step(DemoStep("tickets", _("Tickets"), 130, load_tickets_demo))
+        register_recovery()
         register_mailin()
         register_kb()
         register_sla()

@@ -5,8 +5,19 @@ their branches' and the review of complaints, auditors read everything and chang
 
 from kehu.org.roles import Role
 
+
+def merge_grants(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The union of two role → permissions dicts (each part of service adds its permissions with one line)."""
+    merged = {role: list(perms) for role, perms in a.items()}
+    for role, perms in b.items():
+        merged.setdefault(role, [])
+        merged[role] += [perm for perm in perms if perm not in merged[role]]
+    return merged
+
+
 _VIEW = ["service.view_ticket", "service.view_ticketmessage", "service.view_serviceteam", "service.view_ticketcategory"]
-_WORK = ["service.add_ticket", "service.change_ticket", "service.add_ticketmessage"]
+_WORK = ["service.add_ticket", "service.change_ticket", "service.add_ticketmessage", "service.view_compensation",
+         "service.add_compensation"]
 
 GRANTS: dict[str, list[str]] = {
     Role.ADMINISTRATOR: _VIEW
@@ -22,13 +33,8 @@ GRANTS: dict[str, list[str]] = {
     Role.BRANCH_MANAGER: _VIEW + _WORK + ["service.review_ticket", "service.merge_ticket"],
     Role.SERVICE_AGENT: _VIEW + _WORK + ["service.merge_ticket"],
     Role.ACCOUNT_MANAGER: _VIEW + _WORK,
-    Role.AUDITOR: list(_VIEW),
+    Role.AUDITOR: [*_VIEW, "service.view_compensation"],
 }
-
-
-def merge_grants(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The union of two parts' grants, role by role, in order and without repeats."""
-    return {role: list(dict.fromkeys(a.get(role, []) + b.get(role, []))) for role in {*a, *b}}
 
 
 from .kb.roles import KB_GRANTS  # noqa: E402

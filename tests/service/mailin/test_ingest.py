@@ -69,6 +69,20 @@ def test_a_reply_to_a_merged_ticket_goes_to_the_ticket_it_was_merged_into(team):
     assert mail_ingest(raw=make_mail(in_reply_to="<b@example.cn>"), mailbox="INBOX").ticket == first
 
 
+def test_a_customer_reply_reopens_a_closed_ticket_through_the_workflow(team):
+    ticket = mail_ingest(raw=make_mail(message_id="<closed@example.cn>"), mailbox="INBOX").ticket
+    Ticket.objects.filter(pk=ticket.pk).update(status="closed")
+    mail_ingest(raw=make_mail(in_reply_to="<closed@example.cn>", body="问题又出现了"), mailbox="INBOX")
+    ticket.refresh_from_db()
+    assert ticket.status == "accepted" and ticket.reopened == 1 and ticket.closed_at is None
+    change = ticket.status_changes.order_by("-id").first()
+    assert (change.from_status, change.to_status, change.actor) == ("closed", "accepted", None)
+    # an open ticket is only answered, not moved
+    mail_ingest(raw=make_mail(in_reply_to="<closed@example.cn>", body="补充"), mailbox="INBOX")
+    ticket.refresh_from_db()
+    assert ticket.status == "accepted" and ticket.reopened == 1
+
+
 def test_mail_to_no_team_is_rejected_and_logged(team):
     result = mail_ingest(raw=make_mail(to="sales@kehu.test"), mailbox="INBOX")
     assert result.log.status == InboundEmail.Status.REJECTED and result.ticket is None

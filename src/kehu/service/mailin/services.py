@@ -134,12 +134,18 @@ def customer_for(address: str, team: ServiceTeam | None) -> Customer | None:
 
 
 def reopen_for_customer_reply(*, ticket: Ticket, log: InboundEmail) -> bool:
-    """CALL SITE for the ticket workflow (h-tickets): a customer's e-mail on a resolved or closed ticket should
-    reopen it through the workflow's transition service. The workflow is not on this branch yet, so nothing changes
-    here; the lead wires the transition in at the merge. Returns whether the ticket was reopened."""
-    logger.info("e-mail %s answers ticket %s in status %s (reopening waits for the workflow)",
-                log.message_id, ticket.pk, ticket.status)
-    return False
+    """A customer's e-mail on a resolved, confirmed or closed ticket reopens it through the ticket workflow (the
+    system as actor, in the filing transaction). Returns whether the ticket was reopened."""
+    from .. import workflow
+
+    if ticket.status not in workflow.REOPEN_FROM:
+        return False
+    to = TicketStatus.INVESTIGATING if ticket.type == TicketType.COMPLAINT else TicketStatus.ACCEPTED
+    ticket_services.ticket_transition(actor=None, ticket=ticket, to=to,
+                                      comment=_("The customer answered by e-mail (%(mid)s).")
+                                      % {"mid": log.message_id[:200]})
+    ticket.refresh_from_db()
+    return True
 
 
 def _file_mail(*, mail: ParsedMail, log: InboundEmail, default_team: ServiceTeam | None,

@@ -2,6 +2,7 @@
 
 from .kb import Article, ArticleCategory, ArticleStatus, ArticleUse, ArticleVersion, VersionStatus
 from .mailin import InboundEmail, TicketAttachment, ticket_attachment_path
+from .recovery import Compensation
 from .sla import BranchCalendar, BusinessCalendar, CalendarDay, SlaEvent, SlaPolicy, TicketSla
 from .surveys import SCORE_RANGE, SmsOutbox, SurveyChannel, SurveyInvitation, SurveyKind, SurveyResponse, SurveyStatus
 from .tickets import (
@@ -32,6 +33,7 @@ __all__ = [
     "SCORE_RANGE",
     "Channel",
     "InboundEmail",
+    "Compensation",
     "Priority",
     "ServiceTeam",
     "SmsOutbox",

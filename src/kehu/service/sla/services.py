@@ -143,7 +143,7 @@ def sla_check(*, now: dt.datetime | None = None) -> SlaCheckResult:
 
 def _ticket_url(ticket_id: int) -> str:
     try:
-        return reverse("service:ticket_detail", args=[ticket_id])
+        return reverse("service:ticket", args=[ticket_id])
     except NoReverseMatch:
         return reverse("service:sla_report")
 
