@@ -13,6 +13,8 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         from kehu.core.registry import register_grants
 
+        from .agent.registration import register as register_agent
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
+        register_agent()

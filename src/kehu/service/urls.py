@@ -1,4 +1,7 @@
 from django.urls import path  # noqa: F401
 
+from .agent import urls as agent_urls
+
 app_name = "service"
 urlpatterns: list = []
+urlpatterns += agent_urls.urlpatterns

@@ -1,5 +1,6 @@
 """Service models. One module per part; each part's helper adds its own module and lists its models here."""
 
+from .lost import LostReason, LostRecord
 from .tickets import (
     Channel,
     Priority,
@@ -14,6 +15,8 @@ from .tickets import (
 
 __all__ = [
     "Channel",
+    "LostReason",
+    "LostRecord",
     "Priority",
     "ServiceTeam",
     "Ticket",
