@@ -14,7 +14,9 @@ class ServiceConfig(AppConfig):
         from kehu.core.registry import register_grants
 
         from .agent.registration import register as register_agent
+        from .lost.registration import register as register_lost
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
         register_agent()
+        register_lost()
