@@ -37,8 +37,10 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "cadence": (["--customers", "20000", "--runs", "3"], ["--customers", "1000000", "--runs", "3"]),
     "leads": (["--customers", "100000", "--leads", "200000", "--probes", "300"],
               ["--customers", "1000000", "--leads", "1000000", "--probes", "1000"]),
+    "mailin": (["--customers", "100000", "--messages", "300"], ["--customers", "1000000", "--messages", "1000"]),
 }
-ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads", "agent"]
+ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads", "mailin",
+         "agent"]
 
 
 def scripts() -> list[str]:

@@ -300,7 +300,26 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.loyalty.tasks.loyalty_expire_task",
         "schedule": crontab(minute=15, hour=3),
     },
+    # e-mail in: read the team mailbox's unseen messages into tickets (`kehu mail-in`; nothing without KEHU_MAILIN_HOST)
+    "mail-in": {
+        "task": "kehu.service.mailin.tasks.mail_in_task",
+        "schedule": crontab(minute="*"),
+    },
 }
+# E-mail in (kehu.service.mailin): the IMAP mailbox the beat task reads (disabled while KEHU_MAILIN_HOST is empty), the
+# webhook's shared secret (POST /api/mail/inbound refuses everything while it is empty) and its size limit, and the
+# domain of the Message-IDs of replies (default: the team address's)
+KEHU_MAILIN_HOST = os.environ.get("KEHU_MAILIN_HOST", "")
+KEHU_MAILIN_PORT = env_int("KEHU_MAILIN_PORT", 993, minimum=1)
+KEHU_MAILIN_USER = os.environ.get("KEHU_MAILIN_USER", "")
+KEHU_MAILIN_PASSWORD = os.environ.get("KEHU_MAILIN_PASSWORD", "")
+KEHU_MAILIN_MAILBOX = os.environ.get("KEHU_MAILIN_MAILBOX", "INBOX")
+KEHU_MAILIN_SECURITY = os.environ.get("KEHU_MAILIN_SECURITY", "ssl")  # ssl, starttls or none
+KEHU_MAILIN_LIMIT = env_int("KEHU_MAILIN_LIMIT", 100, minimum=1)
+KEHU_MAILIN_TEAM = os.environ.get("KEHU_MAILIN_TEAM", "")  # a team's address for mail sent to none
+KEHU_MAILIN_SECRET = os.environ.get("KEHU_MAILIN_SECRET", "")
+KEHU_MAILIN_MAX_BYTES = env_int("KEHU_MAILIN_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+KEHU_MAILIN_DOMAIN = os.environ.get("KEHU_MAILIN_DOMAIN", "")
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background
 # worker that `kehu serve` and `kehu demo` start (`kehu worker` without KEHU_REDIS_URL), which takes queued tasks
 # from the database; never inside a web request. The test suite runs them eagerly unless a test asks otherwise.

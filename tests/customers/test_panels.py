@@ -103,7 +103,8 @@ def test_screen_pop_panel_loaded_once_for_all_customers(users, make_customer):
                                          customers=list(Customer.objects.order_by("pk")))
 
     assert loaded == [[first.pk, second.pk]]
-    assert [[item.key for item in summary.panels] for summary in summaries] == [["test_notes", "open_tickets", "purchases"]] * 2
+    keys = [[item.key for item in summary.panels] for summary in summaries]
+    assert keys == [["test_notes", "open_tickets", "purchases"]] * 2
 
 
 def test_hub_templates_load_no_later_apps_tags():

@@ -18,6 +18,7 @@ from kehu.sales.api import router as sales_router
 from kehu.scoring.api import router as scoring_router
 from kehu.service.api import router as service_router
 from kehu.service.lost.api import router as lost_router
+from kehu.service.mailin.api import router as mailin_router
 from kehu.work.api import router as work_router
 
 from .auth import SessionAuth, TokenAuth
@@ -134,4 +135,5 @@ api.add_router("/cadence", cadence_router)
 api.add_router("/leads", sales_router)
 api.add_router("/loyalty", loyalty_router)
 api.add_router("/tickets", service_router)
+api.add_router("/mail", mailin_router)
 api.add_router("/lost-customers", lost_router)

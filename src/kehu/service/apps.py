@@ -15,8 +15,10 @@ class ServiceConfig(AppConfig):
 
         from .agent.registration import register as register_agent
         from .lost.registration import register as register_lost
+        from .mailin.registration import register as register_mailin
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
+        register_mailin()
         register_agent()
         register_lost()

@@ -25,15 +25,9 @@ GRANTS: dict[str, list[str]] = {
     Role.AUDITOR: list(_VIEW),
 }
 
+from .mailin.roles import MAILIN_GRANTS, merge_grants  # noqa: E402
 
-def merge_grants(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The union of two grant dicts, each role's permissions in order without repeats."""
-    merged = {role: list(perms) for role, perms in a.items()}
-    for role, perms in b.items():
-        merged[role] = list(dict.fromkeys([*merged.get(role, []), *perms]))
-    return merged
-
-
+GRANTS = merge_grants(GRANTS, MAILIN_GRANTS)
 from .lost.roles import LOST_GRANTS  # noqa: E402
 
 GRANTS = merge_grants(GRANTS, LOST_GRANTS)
