@@ -20,6 +20,8 @@ BENCH = Path(__file__).resolve().parent
 
 # script name (without _bench.py) → (default arguments, --full arguments)
 SIZES: dict[str, tuple[list[str], list[str]]] = {
+    "agent": (["--customers", "100000", "--tickets", "500000", "--requests", "300"],
+              ["--full", "--requests", "1000"]),
     "import": (["--customers", "100000", "--peer-rows", "20000", "--xlsx-rows", "200000", "--runs", "3"],
                ["--customers", "1000000", "--peer-rows", "100000", "--xlsx-rows", "1000000", "--runs", "3"]),
     "search": (["--customers", "100000", "--lookups", "1000", "--searches", "200"],
@@ -40,7 +42,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "sla": (["--tickets", "100000", "--runs", "3"], ["--tickets", "1000000", "--runs", "3"]),
 }
 ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads", "mailin",
-         "kb_search", "sla"]
+         "kb_search", "sla", "agent"]
 
 
 def scripts() -> list[str]:

@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.service.surveys.tasks.nps_wave_task",
         "schedule": crontab(minute=0, hour=10, day_of_month=2),
     },
+    # lost customers who bought again or are current again are won back (kehu.service.lost.services)
+    "lost-won-back": {
+        "task": "kehu.service.lost.tasks.lost_won_back_task",
+        "schedule": crontab(minute=40, hour=3),
+    },
     # the monthly scoring run (tiers, RFM, lifetime value, alerts) as of the last day of the previous month
     "monthly-scoring-run": {
         "task": "kehu.scoring.tasks.scoring_run_task",

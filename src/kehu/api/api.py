@@ -18,6 +18,7 @@ from kehu.sales.api import router as sales_router
 from kehu.scoring.api import router as scoring_router
 from kehu.service.api import router as service_router
 from kehu.service.kb.api import router as kb_router
+from kehu.service.lost.api import router as lost_router
 from kehu.service.mailin.api import router as mailin_router
 from kehu.service.sla.api import router as sla_router
 from kehu.service.surveys.api import router as surveys_router
@@ -141,3 +142,4 @@ api.add_router("/tickets", service_router)
 api.add_router("/mail", mailin_router)
 api.add_router("/sla", sla_router)
 api.add_router("/surveys", surveys_router)
+api.add_router("/lost-customers", lost_router)

@@ -13,8 +13,10 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         from kehu.core.registry import DemoStep, register_demo_step, register_grants, register_timeline_kind
 
+        from .agent.registration import register as register_agent
         from .demo import load_tickets_demo
         from .kb.registration import register as register_kb
+        from .lost.registration import register as register_lost
         from .mailin.registration import register as register_mailin
         from .recovery.registration import register as register_recovery
         from .roles import GRANTS
@@ -30,3 +32,5 @@ class ServiceConfig(AppConfig):
         register_kb()
         register_sla()
         register_surveys()
+        register_agent()
+        register_lost()

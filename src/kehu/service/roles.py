@@ -38,6 +38,7 @@ GRANTS: dict[str, list[str]] = {
 
 
 from .kb.roles import KB_GRANTS  # noqa: E402
+from .lost.roles import LOST_GRANTS  # noqa: E402
 from .mailin.roles import MAILIN_GRANTS  # noqa: E402
 from .sla.roles import SLA_GRANTS  # noqa: E402
 from .surveys.roles import SURVEYS_GRANTS  # noqa: E402
@@ -46,3 +47,4 @@ GRANTS = merge_grants(GRANTS, MAILIN_GRANTS)
 GRANTS = merge_grants(GRANTS, KB_GRANTS)
 GRANTS = merge_grants(GRANTS, SLA_GRANTS)
 GRANTS = merge_grants(GRANTS, SURVEYS_GRANTS)
+GRANTS = merge_grants(GRANTS, LOST_GRANTS)

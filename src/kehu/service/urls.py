@@ -1,7 +1,9 @@
 from django.urls import path
 
 from . import views
+from .agent import urls as agent_urls
 from .kb import urls as kb_urls
+from .lost import urls as lost_urls
 from .mailin import urls as mailin_urls
 from .sla import urls as sla_urls
 from .surveys import urls as surveys_urls
@@ -21,3 +23,5 @@ urlpatterns += mailin_urls.urlpatterns
 urlpatterns += kb_urls.urlpatterns
 urlpatterns += sla_urls.urlpatterns
 urlpatterns += surveys_urls.urlpatterns
+urlpatterns += agent_urls.urlpatterns
+urlpatterns += lost_urls.urlpatterns

@@ -90,7 +90,9 @@ def ticket_create(request: AuthenticatedRequest) -> HttpResponse:
             raise Http404(_("No such customer."))
     teams, categories = selectors.team_list(user=user), selectors.category_list()
     form = TicketForm(request.POST or None, teams=teams, categories=categories,
-                      initial={"customer": customer.pk if customer else None})
+                      initial={"customer": customer.pk if customer else None,
+                               "caller_phone": request.GET.get("caller_phone", "")[:20].replace("\x00", ""),
+                               "channel": "phone" if request.GET.get("caller_phone") else None})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

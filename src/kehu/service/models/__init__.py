@@ -1,6 +1,7 @@
 """Service models. One module per part; each part's helper adds its own module and lists its models here."""
 
 from .kb import Article, ArticleCategory, ArticleStatus, ArticleUse, ArticleVersion, VersionStatus
+from .lost import LostReason, LostRecord
 from .mailin import InboundEmail, TicketAttachment, ticket_attachment_path
 from .recovery import Compensation
 from .sla import BranchCalendar, BusinessCalendar, CalendarDay, SlaEvent, SlaPolicy, TicketSla
@@ -34,6 +35,8 @@ __all__ = [
     "Channel",
     "InboundEmail",
     "Compensation",
+    "LostReason",
+    "LostRecord",
     "Priority",
     "ServiceTeam",
     "SmsOutbox",
