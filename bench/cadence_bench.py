@@ -35,7 +35,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DB_NAME = "kehu_bench_cadence"
+# its own database (``KEHU_BENCH_CADENCE_DB``; helpers sharing a server give each their own)
+DB_NAME = os.environ.get("KEHU_BENCH_CADENCE_DB", "kehu_bench_cadence")
 PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 AS_OF = dt.date(2026, 6, 30)
 CONTACTS_PER_CUSTOMER = 1.5

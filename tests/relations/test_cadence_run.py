@@ -220,3 +220,31 @@ def test_no_rules_no_tasks(cli, book):
     result = cli.run("--as-of", DAY.isoformat())
     assert result.returncode == 0
     assert result.stdout.splitlines()[-1] == LAST_LINE.format(created=0, overdue=0)
+
+
+def test_two_rules_of_one_channel_make_one_task_per_customer_the_more_frequent(cli, book, rules, users):
+    """Tier A (weekly calls) and class key (monthly calls) both apply to "both": one open call task, the weekly."""
+    monthly = cadence_rule_create(actor=None, management_class="key", channel="phone", every=1, unit="month")
+    result = cli.run("--as-of", DAY.isoformat())
+    assert result.returncode == 0, result.stderr
+    calls = list(cadence_tasks(customer=book["both"]).exclude(source_id=rules["visit_key"].pk))
+    assert [task.source_id for task in calls] == [rules["call_a"].pk]
+    # "key" is only of class key: the monthly rule makes its call
+    assert cadence_tasks(customer=book["key"], source_id=monthly.pk).count() == 1
+    assert cli.run("--as-of", DAY.isoformat()).stdout.splitlines()[-1] == LAST_LINE.format(created=0, overdue=0)
+    # the next period: once the call is done, the next one is made again, still one
+    from kehu.work.services import task_complete
+
+    task_complete(actor=users["account_manager"], task=calls[0], outcome="已联系")
+    later = timezone.localdate() + dt.timedelta(days=40)
+    cadence_run(as_of=later)
+    assert cadence_tasks(customer=book["both"], status=Task.Status.OPEN).exclude(
+        source_id=rules["visit_key"].pk).count() == 1
+
+
+def test_a_run_in_small_chunks_makes_the_same_tasks_and_timeline_rows(book, rules):
+    result = cadence_run(as_of=DAY - dt.timedelta(days=1), chunk=1)
+    assert result.created == 4 and cadence_tasks().count() == 4
+    assert Activity.objects.filter(kind="task").count() == 4
+    again = cadence_run(as_of=DAY, chunk=2)
+    assert (again.created, again.overdue) == (0, 4)

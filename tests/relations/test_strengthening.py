@@ -141,3 +141,27 @@ def test_the_panel_loader_reads_its_declared_number_of_queries(api_as, users, co
         data = STRENGTHENING_PANEL.loader([company.pk], user, full=True)
     assert len(queries.captured_queries) == STRENGTHENING_PANEL.queries
     assert len(data[company.pk]["rows"]) == 3 and data[company.pk]["may_edit"]
+
+
+@pytest.mark.django_db
+def test_rows_added_changed_and_removed_appear_on_the_customer_timeline(api_as, users, company):
+    api = api_as("account_manager")
+    row = api.post("/api/strengthening", _row(company, users)).json()
+    assert api.patch(f"/api/strengthening/{row['id']}", {"version": 1, "strength": 4}).status_code == 200
+    assert api.delete(f"/api/strengthening/{row['id']}?version=2").status_code == 204
+    timeline = api.get(f"/api/customers/{company.pk}/timeline", headers=ENGLISH).json()
+    items = [item for item in timeline["items"] if item["kind"] == "strengthening"]
+    assert [item["data"]["action"] for item in items] == ["removed", "changed", "added"]
+    assert [item["data"]["strength"] for item in items] == [4, 4, 2]
+    assert items[0]["title"].startswith("Strengthening row removed") and "李总" in items[0]["title"]
+    assert items[2]["actor"]["id"] == users["account_manager"].pk
+    assert {item["subject"]["type"] for item in items} == {"relations.strengtheningrow"}
+
+
+@pytest.mark.django_db
+def test_a_refused_change_writes_nothing_on_the_timeline(api_as, users, company):
+    from kehu.customers.models import Activity
+
+    api = api_as("account_manager")
+    assert api.post("/api/strengthening", _row(company, users, our_staff_id=None, our_name="")).status_code == 422
+    assert not Activity.objects.filter(kind="strengthening").exists()

@@ -62,6 +62,9 @@ class RelationsConfig(AppConfig):
         register_panel(EVALUATIONS_PANEL)
         register_panel(STRENGTHENING_PANEL)
         register_timeline_kind(EVALUATION_KIND)
+        from .strengthening.timeline import STRENGTHENING_KIND
+
+        register_timeline_kind(STRENGTHENING_KIND)
         for source in BUILT_IN:
             register_source(source)
         register_demo_step(DemoStep("evaluations", _("Relationship evaluations"), 110, load_evaluations_demo))

@@ -1,12 +1,20 @@
 """Writes of cadences: the rules (administrators) and the run that turns them into due tasks, set-based.
 
-``cadence_run`` is what ``kehu cadence`` and the daily beat job call. For every active rule it INSERTs ... SELECTs
-one task per active customer with an active owner whom the rule applies to and who has had no contact of the rule's
-channel within the rule's interval, unless an open task of that rule and customer exists: the NOT EXISTS check, and
-behind it ``work.Task``'s unique open ``dedupe_key`` (``cadence:<rule>:<customer>``) with ON CONFLICT DO NOTHING, so
-a rerun for the same day creates nothing. The tasks' timeline rows are INSERTed ... SELECTed from the rows just
-written. Then the open cadence tasks past due are marked overdue (``Task.overdue_since``) in one UPDATE. One
-transaction; never a query per customer."""
+``cadence_run`` is what ``kehu cadence`` and the daily beat job call. For every active rule (those of one channel
+shortest interval first) it INSERTs ... SELECTs one task per active customer with an active owner whom the rule
+applies to and who has had no contact of the rule's channel within the rule's interval, unless an open cadence task
+of that channel and customer exists: the NOT EXISTS check, and behind it ``work.Task``'s unique open ``dedupe_key``
+(``cadence:<channel>:<customer>``) with ON CONFLICT DO NOTHING. So two rules of one channel that both apply to a
+customer make ONE task, and a rerun for the same period creates nothing until that task is done. A task already past
+due is inserted with ``overdue_since`` set; the tasks' timeline rows are INSERTed ... SELECTed from the rows just
+written; then the older open cadence tasks past due are marked overdue in one UPDATE.
+
+Performance (PostgreSQL): the run works in chunks of customer ids (``CHUNK`` customers, one transaction each, so a
+crash loses one chunk and the rerun, idempotent by ``dedupe_key``, finishes the work) with ``SET CONSTRAINTS ALL
+IMMEDIATE``: the foreign keys of ``work.Task`` and ``customers.Activity`` are ``DEFERRABLE INITIALLY DEFERRED``, and
+a million rows' deferred checks (one per key and row) queued to a single COMMIT made it sit there for minutes. No
+row is written twice (the overdue mark at insert time; an UPDATE of a row inserted in the same transaction fires
+its key checks again). Never a query per customer."""
 
 from __future__ import annotations
 
@@ -150,11 +158,18 @@ def _task_title(rule: CadenceRule) -> str:
 
 
 def dedupe_prefix(rule: CadenceRule) -> str:
-    return f"{TASK_KIND}:{rule.pk}:"
+    """The open task's key is per channel and customer: one open task however many rules of the channel apply."""
+    return f"{TASK_KIND}:{rule.channel}:"
 
 
-def _create_for_rule(cursor: Any, rule: CadenceRule, *, day: dt.date, now: Any, content_type_id: int) -> int:
-    """One INSERT ... SELECT of the rule's due tasks and one of their timeline rows; returns the tasks created."""
+# customers per chunk of the run (one transaction each)
+CHUNK = 100_000
+
+
+def _create_for_rule(cursor: Any, rule: CadenceRule, *, day: dt.date, now: Any, content_type_id: int,
+                     ids: tuple[int, int]) -> int:
+    """One INSERT ... SELECT of the rule's due tasks of the customers with ids in ``ids`` (from, to: half-open) and
+    one of their timeline rows; returns the tasks created."""
     applies, applies_params = sql.applies_sql(rule)
     due, due_params = sql.local_date_plus_sql("l.last_at", rule.interval_days)
     threshold = sql.day_start(day - dt.timedelta(days=rule.interval_days - 1))
@@ -167,18 +182,20 @@ def _create_for_rule(cursor: Any, rule: CadenceRule, *, day: dt.date, now: Any, 
         "priority, status, source_type_id, source_id, outcome, completed_at, completed_by_id, overdue_since, "
         "dedupe_key, version, created_at, updated_at) "
         f"SELECT %s, %s, '', c.id, c.branch_id, c.owner_id, NULL, COALESCE({due}, %s), %s, %s, %s, %s, '', NULL, "
-        f"NULL, NULL, {key}, 1, %s, %s "
+        f"NULL, CASE WHEN COALESCE({due}, %s) < %s THEN %s END, {key}, 1, %s, %s "
         f"FROM {sql.CUSTOMERS} c JOIN {USERS} u ON u.id = c.owner_id AND u.is_active = %s "
         f"{tier_join}"
         f"LEFT JOIN (SELECT customer_id, MAX(occurred_at) AS last_at FROM {sql.CONTACTS} "
-        "WHERE channel = %s AND occurred_at < %s GROUP BY customer_id) l ON l.customer_id = c.id "
-        f"WHERE {sql.ACTIVE_CUSTOMER} AND {applies} AND (l.last_at IS NULL OR l.last_at < %s) "
+        "WHERE channel = %s AND occurred_at < %s AND customer_id >= %s AND customer_id < %s "
+        "GROUP BY customer_id) l ON l.customer_id = c.id "
+        f"WHERE c.id >= %s AND c.id < %s AND {sql.ACTIVE_CUSTOMER} AND {applies} "
+        "AND (l.last_at IS NULL OR l.last_at < %s) "
         f"AND NOT EXISTS (SELECT 1 FROM {TASKS} x WHERE x.dedupe_key = {key} "
         "AND x.status = %s) "
         "ON CONFLICT DO NOTHING",
         [TASK_KIND, _task_title(rule), *due_params, sql.date_param(day), Task.Priority.NORMAL, Task.Status.OPEN,
-         content_type_id, rule.pk, prefix, now, now, True, rule.channel, end, *applies_params, threshold, prefix,
-         Task.Status.OPEN])
+         content_type_id, rule.pk, *due_params, sql.date_param(day), sql.date_param(day), sql.date_param(day), prefix,
+         now, now, True, rule.channel, end, *ids, *ids, *applies_params, threshold, prefix, Task.Status.OPEN])
     created = max(cursor.rowcount, 0)
     if created:
         data = sql_json_object([("action", "'created'"), ("title", "k.title"), ("task_kind", "k.kind"),
@@ -187,30 +204,51 @@ def _create_for_rule(cursor: Any, rule: CadenceRule, *, day: dt.date, now: Any, 
             f"INSERT INTO {ACTIVITIES} (customer_id, occurred_at, kind, actor_id, branch_id, subject_type, "
             f"subject_id, data) SELECT k.customer_id, %s, 'task', NULL, k.branch_id, 'work.task', k.id, {data} "
             f"FROM {TASKS} k WHERE k.source_type_id = %s AND k.source_id = %s AND k.created_at = %s "
-            "AND k.status = %s",
-            [now, content_type_id, rule.pk, now, Task.Status.OPEN])
+            "AND k.status = %s AND k.customer_id >= %s AND k.customer_id < %s",
+            [now, content_type_id, rule.pk, now, Task.Status.OPEN, *ids])
     return created
 
 
-def cadence_run(*, as_of: dt.date | None = None) -> CadenceRunResult:
+def _ordered(rules: list[CadenceRule]) -> list[CadenceRule]:
+    """Rules of one channel shortest interval first: where two apply, the more frequent one makes the task."""
+    return sorted(rules, key=lambda rule: (rule.channel, rule.interval_days, rule.pk))
+
+
+def cadence_run(*, as_of: dt.date | None = None, chunk: int = CHUNK) -> CadenceRunResult:
     """Create the due cadence tasks as of ``as_of`` (default today) and mark the open ones past due overdue.
 
     A rule is due for a customer when the customer's last contact of its channel before the end of ``as_of`` is at
     least the interval old (or there is none); the task is due the day it fell due (the last contact's day plus the
     interval; ``as_of`` without any contact) and belongs to the customer's account manager. Customers without an
-    owner (or whose owner left), and lost customers, get none. Idempotent for a day."""
+    owner (or whose owner left), and lost customers, get none; a customer gets one open task per channel. Idempotent
+    for a day; each chunk of ``chunk`` customer ids commits on its own (see the module's text)."""
     day = as_of or timezone.localdate()
     check_as_of(day)
-    rules = list(CadenceRule.objects.filter(is_active=True).order_by("id"))
+    rules = _ordered(list(CadenceRule.objects.filter(is_active=True)))
     content_type_id = ContentType.objects.get_for_model(CadenceRule).pk
     now = sql_activity_time(timezone.now())
     created = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id), MAX(id) FROM {sql.CUSTOMERS}")
+        low, high = cursor.fetchone()
+    start = low or 0
+    while rules and low is not None and start <= high:
+        ids = (start, start + chunk)
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for rule in rules:
+                created += _create_for_rule(cursor, rule, day=day, now=now, content_type_id=content_type_id,
+                                            ids=ids)
+        start += chunk
     with transaction.atomic(), connection.cursor() as cursor:
-        for rule in rules:
-            created += _create_for_rule(cursor, rule, day=day, now=now, content_type_id=content_type_id)
         cursor.execute(
             f"UPDATE {TASKS} SET overdue_since = %s WHERE kind = %s AND status = %s AND due_date < %s "
             "AND overdue_since IS NULL",
             [sql.date_param(day), TASK_KIND, Task.Status.OPEN, sql.date_param(day)])
         overdue = max(cursor.rowcount, 0)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {TASKS} WHERE kind = %s AND status = %s AND overdue_since = %s "
+                       "AND created_at = %s", [TASK_KIND, Task.Status.OPEN, sql.date_param(day), now])
+        overdue += cursor.fetchone()[0]
     return CadenceRunResult(as_of=day, rules=len(rules), created=created, overdue=overdue)

@@ -82,6 +82,10 @@ class ContactRecord(models.Model):
             models.Index(fields=["customer", "occurred_at"], name="contact_customer_time_idx"),
             models.Index(fields=["staff", "occurred_at"], name="contact_staff_time_idx"),
             models.Index(fields=["branch", "occurred_at"], name="contact_branch_time_idx"),
+            # behind the tasks' foreign keys: deleting tasks checks (and Django's SET NULL looks up) the contacts
+            # naming them; without these, every deleted task scanned the whole contact log at COMMIT
+            models.Index(fields=["task"], name="contact_task_idx", condition=Q(task__isnull=False)),
+            models.Index(fields=["next_task"], name="contact_next_task_idx", condition=Q(next_task__isnull=False)),
         ]
         constraints = [models.CheckConstraint(condition=Q(satisfaction__isnull=True)
                                               | Q(satisfaction__gte=1, satisfaction__lte=5),

@@ -15,6 +15,7 @@ from kehu.org.selectors import staff_list
 from kehu.work.exceptions import RecordChangedError
 
 from ..models import StrengtheningRow
+from . import timeline
 from .selectors import customers_for_strengthening
 
 FIELDS = ("our_level", "our_staff", "our_name", "our_title", "their_contact", "their_name", "their_title",
@@ -69,6 +70,7 @@ def strengthening_add(*, actor: User, customer: Customer, **fields: Any) -> Stre
     row = StrengtheningRow(customer=customer, updated_by=actor, **fields)
     _clean(actor=actor, row=row)
     row.save()
+    timeline.record(actor=actor, row=row, action="added")
     return row
 
 
@@ -89,6 +91,7 @@ def strengthening_update(*, actor: User, row: StrengtheningRow, expected_version
     locked.version += 1
     locked.updated_by = actor
     locked.save()
+    timeline.record(actor=actor, row=locked, action="changed")
     return locked
 
 
@@ -98,4 +101,5 @@ def strengthening_remove(*, actor: User, row: StrengtheningRow, expected_version
     _check_may_change(actor=actor, customer=locked.customer)
     if expected_version is not None and locked.version != expected_version:
         raise RecordChangedError(locked.version)
+    timeline.record(actor=actor, row=locked, action="removed")
     locked.delete()
