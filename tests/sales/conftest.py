@@ -29,7 +29,7 @@ def pipeline(db):
 
 
 @pytest.fixture
-def make_opportunity(users, customers, products, today):
+def make_opportunity(users, customers, products, today):  # noqa: F811 - the imported fixtures
     from kehu.sales.opportunities.services import opportunity_create
 
     def make(who: str = "account_manager", *, customer: str | None = "mine", lines=None, close_in: int = 10,

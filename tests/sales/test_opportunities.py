@@ -24,8 +24,8 @@ def test_the_data_migration_made_the_default_pipeline_and_loss_reasons():
     pipeline = Pipeline.objects.get(is_default=True)
     stages = list(Stage.objects.filter(pipeline=pipeline).order_by("order").values_list("name", "probability",
                                                                                           "kind"))
-    assert stages == [("初步接洽", 10, "open"), ("需求确认", 25, "open"), ("方案报价", 50, "open"), ("谈判", 75, "open"),
-                      ("赢单", 100, "won"), ("输单", 0, "lost")]
+    assert stages == [("初步接洽", 10, "open"), ("需求确认", 25, "open"), ("方案报价", 50, "open"),
+                      ("谈判", 75, "open"), ("赢单", 100, "won"), ("输单", 0, "lost")]
     assert LossReason.objects.filter(is_active=True).count() >= 5
 
 

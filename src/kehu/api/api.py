@@ -15,7 +15,8 @@ from kehu.relations.kpis.api import router as staff_kpis_router
 from kehu.relations.plans.api import events_router, gifts_router, plans_router
 from kehu.relations.strengthening.api import router as strengthening_router
 from kehu.sales.api import router as sales_router
-from kehu.sales.opportunities.api import forecast_router, router as opportunities_router
+from kehu.sales.opportunities.api import forecast_router
+from kehu.sales.opportunities.api import router as opportunities_router
 from kehu.scoring.api import router as scoring_router
 from kehu.service.api import router as service_router
 from kehu.work.api import router as work_router

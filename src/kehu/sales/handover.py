@@ -45,8 +45,8 @@ def staff_hand_over(*, actor: User, leaving: User, leads_to: User, customers_to:
                     tasks_to: User | None = None, reason: str) -> HandOver:
     """A member of staff leaves: in one transaction their open leads and open opportunities (to ``leads_to``), the
     customers they own (the customers' transfer service: an ``OwnershipTransfer`` each, on the timeline) and their
-    open tasks (``task_reassign``: the successor is notified) go to the named successors, and a ``HandOver`` row records what moved (ids kept, so it
-    can be undone by hand). Only what the actor may change moves."""
+    open tasks (``task_reassign``: the successor is notified) go to the named successors, and a ``HandOver`` row
+    records what moved (ids kept, so it can be undone by hand). Only what the actor may change moves."""
     from kehu.customers.services import customer_transfer_all_from
     from kehu.work.models import Task
     from kehu.work.services import task_reassign

@@ -37,7 +37,6 @@ from .models import (
     Answer,
     AssignmentRule,
     DisqualifyReason,
-    HandOver,
     Lead,
     LeadContact,
     LeadEvent,

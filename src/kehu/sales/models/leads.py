@@ -280,8 +280,9 @@ class AssignmentRule(models.Model):
 
 
 class HandOver(models.Model):
-    """A member of staff leaving: their open leads, open opportunities, customers and open tasks moved to named successors in one action
-    (``services.staff_hand_over``). The moved ids are kept so the move can be reviewed and undone by hand."""
+    """A member of staff leaving: their open leads, open opportunities, customers and open tasks moved to named
+    successors in one action (``services.staff_hand_over``). The moved ids are kept so the move can be reviewed
+    and undone by hand."""
 
     id = models.BigAutoField(primary_key=True)
     leaving = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("leaving"), on_delete=models.PROTECT,

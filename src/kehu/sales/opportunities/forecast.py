@@ -208,7 +208,8 @@ def owner_rates(*, rows: QuerySet[Opportunity]) -> list[OwnerRate]:
     window function in the database)."""
     closed = rows.filter(status__in=(OpportunityStatus.WON, OpportunityStatus.LOST)).order_by()
     counts = list(closed.values("owner_id").annotate(
-        won=Count("id", filter=Q(status=OpportunityStatus.WON)), lost=Count("id", filter=Q(status=OpportunityStatus.LOST)),
+        won=Count("id", filter=Q(status=OpportunityStatus.WON)),
+        lost=Count("id", filter=Q(status=OpportunityStatus.LOST)),
         won_amount=Sum("amount", filter=Q(status=OpportunityStatus.WON))))
     if not counts:
         return []
@@ -218,7 +219,8 @@ def owner_rates(*, rows: QuerySet[Opportunity]) -> list[OwnerRate]:
     middle = ranked.filter(Q(position=(F("size") + 1) / 2) | Q(position=(F("size") + 2) / 2))
     medians: dict[int, list[int]] = {}
     for owner_id, days in middle.values_list("owner_id", "cycle_days"):
-        medians.setdefault(owner_id, []).append(days)
+        if days is not None:
+            medians.setdefault(owner_id, []).append(days)
     names = {user.pk: str(user) for user in User.objects.filter(pk__in=[row["owner_id"] for row in counts])}
     result = [OwnerRate(row["owner_id"], names.get(row["owner_id"], "?"), row["won"], row["lost"],
                         to_money(row["won_amount"], per_cent=False),

@@ -82,7 +82,8 @@ class LoseForm(forms.Form):
 class BoardFilterForm(forms.Form):
     pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=Pipeline.objects.filter(is_active=True),
                                       required=False, empty_label=_("Default pipeline"))
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False, empty_label=_("Everyone"))
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False,
+                                                           empty_label=_("Everyone"))
 
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,7 +100,8 @@ class ForecastFilterForm(BoardFilterForm):
     start = forms.DateField(label=_("From month"), required=False, validators=[validate_business_date],
                             widget=forms.DateInput(attrs={"type": "date"}))
     months = forms.IntegerField(label=_("Months"), min_value=1, max_value=24, required=False, initial=6)
-    branch = forms.ModelChoiceField(label=_("Branch"), queryset=None, required=False, empty_label=_("All branches"))
+    branch: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Branch"), queryset=None, required=False,
+                                                            empty_label=_("All branches"))
 
     def __init__(self, *args: Any, branches: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

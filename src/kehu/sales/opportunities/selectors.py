@@ -133,9 +133,10 @@ def _board_scope(*, user: User, pipeline: Pipeline, owner_id: int | None, closed
 
 
 def board_cards(*, user: User, pipeline: Pipeline, stage: Stage, owner_id: int | None, closed_since: dt.datetime,
-                offset: int = 0, limit: int = BOARD_PAGE) -> list[Opportunity]:
+                offset: int = 0, limit: int | None = None) -> list[Opportunity]:
     """One page of a column's cards, newest first (the ``opp_stage_new_idx`` index, a bounded read)."""
     rows = _board_scope(user=user, pipeline=pipeline, owner_id=owner_id, closed_since=closed_since)
+    limit = limit or BOARD_PAGE
     return list(rows.filter(stage=stage).select_related("owner", "customer", "lead")
                 .only("id", "name", "amount", "probability", "expected_close", "committed", "status", "version",
                       "stage_id", "owner__id", "owner__username", "owner__display_name", "customer__id",

@@ -138,8 +138,9 @@ def _stage_in(pipeline_id: int, stage: Stage | int | None, errors: dict[str, lis
 
 
 @transaction.atomic
-def opportunity_create(*, actor: User, name: str, expected_close: dt.date | None, customer: Customer | int | None = None,
-                       lead: Lead | int | None = None, owner: User | None = None, branch: Branch | None = None,
+def opportunity_create(*, actor: User, name: str, expected_close: dt.date | None,
+                       customer: Customer | int | None = None, lead: Lead | int | None = None,
+                       owner: User | None = None, branch: Branch | None = None,
                        pipeline: int | None = None, stage: Stage | int | None = None, next_step: str = "",
                        competitors: str = "", committed: bool = False, probability: int | None = None,
                        lines: Iterable[dict[str, Any]] | None = None, when: dt.datetime | None = None) -> Opportunity:
@@ -161,6 +162,7 @@ def opportunity_create(*, actor: User, name: str, expected_close: dt.date | None
         if the_customer is None:
             errors.setdefault("customer", []).append(_("Choose a customer you can see."))
     else:
+        assert lead is not None
         lead_id = lead.pk if isinstance(lead, Lead) else lead
         the_lead = Lead.objects.visible_to(actor).filter(pk=lead_id).first()
         if the_lead is None:
