@@ -35,8 +35,11 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "cadence": (["--customers", "20000", "--runs", "3"], ["--customers", "1000000", "--runs", "3"]),
     "leads": (["--customers", "100000", "--leads", "200000", "--probes", "300"],
               ["--customers", "1000000", "--leads", "1000000", "--probes", "1000"]),
+    "opportunities": (["--open", "20000", "--closed", "5000", "--requests", "20"],
+                      ["--open", "100000", "--closed", "20000", "--requests", "50"]),
 }
-ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads"]
+ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads",
+         "opportunities"]
 
 
 def scripts() -> list[str]:

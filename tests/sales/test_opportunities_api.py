@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _body(customers, products, today, **extra):
-    return {"name": "年度采购", "customer_id": customers["mine"].pk, "expected_close": str(today + dt.timedelta(days=20)),
+    return {"name": "年度采购", "customer_id": customers["mine"].pk,
+            "expected_close": str(today + dt.timedelta(days=20)),
             "lines": [{"product_id": products["sofa"].pk, "quantity": "2"}], **extra}
 
 

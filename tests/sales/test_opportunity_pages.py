@@ -23,7 +23,7 @@ def test_board_shows_columns_totals_and_cards(client, users, make_opportunity, p
     for name in ("初步接洽", "需求确认", "方案报价", "谈判", "赢单", "输单"):
         assert name in text
     assert "沙发采购" in text and "1 deal · ¥6,000" in text and 'draggable="true"' in text
-    assert 'data-drop-stage="%s"' % pipeline["谈判"].pk in text and "sales/board.js" in text
+    assert f'data-drop-stage="{pipeline["谈判"].pk}"' in text and "sales/board.js" in text
     assert "商机看板" in client.get("/sales/board/", headers={"Accept-Language": "zh-Hans"}).content.decode()
 
 
