@@ -139,7 +139,8 @@ def board_cards(*, user: User, pipeline: Pipeline, stage: Stage, owner_id: int |
     limit = limit or BOARD_PAGE
     return list(rows.filter(stage=stage).select_related("owner", "customer", "lead")
                 .only("id", "name", "amount", "probability", "expected_close", "committed", "status", "version",
-                      "stage_id", "owner__id", "owner__username", "owner__display_name", "customer__id",
+                      "stage_id", "owner__id", "owner__username", "owner__display_name", "owner__first_name",
+                      "owner__last_name", "customer__id",
                       "customer__name", "lead__id", "lead__name", "created_at")
                 .order_by("-created_at", "-id")[offset:offset + limit])
 
