@@ -126,8 +126,10 @@ def test_board_and_list_queries_do_not_grow(client, users, make_opportunity):
     User.objects.filter(pk=users["account_manager"].pk).update(display_name="")
     client.force_login(users["administrator"])
     make_opportunity()
+    make_opportunity("other_account_manager", customer="colleague")
     client.get("/sales/board/")
-    with CaptureQueriesContext(connection) as few_board, CaptureQueriesContext(connection):
+    client.get("/sales/opportunities/")
+    with CaptureQueriesContext(connection) as few_board:
         client.get("/sales/board/")
     with CaptureQueriesContext(connection) as few_list:
         client.get("/sales/opportunities/")
@@ -137,7 +139,10 @@ def test_board_and_list_queries_do_not_grow(client, users, make_opportunity):
         client.get("/sales/board/")
     with CaptureQueriesContext(connection) as many_list:
         client.get("/sales/opportunities/")
-    assert len(many_board) == len(few_board) and len(many_list) == len(few_list)
+    def counted(queries):  # the session's idle clock may write the session row on any request: not the page's reads
+        return len([query for query in queries.captured_queries if "django_session" not in query["sql"]])
+
+    assert counted(many_board) == counted(few_board) and counted(many_list) == counted(few_list)
 
 
 def test_customer_timeline_shows_opportunities(client, users, make_opportunity, customers):
