@@ -221,6 +221,14 @@ EMAIL_BACKEND = os.environ.get("KEHU_EMAIL_BACKEND", "django.core.mail.backends.
 EMAIL_HOST = os.environ.get("KEHU_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("KEHU_EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("KEHU_EMAIL_FROM", "kehu@localhost")
+# satisfaction surveys (service.surveys): the SMS gateway class (default: logs and stores in the SMS outbox), how long
+# a survey link works, the NPS wave's share of reachable customers and the days a customer is not asked again, the
+# public answer page's rate per client address
+KEHU_SMS_PROVIDER = os.environ.get("KEHU_SMS_PROVIDER", "kehu.service.surveys.providers.DevelopmentSmsProvider")
+KEHU_SURVEY_TOKEN_DAYS = env_int("KEHU_SURVEY_TOKEN_DAYS", 14, minimum=1)
+KEHU_SURVEY_NPS_SHARE = float(os.environ.get("KEHU_SURVEY_NPS_SHARE", "0.1"))
+KEHU_SURVEY_NPS_QUIET_DAYS = env_int("KEHU_SURVEY_NPS_QUIET_DAYS", 90, minimum=0)
+KEHU_SURVEY_RATE = os.environ.get("KEHU_SURVEY_RATE", "").strip() or "30/min"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -247,6 +255,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # service: the monthly NPS wave (`kehu surveys nps`; idempotent per month)
+    "monthly-nps-wave": {
+        "task": "kehu.service.surveys.tasks.nps_wave_task",
+        "schedule": crontab(minute=0, hour=10, day_of_month=2),
+    },
     # the monthly scoring run (tiers, RFM, lifetime value, alerts) as of the last day of the previous month
     "monthly-scoring-run": {
         "task": "kehu.scoring.tasks.scoring_run_task",
@@ -295,7 +308,28 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.loyalty.tasks.loyalty_expire_task",
         "schedule": crontab(minute=15, hour=3),
     },
+    # e-mail in: read the team mailbox's unseen messages into tickets (`kehu mail-in`; nothing without KEHU_MAILIN_HOST)
+    "mail-in": {
+        "task": "kehu.service.mailin.tasks.mail_in_task",
+        "schedule": crontab(minute="*"),
+    },
+    # service: SLA warnings and breaches of open tickets, notified once each (`kehu sla-check`; safe to run twice)
+    "sla-check": {"task": "kehu.service.sla.tasks.sla_check_task", "schedule": crontab(minute="*/5")},
 }
+# E-mail in (kehu.service.mailin): the IMAP mailbox the beat task reads (disabled while KEHU_MAILIN_HOST is empty), the
+# webhook's shared secret (POST /api/mail/inbound refuses everything while it is empty) and its size limit, and the
+# domain of the Message-IDs of replies (default: the team address's)
+KEHU_MAILIN_HOST = os.environ.get("KEHU_MAILIN_HOST", "")
+KEHU_MAILIN_PORT = env_int("KEHU_MAILIN_PORT", 993, minimum=1)
+KEHU_MAILIN_USER = os.environ.get("KEHU_MAILIN_USER", "")
+KEHU_MAILIN_PASSWORD = os.environ.get("KEHU_MAILIN_PASSWORD", "")
+KEHU_MAILIN_MAILBOX = os.environ.get("KEHU_MAILIN_MAILBOX", "INBOX")
+KEHU_MAILIN_SECURITY = os.environ.get("KEHU_MAILIN_SECURITY", "ssl")  # ssl, starttls or none
+KEHU_MAILIN_LIMIT = env_int("KEHU_MAILIN_LIMIT", 100, minimum=1)
+KEHU_MAILIN_TEAM = os.environ.get("KEHU_MAILIN_TEAM", "")  # a team's address for mail sent to none
+KEHU_MAILIN_SECRET = os.environ.get("KEHU_MAILIN_SECRET", "")
+KEHU_MAILIN_MAX_BYTES = env_int("KEHU_MAILIN_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+KEHU_MAILIN_DOMAIN = os.environ.get("KEHU_MAILIN_DOMAIN", "")
 # Where a task a view dispatches runs: on the Celery broker when one is configured; otherwise in the background
 # worker that `kehu serve` and `kehu demo` start (`kehu worker` without KEHU_REDIS_URL), which takes queued tasks
 # from the database; never inside a web request. The test suite runs them eagerly unless a test asks otherwise.

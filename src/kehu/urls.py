@@ -20,4 +20,5 @@ urlpatterns = [
     path("sales/", include("kehu.sales.urls")),
     path("loyalty/", include("kehu.loyalty.urls")),
     path("service/", include("kehu.service.urls")),
+    path("s/", include("kehu.service.surveys.public_urls")),  # the public satisfaction survey page
 ]

@@ -19,6 +19,10 @@ from kehu.sales.opportunities.api import forecast_router
 from kehu.sales.opportunities.api import router as opportunities_router
 from kehu.scoring.api import router as scoring_router
 from kehu.service.api import router as service_router
+from kehu.service.kb.api import router as kb_router
+from kehu.service.mailin.api import router as mailin_router
+from kehu.service.sla.api import router as sla_router
+from kehu.service.surveys.api import router as surveys_router
 from kehu.work.api import router as work_router
 
 from .auth import SessionAuth, TokenAuth
@@ -131,6 +135,7 @@ api.add_router("/evaluation-templates", evaluation_templates_router)
 api.add_router("/strengthening", strengthening_router)
 api.add_router("/plans", plans_router)
 api.add_router("/events", events_router)
+api.add_router("/knowledge", kb_router)
 api.add_router("/gifts", gifts_router)
 api.add_router("/cadence", cadence_router)
 api.add_router("/leads", sales_router)
@@ -138,3 +143,6 @@ api.add_router("/opportunities", opportunities_router)
 api.add_router("/forecast", forecast_router)
 api.add_router("/loyalty", loyalty_router)
 api.add_router("/tickets", service_router)
+api.add_router("/mail", mailin_router)
+api.add_router("/sla", sla_router)
+api.add_router("/surveys", surveys_router)

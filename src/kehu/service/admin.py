@@ -12,3 +12,5 @@ class ServiceTeamAdmin(admin.ModelAdmin):
 @admin.register(TicketCategory)
 class TicketCategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "parent", "priority_raise", "active"]
+
+from .sla import admin as sla_admin  # noqa: E402,F401  (calendars, days, SLA policies)

@@ -13,6 +13,14 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         from kehu.core.registry import register_grants
 
+        from .kb.registration import register as register_kb
+        from .mailin.registration import register as register_mailin
         from .roles import GRANTS
+        from .sla.registration import register as register_sla
+        from .surveys.registration import register as register_surveys
 
         register_grants(self.label, GRANTS)
+        register_mailin()
+        register_kb()
+        register_sla()
+        register_surveys()

@@ -24,3 +24,19 @@ GRANTS: dict[str, list[str]] = {
     Role.ACCOUNT_MANAGER: _VIEW + _WORK,
     Role.AUDITOR: list(_VIEW),
 }
+
+
+def merge_grants(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The union of two parts' grants, role by role, in order and without repeats."""
+    return {role: list(dict.fromkeys(a.get(role, []) + b.get(role, []))) for role in {*a, *b}}
+
+
+from .kb.roles import KB_GRANTS  # noqa: E402
+from .mailin.roles import MAILIN_GRANTS  # noqa: E402
+from .sla.roles import SLA_GRANTS  # noqa: E402
+from .surveys.roles import SURVEYS_GRANTS  # noqa: E402
+
+GRANTS = merge_grants(GRANTS, MAILIN_GRANTS)
+GRANTS = merge_grants(GRANTS, KB_GRANTS)
+GRANTS = merge_grants(GRANTS, SLA_GRANTS)
+GRANTS = merge_grants(GRANTS, SURVEYS_GRANTS)

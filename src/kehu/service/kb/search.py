@@ -1,0 +1,122 @@
+"""The knowledge base's full-text index: one row per published article in ``service_kb_search`` (made by the
+migration ``0002_kb``): on SQLite an FTS5 table (``rowid`` = article id, columns title and body, ranked by
+``bm25`` with the title ten times the body), on PostgreSQL a table of ``tsvector`` (``simple`` configuration, the
+title weighted A and the body B, a GIN index, ranked by ``ts_rank``). The documents are the segmented tokens of
+``segment.document_tokens``; ``index_article`` is called by the services when a version is published or the
+article archived. A query matches all its words; when none does it falls back to any word, ranked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+from .segment import query_tokens
+
+TABLE = "service_kb_search"
+TITLE_WEIGHT = 10.0
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def index_article(*, article_id: int, search_title: str = "", search_body: str = "", published: bool) -> None:
+    """Put the article's published version in the index (or take the article out of it)."""
+    with connection.cursor() as cursor:
+        if _pg():
+            cursor.execute(f"DELETE FROM {TABLE} WHERE article_id = %s", [article_id])
+            if published:
+                cursor.execute(
+                    f"INSERT INTO {TABLE} (article_id, document) VALUES (%s, "
+                    "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B'))",
+                    [article_id, search_title, search_body],
+                )
+        else:
+            cursor.execute(f"DELETE FROM {TABLE} WHERE rowid = %s", [article_id])
+            if published:
+                cursor.execute(
+                    f"INSERT INTO {TABLE} (rowid, title, body) VALUES (%s, %s, %s)",
+                    [article_id, search_title, search_body],
+                )
+
+
+def index_many(rows: Iterable[tuple[int, str, str]]) -> None:
+    """Bulk (demo, bench): ``(article_id, search_title, search_body)`` of published articles not yet indexed."""
+    rows = list(rows)
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if _pg():
+            cursor.executemany(
+                f"INSERT INTO {TABLE} (article_id, document) VALUES (%s, "
+                "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B'))",
+                rows,
+            )
+        else:
+            cursor.executemany(f"INSERT INTO {TABLE} (rowid, title, body) VALUES (%s, %s, %s)", rows)
+
+
+def _match(tokens: list[str], *, any_word: bool) -> str:
+    if _pg():
+        # tokens are word characters only (segment._TOKEN); quoted as lexemes all the same
+        return (" | " if any_word else " & ").join("'" + token.replace("'", "") + "'" for token in tokens)
+    return (" OR " if any_word else " ").join('"' + token.replace('"', "") + '"' for token in tokens)
+
+
+def _scope_sql(branch_ids: list[int] | None, category_ids: list[int] | None) -> tuple[str, list]:
+    sql, params = "", []
+    if branch_ids is not None:
+        if branch_ids:
+            sql += f" AND (a.branch_id IS NULL OR a.branch_id IN ({', '.join(['%s'] * len(branch_ids))}))"
+            params += list(branch_ids)
+        else:
+            sql += " AND a.branch_id IS NULL"
+    if category_ids is not None:
+        if not category_ids:
+            return " AND 1 = 0", []
+        sql += f" AND a.category_id IN ({', '.join(['%s'] * len(category_ids))})"
+        params += list(category_ids)
+    return sql, params
+
+
+def _run(tokens: list[str], *, any_word: bool, branch_ids, category_ids, limit: int, offset: int) -> list[int]:
+    match = _match(tokens, any_word=any_word)
+    scope, params = _scope_sql(branch_ids, category_ids)
+    if _pg():
+        sql = (
+            f"SELECT s.article_id FROM {TABLE} s, to_tsquery('simple', %s) q, service_article a "
+            f"WHERE s.document @@ q AND a.id = s.article_id AND a.status = 'published'{scope} "
+            "ORDER BY ts_rank(s.document, q) DESC, s.article_id DESC LIMIT %s OFFSET %s"
+        )
+    else:
+        sql = (
+            f"SELECT s.rowid FROM {TABLE} s JOIN service_article a ON a.id = s.rowid "
+            f"WHERE {TABLE} MATCH %s AND a.status = 'published'{scope} "
+            f"ORDER BY bm25({TABLE}, {TITLE_WEIGHT}, 1.0), s.rowid DESC LIMIT %s OFFSET %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [match, *params, limit, offset])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def search_ids(
+    query: str,
+    *,
+    branch_ids: list[int] | None = None,
+    category_ids: list[int] | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[int], bool]:
+    """Article ids best first, and whether the all-words match failed and any word was used instead.
+    ``branch_ids`` ``None``: every branch's articles; else the group-wide ones and those of these branches."""
+    tokens = query_tokens(query)
+    if not tokens:
+        return [], False
+    ids = _run(tokens, any_word=False, branch_ids=branch_ids, category_ids=category_ids, limit=limit, offset=offset)
+    if ids or len(tokens) == 1:
+        return ids, False
+    if offset and _run(tokens, any_word=False, branch_ids=branch_ids, category_ids=category_ids, limit=1, offset=0):
+        return ids, False  # past the last page of an all-words match
+    return _run(tokens, any_word=True, branch_ids=branch_ids, category_ids=category_ids, limit=limit,
+                offset=offset), True
