@@ -191,7 +191,8 @@ def test_one_action_hands_over_leads_customers_and_tasks_recorded(client, users,
     client.force_login(manager)
     form = {"leaving": am.pk, "leads_to": successor.pk, "customers_to": "", "tasks_to": "", "reason": "离职"}
     page = client.post("/sales/hand-over/", form, headers={"Accept-Language": "en"}).content.decode()
-    assert "This moves 2 open leads, 1 customers and 1 open tasks." in page
+    assert ("This moves 2 open leads and 0 open opportunities (to the leads' successor), 1 customers and 1 open "
+            "tasks.") in page
     assert Lead.objects.filter(owner=am).count() == 2  # nothing moved before the confirmation
     assert client.post("/sales/hand-over/", {**form, "confirm": "1"}).status_code == 302
     assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("owner", flat=True)) == {

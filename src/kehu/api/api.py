@@ -15,6 +15,8 @@ from kehu.relations.kpis.api import router as staff_kpis_router
 from kehu.relations.plans.api import events_router, gifts_router, plans_router
 from kehu.relations.strengthening.api import router as strengthening_router
 from kehu.sales.api import router as sales_router
+from kehu.sales.opportunities.api import forecast_router
+from kehu.sales.opportunities.api import router as opportunities_router
 from kehu.scoring.api import router as scoring_router
 from kehu.service.api import router as service_router
 from kehu.service.kb.api import router as kb_router
@@ -115,6 +117,7 @@ api = KehuNinjaAPI(
             {"name": "gifts", "description": "Gifts to customers with their cost."},
             {"name": "cadence", "description": "Cadence rules by tier and class, and the coverage report."},
             {"name": "leads", "description": "Sales leads: duplicate matching, status, contacts, the shared pool."},
+            {"name": "opportunities", "description": "Opportunities: pipelines, stages, won and lost, the forecast."},
         ]
     },
 )
@@ -137,6 +140,8 @@ api.add_router("/knowledge", kb_router)
 api.add_router("/gifts", gifts_router)
 api.add_router("/cadence", cadence_router)
 api.add_router("/leads", sales_router)
+api.add_router("/opportunities", opportunities_router)
+api.add_router("/forecast", forecast_router)
 api.add_router("/loyalty", loyalty_router)
 api.add_router("/tickets", service_router)
 api.add_router("/mail", mailin_router)

@@ -3,18 +3,26 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SalesConfig(AppConfig):
-    """Sales force automation: leads, duplicate matching, assignment and the shared pool (opportunities, the
-    forecast and conversion later)."""
+    """Sales force automation: leads, duplicate matching, assignment and the shared pool; opportunities in
+    pipelines, the kanban board and the forecast (conversion later)."""
 
     name = "kehu.sales"
     verbose_name = _("Sales")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kehu.core.registry import DemoStep, register_demo_step, register_grants, register_import_target
+        from kehu.core.registry import (
+            DemoStep,
+            register_demo_step,
+            register_grants,
+            register_import_target,
+            register_timeline_kind,
+        )
         from kehu.work.registry import NotificationKind, TaskKind, register_notification_kind, register_task_kind
 
         from .demo import load_sales_demo
+        from .opportunities.demo import load_opportunities_demo
+        from .opportunities.timeline import OPPORTUNITY_KIND
         from .roles import GRANTS
 
         register_grants(self.label, GRANTS)
@@ -22,4 +30,6 @@ class SalesConfig(AppConfig):
         register_notification_kind(NotificationKind("lead_assigned", _("A lead was assigned to me"),
                                                     email_by_default=False))
         register_demo_step(DemoStep("sales", _("Leads"), 120, load_sales_demo))
+        register_demo_step(DemoStep("opportunities", _("Opportunities"), 125, load_opportunities_demo))
+        register_timeline_kind(OPPORTUNITY_KIND)
         register_import_target("leads", _("Leads"), "kehu.sales.imports.LeadTarget", permissions=("sales.add_lead",))

@@ -193,11 +193,16 @@ def staff_in_scope(*, user: User) -> QuerySet[User]:
 
 
 def hand_over_counts(*, user: User, leaving: User) -> dict[str, int]:
-    """What a hand-over by ``user`` would move: open leads, customers owned, open tasks (three COUNTs)."""
+    """What a hand-over by ``user`` would move: open leads and opportunities, customers owned, open tasks (four
+    COUNTs)."""
     from kehu.work.models import Task
+
+    from .models import Opportunity, OpportunityStatus
 
     return {
         "leads": Lead.objects.visible_to(user, "change").filter(owner=leaving, status__in=OPEN_STATUSES).count(),
+        "opportunities": Opportunity.objects.visible_to(user, "change").filter(
+            owner=leaving, status=OpportunityStatus.OPEN).count(),
         "customers": Customer.objects.visible_to(user, "change").filter(owner=leaving).count(),
         "tasks": Task.objects.visible_to(user, "change").filter(owner=leaving, status=Task.Status.OPEN).count(),
     }

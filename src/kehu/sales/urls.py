@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .opportunities import views as opportunities
 
 app_name = "sales"
 urlpatterns = [
@@ -14,4 +15,15 @@ urlpatterns = [
     path("leads/<int:pk>/claim/", views.lead_claim, name="lead_claim"),
     path("leads/<int:pk>/assign/", views.lead_assign, name="lead_assign"),
     path("hand-over/", views.hand_over, name="hand_over"),
+    # opportunities (sales/opportunities)
+    path("board/", opportunities.board, name="board"),
+    path("board/stages/<int:stage_pk>/", opportunities.board_column, name="board_column"),
+    path("forecast/", opportunities.forecast_page, name="forecast"),
+    path("opportunities/", opportunities.opportunity_list, name="opportunities"),
+    path("opportunities/new/", opportunities.opportunity_create, name="opportunity_create"),
+    path("opportunities/<int:pk>/", opportunities.opportunity_detail, name="opportunity"),
+    path("opportunities/<int:pk>/edit/", opportunities.opportunity_edit, name="opportunity_edit"),
+    path("opportunities/<int:pk>/stage/", opportunities.move, name="opportunity_move"),
+    path("opportunities/<int:pk>/won/", opportunities.opportunity_won, name="opportunity_won"),
+    path("opportunities/<int:pk>/lost/", opportunities.opportunity_lost, name="opportunity_lost"),
 ]

@@ -1,9 +1,8 @@
-"""Sales force automation: leads (销售线索), their contact log and timeline, assignment rules and the shared pool
-(公海).
+"""Leads (销售线索), their contact log and timeline, assignment rules and the shared pool (公海); the staff
+hand-over record.
 
 A lead is a prospect, a person or an organisation, not yet a customer. Its owner works it; a lead without an owner
-is in the shared pool of its branch, where anyone of the branch may claim it (up to a cap). Opportunities, the
-forecast and conversion join this app later."""
+is in the shared pool of its branch, where anyone of the branch may claim it (up to a cap)."""
 
 from __future__ import annotations
 
@@ -281,8 +280,9 @@ class AssignmentRule(models.Model):
 
 
 class HandOver(models.Model):
-    """A member of staff leaving: their open leads, customers and open tasks moved to named successors in one action
-    (``services.staff_hand_over``). The moved ids are kept so the move can be reviewed and undone by hand."""
+    """A member of staff leaving: their open leads, open opportunities, customers and open tasks moved to named
+    successors in one action (``services.staff_hand_over``). The moved ids are kept so the move can be reviewed
+    and undone by hand."""
 
     id = models.BigAutoField(primary_key=True)
     leaving = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("leaving"), on_delete=models.PROTECT,
@@ -297,6 +297,7 @@ class HandOver(models.Model):
     lead_ids = models.JSONField(default=list)
     customer_ids = models.JSONField(default=list)
     task_ids = models.JSONField(default=list)
+    opportunity_ids = models.JSONField(default=list)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
                               db_index=False)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)

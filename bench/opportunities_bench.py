@@ -1,0 +1,213 @@
+"""Benchmark of opportunities: the kanban board's first render and the forecast with many open opportunities.
+
+Run: ``.venv/bin/python bench/opportunities_bench.py [--open 100000] [--closed 20000] [--requests 30] [--db both]``
+
+On PostgreSQL (database ``kehu_bench_opportunities``) and/or SQLite (``var/bench_opportunities.sqlite3``), never the
+development or test databases, holding ``--open`` open and ``--closed`` won/lost opportunities (one product line
+each) over four branches, 20 account managers and 20,000 customers (bulk-inserted when there are fewer), in process:
+
+1. the board ``/sales/board/`` (first render: column totals and the newest 50 cards per column) through the Django
+   test client, for an administrator (everything), a branch manager (a quarter) and an account manager: p50/p99;
+2. the forecast query (``forecast.forecast``: by month, owner, branch, product, the headline, funnel and rates) and
+   the whole ``/sales/forecast/`` page, for the same users: p50/p99.
+
+The target is a p99 under 300 ms. The peers: Odoo's sales dashboard takes 50 s at 50,000 opportunities.
+Figures are printed, nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(1, str(ROOT / "src"))
+
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_DATABASE = "kehu_bench_opportunities"
+SQLITE_PATH = ROOT / "var" / "bench_opportunities.sqlite3"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def ms(values: list[float]) -> str:
+    return (f"p50 {1000 * statistics.median(values):.1f} ms, p99 {1000 * percentile(values, 0.99):.1f} ms "
+            f"({len(values)} runs)")
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER.replace('postgres://', 'postgresql://', 1)}/postgres", autocommit=True,
+                         connect_timeout=3) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]).fetchone():
+            connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+
+
+def load(open_count: int, closed_count: int) -> dict:
+    import generate
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from kehu.customers.models import Customer
+    from kehu.org.models import Branch, User
+    from kehu.org.services import staff_create
+    from kehu.purchases.models import Product
+    from kehu.sales.models import LossReason, Opportunity, OpportunityLine, StageKind
+    from kehu.sales.opportunities.selectors import default_pipeline, pipeline_stages
+
+    call_command("migrate", verbosity=0, interactive=False)
+    codes = generate.ensure_bench_branches()
+    branches = list(Branch.objects.filter(code__in=codes).order_by("code"))
+    users: dict[str, list] = {"sellers": [], "managers": []}
+    for number, branch in enumerate(branches):
+        for seat in range(5):
+            name = f"bench_am_{number}_{seat}"
+            users["sellers"].append(User.objects.filter(username=name).first() or staff_create(
+                username=name, password="Kehu-bench-pass-1", roles=["account_manager"], branches=[branch]))
+        name = f"bench_bm_{number}"
+        users["managers"].append(User.objects.filter(username=name).first() or staff_create(
+            username=name, password="Kehu-bench-pass-1", roles=["branch_manager"], branches=[branch]))
+    users["admin"] = [User.objects.filter(username="bench_admin").first() or staff_create(
+        username="bench_admin", password="Kehu-bench-pass-1", roles=["administrator"], branches=[branches[0]])]
+    if Customer.objects.count() < 20_000:
+        Customer.objects.bulk_create([Customer(code=f"OC{index:08d}", name=f"客户{index}",
+                                               branch=branches[index % len(branches)]) for index in range(20_000)],
+                                     batch_size=5000)
+    products = list(Product.objects.filter(is_active=True)[:20])
+    if len(products) < 20:
+        Product.objects.bulk_create([Product(sku=f"OPP-{index}", name=f"产品{index}", list_price=Decimal(1000 + index))
+                                     for index in range(20)], ignore_conflicts=True)
+        products = list(Product.objects.filter(sku__startswith="OPP-"))
+    pipeline = default_pipeline()
+    stages = pipeline_stages(pipeline.pk)
+    open_stages = [stage for stage in stages if stage.kind == StageKind.OPEN]
+    won = next(stage for stage in stages if stage.kind == StageKind.WON)
+    lost = next(stage for stage in stages if stage.kind == StageKind.LOST)
+    reason = LossReason.objects.first()
+    stored_open = Opportunity.objects.filter(status="open").count()
+    stored_closed = Opportunity.objects.exclude(status="open").count()
+    wanted = [("open", max(0, open_count - stored_open)), ("closed", max(0, closed_count - stored_closed))]
+    if any(count for _kind, count in wanted):
+        started = time.perf_counter()
+        rng = random.Random(17)
+        customers = list(Customer.objects.order_by("pk").values_list("pk", "branch_id")[:20_000])
+        by_branch: dict[int, list] = {}
+        for seller in users["sellers"]:
+            by_branch.setdefault(seller.branches.values_list("pk", flat=True)[0], []).append(seller.pk)
+        today = timezone.localdate()
+        now = timezone.now()
+        for kind, count in wanted:
+            for first in range(0, count, 10_000):
+                batch, lines = [], []
+                for _index in range(first, min(count, first + 10_000)):
+                    customer_id, branch_id = rng.choice(customers)
+                    product = rng.choice(products)
+                    quantity = rng.randint(1, 20)
+                    amount = Decimal(quantity) * product.list_price
+                    created = now - dt.timedelta(days=rng.randint(0, 360))
+                    if kind == "open":
+                        stage = rng.choice(open_stages)
+                        status, closed_at, loss = "open", None, None
+                    else:
+                        stage = won if rng.random() < 0.4 else lost
+                        status = "won" if stage == won else "lost"
+                        closed_at = min(now, created + dt.timedelta(days=rng.randint(5, 120)))
+                        loss = reason if status == "lost" else None
+                    batch.append(Opportunity(
+                        name=f"机会{customer_id}", customer_id=customer_id, owner_id=rng.choice(by_branch[branch_id]),
+                        branch_id=branch_id, pipeline=pipeline, stage=stage, probability=stage.probability,
+                        amount=amount, expected_close=today + dt.timedelta(days=rng.randint(-30, 330)),
+                        committed=rng.random() < 0.2, status=status, loss_reason=loss, closed_at=closed_at,
+                        cycle_days=(closed_at - created).days if closed_at else None,
+                        reached_order=rng.choice(open_stages).order, stage_entered_at=created, created_at=created))
+                    lines.append((product.pk, quantity, product.list_price, amount))
+                written = Opportunity.objects.bulk_create(batch)
+                OpportunityLine.objects.bulk_create([
+                    OpportunityLine(opportunity_id=row.pk, product_id=line[0], quantity=line[1], unit_price=line[2],
+                                    amount=line[3]) for row, line in zip(written, lines, strict=True)])
+        print(f"loaded {sum(count for _kind, count in wanted):,} opportunities in "
+              f"{time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE sales_opportunity; ANALYZE sales_opportunityline")
+        else:
+            cursor.execute("ANALYZE")
+    return users
+
+
+def run(options: argparse.Namespace, database: str) -> int:
+    if database == "pg":
+        ensure_database()
+        url = f"{PG_SERVER}/{PG_DATABASE}"
+    else:
+        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{SQLITE_PATH}"
+    os.environ.update({"KEHU_DATABASE_URL": url, "KEHU_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "kehu.settings",
+                       "KEHU_VAR_DIR": str(ROOT / "var")})
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+
+    from kehu.sales.opportunities.forecast import forecast
+
+    settings.ALLOWED_HOSTS = ["*"]
+    users = load(options.open, options.closed)
+    label = "PostgreSQL" if database == "pg" else "SQLite"
+    print(f"{label}, {options.open:,} open and {options.closed:,} closed opportunities, 4 branches, 20 sellers")
+    for role, user in (("administrator", users["admin"][0]), ("branch manager", users["managers"][0]),
+                       ("account manager", users["sellers"][0])):
+        client = Client()
+        client.force_login(user)
+        for name, path in (("board first render", "/sales/board/"), ("forecast page", "/sales/forecast/")):
+            assert client.get(path).status_code == 200  # warm
+            timings = []
+            for _run in range(options.requests):
+                started = time.perf_counter()
+                response = client.get(path)
+                timings.append(time.perf_counter() - started)
+                assert response.status_code == 200
+            print(f"  {name:<22} {role:<16} {ms(timings)}")
+        timings = []
+        for _run in range(options.requests):
+            started = time.perf_counter()
+            forecast(user=user)
+            timings.append(time.perf_counter() - started)
+        print(f"  {'forecast query':<22} {role:<16} {ms(timings)}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--open", type=int, default=100_000)
+    parser.add_argument("--closed", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--db", choices=["pg", "sqlite", "both"], default="both")
+    options = parser.parse_args()
+    if options.db != "both":
+        return run(options, options.db)
+    status = 0
+    for database in ("pg", "sqlite"):  # one process each: Django is set up once per process
+        command = [sys.executable, __file__, "--open", str(options.open), "--closed", str(options.closed),
+                   "--requests", str(options.requests), "--db", database]
+        status |= subprocess.call(command)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
