@@ -33,3 +33,13 @@ def test_ticket_for_an_unknown_caller_takes_the_given_branch_and_calls_the_liste
     with pytest.raises(ValidationError):
         services.ticket_message_add(ticket=ticket, kind="note", body="  ")
     assert TicketMessage.objects.filter(ticket=ticket).count() == 1
+
+
+def test_a_status_change_reads_with_the_statuses_names_in_the_request_language():
+    from django.utils import translation
+
+    change = TicketStatusChange(from_status="", to_status="received")
+    with translation.override("zh-hans"):
+        assert str(change) == "— → 已受理登记"
+    with translation.override("en"):
+        assert str(TicketStatusChange(from_status="resolved", to_status="closed")) == "Resolved → Closed"

@@ -281,4 +281,5 @@ class TicketStatusChange(models.Model):
         indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_status_time_idx")]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '-'} → {self.to_status}"
+        labels = dict(TicketStatus.choices)  # the statuses' names in the request's language
+        return f"{labels.get(self.from_status, self.from_status) or '—'} → {labels.get(self.to_status, self.to_status)}"
