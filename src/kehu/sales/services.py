@@ -514,6 +514,15 @@ def lead_claim(*, actor: User, lead: Lead) -> Lead:
     if not selectors.may_work_leads(actor):
         raise PermissionDenied(_("You may not claim leads."))
     if not Lead.objects.visible_to(actor).filter(pk=lead.pk).exists():
+        # claimed by someone else a moment ago (it left the pool the actor sees): a conflict, not a missing lead
+        from kehu.org.selectors import branch_ids_in_scope
+
+        scope = branch_ids_in_scope(actor)
+        taken = Lead.objects.filter(pk=lead.pk, owner__isnull=False)
+        if scope is not None:
+            taken = taken.filter(branch_id__in=scope)
+        if taken.exists():
+            raise LeadConflictError("already_claimed", _("This lead is no longer in the pool: someone claimed it."))
         raise Lead.DoesNotExist
     User.objects.select_for_update().filter(pk=actor.pk).first()  # one claim at a time per person: the cap holds
     current = Lead.objects.filter(pk=lead.pk).values("owner_id", "status", "branch_id").first()
