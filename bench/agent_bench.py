@@ -28,15 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from common import percentile, recreate_postgres_database  # noqa: E402
+
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "kehu_bench_agent"
 SQLITE_FILE = ROOT / "var" / "bench" / "agent.sqlite3"
 BATCH = 50_000
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def milliseconds(values: list[float]) -> str:
@@ -45,18 +42,7 @@ def milliseconds(values: list[float]) -> str:
 
 
 def ensure_postgres_database() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER.replace('postgres://', 'postgresql://', 1)}/postgres", autocommit=True,
-                             connect_timeout=3) as connection:
-            if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]).fetchone():
-                connection.execute(f'DROP DATABASE "{PG_DATABASE}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    except Exception as error:  # noqa: BLE001 - PostgreSQL not reachable: SQLite only
-        print(f"PostgreSQL not available ({error}); skipping it", file=sys.stderr)
-        return False
-    return True
+    return recreate_postgres_database(PG_SERVER, PG_DATABASE)
 
 
 def _rows(model, objects):

@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from common import percentile, recreate_postgres_database  # noqa: E402
+
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "kehu_bench_kb"
 SQLITE_FILE = ROOT / "var" / "bench" / "kb.sqlite3"
@@ -39,29 +41,13 @@ QUERIES = ["退款", "申请退款", "会员卡", "挂失", "会员卡挂失", "
            "vip", "顾客签收后七天内可申请无理由退款"]
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
 def milliseconds(values: list[float]) -> str:
     return (f"p50 {1000 * statistics.median(values):7.2f} ms, p99 {1000 * percentile(values, 0.99):7.2f} ms "
             f"({len(values)} queries)")
 
 
 def ensure_postgres_database() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER.replace('postgres://', 'postgresql://', 1)}/postgres", autocommit=True,
-                             connect_timeout=3) as connection:
-            if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]).fetchone():
-                connection.execute(f'DROP DATABASE "{PG_DATABASE}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    except Exception as error:  # noqa: BLE001 - PostgreSQL not reachable: SQLite only
-        print(f"PostgreSQL not available ({error}); skipping it", file=sys.stderr)
-        return False
-    return True
+    return recreate_postgres_database(PG_SERVER, PG_DATABASE)
 
 
 def measure(articles: int, queries: int) -> None:

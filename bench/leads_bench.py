@@ -31,13 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(1, str(ROOT / "src"))
 
+from common import percentile  # noqa: E402
+
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "kehu_bench_leads"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def ms(values: list[float]) -> str:

@@ -43,9 +43,7 @@ from import_bench import PG_DATABASE, PG_SERVER, customer_file, ensure_postgres_
 URL = f"{PG_SERVER}/{PG_DATABASE}"
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+from common import percentile  # noqa: E402
 
 
 def milliseconds(values: list[float]) -> str:
