@@ -13,12 +13,3 @@ SLA_GRANTS: dict[str, list[str]] = {
     Role.SERVICE_AGENT: list(_VIEW),
     Role.AUDITOR: list(_VIEW),
 }
-
-
-def merge_grants(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Both grant dicts in one (the lead keeps one definition of this at the merge)."""
-    merged = {role: list(perms) for role, perms in a.items()}
-    for role, perms in b.items():
-        merged.setdefault(role, [])
-        merged[role] += [perm for perm in perms if perm not in merged[role]]
-    return merged

@@ -11,12 +11,3 @@ SURVEYS_GRANTS: dict[str, list[str]] = {
     Role.ACCOUNT_MANAGER: list(_VIEW),
     Role.AUDITOR: list(_VIEW),
 }
-
-
-def merge_grants(a: dict[str, list[str]], b: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The permissions of both grant dicts, per role (order kept, no duplicates)."""
-    merged = {role: list(perms) for role, perms in a.items()}
-    for role, perms in b.items():
-        merged.setdefault(role, [])
-        merged[role] += [perm for perm in perms if perm not in merged[role]]
-    return merged
