@@ -31,6 +31,30 @@ def redis_test_db() -> int:
     return 15 - index % 8
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every collected test has a node id of its own.
+
+    pytest 9.2 builds a parametrised item's id from its callspec, and schemathesis 4 makes one item per API operation
+    without one: the 131 items of ``test_schemathesis.py`` all got the id ``…::test_no_server_error``. pytest-xdist
+    keys its work queue by node id, so under ``make test`` only the first operation was ever run (2,079 of 2,209
+    items reported, exit 0). The operation, already in the item's name, goes back into its id; any other duplicate
+    stops the run instead of being silently skipped.
+    """
+    from collections import Counter
+
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        suffix = item.name[len(item.originalname):] if hasattr(item, "originalname") else ""
+        if counts[item.nodeid] > 1 and suffix.startswith("[") and not item.nodeid.endswith(suffix):
+            if hasattr(item, "_id") and hasattr(item._id, "with_params"):  # pytest >= 9.2: structured ids
+                item._id = item.parent.id.child(item.originalname).with_params(suffix[1:-1])
+            else:
+                item._nodeid = item.nodeid + suffix
+    duplicates = sorted(nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1)
+    if duplicates:
+        raise pytest.UsageError(f"tests sharing a node id (pytest-xdist would run only one of each): {duplicates[:5]}")
+
+
 def _restore_data_migrations(sender, using: str = "default", **kwargs) -> None:
     """After a transactional test's flush (which emits ``post_migrate``, as ``migrate`` does): the rows the scoring
     data migrations made (default tier schemes in their slots, the scoring configuration) come back, so that a test
