@@ -13,7 +13,9 @@ Run: ``.venv/bin/python bench/cadence_bench.py --customers 1000000 [--runs 3] [-
    (idempotent: creates nothing), ``--runs`` times each (the cadence tasks and their timeline rows are deleted
    before each first run). Prints wall times (median and all), tasks created and marked overdue, and the peak
    resident memory of the child (``VmHWM``).
-3. Times ``cadence_coverage_by_owner`` for every owner (the staff KPIs' selector), median of ``--runs``.
+3. With ``--floor``, times the bare writes of a first run (as many tasks and timeline rows INSERTed ... SELECTed from
+   the customers, keys checked, rolled back): what no query plan can go below on this server.
+4. Times ``cadence_coverage_by_owner`` for every owner (the staff KPIs' selector), median of ``--runs``.
 
 Figures are printed, nothing is asserted.
 """
@@ -215,6 +217,37 @@ def run_child(as_of: dt.date) -> dict[str, Any]:
     return json.loads(process.stdout.strip().splitlines()[-1])
 
 
+def floor(tasks: int) -> float:
+    """The floor of a first run: the bare writes alone, ``tasks`` cadence-like tasks INSERTed ... SELECTed from the
+    customers (no rule, no contact, no anti-join) with their timeline rows from RETURNING, in chunks of the run's
+    size, every key checked as the run does; rolled back. Seconds."""
+    from django.db import connection, transaction
+
+    from kehu.relations.cadences.services import CHUNK
+
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SELECT id FROM django_content_type LIMIT 1")
+        content_type = cursor.fetchone()[0]
+        done, start = 0, 0
+        while done < tasks:
+            cursor.execute(
+                "WITH ins AS (INSERT INTO work_task (kind, title, notes, customer_id, branch_id, owner_id, due_date, "
+                "priority, status, source_type_id, source_id, outcome, dedupe_key, version, created_at, updated_at) "
+                "SELECT 'floor', 't', '', c.id, c.branch_id, c.owner_id, DATE '2026-06-30', 2, 'open', %s, 1, '', "
+                "'floor:' || c.id, 1, now(), now() FROM customers_customer c WHERE c.id >= %s AND c.id < %s "
+                "AND c.owner_id IS NOT NULL LIMIT %s RETURNING id, customer_id, branch_id) "
+                "INSERT INTO customers_activity (customer_id, occurred_at, kind, branch_id, subject_type, subject_id, "
+                "data) SELECT customer_id, now(), 'task', branch_id, 'work.task', id, '{}'::jsonb FROM ins",
+                [content_type, start, start + CHUNK, tasks - done])
+            done += cursor.rowcount
+            start += CHUNK
+        transaction.set_rollback(True)
+    return time.perf_counter() - started
+
+
 def report(label: str, runs: list[dict[str, Any]]) -> None:
     walls = [run["wall"] for run in runs]
     print(f"{label:28s} median {statistics.median(walls):7.2f} s  (runs: {', '.join(f'{w:.2f}' for w in walls)})  "
@@ -229,6 +262,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--reload", action="store_true", help="generate the database again")
     parser.add_argument("--full", action="store_true", help="1,000,000 customers")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the bare INSERT ... SELECT of as many tasks (the floor of a first run)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -246,6 +281,10 @@ def main() -> None:
         rerun.append(run_child(AS_OF))
     report("first run (creates tasks)", first)
     report("rerun, same day (idempotent)", rerun)
+    if args.floor:
+        walls = [floor(first[-1]["created"]) for _index in range(args.runs)]
+        print(f"{'floor: bare writes':28s} median {statistics.median(walls):7.2f} s  "
+              f"({first[-1]['created']:,} tasks and timeline rows, rolled back)", flush=True)
     from kehu.relations.cadences.selectors import cadence_coverage_by_owner
 
     walls = []

@@ -27,7 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_PATH = ROOT / "var" / "bench_evaluate.sqlite3"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgres://postgres@127.0.0.1:5432/kehu_bench_evaluate"
+# its own database (``KEHU_BENCH_EVALUATE_DB``; helpers sharing a server give each their own)
+PG_DB = os.environ.get("KEHU_BENCH_EVALUATE_DB", "kehu_bench_evaluate")
+PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
 
 
 def peak_memory_mib() -> float:
@@ -43,8 +45,8 @@ def prepare_database(kind: str) -> None:
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-            connection.execute("DROP DATABASE IF EXISTS kehu_bench_evaluate")
-            connection.execute("CREATE DATABASE kehu_bench_evaluate")
+            connection.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+            connection.execute(f"CREATE DATABASE {PG_DB}")
         os.environ["KEHU_DATABASE_URL"] = PG_URL
     else:
         SQLITE_PATH.parent.mkdir(exist_ok=True)

@@ -95,7 +95,11 @@ def test_coverage_with_no_rules_is_empty(db, users):
 def test_coverage_report_per_branch_includes_customers_without_an_owner(book, users, org):
     report = cadence_coverage(user=users["administrator"], as_of=DAY)
     branches = {row.key: (row.on_cadence, row.customers) for row in report.by_branch}
-    assert branches == {org["sh1"].pk: (3, 5), org["bj1"].pk: (1, 1)}
+    # each branch rolls up its subtree: the regions their stores', the group everything
+    assert branches == {org["hq"].pk: (4, 6), org["east"].pk: (3, 5), org["north"].pk: (1, 1),
+                        org["sh1"].pk: (3, 5), org["bj1"].pk: (1, 1)}
+    assert [(row.key, row.depth) for row in report.by_branch] == [
+        (org["hq"].pk, 0), (org["east"].pk, 1), (org["sh1"].pk, 2), (org["north"].pk, 1), (org["bj1"].pk, 2)]
     assert (report.on_cadence, report.customers) == (4, 6)
     owners = {row.key: (row.on_cadence, row.customers) for row in report.by_owner}
     assert owners[None] == (1, 1)
@@ -112,7 +116,8 @@ def test_the_page_is_scoped(client, book, users, org):
     assert "赵北" not in response.content.decode() and str(users["bj_account_manager"]) not in response.content.decode()
     client.force_login(users["branch_manager"])  # region East: SH1 and SH2, not Beijing
     report = client.get(url).context["report"]
-    assert {row.key for row in report.by_branch} == {org["sh1"].pk}
+    assert [(row.key, row.on_cadence, row.customers, row.depth) for row in report.by_branch] == [
+        (org["east"].pk, 3, 5, 0), (org["sh1"].pk, 3, 5, 1)]  # the region rolls up its stores; not the group
     assert users["bj_account_manager"].pk not in {row.key for row in report.by_owner}
     client.force_login(users["bj_account_manager"])
     report = client.get(url).context["report"]
@@ -145,7 +150,7 @@ def test_the_api_is_scoped_and_paginated(api_as, book, users, org):
     assert body["items"] == [{"id": users["account_manager"].pk, "name": str(users["account_manager"]),
                               "on_cadence": 2, "customers": 3, "share": round(2 / 3, 4)}]
     body = api_as("branch_manager").get(f"/api/cadence/coverage?as_of={DAY.isoformat()}&group=branch").json()
-    assert [item["id"] for item in body["items"]] == [org["sh1"].pk]
+    assert [item["id"] for item in body["items"]] == [org["east"].pk, org["sh1"].pk]
     body = api_as("bj_account_manager").get(f"/api/cadence/coverage?as_of={DAY.isoformat()}&group=branch").json()
     assert [(item["id"], item["customers"]) for item in body["items"]] == [(org["bj1"].pk, 1)]
     body = api_as("administrator").get(f"/api/cadence/coverage?as_of={DAY.isoformat()}&limit=1&offset=1").json()

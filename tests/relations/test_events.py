@@ -71,7 +71,9 @@ def test_event_pages_invite_by_class_mark_attendance_and_export(client, event, u
                                              "customer": [key[0].pk, key[1].pk]}).status_code == 302
     assert ContactRecord.objects.filter(channel="event").count() == 2
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert page.count('name="customer"') == 2  # those not yet marked
+    assert page.count('name="customer"') == 4 and 'value="unattended"' in page  # every invitee: mark or undo
+    assert client.post(url + "attendance/", {"answer": "unattended", "customer": [key[1].pk]}).status_code == 302
+    assert list(ContactRecord.objects.filter(channel="event").values_list("customer_id", flat=True)) == [key[0].pk]
     export = client.get(url + "invitees.csv")
     assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
     text = export.content.decode("utf-8-sig")
@@ -120,3 +122,48 @@ def test_gift_from_the_360_page(client, users, customers, today):
         assert client.post(url, {"description": "礼品", "cost": "1", "given_on": today.isoformat(),
                                  "occasion": "festival"}).status_code == status
     assert Gift.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_attendance_marked_by_mistake_is_undone_and_the_figures_follow(event, users, customers, make_customer, today):
+    from kehu.relations.plans.selectors import event_list
+
+    guests = [make_customer(f"嘉宾{index}", owner=users["account_manager"]) for index in range(3)]
+    services.event_invite(actor=users["account_manager"], event=event, customers=guests)
+    ids = [guest.pk for guest in guests]
+    services.event_mark_attendance(actor=users["account_manager"], event=event, customer_ids=ids)
+    mistaken = guests[2]
+    contact_id = EventInvitee.objects.get(event=event, customer=mistaken).contact_id
+    with pytest.raises(PermissionDenied):  # a colleague sees the event, does not organise it
+        services.event_undo_attendance(actor=users["other_account_manager"], event=event, customer_ids=[mistaken.pk])
+    assert services.event_undo_attendance(actor=users["account_manager"], event=event,
+                                          customer_ids=[mistaken.pk, customers["beijing"].pk]) == 1
+    assert services.event_undo_attendance(actor=users["account_manager"], event=event,
+                                          customer_ids=[mistaken.pk]) == 0  # already undone
+    invitee = EventInvitee.objects.get(event=event, customer=mistaken)
+    assert not invitee.attended and invitee.contact_id is None
+    assert not ContactRecord.objects.filter(pk=contact_id).exists()
+    assert sorted(ContactRecord.objects.filter(channel="event").values_list("customer_id", flat=True)) == sorted(
+        ids[:2])
+    listed = {row.pk: row for row in event_list(user=users["account_manager"])}
+    assert listed[event.pk].attended_count == 2 and listed[event.pk].cost == Decimal("5000.00")
+    rows = list(Activity.objects.filter(kind="event", subject_id=event.pk, customer=mistaken).order_by("id")
+                .values_list("data__action", flat=True))
+    assert rows == ["attended", "attendance_undone"]  # the timeline keeps both, never rewritten
+    # marked again (it was right after all): a new contact record
+    assert services.event_mark_attendance(actor=users["account_manager"], event=event, customer_ids=[mistaken.pk]) == 1
+    assert ContactRecord.objects.filter(channel="event", customer=mistaken).count() == 1
+
+
+@pytest.mark.django_db
+def test_undoing_attendance_through_the_api(api_as, event, users, customers):
+    services.event_invite(actor=users["account_manager"], event=event, customers=[customers["mine"]])
+    services.event_mark_attendance(actor=users["account_manager"], event=event, customer_ids=[customers["mine"].pk])
+    am = api_as("account_manager")
+    url = f"/api/events/{event.pk}/attendance/undo"
+    assert api_as("auditor").post(url, {"customer_ids": [customers["mine"].pk]}).status_code in (403, 404)
+    response = am.post(url, {"customer_ids": [customers["mine"].pk]})
+    assert response.status_code == 200 and response.json() == {"count": 1}
+    assert am.post(url, {"customer_ids": []}).status_code == 422
+    assert api_as("bj_account_manager").post(url, {"customer_ids": [customers["mine"].pk]}).status_code == 404
+    assert not EventInvitee.objects.get(event=event).attended

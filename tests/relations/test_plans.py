@@ -314,3 +314,16 @@ def test_the_360_panel_shows_plans_events_and_gifts_with_fixed_queries(client, m
     page = client.get(f"/customers/{customers['mine'].pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="plans_events"' in page and "王一年度维护方案" in page and "客户联谊会" in page
     assert f"/relations/customers/{customers['mine'].pk}/gifts/new/" in page
+
+
+@pytest.mark.django_db
+def test_the_approvals_inbox_and_the_approval_page_link_to_the_plan(client, make_plan, users):
+    plan = make_plan()
+    services.plan_submit(actor=users["account_manager"], plan=plan)
+    plan.refresh_from_db()
+    link = f'href="/relations/plans/{plan.pk}/" data-subject-link'
+    client.force_login(users["branch_manager"])
+    assert link in client.get("/work/approvals/").content.decode()  # waiting for the manager's decision
+    assert link in client.get(f"/work/approvals/{plan.approval.pk}/").content.decode()
+    client.force_login(users["account_manager"])
+    assert link in client.get("/work/approvals/").content.decode()  # among the submitter's requests

@@ -49,14 +49,16 @@ class ApprovalKind:
     ``default_authority`` is the authority of each role when no ``work.ApprovalAuthority`` row says otherwise:
     ``{role: max amount}``, ``None`` meaning no limit; a role not named may not approve this kind. ``on_decided``
     (``approval, action``) is called in the decision's transaction so that the module updates its record (the plan
-    becomes approved or rejected); ``url(approval)`` links to the subject's page.
+    becomes approved or rejected); ``url`` links the approvals inbox and the approval's page to the subject's page:
+    a callable ``url(approval) -> str`` or a pattern such as ``"/loyalty/adjustments/{subject_id}/"`` (``{pk}``,
+    ``{customer_id}`` too); see ``Approval.subject_url``.
     """
 
     key: str
     label: Any
     default_authority: dict[str, Decimal | None] = field(default_factory=dict)
     on_decided: Callable[..., Any] | None = field(default=None, compare=False)
-    url: Callable[[Any], str] | None = field(default=None, compare=False)
+    url: Callable[[Any], str] | str | None = field(default=None, compare=False)
 
 
 approval_kinds: Registry[ApprovalKind] = Registry("approval kinds")

@@ -88,6 +88,11 @@ class CoverageRow:
     name: str
     on_cadence: int
     customers: int
+    depth: int = 0  # by branch: the level below the report's top branch (for the indentation)
+
+    @property
+    def indent(self) -> range:
+        return range(self.depth)
 
     @property
     def share(self) -> float:
@@ -127,9 +132,35 @@ def coverage_scope(user: User) -> tuple[list[int] | None, list[int] | None]:
     return [user.pk], None
 
 
+def _branch_tree_rows(branches: dict[int, list[int]], *, rollup: bool,
+                      scope: list[int] | None) -> list[CoverageRow]:
+    """The rows by branch in the tree's order: with ``rollup`` each branch of the report (a home branch, or one
+    above it that the reader's scope holds: every one for administrators and auditors, a branch manager's own
+    branches) counts the customers of its whole subtree, so a region shows its stores' totals. Two queries at most
+    (the home branches' paths, then their ancestors)."""
+    homes = Branch.objects.in_bulk(list(branches)) if branches else {}
+    totals: dict[int, list[int]] = {}
+    for key, (on, total) in branches.items():
+        home = homes.get(key)
+        above = [int(part) for part in home.path.strip("/").split("/") if part] if home and rollup else [key]
+        for branch_id in above or [key]:
+            if branch_id != key and scope is not None and branch_id not in scope:
+                continue
+            figures = totals.setdefault(branch_id, [0, 0])
+            figures[0] += on
+            figures[1] += total
+    missing = [key for key in totals if key not in homes]
+    rows = {**homes, **(Branch.objects.in_bulk(missing) if missing else {})}
+    top = min((rows[key].depth for key in totals if key in rows), default=0)
+    return sorted((CoverageRow(key, rows[key].name if key in rows else str(key), on, total,
+                               depth=rows[key].depth - top if key in rows else 0)
+                   for key, (on, total) in totals.items()),
+                  key=lambda row: rows[row.key].path if row.key in rows else "")
+
+
 def cadence_coverage(*, user: User, as_of: dt.date) -> CoverageReport:
-    """The coverage report the user may see, per owner and per home branch (at most four queries: rules, figures,
-    the owners' and branches' names)."""
+    """The coverage report the user may see, per owner and per branch, each branch with its subtree's customers
+    (at most five queries: rules, figures, the owners' names, the branches and those above them)."""
     owner_ids, branch_ids = coverage_scope(user)
     rules, rows = _coverage_rows(as_of=as_of, owner_ids=owner_ids, branch_ids=branch_ids)
     owners: dict[int | None, list[int]] = {}
@@ -140,14 +171,11 @@ def cadence_coverage(*, user: User, as_of: dt.date) -> CoverageReport:
             figures[0] += on
             figures[1] += total
     users = User.objects.in_bulk([key for key in owners if key is not None]) if owners else {}
-    branch_rows = Branch.objects.in_bulk(list(branches)) if branches else {}
     from django.utils.translation import gettext as _
 
     by_owner = sorted((CoverageRow(key, str(users[key]) if key in users else _("No account manager"), on, total)
                        for key, (on, total) in owners.items()), key=lambda row: (row.share, row.name))
-    by_branch = sorted((CoverageRow(key, branch_rows[key].name if key in branch_rows else str(key), on, total)
-                        for key, (on, total) in branches.items()),
-                       key=lambda row: branch_rows[row.key].path if row.key in branch_rows else "")
+    by_branch = _branch_tree_rows(branches, rollup=owner_ids is None, scope=branch_ids)
     on_total = sum(row.on_cadence for row in by_owner)
     customers = sum(row.customers for row in by_owner)
     return CoverageReport(as_of=as_of, by_owner=by_owner, by_branch=by_branch, on_cadence=on_total,

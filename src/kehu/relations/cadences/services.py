@@ -157,55 +157,81 @@ def _task_title(rule: CadenceRule) -> str:
                                                    "interval": rule.interval_label}
 
 
-def dedupe_prefix(rule: CadenceRule) -> str:
-    """The open task's key is per channel and customer: one open task however many rules of the channel apply."""
-    return f"{TASK_KIND}:{rule.channel}:"
-
-
 # customers per chunk of the run (one transaction each)
-CHUNK = 100_000
+CHUNK = 250_000
 
 
-def _create_for_rule(cursor: Any, rule: CadenceRule, *, day: dt.date, now: Any, content_type_id: int,
-                     ids: tuple[int, int]) -> int:
-    """One INSERT ... SELECT of the rule's due tasks of the customers with ids in ``ids`` (from, to: half-open) and
-    one of their timeline rows; returns the tasks created."""
-    applies, applies_params = sql.applies_sql(rule)
-    due, due_params = sql.local_date_plus_sql("l.last_at", rule.interval_days)
-    threshold = sql.day_start(day - dt.timedelta(days=rule.interval_days - 1))
+def _rules_sql(rules: list[CadenceRule], day: dt.date) -> tuple[str, list[Any]]:
+    """The active rules as an inline table ``r`` (rule id, channel, tier, class, interval in days, the earliest
+    contact time that keeps the rule met as of ``day``, the tasks' title): a handful of rows."""
+    stamp = "timestamp with time zone" if connection.vendor == "postgresql" else "text"
+    rows, params = [], []
+    for rule in rules:
+        rows.append(f"SELECT CAST(%s AS bigint) AS rule_id, CAST(%s AS varchar(16)) AS channel, "
+                    f"CAST(%s AS varchar(32)) AS tier, CAST(%s AS varchar(16)) AS mclass, CAST(%s AS integer) AS days, "
+                    f"CAST(%s AS {stamp}) AS threshold, CAST(%s AS varchar(200)) AS title")
+        params += [rule.pk, rule.channel, rule.tier, rule.management_class, rule.interval_days,
+                   sql.day_start(day - dt.timedelta(days=rule.interval_days - 1)), _task_title(rule)]
+    return " UNION ALL ".join(rows), params
+
+
+def _create_chunk(cursor: Any, rules_sql: tuple[str, list[Any]], *, day: dt.date, now: Any, content_type_id: int,
+                  ids: tuple[int, int]) -> int:
+    """One statement for every rule at once over the customers with ids in ``ids`` (from, to: half-open): the
+    applicable rule of each channel with the shortest interval (if it is met, no longer one of the channel is
+    due), the last contact of each customer and channel of the chunk (one grouped pass over the chunk's contacts),
+    the due tasks INSERTed ... SELECTed and, on PostgreSQL, their timeline rows from the rows the INSERT returned
+    (SQLite: a second INSERT ... SELECT of the rows just written). Returns the tasks created."""
+    postgres = connection.vendor == "postgresql"
+    rules_body, rules_params = rules_sql
+    due, due_params = sql.local_date_plus_column_sql("l.last_at", "k.days")
     end = sql.day_start(day + dt.timedelta(days=1))
-    tier_join = f"LEFT JOIN {sql.TIERS} t ON t.customer_id = c.id " if rule.tier else ""
-    prefix = dedupe_prefix(rule)
-    key = "(%s || CAST(c.id AS varchar(20)))" if connection.vendor == "postgresql" else "(%s || c.id)"
-    cursor.execute(
+    key = ("(%s || k.channel || ':' || CAST(k.customer_id AS varchar(20)))" if postgres
+           else "(%s || k.channel || ':' || k.customer_id)")
+    today = sql.date_param(day)
+    select = (
+        f"WITH r AS ({rules_body}), "
+        "cand AS (SELECT c.id AS customer_id, c.branch_id, c.owner_id, r.rule_id, r.channel, r.days, r.threshold, "
+        "r.title, ROW_NUMBER() OVER (PARTITION BY c.id, r.channel ORDER BY r.days, r.rule_id) AS rn "
+        f"FROM {sql.CUSTOMERS} c JOIN {USERS} u ON u.id = c.owner_id AND u.is_active = %s "
+        f"LEFT JOIN {sql.TIERS} t ON t.customer_id = c.id "
+        "JOIN r ON (r.tier = '' OR COALESCE(t.tier, '') = r.tier) AND (r.mclass = '' OR c.management_class = r.mclass) "
+        f"WHERE c.id >= %s AND c.id < %s AND {sql.ACTIVE_CUSTOMER}), "
+        f"l AS (SELECT customer_id, channel, MAX(occurred_at) AS last_at FROM {sql.CONTACTS} "
+        "WHERE customer_id >= %s AND customer_id < %s AND occurred_at < %s GROUP BY customer_id, channel), "
+        f"d AS (SELECT k.customer_id, k.branch_id, k.owner_id, k.rule_id, k.title, {key} AS dedupe_key, "
+        f"COALESCE({due}, %s) AS due_date FROM cand k "
+        "LEFT JOIN l ON l.customer_id = k.customer_id AND l.channel = k.channel "
+        "WHERE k.rn = 1 AND (l.last_at IS NULL OR l.last_at < k.threshold)) "
+    )
+    params = [*rules_params, True, *ids, *ids, end, f"{TASK_KIND}:", *due_params, today]
+    head = (
         f"INSERT INTO {TASKS} (kind, title, notes, customer_id, branch_id, owner_id, created_by_id, due_date, "
         "priority, status, source_type_id, source_id, outcome, completed_at, completed_by_id, overdue_since, "
-        "dedupe_key, version, created_at, updated_at) "
-        f"SELECT %s, %s, '', c.id, c.branch_id, c.owner_id, NULL, COALESCE({due}, %s), %s, %s, %s, %s, '', NULL, "
-        f"NULL, CASE WHEN COALESCE({due}, %s) < %s THEN %s END, {key}, 1, %s, %s "
-        f"FROM {sql.CUSTOMERS} c JOIN {USERS} u ON u.id = c.owner_id AND u.is_active = %s "
-        f"{tier_join}"
-        f"LEFT JOIN (SELECT customer_id, MAX(occurred_at) AS last_at FROM {sql.CONTACTS} "
-        "WHERE channel = %s AND occurred_at < %s AND customer_id >= %s AND customer_id < %s "
-        "GROUP BY customer_id) l ON l.customer_id = c.id "
-        f"WHERE c.id >= %s AND c.id < %s AND {sql.ACTIVE_CUSTOMER} AND {applies} "
-        "AND (l.last_at IS NULL OR l.last_at < %s) "
-        f"AND NOT EXISTS (SELECT 1 FROM {TASKS} x WHERE x.dedupe_key = {key} "
-        "AND x.status = %s) "
-        "ON CONFLICT DO NOTHING",
-        [TASK_KIND, _task_title(rule), *due_params, sql.date_param(day), Task.Priority.NORMAL, Task.Status.OPEN,
-         content_type_id, rule.pk, *due_params, sql.date_param(day), sql.date_param(day), sql.date_param(day), prefix,
-         now, now, True, rule.channel, end, *ids, *ids, *applies_params, threshold, prefix, Task.Status.OPEN])
+        "dedupe_key, version, created_at, updated_at) ")
+    insert = (
+        "SELECT %s, d.title, '', d.customer_id, d.branch_id, d.owner_id, NULL, d.due_date, %s, %s, %s, d.rule_id, "
+        "'', NULL, NULL, CASE WHEN d.due_date < %s THEN %s END, d.dedupe_key, 1, %s, %s FROM d "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {TASKS} x WHERE x.dedupe_key = d.dedupe_key AND x.status = %s) "
+        "ON CONFLICT DO NOTHING"
+    )
+    params += [TASK_KIND, Task.Priority.NORMAL, Task.Status.OPEN, content_type_id, today, today, now, now,
+               Task.Status.OPEN]
+    data = sql_json_object([("action", "'created'"), ("title", "k.title"), ("task_kind", "k.kind"),
+                            ("due_date", "k.due_date"), ("owner", "''")])
+    activity = (f"INSERT INTO {ACTIVITIES} (customer_id, occurred_at, kind, actor_id, branch_id, subject_type, "
+                f"subject_id, data) SELECT k.customer_id, %s, 'task', NULL, k.branch_id, 'work.task', k.id, {data} ")
+    if postgres:
+        cursor.execute(f"{select}, ins AS ({head}{insert} RETURNING id, customer_id, branch_id, title, kind, due_date) "
+                       f"{activity} FROM ins k", [*params, now])
+        return max(cursor.rowcount, 0)
+    # the statement starts with INSERT: Python's sqlite3 counts the rows of a statement only then
+    cursor.execute(f"{head}{select}{insert}", params)
     created = max(cursor.rowcount, 0)
     if created:
-        data = sql_json_object([("action", "'created'"), ("title", "k.title"), ("task_kind", "k.kind"),
-                                ("due_date", "k.due_date"), ("owner", "''")])
-        cursor.execute(
-            f"INSERT INTO {ACTIVITIES} (customer_id, occurred_at, kind, actor_id, branch_id, subject_type, "
-            f"subject_id, data) SELECT k.customer_id, %s, 'task', NULL, k.branch_id, 'work.task', k.id, {data} "
-            f"FROM {TASKS} k WHERE k.source_type_id = %s AND k.source_id = %s AND k.created_at = %s "
-            "AND k.status = %s AND k.customer_id >= %s AND k.customer_id < %s",
-            [now, content_type_id, rule.pk, now, Task.Status.OPEN, *ids])
+        cursor.execute(f"{activity} FROM {TASKS} k WHERE k.kind = %s AND k.created_at = %s AND k.status = %s "
+                       "AND k.source_type_id = %s AND k.customer_id >= %s AND k.customer_id < %s",
+                       [now, TASK_KIND, now, Task.Status.OPEN, content_type_id, *ids])
     return created
 
 
@@ -232,14 +258,18 @@ def cadence_run(*, as_of: dt.date | None = None, chunk: int = CHUNK) -> CadenceR
         cursor.execute(f"SELECT MIN(id), MAX(id) FROM {sql.CUSTOMERS}")
         low, high = cursor.fetchone()
     start = low or 0
+    rules_sql = _rules_sql(rules, day)
     while rules and low is not None and start <= high:
         ids = (start, start + chunk)
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for rule in rules:
-                created += _create_for_rule(cursor, rule, day=day, now=now, content_type_id=content_type_id,
-                                            ids=ids)
+                # the planner's estimate of the rules' join is poor: room for its hashes in memory, and no JIT
+                # compilation (a second per chunk under load for a plan that runs once)
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute("SET LOCAL jit = off")
+            created += _create_chunk(cursor, rules_sql, day=day, now=now, content_type_id=content_type_id,
+                                     ids=ids)
         start += chunk
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(

@@ -57,3 +57,14 @@ def local_date_plus_sql(expression: str, days: int) -> tuple[str, list[Any]]:
     offset = timezone.localtime().utcoffset() or dt.timedelta()
     minutes = int(offset.total_seconds() // 60)
     return f"date({expression}, %s, %s)", [f"{minutes:+d} minutes", f"{days:+d} days"]
+
+
+def local_date_plus_column_sql(expression: str, days_expression: str) -> tuple[str, list[Any]]:
+    """As ``local_date_plus_sql`` with the number of days an SQL expression (a column of the run's rules)."""
+    from django.conf import settings
+
+    if connection.vendor == "postgresql":
+        return f"(CAST(({expression}) AT TIME ZONE %s AS date) + {days_expression})", [settings.TIME_ZONE]
+    offset = timezone.localtime().utcoffset() or dt.timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    return f"date({expression}, %s, '+' || {days_expression} || ' days')", [f"{minutes:+d} minutes"]

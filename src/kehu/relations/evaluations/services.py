@@ -213,10 +213,11 @@ def key_customers() -> Any:
 def evaluation_run(*, as_of: dt.date | None = None, template: EvaluationTemplate | None = None,
                    customer_ids: list[int] | None = None) -> tuple[int, int]:
     """Evaluate every key customer (or ``customer_ids``) with each periodic template (or ``template``) as of a day,
-    set-based: the customers not yet evaluated that day in one query, the computed indicators one aggregate each per
-    chunk of 2,000 customers, the manual scores carried from each customer's newest earlier evaluation (else the
-    indicator's default) in one windowed query, then one INSERT of evaluations, of scores and of timeline rows per
-    chunk. Idempotent per customer, template and day. Returns (evaluations created, customers already evaluated)."""
+    set-based: the customers not yet evaluated that day in one query, the computed indicators one aggregate each
+    over all of them (blocks of 30,000 on SQLite), the manual scores carried from each customer's newest earlier
+    evaluation (else the indicator's default) in one windowed query, then one INSERT of evaluations, of scores and
+    of timeline rows per chunk of 2,000 customers (a transaction each). Idempotent per customer, template and day.
+    Returns (evaluations created, customers already evaluated)."""
     from kehu.core.validators import validate_past_business_date
 
     as_of = as_of or timezone.localdate()
@@ -235,27 +236,57 @@ def evaluation_run(*, as_of: dt.date | None = None, template: EvaluationTemplate
                        .order_by("pk"))
         skipped += sum(1 for _pk, _branch, is_done in pending if is_done)
         todo = [(pk, branch) for pk, branch, is_done in pending if not is_done]
+        if not todo:
+            continue
+        indicators = list(current.indicators.all())
+        period = period_for(template=current, evaluated_on=as_of)
+        measured, carried = _measure_all(indicators=indicators, ids=[pk for pk, _branch in todo], period=period,
+                                         as_of=as_of)
         for start in range(0, len(todo), RUN_CHUNK):
             with transaction.atomic():
-                created += _run_chunk(template=current, as_of=as_of, chunk=todo[start:start + RUN_CHUNK])
+                created += _run_chunk(template=current, as_of=as_of, chunk=todo[start:start + RUN_CHUNK],
+                                      indicators=indicators, period=period, measured=measured, carried=carried)
     return created, skipped
 
 
-def _run_chunk(*, template: EvaluationTemplate, as_of: dt.date, chunk: list[tuple[int, int | None]]) -> int:
-    indicators = list(template.indicators.all())
-    ids = [pk for pk, _branch in chunk]
-    period = period_for(template=template, evaluated_on=as_of)
-    measured = measure(indicators=indicators, customer_ids=ids, period=period)
-    manual = [indicator for indicator in indicators if indicator.pk not in measured]
+# customers per query of the measures: every customer at once on PostgreSQL; SQLite takes at most 32,766 values
+MEASURE_BLOCK_SQLITE = 30_000
+
+
+def _blocks(ids: list[int]) -> list[list[int]]:
+    from django.db import connection
+
+    size = len(ids) if connection.vendor == "postgresql" else MEASURE_BLOCK_SQLITE
+    return [ids[start:start + size] for start in range(0, len(ids), max(size, 1))]
+
+
+def _measure_all(*, indicators: list[EvaluationIndicator], ids: list[int], period: Period,
+                 as_of: dt.date) -> tuple[dict[int, dict[int, Measure]], dict[tuple[int, int], Decimal]]:
+    """The computed indicators of every customer of the run (one aggregate query per indicator over them all), and
+    the manual scores carried from each customer's newest earlier evaluation (one windowed query)."""
+    measured: dict[int, dict[int, Measure]] = {}
+    for block in _blocks(ids):
+        for indicator_id, values in measure(indicators=indicators, customer_ids=block, period=period).items():
+            measured.setdefault(indicator_id, {}).update(values)
+    manual = [indicator for indicator in indicators
+              if indicator.source == MANUAL or sources.get(indicator.source) is None]
     carried: dict[tuple[int, int], Decimal] = {}
     if manual:
-        newest = (EvaluationScore.objects
-                  .filter(indicator__in=manual, evaluation__customer_id__in=ids, evaluation__evaluated_on__lt=as_of)
-                  .annotate(kehu_rank=Window(RowNumber(), partition_by=[F("evaluation__customer_id"),
-                                                                         F("indicator_id")],
-                                             order_by=[F("evaluation__evaluated_on").desc(), F("id").desc()]))
-                  .filter(kehu_rank=1).values_list("evaluation__customer_id", "indicator_id", "score"))
-        carried = {(customer, indicator): score for customer, indicator, score in newest}
+        for block in _blocks(ids):
+            newest = (EvaluationScore.objects
+                      .filter(indicator__in=manual, evaluation__customer_id__in=block,
+                              evaluation__evaluated_on__lt=as_of)
+                      .annotate(kehu_rank=Window(RowNumber(), partition_by=[F("evaluation__customer_id"),
+                                                                             F("indicator_id")],
+                                                 order_by=[F("evaluation__evaluated_on").desc(), F("id").desc()]))
+                      .filter(kehu_rank=1).values_list("evaluation__customer_id", "indicator_id", "score"))
+            carried.update({(customer, indicator): score for customer, indicator, score in newest})
+    return measured, carried
+
+
+def _run_chunk(*, template: EvaluationTemplate, as_of: dt.date, chunk: list[tuple[int, int | None]],
+               indicators: list[EvaluationIndicator], period: Period, measured: dict[int, dict[int, Measure]],
+               carried: dict[tuple[int, int], Decimal]) -> int:
     evaluations: list[Evaluation] = []
     scores_per: list[list[EvaluationScore]] = []
     for pk, branch in chunk:

@@ -510,6 +510,15 @@ def attendance(request: HttpRequest, event_id: RowId, payload: AttendanceIn) -> 
     return {"count": count}
 
 
+@events_router.post("/{event_id}/attendance/undo", response={200: CountOut, **COMMON_ERRORS},
+                    url_name="event_attendance_undo",
+                    summary="Undo attendance marked by mistake (its contact records go; the timeline says so)")
+def attendance_undo(request: HttpRequest, event_id: RowId, payload: AttendanceIn) -> dict[str, int]:
+    event = _event(request, event_id)
+    count = services.event_undo_attendance(actor=_actor(request), event=event, customer_ids=payload.customer_ids)
+    return {"count": count}
+
+
 @events_router.post("/{event_id}/answers", response={200: CountOut, **COMMON_ERRORS}, url_name="event_answers",
                     summary="Record invitees' answers (accepted, declined)")
 def answers(request: HttpRequest, event_id: RowId, payload: AnswerIn) -> dict[str, int]:

@@ -528,6 +528,31 @@ def event_mark_attendance(*, actor: User, event: Event, customer_ids: list[int])
     return len(invitees)
 
 
+@transaction.atomic
+def event_undo_attendance(*, actor: User, event: Event, customer_ids: list[int]) -> int:
+    """Undo attendance marked by mistake, set-based: the invitees are no longer marked attended, the contact records
+    the marking wrote are deleted (cadences, coverage and KPIs no longer count them), and each customer's timeline
+    gets a row saying so (rows are never changed); the event's cost stays the event's, its attended count (and cost
+    per attendee) follows the attendance.
+    Invitees not marked are skipped. Returns the number undone."""
+    current = _locked_event(actor, event)
+    invitees = list(EventInvitee.objects.filter(event=current, customer_id__in=customer_ids, attended=True,
+                                                customer__in=Customer.objects.visible_to(actor)).order_by("pk"))
+    if not invitees:
+        return 0
+    customers = [invitee.customer_id for invitee in invitees]
+    contacts = [invitee.contact_id for invitee in invitees if invitee.contact_id]
+    EventInvitee.objects.filter(pk__in=[invitee.pk for invitee in invitees]).update(attended=False, contact=None)
+    ContactRecord.objects.filter(pk__in=contacts, channel=ContactChannel.EVENT, customer_id__in=customers).delete()
+    data = {**event_activity_data(current), "action": "attendance_undone"}
+    branches = dict(Customer.objects.filter(pk__in=customers).values_list("pk", "branch_id"))
+    activity_record_bulk(  # the timeline is append-only: the correction is a row of its own
+        {"customer_id": pk, "kind": "event", "occurred_at": timezone.now(), "actor_id": actor.pk,
+         "branch_id": branches.get(pk), "subject_type": "relations.event", "subject_id": current.pk, "data": data}
+        for pk in customers)
+    return len(invitees)
+
+
 # --- gifts ----------------------------------------------------------------------------------------------------------
 
 

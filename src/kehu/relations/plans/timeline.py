@@ -28,6 +28,9 @@ def _event_title(activity: Any) -> str:
 
     data = activity.data
     kind = dict(EventKind.choices).get(data.get("event_kind", ""), "")
+    if data.get("action") == "attendance_undone":
+        return gettext("Attendance undone (marked by mistake) at %(kind)s: %(name)s") % {"kind": kind,
+                                                                                         "name": data["name"]}
     return gettext("Attended %(kind)s: %(name)s") % {"kind": kind, "name": data["name"]}
 
 

@@ -397,7 +397,7 @@ def event_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def event_attendance(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Mark the ticked invitees as attended (each gets a contact record), or record their answer."""
+    """Mark the ticked invitees as attended (each gets a contact record), undo that, or record their answer."""
     event = _event(request, pk)
     user = request.user
     ids = [int(value) for value in request.POST.getlist("customer") if value.isdigit() and len(value) < 19]
@@ -406,6 +406,9 @@ def event_attendance(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if answer == "attended":
             count = services.event_mark_attendance(actor=user, event=event, customer_ids=ids)
             messages.success(request, _("%(count)d attendances recorded.") % {"count": count})
+        elif answer == "unattended":
+            count = services.event_undo_attendance(actor=user, event=event, customer_ids=ids)
+            messages.success(request, _("%(count)d attendances undone.") % {"count": count})
         else:
             count = services.invitation_answer(actor=user, event=event, customer_ids=ids, status=answer)
             messages.success(request, _("%(count)d invitations updated.") % {"count": count})
