@@ -38,7 +38,9 @@ def team_save(*, actor: User, team: ServiceTeam | None = None, name: str, branch
     name = _clean_name(name)
     email = (email or "").strip().lower()
     errors: dict[str, list[str]] = {}
-    others = ServiceTeam.objects.filter(active=True).exclude(pk=getattr(team, "pk", None))
+    others = ServiceTeam.objects.filter(active=True)
+    if team is not None:
+        others = others.exclude(pk=team.pk)
     if others.filter(branch=branch, name__iexact=name).exists():
         errors["name"] = [_("The branch already has an active team with this name.")]
     if email and others.filter(email__iexact=email).exists():
@@ -87,7 +89,10 @@ def category_save(*, actor: User, category: TicketCategory | None = None, name: 
     _require(actor, "service.add_ticketcategory" if category is None else "service.change_ticketcategory")
     name = _clean_name(name)
     errors: dict[str, list[str]] = {}
-    if TicketCategory.objects.filter(name__iexact=name).exclude(pk=getattr(category, "pk", None)).exists():
+    same_name = TicketCategory.objects.filter(name__iexact=name)
+    if category is not None:
+        same_name = same_name.exclude(pk=category.pk)
+    if same_name.exists():
         errors["name"] = [_("A category with this name exists.")]
     if parent is not None:
         if not parent.active:
