@@ -8,7 +8,8 @@ variants and mixed paragraphs) published in bulk and indexed, then ``--queries``
 characters, two-word queries and misses) measured three ways:
 
 1. the raw FTS query floor: the index alone (FTS5 ``MATCH`` ordered by ``bm25`` / ``tsvector @@`` ordered by
-   ``ts_rank``, first 20 ids);
+   ``ts_rank`` of the inline ranking document, the GIN index as ``kb.search`` makes the planner use it), first
+   20 ids);
 2. ``selectors.article_search`` as an agent of one branch (scope, fallback to any word, rows and snippets);
 3. ``GET /api/knowledge/search?q=`` through Django's test client with a token (the whole request).
 
@@ -93,9 +94,13 @@ def measure(articles: int, queries: int) -> None:
         tokens = query_tokens(query)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                cursor.execute("SET enable_seqscan = off")  # as kb.search does (SET LOCAL there)
                 cursor.execute(f"SELECT article_id FROM {search.TABLE}, to_tsquery('simple', %s) q "
-                               "WHERE document @@ q ORDER BY ts_rank(document, q) DESC LIMIT 20",
+                               "WHERE document @@ q ORDER BY ts_rank(rank_document, q) DESC LIMIT 20",
                                [search._match(tokens, any_word=False)])
+                rows = cursor.fetchall()
+                cursor.execute("RESET enable_seqscan")
+                return rows
             else:
                 cursor.execute(f"SELECT rowid FROM {search.TABLE} WHERE {search.TABLE} MATCH %s "
                                f"ORDER BY bm25({search.TABLE}, 10.0, 1.0) LIMIT 20",

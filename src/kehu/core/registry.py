@@ -122,12 +122,14 @@ def panel_list(*, screen_pop: bool = False) -> list[CustomerPanel]:
 @dataclass(frozen=True)
 class TimelineKind:
     """A kind of customer timeline row: its label, how its one-line title is written from the row (``title(activity)``
-    → text in the request's language) and the template of its row on the 360 page (empty: the generic row)."""
+    → text in the request's language), the template of its row on the 360 page (empty: the generic row) and the
+    permission a user needs to see rows of the kind (empty: anyone who may see the customer)."""
 
     key: str
     label: Any
     title: Callable[[Any], str]
     template: str = ""
+    permission: str = ""
 
 
 timeline_kinds: Registry[TimelineKind] = Registry("timeline kinds")

@@ -782,7 +782,13 @@ def customer_timeline(request: HttpRequest, customer_id: int, params: Query[Time
     modules record (each item's `kind`). Pages by `limit`/`offset`, or by the keyset cursor `before` (a page's
     `next_before`). 404 for a customer the user may not see."""
     from .models import Activity
-    from .timeline import customer_activities, parse_timeline_cursor, timeline_cursor, timeline_items
+    from .timeline import (
+        customer_activities,
+        parse_timeline_cursor,
+        timeline_cursor,
+        timeline_items,
+        visible_activities,
+    )
 
     customer = _customer(_actor(request), customer_id)
     before = None
@@ -791,9 +797,10 @@ def customer_timeline(request: HttpRequest, customer_id: int, params: Query[Time
             before = parse_timeline_cursor(params.before)
         except ValueError:
             raise ValidationError({"before": [_("Not a cursor this timeline gave.")]}) from None
-    activities = customer_activities(customer=customer, before=before)
+    user = _actor(request)
+    activities = customer_activities(customer=customer, before=before, user=user)
     rows = list(activities[params.offset : params.offset + params.limit + 1])
     more, rows = len(rows) > params.limit, rows[: params.limit]
-    count = Activity.objects.filter(customer=customer).count()
+    count = visible_activities(user, Activity.objects.filter(customer=customer)).count()
     return {"count": count, "items": timeline_items(rows),
             "next_before": timeline_cursor(rows[-1]) if more and rows else None}

@@ -16,10 +16,10 @@ HOME_CHANGES = 8
 def recent_changes_section_load(user: Any) -> dict[str, Any]:
     """The newest activities of the customers the user owns (and may see), one query."""
     from .models import Activity, Customer
-    from .timeline import timeline_items
+    from .timeline import timeline_items, visible_activities
 
     mine = Customer.objects.visible_to(user).filter(owner=user).values("pk")
-    activities = (Activity.objects.filter(customer__in=mine, occurred_at__lte=timezone.now())
+    activities = (visible_activities(user, Activity.objects.filter(customer__in=mine, occurred_at__lte=timezone.now()))
                   .select_related("customer", "actor").order_by("-occurred_at", "-id")[:HOME_CHANGES])
     return {"items": timeline_items(activities)}
 

@@ -75,13 +75,32 @@ class TimelineItem:
         return {"type": self.activity.subject_type, "id": self.activity.subject_id}
 
 
-def customer_activities(*, customer: Customer, before: tuple[dt.datetime, int] | None = None) -> QuerySet[Activity]:
-    """A customer's activities, newest first (the caller has scoped the customer), with the actor loaded; with
-    ``before`` (a :func:`timeline_cursor` read by :func:`parse_timeline_cursor`), those older than that row: a deep
-    page read along the (customer, time) index instead of skipping ``offset`` rows."""
+def hidden_timeline_kinds(user: Any) -> list[str]:
+    """The registered timeline kinds whose permission the user lacks (their rows are left out of what the user
+    reads); none for ``user`` None (a caller reading on the system's behalf)."""
+    from kehu.core.registry import timeline_kinds
+
+    if user is None:
+        return []
+    return sorted(kind.key for kind in timeline_kinds.values()
+                  if kind.permission and not user.has_perm(kind.permission))
+
+
+def visible_activities(user: Any, activities: QuerySet[Activity]) -> QuerySet[Activity]:
+    """``activities`` without the kinds the user may not see (:func:`hidden_timeline_kinds`)."""
+    hidden = hidden_timeline_kinds(user)
+    return activities.exclude(kind__in=hidden) if hidden else activities
+
+
+def customer_activities(*, customer: Customer, before: tuple[dt.datetime, int] | None = None,
+                        user: Any = None) -> QuerySet[Activity]:
+    """A customer's activities, newest first (the caller has scoped the customer), with the actor loaded, without the
+    kinds ``user`` may not see; with ``before`` (a :func:`timeline_cursor` read by :func:`parse_timeline_cursor`),
+    those older than that row: a deep page read along the (customer, time) index instead of skipping ``offset``
+    rows."""
     from django.db.models import Q
 
-    activities = Activity.objects.filter(customer=customer)
+    activities = visible_activities(user, Activity.objects.filter(customer=customer))
     if before is not None:
         moment, pk = before
         # a range on the index's time column (an OR of the two conditions is not one on SQLite), then the ties
@@ -215,10 +234,11 @@ def timeline_panel_load(customer_ids: list[int], user: Any, *, full: bool = Fals
     from django.db.models.functions import RowNumber
 
     if len(customer_ids) == 1:
-        newest = list(Activity.objects.filter(customer_id=customer_ids[0]).select_related("actor")
+        newest = list(visible_activities(user, Activity.objects.filter(customer_id=customer_ids[0]))
+                      .select_related("actor")
                       .order_by("-occurred_at", "-id")[: PANEL_ITEMS + 1])
         return {customer_ids[0]: {"items": timeline_items(newest[:PANEL_ITEMS]), "more": len(newest) > PANEL_ITEMS}}
-    rows = (Activity.objects.filter(customer_id__in=customer_ids).select_related("actor")
+    rows = (visible_activities(user, Activity.objects.filter(customer_id__in=customer_ids)).select_related("actor")
             .annotate(kehu_rank=Window(RowNumber(), partition_by=[F("customer_id")],
                                        order_by=[F("occurred_at").desc(), F("id").desc()]))
             .filter(kehu_rank__lte=PANEL_ITEMS + 1).order_by("customer_id", "kehu_rank"))

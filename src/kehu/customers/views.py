@@ -501,7 +501,8 @@ def customer_timeline_view(request: AuthenticatedRequest, pk: int) -> HttpRespon
     from .timeline import customer_activities, timeline_items
 
     customer = _customer_or_404(request.user, pk)
-    page = capped_page(customer_activities(customer=customer), request.GET.get("page"))
+    page = capped_page(customer_activities(customer=customer, user=request.user),
+                        request.GET.get("page"))
     context = {"customer": customer, "page": page, "items": timeline_items(page.object_list)}
     return render(request, "customers/timeline.html", context)
 

@@ -37,6 +37,16 @@ class TransitionRefused(Exception):
     code = "transition_refused"
 
 
+class TicketChangedError(ConcurrentUpdateError):
+    """The ticket was changed by someone else since the caller read it (the API answers 409 ``version_conflict``
+    with this message, pages show it): the ticket's words rather than the customer's of the generic error."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(current_version)
+        self.args = (_("This ticket was changed by someone else in the meantime. Reload it and apply your change "
+                       "again."),)
+
+
 def tier_priority(tier: str | None, codes: list[str]) -> int:
     """The priority a tier gives: the best tier of the primary scheme high, its lowest low, others normal."""
     if not tier or tier not in codes:
@@ -92,7 +102,7 @@ def _locked(*, actor: User | None, ticket: Ticket, expected_version: int | None 
         raise PermissionDenied(_("You may not change this ticket."))
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if expected_version is not None and locked.version != expected_version:
-        raise ConcurrentUpdateError(locked.version)
+        raise TicketChangedError(locked.version)
     return locked
 
 

@@ -35,4 +35,5 @@ def _ticket_title(activity: Any) -> str:
     return gettext("%(type)s %(number)s received: %(subject)s") % values
 
 
-TICKET_KIND = TimelineKind("ticket", _("Ticket"), _ticket_title)
+# tickets (their subjects) only to those who may see tickets: a marketer sees the customer, not its tickets
+TICKET_KIND = TimelineKind("ticket", _("Ticket"), _ticket_title, permission="service.view_ticket")

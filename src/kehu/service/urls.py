@@ -5,6 +5,7 @@ from .agent import urls as agent_urls
 from .kb import urls as kb_urls
 from .lost import urls as lost_urls
 from .mailin import urls as mailin_urls
+from .setup import urls as setup_urls
 from .sla import urls as sla_urls
 from .surveys import urls as surveys_urls
 
@@ -25,3 +26,4 @@ urlpatterns += sla_urls.urlpatterns
 urlpatterns += surveys_urls.urlpatterns
 urlpatterns += agent_urls.urlpatterns
 urlpatterns += lost_urls.urlpatterns
+urlpatterns += setup_urls.urlpatterns

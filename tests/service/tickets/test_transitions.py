@@ -106,6 +106,19 @@ def test_a_stale_version_is_refused(api_as, make_ticket):
     assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
 
 
+def test_a_stale_version_says_the_ticket_changed_in_both_languages(api_as, make_ticket):
+    ticket = make_ticket("complaint")
+    assert api_as("branch_manager").post(f"/api/tickets/{ticket.pk}/transition", {"to": "accepted"}).status_code == 200
+    messages = {}
+    for language in ("en", "zh-hans"):
+        stale = api_as("branch_manager", language).post(f"/api/tickets/{ticket.pk}/assign",
+                                                        {"assignee_id": None, "version": 1})
+        assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
+        messages[language] = stale.json()["error"]["message"]
+    assert "ticket was changed by someone else" in messages["en"] and "customer" not in messages["en"]
+    assert "工单" in messages["zh-hans"] and "客户" not in messages["zh-hans"]
+
+
 def test_the_full_complaint_path_with_a_reopen_writes_history_timeline_and_hooks(api_as, make_ticket):
     from kehu.customers.models import Activity
     from kehu.service import hooks

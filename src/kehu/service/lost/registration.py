@@ -15,3 +15,9 @@ def register() -> None:
     register_task_kind(TaskKind("win_back", _("Win back")))
     register_timeline_kind(LOST_KIND)
     register_panel(LOST_PANEL)
+
+    from kehu.core.registry import DemoStep, register_demo_step
+
+    from .demo import load_lost_demo
+
+    register_demo_step(DemoStep("lost", _("Lost customers"), 137, load_lost_demo))

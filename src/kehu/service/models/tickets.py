@@ -123,7 +123,9 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             return self
         if roles & {Role.BRANCH_MANAGER, Role.ADMINISTRATOR}:
             return self.filter(Q(branch_id__in=ids) | Q(assignee=user))
-        return self.filter(Q(team__members=user) | Q(assignee=user) | Q(created_by=user)).distinct()
+        # the user's teams as a subquery: a join through the members made every list DISTINCT (a sort of the rows)
+        teams = ServiceTeam.members.through.objects.filter(user_id=user.pk).values("serviceteam_id")
+        return self.filter(Q(team_id__in=teams) | Q(assignee=user) | Q(created_by=user))
 
 
 class Ticket(models.Model):
@@ -203,6 +205,10 @@ class Ticket(models.Model):
         permissions = [("review_ticket", _("Can review complaints")), ("merge_ticket", _("Can merge tickets"))]
         indexes = [
             models.Index(fields=["customer", "status"], name="ticket_customer_idx"),
+            # the open-tickets panel (agent's screen, phone lookup, 360 page): a customer's open tickets in the
+            # panel's order, from an index of the open ones only (15% of the rows in the agent bench)
+            models.Index(fields=["customer", "-priority", "created_at", "id"], name="ticket_customer_open_idx",
+                         condition=Q(status__in=["received", "accepted", "investigating"])),
             models.Index(fields=["branch", "status"], name="ticket_branch_status_idx"),
             models.Index(fields=["team", "status"], name="ticket_team_status_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),

@@ -19,3 +19,9 @@ def register() -> None:
     register_notification_kind(NotificationKind(NOTIFICATION_BREACH, _("A ticket breached its SLA (escalation)"),
                                                 email_by_default=True))
     register_ticket_section(TicketSection("sla", _("SLA clock"), 20, "service/sla/_ticket_clock.html", ticket_clock))
+
+    from kehu.core.registry import DemoStep, register_demo_step
+
+    from .demo import load_sla_demo
+
+    register_demo_step(DemoStep("sla", _("SLA clocks"), 131, load_sla_demo))

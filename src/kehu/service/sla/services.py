@@ -80,9 +80,31 @@ def ticket_sla_apply(*, ticket: Ticket) -> TicketSla:
 
 
 def sla_ticket_listener(*, ticket: Ticket, event: str, from_status: str = "", actor=None) -> None:
-    """The ``sla`` ticket listener: targets on creation and when the priority changes."""
+    """The ``sla`` ticket listener: targets on creation and when the priority changes; a late first response or
+    resolution recorded as its breach."""
     if event in {"created", "priority"}:
         ticket_sla_apply(ticket=ticket)
+    elif event in {"message", "status"}:
+        late_breaches_record(ticket=ticket)
+
+
+def late_breaches_record(*, ticket: Ticket) -> int:
+    """A first response or resolution made after its due time gives its breach event (at the due time), like the
+    check job's for one still awaited, when the job had not written it (the answer came between two runs). No
+    notification: the ticket has been answered. Returns the events written (0 or 1 each; a second call none)."""
+    now = timezone.now()
+    targets = ((SlaEvent.Kind.BREACH_RESPONSE, ticket.first_response_due, ticket.first_response_at),
+               (SlaEvent.Kind.BREACH_RESOLUTION, ticket.resolution_due, ticket.resolved_at))
+    rows = [SlaEvent(ticket_id=ticket.pk, kind=kind, at=due, recorded_at=now)
+            for kind, due, done in targets
+            if due is not None and done is not None and done > due]
+    if not rows:
+        return 0
+    existing = set(SlaEvent.objects.filter(ticket_id=ticket.pk, kind__in=[row.kind for row in rows])
+                   .values_list("kind", flat=True))
+    rows = [row for row in rows if row.kind not in existing]
+    SlaEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 # --- the check job -------------------------------------------------------------------------------------------------

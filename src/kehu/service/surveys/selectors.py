@@ -64,3 +64,21 @@ def invitation_list(*, user: Any, kind: str = "", status: str = "") -> QuerySet[
     if status:
         rows = rows.filter(status=status)
     return rows
+
+
+def ticket_survey_section(*, ticket: Any, user: Any = None) -> dict[str, Any] | None:
+    """The ticket page's "Satisfaction survey" section: the CSAT invitation of this ticket (masked address, channel,
+    status, when sent) and its answer (score, comment) — one query; hidden (None) when the ticket has none yet or the
+    user may not see survey answers."""
+    from kehu.core.masking import mask_email, mask_phone
+    from kehu.service.models import SurveyInvitation
+
+    if user is not None and not user.has_perm("service.view_surveyresponse"):
+        return None
+    invitation = (SurveyInvitation.objects.filter(ticket_id=ticket.pk, kind="csat")
+                  .select_related("response").first())
+    if invitation is None:
+        return None
+    response = getattr(invitation, "response", None)
+    address = mask_email(invitation.address) if "@" in invitation.address else mask_phone(invitation.address)
+    return {"invitation": invitation, "response": response, "address": address}

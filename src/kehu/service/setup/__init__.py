@@ -1,0 +1,2 @@
+"""Service set-up pages for administrators: service teams and ticket categories (list, create, edit, deactivate
+after a confirmation)."""
