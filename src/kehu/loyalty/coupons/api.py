@@ -29,9 +29,6 @@ from .models import Coupon, CouponBatch, CouponKind, CouponStatus, IssueRule
 
 router = Router(tags=["loyalty coupons"])
 
-MONEY = {"max_digits": 10, "decimal_places": 2}
-
-
 def _actor(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined,return-value]
 
@@ -98,7 +95,7 @@ class UseIn(Schema):
     order_ref: str = Field("", max_length=80)
     transaction_id: RowId | None = None
     amount: Decimal | None = Field(None, ge=0, lt=services.VALUE_MAX, description="The order's amount, for the "
-                                   "discount of a percentage coupon.", **MONEY)
+                                   "discount of a percentage coupon.", max_digits=10, decimal_places=2)
 
 
 class ReasonIn(Schema):
@@ -119,8 +116,8 @@ class BatchIn(Schema):
 
     name: str = Field(min_length=1, max_length=100)
     kind: CouponKind
-    value: Decimal = Field(Decimal("0"), ge=0, lt=services.VALUE_MAX, **MONEY)
-    max_discount: Decimal | None = Field(None, gt=0, lt=services.VALUE_MAX, **MONEY)
+    value: Decimal = Field(Decimal("0"), ge=0, lt=services.VALUE_MAX, max_digits=10, decimal_places=2)
+    max_discount: Decimal | None = Field(None, gt=0, lt=services.VALUE_MAX, max_digits=10, decimal_places=2)
     gift: str = Field("", max_length=100)
     valid_from: BusinessDateTime
     valid_until: BusinessDateTime
@@ -131,7 +128,7 @@ class BatchIn(Schema):
     per_customer: int = Field(1, ge=1, le=services.PER_CUSTOMER_MAX)
     rule: IssueRule = IssueRule.NONE
     rule_level_id: RowId | None = None
-    rule_min_amount: Decimal | None = Field(None, gt=0, lt=services.VALUE_MAX, **MONEY)
+    rule_min_amount: Decimal | None = Field(None, gt=0, lt=services.VALUE_MAX, max_digits=10, decimal_places=2)
 
 
 class BatchOut(Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -13,7 +14,10 @@ from kehu.core.validators import text_problem
 from .models import CouponKind, CouponStatus, IssueRule
 from .services import PER_CUSTOMER_MAX, QUANTITY_MAX, VALUE_MAX
 
-MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": 0, "max_value": VALUE_MAX - 1}
+
+def money() -> dict[str, Any]:
+    return {"max_digits": 10, "decimal_places": 2, "min_value": 0, "max_value": VALUE_MAX - 1}
+
 
 
 def _clean_text(value: str) -> str:
@@ -27,20 +31,22 @@ class BatchForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=CouponKind.choices)
     value = forms.DecimalField(label=_("Value"), required=False,
-                               help_text=_("Yuan off, or the percentage off; not used for a gift."), **MONEY)
-    max_discount = forms.DecimalField(label=_("Discount cap (yuan)"), required=False, **MONEY)
+                               help_text=_("Yuan off, or the percentage off; not used for a gift."), **money())
+    max_discount = forms.DecimalField(label=_("Discount cap (yuan)"), required=False, **money())
     gift = forms.CharField(label=_("Gift"), max_length=100, required=False)
     valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
     valid_until = forms.DateField(label=_("Valid until (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
-    branch = forms.ModelChoiceField(label=_("Issued by"), queryset=None)  # type: ignore[arg-type]
-    stores = forms.ModelMultipleChoiceField(label=_("Valid at"), queryset=None, required=False,  # type: ignore[arg-type]
-                                            help_text=_("These branches and every store below them; none: "
-                                                        "everywhere."))
+    branch: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Issued by"), queryset=None)  # type: ignore[arg-type]
+    stores: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=_("Valid at"), queryset=None, required=False,  # type: ignore[arg-type]
+        help_text=_("These branches and every store below them; none: everywhere."))
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=QUANTITY_MAX, required=False)
     per_customer = forms.IntegerField(label=_("Per customer"), min_value=1, max_value=PER_CUSTOMER_MAX, initial=1)
     rule = forms.ChoiceField(label=_("Issue rule"), choices=IssueRule.choices, required=False)
-    rule_level = forms.ModelChoiceField(label=_("Level"), queryset=None, required=False)  # type: ignore[arg-type]
-    rule_min_amount = forms.DecimalField(label=_("Purchase of at least (yuan)"), required=False, **MONEY)
+    rule_level: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Level"), queryset=None,  # type: ignore[arg-type]
+                                                                required=False)
+    rule_min_amount = forms.DecimalField(label=_("Purchase of at least (yuan)"), required=False, **money())
 
     def __init__(self, *args: object, branches: object, levels: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -100,7 +106,7 @@ class CheckForm(forms.Form):
 
 class UseForm(forms.Form):
     order_ref = forms.CharField(label=_("Order reference"), max_length=80, required=False)
-    amount = forms.DecimalField(label=_("Order amount"), required=False, **MONEY)
+    amount = forms.DecimalField(label=_("Order amount"), required=False, **money())
 
     def clean_order_ref(self) -> str:
         return _clean_text(self.cleaned_data["order_ref"]).strip()

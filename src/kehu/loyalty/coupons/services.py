@@ -198,7 +198,8 @@ def _issue(batch: CouponBatch, customer_ids: Iterable[int], *, actor: User | Non
 def _rule_customers(actor: User, batch: CouponBatch) -> list[int]:
     customers = Customer.objects.visible_to(actor)
     if batch.rule == IssueRule.LEVEL:
-        return list(customers.filter(memberships__level_id=batch.rule_level_id, memberships__closed_at__isnull=True)
+        level_id = batch.rule_level_id or 0
+        return list(customers.filter(memberships__level_id=level_id, memberships__closed_at__isnull=True)
                     .order_by("pk").values_list("pk", flat=True).distinct())
     if batch.rule == IssueRule.TRANSACTION:
         from kehu.purchases.models import Transaction
@@ -255,7 +256,7 @@ def issue_on_transactions(*, transaction_ids: Sequence[int]) -> None:
         paths = [store.path for store in batch.stores.all()]
         sources: dict[int, int] = {}
         for pk, customer_id, amount, occurred_at, path in rows:
-            if (amount >= batch.rule_min_amount and batch.valid_from <= occurred_at < batch.valid_until
+            if (amount >= (batch.rule_min_amount or 0) and batch.valid_from <= occurred_at < batch.valid_until
                     and (not paths or any((path or "").startswith(p) for p in paths))):
                 sources.setdefault(customer_id, pk)
         if sources:
