@@ -10,6 +10,10 @@ Run: ``.venv/bin/python bench/points_bench.py --customers 5000 --transactions 20
    same number of bare ``UPDATE … SET balance = balance - 1 … RETURNING`` statements on the same rows (psycopg, one
    connection per thread): the floor the API's ledger write is compared with. Then earnings through
    ``POST /api/transactions`` (the purchase, its timeline row and its accrual).
+4. Coupon use: ``--ops`` coupons of one batch issued to the card holders (``batch_issue``, set-based), then each
+   used once through ``POST /api/loyalty/coupons/{code}/use`` with an ``Idempotency-Key`` by ``--clients`` threads,
+   beside the same number of bare ``UPDATE loyalty_coupon SET status = 'used' … WHERE status = 'issued' RETURNING``
+   on a second batch; then every client tries the same already used coupons (the 409 ``coupon_used`` path).
 
 Figures are printed, nothing is asserted. Never touches the development or test databases.
 """
@@ -26,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-DB_NAME = "kehu_bench_points"
+DB_NAME = os.environ.get("KEHU_BENCH_POINTS_DB", "kehu_bench_points")  # another name beside a parallel run
 
 
 def setup_database() -> None:
@@ -177,7 +181,80 @@ def main(argv: list[str] | None = None) -> int:
     print(f"earn through POST /api/transactions, {options.clients} clients: "
           f"{rate(per_client * options.clients, seconds)} ({len(failures)} unexpected answers)")
     print(f"reconcile afterwards: {len(reconcile())} differences")
+    coupons_bench(options, admin, branch, customers, keys, run_threads, dsn)
     return 0
+
+
+def coupons_bench(options, admin, branch, customers, keys, run_threads, dsn) -> None:
+    """Coupon issue and use through the API beside bare conditional UPDATEs (part 4 of the module docstring)."""
+    import datetime as dt
+    import logging
+
+    import psycopg
+    from django.db import connections
+    from django.test import Client
+    from django.utils import timezone
+
+    from kehu.loyalty.coupons.models import Coupon
+    from kehu.loyalty.coupons.services import batch_create, batch_issue
+
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # the expected 409s are not news
+    now = timezone.now()
+    per_client = options.ops // options.clients
+    wanted = per_client * options.clients
+    ids = [customer.pk for customer in customers]
+    batches = []
+    for name in ("bench API", "bench bare"):
+        batch = batch_create(actor=admin, name=name, kind="amount", value=5, branch=branch, per_customer=100,
+                             valid_from=now - dt.timedelta(days=1), valid_until=now + dt.timedelta(days=30))
+        started = time.perf_counter()
+        issued = 0
+        while issued < wanted:
+            issued += batch_issue(actor=admin, batch=batch, customer_ids=ids[:wanted - issued])["issued"]
+        seconds = time.perf_counter() - started
+        print(f"coupons issued (batch_issue, set-based with timeline rows): {rate(issued, seconds)}")
+        batches.append(batch)
+    codes = list(Coupon.objects.filter(batch=batches[0]).order_by("id").values_list("code", flat=True))[:wanted]
+    bare_codes = list(Coupon.objects.filter(batch=batches[1]).order_by("id").values_list("code", flat=True))[:wanted]
+    failures: list[int] = []
+
+    def use(index: int) -> None:
+        client = Client(headers={"Authorization": f"Bearer {keys[index]}"})
+        for number, code in enumerate(codes[index * per_client:(index + 1) * per_client]):
+            response = client.post(f"/api/loyalty/coupons/{code}/use", data={"order_ref": f"B{index}-{number}"},
+                                   content_type="application/json", headers={"Idempotency-Key": f"u{index}-{number}"})
+            if response.status_code != 200:
+                failures.append(response.status_code)
+        connections.close_all()
+
+    seconds = run_threads(use)
+    print(f"coupon use through the API, {options.clients} clients: {rate(wanted, seconds)} "
+          f"({len(failures)} unexpected answers)")
+
+    def bare(index: int) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for code in bare_codes[index * per_client:(index + 1) * per_client]:
+                conn.execute("UPDATE loyalty_coupon SET status = 'used', used_at = now() WHERE code = %s "
+                             "AND status = 'issued' AND expires_at > now() RETURNING id", (code,)).fetchone()
+
+    seconds = run_threads(bare)
+    print(f"bare UPDATE loyalty_coupon … WHERE status = 'issued' RETURNING, {options.clients} connections: "
+          f"{rate(wanted, seconds)}")
+    refused: list[int] = []
+
+    def again(index: int) -> None:
+        client = Client(headers={"Authorization": f"Bearer {keys[index]}"})
+        for number, code in enumerate(codes[:per_client]):  # every client the same, already used coupons
+            response = client.post(f"/api/loyalty/coupons/{code}/use", data={},
+                                   content_type="application/json", headers={"Idempotency-Key": f"a{index}-{number}"})
+            refused.append(response.status_code)
+        connections.close_all()
+
+    seconds = run_threads(again)
+    print(f"coupon use refused (409 coupon_used), {options.clients} clients on the same coupons: "
+          f"{rate(len(refused), seconds)} ({sum(1 for s in refused if s != 409)} other answers)")
+    used = Coupon.objects.filter(batch=batches[0], status="used").count()
+    print(f"coupons of the API batch used: {used:,} of {wanted:,}")
 
 
 if __name__ == "__main__":

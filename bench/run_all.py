@@ -42,9 +42,11 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "mailin": (["--customers", "100000", "--messages", "300"], ["--customers", "1000000", "--messages", "1000"]),
     "kb_search": (["--articles", "10000", "--queries", "200"], ["--articles", "10000", "--queries", "500"]),
     "sla": (["--tickets", "100000", "--runs", "3"], ["--tickets", "1000000", "--runs", "3"]),
+    "points": (["--customers", "5000", "--transactions", "200000", "--clients", "8", "--ops", "1600"],
+               ["--customers", "1000000", "--transactions", "10000000", "--clients", "8", "--ops", "8000"]),
 }
 ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads",
-         "opportunities", "mailin", "kb_search", "sla", "agent"]
+         "opportunities", "mailin", "kb_search", "sla", "agent", "points"]
 
 
 def scripts() -> list[str]:

@@ -313,6 +313,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.loyalty.tasks.loyalty_expire_task",
         "schedule": crontab(minute=15, hour=3),
     },
+    # loyalty coupons: issued coupons past their end become expired (one UPDATE; safe to run twice)
+    "loyalty-coupons-expire": {
+        "task": "kehu.loyalty.coupons.tasks.coupons_expire_task",
+        "schedule": crontab(minute=5),
+    },
     # e-mail in: read the team mailbox's unseen messages into tickets (`kehu mail-in`; nothing without KEHU_MAILIN_HOST)
     "mail-in": {
         "task": "kehu.service.mailin.tasks.mail_in_task",

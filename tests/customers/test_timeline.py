@@ -94,8 +94,9 @@ def test_bulk_transactions_write_their_activities_in_bulk(make_customer, django_
     rows = [{"customer_id": customer.pk, "occurred_at": timezone.now() - dt.timedelta(days=n), "amount": Decimal(n),
              "branch_id": customer.branch_id} for n in range(1, 31)]
     # savepoint, transactions, activities, then the transaction listeners (loyalty's accrual: its savepoint, whether
-    # any points account exists, release), release
-    with django_assert_num_queries(7):
+    # any points account exists, release; loyalty's coupons: its savepoint, whether an active purchase-rule batch
+    # exists, release), release
+    with django_assert_num_queries(10):
         transaction_bulk_create(rows=rows)
     assert Activity.objects.filter(kind="transaction").count() == 30
     assert set(Activity.objects.filter(kind="transaction").values_list("subject_id", flat=True)) == set(

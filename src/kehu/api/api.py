@@ -5,6 +5,7 @@ from django.conf import settings
 from kehu.customers.api import router as customers_router
 from kehu.customers.relationships_api import router as customer_relationships_router
 from kehu.loyalty.api import router as loyalty_router
+from kehu.loyalty.coupons.api import router as loyalty_coupons_router
 from kehu.org.api import router as org_router
 from kehu.purchases.api import router as purchases_router
 from kehu.relations.api import router as relations_router
@@ -143,6 +144,7 @@ api.add_router("/leads", sales_router)
 api.add_router("/opportunities", opportunities_router)
 api.add_router("/forecast", forecast_router)
 api.add_router("/loyalty", loyalty_router)
+api.add_router("/loyalty", loyalty_coupons_router)
 api.add_router("/tickets", service_router)
 api.add_router("/mail", mailin_router)
 api.add_router("/sla", sla_router)

@@ -53,3 +53,10 @@ class LoyaltyConfig(AppConfig):
             register_merge_policy(model, "transfer", merge_ledger_rows)
         register_transaction_listener("loyalty-accrual", accrue_on_record)
         register_demo_step(DemoStep("loyalty", _("Members, cards and points"), 120, load_loyalty_demo))
+        # coupons (kehu.loyalty.coupons): the timeline kind, coupons earned by purchases, the expiry task
+        from .coupons import tasks as _coupon_tasks  # noqa: F401 - registers the Celery task
+        from .coupons.services import issue_on_transactions
+        from .coupons.timeline import COUPON_KIND
+
+        register_timeline_kind(COUPON_KIND)
+        register_transaction_listener("loyalty-coupons", issue_on_transactions)

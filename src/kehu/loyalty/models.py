@@ -361,3 +361,4 @@ class StoredValueEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.kind} {self.amount}"
+from kehu.loyalty.coupons.models import Coupon, CouponBatch  # noqa: E402,F401 - Django finds the coupon models here

@@ -18,3 +18,13 @@ GRANTS: dict[str, list[str]] = {role: list(_VIEW) for role in ALL_ROLES}
 for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER, Role.SERVICE_AGENT):
     GRANTS[_role] += _COUNTER
 GRANTS[Role.ADMINISTRATOR] += _CONFIGURE
+
+# coupons (kehu.loyalty.coupons): everyone sees them; the counter uses them; branch managers and administrators
+# create batches, issue, void and reissue (within the branches they run)
+for _role in ALL_ROLES:
+    GRANTS[_role] += ["loyalty.view_couponbatch", "loyalty.view_coupon"]
+for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER, Role.SERVICE_AGENT):
+    GRANTS[_role] += ["loyalty.use_coupon"]
+for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER):
+    GRANTS[_role] += ["loyalty.add_couponbatch", "loyalty.change_couponbatch", "loyalty.add_coupon",
+                      "loyalty.void_coupon"]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("customers/<int:pk>/card/", views.card_issue, name="card_issue"),
     path("cards/<int:pk>/<str:action>/", views.card_action, name="card_action"),
     path("programmes/", views.programme_list, name="programmes"),
+    path("coupons/", include("kehu.loyalty.coupons.urls")),
 ]
