@@ -52,6 +52,13 @@ from .expiry import (
     _expiring,
     points_expire,
 )
+from .group import (
+    GroupLimitError,
+    group_rules_for,
+    group_rules_save,
+    promotion_limits_check,
+    store_promotion_save,
+)
 from .levels import (
     levels_evaluate,
 )
@@ -59,7 +66,15 @@ from .merge import (
     merge_ledger_rows,
     merge_memberships,
 )
+from .partners import (
+    PartnerLimitError,
+    exchange_answer,
+    exchange_in,
+    exchange_out,
+    partner_save,
+)
 from .points import (
+    counter_store_id,
     points_redeem,
 )
 from .programmes import (
@@ -76,8 +91,20 @@ from .stored_value import (
     stored_value_daily,
     stored_value_move,
 )
+from .transfer import stored_value_transfer
 
 __all__ = [
+    "GroupLimitError",
+    "group_rules_for",
+    "group_rules_save",
+    "promotion_limits_check",
+    "store_promotion_save",
+    "PartnerLimitError",
+    "exchange_answer",
+    "exchange_in",
+    "exchange_out",
+    "partner_save",
+    "stored_value_transfer",
     "CARD_PREFIX",
     "CARD_TRANSITIONS",
     "DEFAULT_PROGRAMME_CODE",
@@ -115,6 +142,7 @@ __all__ = [
     "on_adjustment_decided",
     "points_adjustment_request",
     "points_expire",
+    "counter_store_id",
     "points_redeem",
     "programme_default",
     "reconcile",

@@ -102,14 +102,16 @@ def _check_amount(amount: Decimal) -> Decimal:
 
 
 def _post_value(account: StoredValueAccount, *, kind: str, amount: Decimal, actor: User | None = None,
-                branch_id: int | None = None, reason: str = "") -> StoredValueEntry:
-    """Append one entry to a LOCKED stored-value account and move its balance."""
+                branch_id: int | None = None, reason: str = "",
+                counterpart: StoredValueEntry | None = None) -> StoredValueEntry:
+    """Append one entry to a LOCKED stored-value account and move its balance (``counterpart``: the debit a
+    transfer's credit answers)."""
     new_balance = account.balance + amount
     if new_balance < 0:
         raise InsufficientValueError(account.balance)
     entry = StoredValueEntry.objects.create(account=account, customer_id=account.customer_id, kind=kind,
                                             amount=amount, balance_after=new_balance, branch_id=branch_id,
-                                            actor=actor, reason=reason)
+                                            actor=actor, reason=reason, counterpart=counterpart)
     StoredValueAccount.objects.filter(pk=account.pk).update(balance=new_balance, updated_at=timezone.now())
     account.balance = new_balance
     return entry

@@ -127,8 +127,9 @@ def card_replace(*, actor: User, card: Card, expected_version: int | None = None
         new_value = StoredValueAccount.objects.create(card=new, customer_id=new.customer_id)
         amount = old_value.balance
         reason = _("Replacement of card %(number)s") % {"number": locked.number}
-        _post_value(old_value, kind=StoredValueKind.TRANSFER, amount=-amount, actor=actor, reason=reason)
-        _post_value(new_value, kind=StoredValueKind.TRANSFER, amount=amount, actor=actor, reason=reason)
+        debit = _post_value(old_value, kind=StoredValueKind.TRANSFER, amount=-amount, actor=actor, reason=reason)
+        _post_value(new_value, kind=StoredValueKind.TRANSFER, amount=amount, actor=actor, reason=reason,
+                    counterpart=debit)
     locked.status = CardStatus.REPLACED
     locked.replaced_by = new
     locked.status_changed_at = timezone.now()

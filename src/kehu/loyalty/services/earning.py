@@ -21,6 +21,7 @@ from ..models import (
     PointsEntry,
     RuleKind,
 )
+from .group import group_limits, promotion_clamp
 
 
 def _rules_by_programme(programme_ids: Iterable[int], on: dt.date) -> dict[int, list[EarningRule]]:
@@ -28,8 +29,9 @@ def _rules_by_programme(programme_ids: Iterable[int], on: dt.date) -> dict[int, 
     query = (EarningRule.objects.filter(programme_id__in=set(programme_ids), is_active=True)
              .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=on), Q(ends_on__isnull=True) | Q(ends_on__gte=on))
              .select_related("branch"))
+    limits = group_limits(programme_ids)
     for rule in query:
-        rules[rule.programme_id].append(rule)
+        rules[rule.programme_id].append(promotion_clamp(rule, limits))
     return rules
 
 
@@ -47,9 +49,10 @@ def earning_points(*, amount: Decimal, points_per_yuan: Decimal, level_multiplie
             continue
         if rule.kind == RuleKind.PRODUCT and (product_id is None or rule.product_id != product_id):
             continue
-        if rule.kind == RuleKind.STORE and (
-                branch_path is None or rule.branch is None or not branch_path.startswith(rule.branch.path)):
+        if rule.kind == RuleKind.STORE and rule.branch is None:
             continue
+        if rule.branch is not None and (branch_path is None or not branch_path.startswith(rule.branch.path)):
+            continue  # a store rule, or a store's promotion on a category: that store's subtree only
         multiplier = max(multiplier, rule.multiplier)
         bonus += rule.bonus_points
         if rule.cap_points is not None:
