@@ -135,11 +135,14 @@ def partner_settlement(*, period: str, partner: Partner | None = None) -> list[d
     rows = PartnerExchange.objects.filter(day__gte=start.date(), day__lt=end.date())
     if partner is not None:
         rows = rows.filter(partner=partner)
-    totals = {(row["partner_id"], row["direction"]): row for row in rows.order_by().values("partner_id", "direction")
-              .annotate(count=Count("id"), points=Sum("points"), units=Sum("units"), value=Sum("value"))}
+    totals = {(row["partner_id"], row["direction"]): {
+        **row, "units": Decimal(row["units"]).quantize(Decimal("0.0001")),
+        "value": Decimal(row["value"]).quantize(Decimal("0.01"))}
+        for row in rows.order_by().values("partner_id", "direction")
+        .annotate(count=Count("id"), points=Sum("points"), units=Sum("units"), value=Sum("value"))}
     partners = Partner.objects.filter(pk=partner.pk) if partner else Partner.objects.all()
     result = []
-    zero = {"count": 0, "points": 0, "units": Decimal("0"), "value": Decimal("0")}
+    zero = {"count": 0, "points": 0, "units": Decimal("0.0000"), "value": Decimal("0.00")}
     for each in partners.order_by("code"):
         out = totals.get((each.pk, ExchangeDirection.OUT), zero)
         into = totals.get((each.pk, ExchangeDirection.IN), zero)
