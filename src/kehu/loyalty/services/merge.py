@@ -13,6 +13,7 @@ from ..models import (
     EntryKind,
     LevelChange,
     Membership,
+    PartnerExchange,
     PointsAccount,
     PointsAdjustment,
     PointsEntry,
@@ -52,6 +53,7 @@ def merge_memberships(*, keep: Customer, merge: Customer, actor: User | None = N
     Card.objects.filter(customer=merge).update(customer=keep)
     StoredValueAccount.objects.filter(customer=merge).update(customer=keep)
     StoredValueEntry.objects.filter(customer=merge).update(customer=keep)
+    PartnerExchange.objects.filter(customer=merge).update(customer=keep)
 
 
 def merge_ledger_rows(*, keep: Customer, merge: Customer, actor: User | None = None, field_name: str = "") -> None:
