@@ -37,8 +37,8 @@ class GroupRulesForm(forms.Form):
     max_days = forms.IntegerField(label=_("Longest promotion (days)"), min_value=1, max_value=366)
     point_value = forms.DecimalField(label=_("Value of one point in settlements (yuan)"), min_value=0,
                                      max_value=Decimal("999.9999"), max_digits=8, decimal_places=4)
-    allowed_categories = forms.ModelMultipleChoiceField(label=_("Categories stores may promote (none: any)"),
-                                                        queryset=None, required=False)
+    allowed_categories: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=_("Categories stores may promote (none: any)"), queryset=None, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -49,9 +49,10 @@ class GroupRulesForm(forms.Form):
 
 
 class PromotionForm(_Dates):
-    store = forms.ModelChoiceField(label=_("Store"), queryset=None)
+    store: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Store"), queryset=None)
     name = forms.CharField(label=_("Name"), max_length=100)
-    category = forms.ModelChoiceField(label=_("Category (empty: the whole store)"), queryset=None, required=False)
+    category: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Category (empty: the whole store)"),
+                                                              queryset=None, required=False)
     multiplier = forms.DecimalField(label=_("Points multiplier"), min_value=1, max_value=100, max_digits=5,
                                     decimal_places=2, initial=Decimal("1.5"))
     bonus_points = forms.IntegerField(label=_("Bonus points per transaction"), min_value=0, max_value=10**9 - 1,

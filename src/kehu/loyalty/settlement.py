@@ -104,7 +104,8 @@ def store_settlement(*, period: str, user: User | None = None, programme_id: int
         if counted:
             redeemed += -points
     scope = _in_scope(user)
-    names = dict(Branch.objects.filter(pk__in={k for pair in owed for k in pair if k}).values_list("pk", "name"))
+    named = {k for pair in owed for k in pair if k}
+    names: dict[int | None, str] = dict(Branch.objects.filter(pk__in=named).values_list("pk", "name"))
     statement = StoreStatement(period=period, point_value=point_value, redeemed_points=redeemed)
     balance: dict[int | None, list[Decimal]] = defaultdict(lambda: [Decimal("0"), Decimal("0")])
     for (earned_in, redeemed_in), points in sorted(owed.items(), key=lambda item: (str(names.get(item[0][0], "")),

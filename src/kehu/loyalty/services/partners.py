@@ -55,7 +55,7 @@ def partner_save(*, actor: User, code: str, name: str, rate_out: Decimal, rate_i
     code, name = (code or "").strip().upper(), (name or "").strip()
     if not code or len(code) > 20 or not code.replace("-", "").replace("_", "").isalnum() or not code.isascii():
         problems["code"] = [_("Give a code of 1 to 20 letters, digits, - or _.")]
-    elif Partner.objects.filter(code=code).exclude(pk=partner.pk if partner else None).exists():
+    elif Partner.objects.filter(code=code).exclude(pk=partner.pk if partner else 0).exists():
         problems["code"] = [_("Another partner has this code.")]
     problem = text_problem(name) if name else _("Give a name.")
     if problem or len(name) > 100:
@@ -66,8 +66,8 @@ def partner_save(*, actor: User, code: str, name: str, rate_out: Decimal, rate_i
             problems[field] = [_("Give a number above 0 and below 1,000,000.")]
     limits = limits or {}
     for field in LIMIT_FIELDS:
-        value = limits.get(field)
-        if value is not None and (isinstance(value, bool) or not 0 < value < POINTS_MAX):
+        limit = limits.get(field)
+        if limit is not None and (isinstance(limit, bool) or not 0 < limit < POINTS_MAX):
             problems[field] = [_("Give a whole number of points from 1 to 999,999,999,999, or nothing.")]
     if problems:
         raise ValidationError(problems)
@@ -109,7 +109,7 @@ def _locked_partner(partner: Partner, card: Card) -> Partner:
     locked = Partner.objects.select_for_update().get(pk=partner.pk)
     if not locked.is_active:
         raise ValidationError({"partner": [_("This partner is not active.")]})
-    if card.membership_id is not None and card.membership.programme_id != locked.programme_id:
+    if card.membership is not None and card.membership.programme_id != locked.programme_id:
         raise ValidationError({"partner": [_("This partner is not in the card's programme.")]})
     return locked
 
