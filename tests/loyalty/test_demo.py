@@ -22,3 +22,21 @@ def test_demo_has_members_cards_and_balances_equal_to_their_entries():
     total = PointsEntry.objects.aggregate(total=Sum("points"))["total"]
     assert total == PointsAccount.objects.aggregate(total=Sum("balance"))["total"]
     assert Membership.objects.values("level").distinct().count() >= 2  # the evaluation moved some members up
+
+
+@pytest.mark.django_db
+def test_demo_has_store_promotions_settlement_figures_and_partner_exchanges():
+    from django.core.management import call_command
+
+    from kehu.loyalty.models import EarningRule, PartnerExchange
+    from kehu.loyalty.settlement import store_settlement
+
+    run_demo()
+    assert EarningRule.objects.filter(owner_branch__isnull=False).count() >= 3
+    months = {entry.created_at.strftime("%Y-%m") for entry in PointsEntry.objects.filter(kind="redeem")[:2000]}
+    assert any(store_settlement(period=month).pairs for month in months)
+    exchanges = PartnerExchange.objects.select_related("entry")
+    assert exchanges.exists()
+    assert all(-x.entry.points == x.points if x.direction == "out" else x.entry.points == x.points
+               for x in exchanges[:200])
+    call_command("loyalty", "reconcile")

@@ -372,3 +372,6 @@ def spend(request: HttpRequest, number: str, payload: ValueIn) -> JsonResponse:
              url_name="loyalty_refund", summary="Refund stored value to a card; Idempotency-Key")
 def refund(request: HttpRequest, number: str, payload: ValueIn) -> JsonResponse:
     return _value_move(request, number, payload, "refund")
+
+
+from . import api_group  # noqa: E402,F401 - the group part's endpoints join this router

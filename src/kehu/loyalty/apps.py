@@ -51,6 +51,7 @@ class LoyaltyConfig(AppConfig):
         for model in ("loyalty.PointsAccount", "loyalty.PointsEntry", "loyalty.LevelChange",
                       "loyalty.PointsAdjustment", "loyalty.Card"):
             register_merge_policy(model, "transfer", merge_ledger_rows)
+        register_merge_policy("loyalty.PartnerExchange", "transfer", merge_ledger_rows)  # moved by the membership's
         register_transaction_listener("loyalty-accrual", accrue_on_record)
         register_demo_step(DemoStep("loyalty", _("Members, cards and points"), 120, load_loyalty_demo))
         # coupons (kehu.loyalty.coupons): the timeline kind, coupons earned by purchases, the expiry task

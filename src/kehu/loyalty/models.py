@@ -7,6 +7,8 @@ Entries carry ``customer_id`` so that, scaled out, they are distributed with the
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -102,11 +104,18 @@ class EarningRule(models.Model):
     starts_on = models.DateField(_("from"), null=True, blank=True)
     ends_on = models.DateField(_("until"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    owner_branch = models.ForeignKey(Branch, verbose_name=_("store promotion of"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     help_text=_("Empty: a group rule. Set: a store's promotion, held to the "
+                                                 "group's rules."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
 
     class Meta:
         verbose_name = _("earning rule")
         verbose_name_plural = _("earning rules")
         ordering = ["programme", "name"]
+        permissions = [("manage_store_promotion", "Can define store promotions within the group's rules")]
 
     def __str__(self) -> str:
         return self.name
@@ -226,6 +235,8 @@ class EntryKind(models.TextChoices):
     REVERSE = "reverse", _("Reversal")
     EXPIRE = "expire", _("Expired")
     TRANSFER = "transfer", _("Transfer")
+    EXCHANGE_OUT = "exch_out", _("Exchanged to a partner")
+    EXCHANGE_IN = "exch_in", _("Exchanged from a partner")
 
 
 class PointsEntry(models.Model):
@@ -351,6 +362,9 @@ class StoredValueEntry(models.Model):
                               related_name="+")
     reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(_("time"), default=timezone.now)
+    counterpart = models.OneToOneField("self", verbose_name=_("transfer from"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="transfer_credit",
+                                       help_text=_("On the credit of a transfer between cards: its debit."))
 
     class Meta:
         verbose_name = _("stored-value entry")
@@ -361,4 +375,115 @@ class StoredValueEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.kind} {self.amount}"
+
+
+class GroupRules(models.Model):
+    """The group's rules for the store promotions of a programme (集团规则), set by the group administrator: the
+    highest multiplier and bonus a store may offer, the categories it may promote (none chosen: any), the longest
+    promotion, and what one point is worth when stores settle points earned in one and redeemed in another."""
+
+    programme = models.OneToOneField(Programme, verbose_name=_("programme"), on_delete=models.CASCADE,
+                                     related_name="group_rules")
+    max_multiplier = models.DecimalField(_("highest multiplier a store may offer"), max_digits=5, decimal_places=2,
+                                         default=2)
+    max_bonus_points = models.PositiveIntegerField(_("highest bonus points per transaction"), default=100)
+    max_days = models.PositiveSmallIntegerField(_("longest promotion (days)"), default=31)
+    allowed_categories = models.ManyToManyField("purchases.Category", verbose_name=_("categories stores may promote"),
+                                                blank=True, related_name="+",
+                                                help_text=_("None chosen: any category."))
+    point_value = models.DecimalField(_("value of one point in settlements (yuan)"), max_digits=8,
+                                      decimal_places=4, default=Decimal("0.01"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("group rules")
+        verbose_name_plural = _("group rules")
+        permissions = [("view_settlement", "Can see settlement statements between stores and with partners")]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_multiplier__gte=1) & Q(max_multiplier__lte=100),
+                                   name="loyalty_group_multiplier_range"),
+            models.CheckConstraint(condition=Q(point_value__gte=0), name="loyalty_group_point_value_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}"
+
+
+class Partner(models.Model):
+    """An alliance partner (联盟商家): our members exchange points out to the partner's scheme and the partner's
+    members exchange theirs in. ``rate_out``: partner units given for one of our points; ``rate_in``: our points
+    given for one partner unit; ``unit_value``: what one partner unit costs in settlements (yuan). The limits count
+    our points per direction, over all members, per day and per calendar month (empty: no limit)."""
+
+    programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT,
+                                  related_name="partners")
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    rate_out = models.DecimalField(_("partner units per point out"), max_digits=10, decimal_places=4,
+                                   default=Decimal("1"))
+    rate_in = models.DecimalField(_("points per partner unit in"), max_digits=10, decimal_places=4,
+                                  default=Decimal("1"))
+    unit_value = models.DecimalField(_("value of one partner unit (yuan)"), max_digits=8, decimal_places=4,
+                                     default=Decimal("0.01"))
+    daily_limit_out = models.PositiveBigIntegerField(_("daily limit out (points)"), null=True, blank=True)
+    monthly_limit_out = models.PositiveBigIntegerField(_("monthly limit out (points)"), null=True, blank=True)
+    daily_limit_in = models.PositiveBigIntegerField(_("daily limit in (points)"), null=True, blank=True)
+    monthly_limit_in = models.PositiveBigIntegerField(_("monthly limit in (points)"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("alliance partner")
+        verbose_name_plural = _("alliance partners")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate_out__gt=0) & Q(rate_in__gt=0) & Q(unit_value__gte=0),
+                                   name="loyalty_partner_rates_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExchangeDirection(models.TextChoices):
+    OUT = "out", _("Out to the partner")
+    IN = "in", _("In from the partner")
+
+
+class PartnerExchange(models.Model):
+    """One exchange of points with a partner, beside its ledger entry (``exch_out`` / ``exch_in``): the points,
+    the partner units at the rate of the day, and the partner's reference (unique per partner and direction)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="exchanges")
+    direction = models.CharField(_("direction"), max_length=3, choices=ExchangeDirection.choices)
+    entry = models.OneToOneField(PointsEntry, on_delete=models.PROTECT, related_name="exchange")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    points = models.PositiveBigIntegerField(_("points"))
+    units = models.DecimalField(_("partner units"), max_digits=16, decimal_places=4)
+    rate = models.DecimalField(_("rate"), max_digits=10, decimal_places=4)
+    value = models.DecimalField(_("value (yuan)"), max_digits=16, decimal_places=2, default=0)
+    reference = models.CharField(_("partner reference"), max_length=64, null=True, blank=True)
+    day = models.DateField(_("day"))
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("partner exchange")
+        verbose_name_plural = _("partner exchanges")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["partner", "direction", "reference"],
+                                               condition=Q(reference__isnull=False),
+                                               name="loyalty_exchange_reference_unique")]
+        indexes = [models.Index(fields=["partner", "direction", "day"], name="loyalty_exchange_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.direction} {self.points}"
+
+
 from kehu.loyalty.coupons.models import Coupon, CouponBatch  # noqa: E402,F401 - Django finds the coupon models here

@@ -1,4 +1,4 @@
-"""``kehu loyalty accrue|levels|reconcile``: the loyalty module's batch jobs (also run by Celery beat)."""
+"""``kehu loyalty accrue|levels|expire|reconcile|daily|settle``: the loyalty batch jobs (also run by beat)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ class Command(BaseCommand):
                                          "entries (exit 1 if not)")
         daily = sub.add_parser("daily", help="stored value topped up, spent and refunded per store on a day")
         daily.add_argument("--date", type=_date, default=None, help="the day (default: yesterday)")
+        settle = sub.add_parser("settle", help="the month's settlement statements between stores (points earned in "
+                                               "one, redeemed in another) and with each alliance partner")
+        settle.add_argument("--period", default=None, help="the month, YYYY-MM (default: the last full month)")
+        settle.add_argument("--csv", dest="csv_path", default=None,
+                            help="also write the statements to this CSV file (cells neutralised against formulas)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from kehu.loyalty import services
@@ -61,6 +66,8 @@ class Command(BaseCommand):
             day = options["date"] or timezone.localdate() - dt.timedelta(days=1)
             for row in services.stored_value_daily(day=day):
                 self.stdout.write(f"{day}\t{row['branch__name'] or '-'}\t{row['kind']}\t{Decimal(row['total']):.2f}")
+        elif job == "settle":
+            self._settle(options["period"], options["csv_path"])
         else:
             differences = [("points", row) for row in services.reconcile()] + [
                 ("stored value", row) for row in services.reconcile_stored_value()]
@@ -71,3 +78,23 @@ class Command(BaseCommand):
                 self.stderr.write(f"{len(differences)} accounts differ from their entries")
                 raise SystemExit(1)
             self.stdout.write("all points and stored-value accounts equal the sum of their entries")
+
+    def _settle(self, period: str | None, csv_path: str | None) -> None:
+        from django.core.exceptions import ValidationError
+
+        from kehu.loyalty import settlement
+
+        period = period or settlement.period_default()
+        try:
+            stores = settlement.store_settlement(period=period)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        partners = settlement.partner_settlement(period=period)
+        rows = settlement.statement_rows(stores, partners)
+        if csv_path:
+            import csv
+
+            with open(csv_path, "w", newline="", encoding="utf-8-sig") as handle:
+                csv.writer(handle).writerows(settlement.csv_cells(rows))
+        for row in rows:
+            self.stdout.write("\t".join(str(cell) for cell in row))
