@@ -140,3 +140,19 @@ def test_expected_close_of_the_panel_is_a_date(make_opportunity, products, users
     data = opportunities_load([customers["mine"].pk, customers["beijing"].pk], users["account_manager"], full=True)
     assert data[customers["beijing"].pk] == {"open_opportunities": [], "open_opportunity_count": 0}
     assert isinstance(data[customers["mine"].pk]["open_opportunities"][0].expected_close, dt.date)
+
+
+def test_the_demo_has_converted_leads_and_onboarded_wins():
+    from kehu.sales.models import LeadConversion
+    from tests.demo.test_demo import run_demo
+
+    run_demo()
+    conversions = LeadConversion.objects.select_related("lead")
+    assert conversions.count() >= 3
+    assert all(conversion.lead.status == "converted" and conversion.created for conversion in conversions)
+    onboarded = Onboarding.objects.all()
+    assert onboarded.count() >= 3
+    for onboarding in onboarded:
+        assert Task.objects.filter(pk__in=onboarding.task_ids, kind="onboarding").count() == 3
+        assert Transaction.objects.filter(pk__in=onboarding.transaction_ids,
+                                          external_ref__startswith=f"opp-{onboarding.opportunity_id}-").exists()
