@@ -230,3 +230,42 @@ def test_the_conversion_page_in_chinese_and_its_hostile_input(client, users, wor
     assert client.post(f"/sales/leads/{worked_lead.pk}/convert/",
                        {"target": "new", "version": worked_lead.version}).status_code == 404
     assert not Opportunity.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_converters_of_one_lead_one_wins_on_postgresql(users):
+    import threading
+
+    from django.db import connection
+
+    from kehu.sales.conversion import services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    lead = lead_services.lead_create(actor=users["account_manager"], name="韩梅梅", mobile="13911112222")
+    converters = [users["account_manager"], users["branch_manager"], users["administrator"]]
+    barrier = threading.Barrier(len(converters))
+    results: list[str] = []
+
+    def convert(user) -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            services.lead_convert(actor=user, lead=lead.pk, create=True)
+            results.append("won")
+        except services.ConversionRefused as error:
+            results.append(error.code)
+        except Exception as error:  # noqa: BLE001 - shown in the assertion below
+            results.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=convert, args=(user,)) for user in converters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["already_converted", "already_converted", "won"]
+    assert Customer.objects.filter(mobile="+8613911112222").count() == 1
+    assert LeadConversion.objects.count() == 1

@@ -156,3 +156,45 @@ def test_the_demo_has_converted_leads_and_onboarded_wins():
         assert Task.objects.filter(pk__in=onboarding.task_ids, kind="onboarding").count() == 3
         assert Transaction.objects.filter(pk__in=onboarding.transaction_ids,
                                           external_ref__startswith=f"opp-{onboarding.opportunity_id}-").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_onboard_once_on_postgresql(users, customers, products):
+    import threading
+
+    from django.db import connection
+
+    from kehu.sales.conversion.services import opportunity_onboard
+    from kehu.sales.models import Opportunity
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    opportunity = opportunity_services.opportunity_create(
+        actor=users["account_manager"], name="并发", customer=customers["mine"],
+        expected_close=dt.date.today(), lines=_lines(products))
+    Opportunity.objects.filter(pk=opportunity.pk).update(status="won")  # won without the hook: retries race
+    from django.utils import timezone
+
+    Opportunity.objects.filter(pk=opportunity.pk).update(closed_at=timezone.now())
+    callers = [users["account_manager"], users["branch_manager"], users["administrator"]]
+    barrier = threading.Barrier(len(callers))
+    results: list[str] = []
+
+    def onboard(user) -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            results.append(str(opportunity_onboard(actor=user, opportunity=opportunity.pk).pk))
+        except Exception as error:  # noqa: BLE001 - shown in the assertion below
+            results.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=onboard, args=(user,)) for user in callers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 1 and results[0].isdigit(), results
+    assert Transaction.objects.count() == 2 and Task.objects.filter(kind="onboarding").count() == 3

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class SalesConfig(AppConfig):
     """Sales force automation: leads, duplicate matching, assignment and the shared pool; opportunities in
-    pipelines, the kanban board and the forecast (conversion later)."""
+    pipelines, the kanban board and the forecast; conversion and onboarding (``conversion``)."""
 
     name = "kehu.sales"
     verbose_name = _("Sales")

@@ -186,7 +186,7 @@ def lead_convert(*, actor: User, lead: Lead | int, expected_version: int | None 
     ``already_converted``, ``disqualified`` (409); a stale ``expected_version`` → ``ConcurrentUpdateError``."""
     lead_id = lead.pk if isinstance(lead, Lead) else lead
     _refuse_unless_convertible(actor=actor, lead_id=lead_id)
-    locked = Lead.objects.select_for_update().select_related("branch", "owner").get(pk=lead_id)
+    locked = Lead.objects.select_for_update(of=("self",)).select_related("branch", "owner").get(pk=lead_id)
     if locked.status == LeadStatus.CONVERTED:
         raise ConversionRefused("already_converted", _("This lead is already converted."))
     if locked.status == LeadStatus.DISQUALIFIED:
@@ -287,7 +287,7 @@ def opportunity_onboard(*, actor: User, opportunity: Opportunity | int) -> Onboa
     a lead (converting the lead calls this again). A second call returns the stored ``Onboarding`` and writes
     nothing."""
     pk = opportunity.pk if isinstance(opportunity, Opportunity) else opportunity
-    locked = Opportunity.objects.select_for_update().select_related("owner").get(pk=pk)
+    locked = Opportunity.objects.select_for_update(of=("self",)).select_related("owner").get(pk=pk)
     if locked.status != OpportunityStatus.WON or locked.customer_id is None:
         return None
     existing = Onboarding.objects.filter(opportunity=locked).first()
