@@ -269,3 +269,21 @@ def test_two_converters_of_one_lead_one_wins_on_postgresql(users):
     assert sorted(results) == ["already_converted", "already_converted", "won"]
     assert Customer.objects.filter(mobile="+8613911112222").count() == 1
     assert LeadConversion.objects.count() == 1
+
+
+def test_a_converted_lead_links_to_its_customer_and_a_won_deal_shows_its_onboarding(client, users, worked_lead,
+                                                                                   products, today):
+    from kehu.sales.conversion import services
+    from kehu.sales.opportunities import services as opportunity_services
+
+    actor = users["account_manager"]
+    conversion = services.lead_convert(actor=actor, lead=worked_lead, create=True)
+    deal = opportunity_services.opportunity_create(actor=actor, name="首单", customer=conversion.customer,
+                                                   expected_close=today,
+                                                   lines=[{"product": products["sofa"].pk, "quantity": 1}])
+    opportunity_services.opportunity_win(actor=actor, opportunity=deal)
+    client.force_login(actor)
+    lead_page = client.get(f"/sales/leads/{worked_lead.pk}/", headers={"Accept-Language": "en"}).content.decode()
+    assert f"/customers/{conversion.customer_id}/" in lead_page and "/convert/" not in lead_page
+    deal_page = client.get(f"/sales/opportunities/{deal.pk}/", headers={"Accept-Language": "en"}).content.decode()
+    assert "1 purchase lines recorded, 3 onboarding tasks" in deal_page
