@@ -255,7 +255,7 @@ def _start_tasks(*, actor: User, opportunity: Opportunity, customer: Customer) -
     from kehu.work.services import task_create
 
     start = timezone.localdate(opportunity.closed_at or timezone.now())
-    owner = opportunity.owner
+    owner = opportunity.owner if opportunity.owner.is_active else actor  # a deal of someone who left: the winner
     ids = []
     for step in onboarding_steps():
         task = task_create(actor=actor, owner=owner, kind="onboarding", customer=customer, source=opportunity,
