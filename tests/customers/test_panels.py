@@ -30,7 +30,7 @@ def panel_templates(settings):
 def test_purchases_and_customer_value_are_registered_panels():
     keys = [panel.key for panel in panel_list()]
     assert keys.index("customer_value") < keys.index("purchases")
-    assert [panel.key for panel in panel_list(screen_pop=True)] == ["open_tickets", "purchases"]
+    assert [panel.key for panel in panel_list(screen_pop=True)] == ["opportunities", "open_tickets", "purchases"]
 
 
 def test_360_page_shows_the_purchases_and_customer_value_panels(client, users, make_customer):
@@ -104,7 +104,7 @@ def test_screen_pop_panel_loaded_once_for_all_customers(users, make_customer):
 
     assert loaded == [[first.pk, second.pk]]
     keys = [[item.key for item in summary.panels] for summary in summaries]
-    assert keys == [["test_notes", "open_tickets", "purchases"]] * 2
+    assert keys == [["test_notes", "opportunities", "open_tickets", "purchases"]] * 2
 
 
 def test_hub_templates_load_no_later_apps_tags():

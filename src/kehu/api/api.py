@@ -16,6 +16,8 @@ from kehu.relations.kpis.api import router as staff_kpis_router
 from kehu.relations.plans.api import events_router, gifts_router, plans_router
 from kehu.relations.strengthening.api import router as strengthening_router
 from kehu.sales.api import router as sales_router
+from kehu.sales.conversion.api import leads_router as conversion_leads_router
+from kehu.sales.conversion.api import opportunities_router as conversion_opportunities_router
 from kehu.sales.opportunities.api import forecast_router
 from kehu.sales.opportunities.api import router as opportunities_router
 from kehu.scoring.api import router as scoring_router
@@ -143,6 +145,8 @@ api.add_router("/cadence", cadence_router)
 api.add_router("/leads", sales_router)
 api.add_router("/opportunities", opportunities_router)
 api.add_router("/forecast", forecast_router)
+api.add_router("/leads", conversion_leads_router)  # sales/conversion: convert, customer matches
+api.add_router("/opportunities", conversion_opportunities_router)  # sales/conversion: onboarding
 api.add_router("/loyalty", loyalty_router)
 api.add_router("/loyalty", loyalty_coupons_router)
 api.add_router("/tickets", service_router)

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class SalesConfig(AppConfig):
     """Sales force automation: leads, duplicate matching, assignment and the shared pool; opportunities in
-    pipelines, the kanban board and the forecast (conversion later)."""
+    pipelines, the kanban board and the forecast; conversion and onboarding (``conversion``)."""
 
     name = "kehu.sales"
     verbose_name = _("Sales")
@@ -32,4 +32,17 @@ class SalesConfig(AppConfig):
         register_demo_step(DemoStep("sales", _("Leads"), 120, load_sales_demo))
         register_demo_step(DemoStep("opportunities", _("Opportunities"), 125, load_opportunities_demo))
         register_timeline_kind(OPPORTUNITY_KIND)
+        # conversion and onboarding (sales/conversion)
+        from kehu.core.registry import register_panel
+
+        from .conversion.demo import load_conversion_demo
+        from .conversion.panels import OPPORTUNITIES_PANEL
+        from .conversion.timeline import LEAD_KIND
+
+        register_timeline_kind(LEAD_KIND)
+        register_panel(OPPORTUNITIES_PANEL)
+        register_task_kind(TaskKind("onboarding", _("Onboarding"), contact_channel=""))
+        register_notification_kind(NotificationKind("customer_won", _("A new customer was won (onboarding)"),
+                                                    email_by_default=False))
+        register_demo_step(DemoStep("conversion", _("Converted leads and onboarding"), 127, load_conversion_demo))
         register_import_target("leads", _("Leads"), "kehu.sales.imports.LeadTarget", permissions=("sales.add_lead",))

@@ -10,6 +10,7 @@ _VIEW = ["sales.view_lead", "sales.view_leadcontact", "sales.view_leadevent", "s
          "sales.view_stagechange", "sales.view_pipeline", "sales.view_stage", "sales.view_lossreason"]
 _WORK = ["sales.add_lead", "sales.change_lead", "sales.add_leadcontact", "sales.add_opportunity",
          "sales.change_opportunity"]
+_VIEW += ["sales.view_leadconversion", "sales.view_onboarding"]  # sales/conversion
 _MANAGE = ["sales.assign_lead", "sales.view_handover", "sales.view_assignmentrule", "sales.change_assignmentrule",
            "sales.add_assignmentrule"]
 _CONFIGURE = ["sales.add_pipeline", "sales.change_pipeline", "sales.add_stage", "sales.change_stage",

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .conversion import views as conversion
 from .opportunities import views as opportunities
 
 app_name = "sales"
@@ -15,6 +16,7 @@ urlpatterns = [
     path("leads/<int:pk>/claim/", views.lead_claim, name="lead_claim"),
     path("leads/<int:pk>/assign/", views.lead_assign, name="lead_assign"),
     path("hand-over/", views.hand_over, name="hand_over"),
+    path("leads/<int:pk>/convert/", conversion.lead_convert, name="lead_convert"),  # sales/conversion
     # opportunities (sales/opportunities)
     path("board/", opportunities.board, name="board"),
     path("board/stages/<int:stage_pk>/", opportunities.board_column, name="board_column"),

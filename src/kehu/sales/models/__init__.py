@@ -1,6 +1,7 @@
 """The models of sales: leads and the pool (``leads``), opportunities, pipelines and stage history
 (``opportunities``)."""
 
+from .conversion import LeadConversion, Onboarding
 from .leads import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -31,7 +32,7 @@ from .opportunities import (
 
 __all__ = [
     "OPEN_STATUSES", "TRANSITIONS", "Answer", "AssignmentRule", "DisqualifyReason", "HandOver", "Lead", "LeadContact",
-    "LeadEvent", "LeadKind", "LeadQuerySet", "LeadSource", "LeadStatus", "LossReason", "Opportunity",
-    "OpportunityLine", "OpportunityQuerySet", "OpportunityStatus", "Pipeline", "Stage", "StageChange", "StageKind",
-    "Timing",
+    "LeadConversion", "LeadEvent", "LeadKind", "LeadQuerySet", "LeadSource", "LeadStatus", "LossReason",
+    "Onboarding", "Opportunity", "OpportunityLine", "OpportunityQuerySet", "OpportunityStatus", "Pipeline", "Stage",
+    "StageChange", "StageKind", "Timing",
 ]

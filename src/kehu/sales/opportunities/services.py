@@ -291,6 +291,10 @@ def opportunity_move(*, actor: User, opportunity: Opportunity | int, stage: Stag
     locked.save()
     _record(locked, action=action, actor=actor, when=now, stage=target.name, previous=previous.name,
             reason=loss.name if loss else "")
+    if locked.status == OpportunityStatus.WON:  # the sale as transactions and the onboarding plan (sales/conversion)
+        from ..conversion.services import opportunity_onboard
+
+        opportunity_onboard(actor=actor, opportunity=locked.pk)
     return locked
 
 
