@@ -15,6 +15,7 @@ from kehu.relations.kpis.api import router as staff_kpis_router
 from kehu.relations.plans.api import events_router, gifts_router, plans_router
 from kehu.relations.strengthening.api import router as strengthening_router
 from kehu.sales.api import router as sales_router
+from kehu.sales.intake.api import router as intake_router
 from kehu.sales.opportunities.api import forecast_router
 from kehu.sales.opportunities.api import router as opportunities_router
 from kehu.scoring.api import router as scoring_router
@@ -118,6 +119,7 @@ api = KehuNinjaAPI(
             {"name": "cadence", "description": "Cadence rules by tier and class, and the coverage report."},
             {"name": "leads", "description": "Sales leads: duplicate matching, status, contacts, the shared pool."},
             {"name": "opportunities", "description": "Opportunities: pipelines, stages, won and lost, the forecast."},
+            {"name": "intake", "description": "Web intake: a site's public lead form (its key, no staff token)."},
         ]
     },
 )
@@ -140,6 +142,7 @@ api.add_router("/knowledge", kb_router)
 api.add_router("/gifts", gifts_router)
 api.add_router("/cadence", cadence_router)
 api.add_router("/leads", sales_router)
+api.add_router("/intake", intake_router)
 api.add_router("/opportunities", opportunities_router)
 api.add_router("/forecast", forecast_router)
 api.add_router("/loyalty", loyalty_router)

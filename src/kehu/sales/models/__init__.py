@@ -1,6 +1,7 @@
 """The models of sales: leads and the pool (``leads``), opportunities, pipelines and stage history
-(``opportunities``)."""
+(``opportunities``); web intake forms and assignment routes (``intake``)."""
 
+from .intake import AssignmentRoute, IntakeForm, IntakeSubmission, consent_version
 from .leads import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -30,7 +31,8 @@ from .opportunities import (
 )
 
 __all__ = [
-    "OPEN_STATUSES", "TRANSITIONS", "Answer", "AssignmentRule", "DisqualifyReason", "HandOver", "Lead", "LeadContact",
+    "OPEN_STATUSES", "TRANSITIONS", "Answer", "AssignmentRoute", "AssignmentRule", "IntakeForm", "IntakeSubmission",
+    "consent_version", "DisqualifyReason", "HandOver", "Lead", "LeadContact",
     "LeadEvent", "LeadKind", "LeadQuerySet", "LeadSource", "LeadStatus", "LossReason", "Opportunity",
     "OpportunityLine", "OpportunityQuerySet", "OpportunityStatus", "Pipeline", "Stage", "StageChange", "StageKind",
     "Timing",
