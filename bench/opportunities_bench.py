@@ -140,7 +140,8 @@ def load(open_count: int, closed_count: int) -> dict:
               f"{time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE sales_opportunity; ANALYZE sales_opportunityline")
+            cursor.execute("ANALYZE sales_opportunity; ANALYZE sales_opportunityline; ANALYZE customers_customer; "
+                           "ANALYZE org_user")
         else:
             cursor.execute("ANALYZE")
     return users
