@@ -175,11 +175,12 @@ def test_the_api_needs_a_valid_key_and_an_allowed_origin(intake):
     shown = client.get("/api/intake/form", HTTP_X_INTAKE_KEY=intake.public_key, HTTP_ORIGIN="https://m.example.cn")
     assert shown.status_code == 200 and shown.json()["consent_text"] == CONSENT
     assert shown.headers["Access-Control-Allow-Origin"] == "https://m.example.cn"
-    ok = _api(client, intake.public_key, _body(), origin="https://www.example.cn")
+    ok = _api(client, intake.public_key, _body(language="tlh"), origin="https://www.example.cn")
     assert ok.status_code == 202 and ok.json() == {"received": True}
     assert ok.headers["Access-Control-Allow-Origin"] == "https://www.example.cn"
     lead = Lead.objects.get()
-    assert lead.source == "web_form" and IntakeSubmission.objects.get().channel == "api"
+    submission = IntakeSubmission.objects.get()
+    assert lead.source == "web_form" and submission.channel == "api" and submission.language == ""
 
 
 def test_the_api_checks_the_data_and_the_consent_text(intake):

@@ -75,6 +75,12 @@ def address_hash(address: str | None) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}|intake|{address}".encode()).hexdigest()
 
 
+def _language(code: str | None) -> str:
+    """One of the site's languages (as the visitor's page was shown), else "" (never stored as sent)."""
+    wanted = str(code or "").strip().lower()
+    return next((known for known, _name in settings.LANGUAGES if known.lower() == wanted), "")
+
+
 def _normalised(text: str) -> str:
     return " ".join(str(text or "").split())
 
@@ -127,7 +133,7 @@ def intake_submit(*, form: IntakeForm, prospect: Prospect, channel: str = Intake
         email=values.get("email", ""), company=values.get("company", ""), message=values["message"],
         products=[product.pk for product in products], consent_text=form.consent_text,
         consent_version=consent_version(form.consent_text), consented_at=now,
-        language=str(prospect.language or "")[:10], address_hash=address_hash(address), **region,
+        language=_language(prospect.language), address_hash=address_hash(address), **region,
         outcome=IntakeSubmission.Outcome.CREATED)
     matches = [match for match in selectors.lead_matches(
         user=AnonymousUser(),  # type: ignore[arg-type]  # nobody's scope: the public answer reveals nothing
