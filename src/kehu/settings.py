@@ -229,6 +229,8 @@ KEHU_SURVEY_TOKEN_DAYS = env_int("KEHU_SURVEY_TOKEN_DAYS", 14, minimum=1)
 KEHU_SURVEY_NPS_SHARE = float(os.environ.get("KEHU_SURVEY_NPS_SHARE", "0.1"))
 KEHU_SURVEY_NPS_QUIET_DAYS = env_int("KEHU_SURVEY_NPS_QUIET_DAYS", 90, minimum=0)
 KEHU_SURVEY_RATE = os.environ.get("KEHU_SURVEY_RATE", "").strip() or "30/min"
+# web intake (sales.intake): submissions per client address and minute, the public form and its API together
+KEHU_INTAKE_RATE = os.environ.get("KEHU_INTAKE_RATE", "").strip() or "10/min"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

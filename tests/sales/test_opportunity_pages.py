@@ -29,17 +29,19 @@ def test_board_shows_columns_totals_and_cards(client, users, make_opportunity, p
 
 def test_board_pages_each_column_and_more(client, users, make_opportunity, pipeline, monkeypatch):
     monkeypatch.setattr(selectors, "BOARD_PAGE", 2)
-    for index in range(5):
-        make_opportunity(name=f"机会{index}")
+    for index in (3, 0, 4, 1, 2):  # created out of order: the column shows the soonest expected close first
+        make_opportunity(name=f"机会{index}", close_in=index + 1)
     client.force_login(users["account_manager"])
-    text = client.get("/sales/board/").content.decode()
-    assert "机会4" in text and "机会3" in text and "机会2" not in text  # the newest two
+    text = client.get("/sales/board/", headers={"Accept-Language": "en"}).content.decode()
+    assert "机会0" in text and "机会1" in text and "机会2" not in text  # the first page of two
+    assert "5 deals" in text  # the column's count from the grouped totals, not the cards shown
     stage = pipeline["初步接洽"].pk
     assert f"/sales/board/stages/{stage}/?offset=2" in text
     more = client.get(f"/sales/board/stages/{stage}/", {"offset": 2}).content.decode()
-    assert "机会2" in more and "机会1" in more and "机会0" not in more and "offset=4" in more
+    assert "机会2" in more and "机会3" in more and "机会4" not in more and "offset=4" in more
+    assert "机会0" not in more
     last = client.get(f"/sales/board/stages/{stage}/", {"offset": 4}).content.decode()
-    assert "机会0" in last and "offset=" not in last
+    assert "机会4" in last and "offset=" not in last
     assert client.get(f"/sales/board/stages/{stage}/", {"offset": "x"}).status_code == 200
     assert client.get("/sales/board/stages/999999/").status_code == 404
 

@@ -18,6 +18,7 @@ from kehu.relations.strengthening.api import router as strengthening_router
 from kehu.sales.api import router as sales_router
 from kehu.sales.conversion.api import leads_router as conversion_leads_router
 from kehu.sales.conversion.api import opportunities_router as conversion_opportunities_router
+from kehu.sales.intake.api import router as intake_router
 from kehu.sales.opportunities.api import forecast_router
 from kehu.sales.opportunities.api import router as opportunities_router
 from kehu.scoring.api import router as scoring_router
@@ -121,6 +122,7 @@ api = KehuNinjaAPI(
             {"name": "cadence", "description": "Cadence rules by tier and class, and the coverage report."},
             {"name": "leads", "description": "Sales leads: duplicate matching, status, contacts, the shared pool."},
             {"name": "opportunities", "description": "Opportunities: pipelines, stages, won and lost, the forecast."},
+            {"name": "intake", "description": "Web intake: a site's public lead form (its key, no staff token)."},
         ]
     },
 )
@@ -143,6 +145,7 @@ api.add_router("/knowledge", kb_router)
 api.add_router("/gifts", gifts_router)
 api.add_router("/cadence", cadence_router)
 api.add_router("/leads", sales_router)
+api.add_router("/intake", intake_router)
 api.add_router("/opportunities", opportunities_router)
 api.add_router("/forecast", forecast_router)
 api.add_router("/leads", conversion_leads_router)  # sales/conversion: convert, customer matches

@@ -117,6 +117,8 @@ class LeadIn(Schema):
     man_notes: str = Field("", max_length=2000)
     timing: Timing = Timing.UNKNOWN
     notes: str = Field("", max_length=5000)
+    province: str = Field("", max_length=40, description="Province by name (广东 or 广东省) or code: routes match it.")
+    city: str = Field("", max_length=40, description="City by name or code: assignment routes match it.")
     owner_id: RowId | None = Field(None, description="Managers: assign to this member of staff.")
     branch_id: RowId | None = Field(None, description="Default: your first branch.")
     assign: Literal["", "auto"] = Field("", description='"auto": the branch\'s round-robin, even for a seller.')
@@ -273,7 +275,8 @@ def create_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
                 campaign=payload.campaign, products=payload.product_ids, money=payload.money,
                 authority=payload.authority, need=payload.need, man_notes=payload.man_notes, timing=payload.timing,
                 notes=payload.notes, owner=owner, branch=branch, assign=payload.assign,
-                duplicates="identifiers")  # a name and company alone warn in the form only
+                duplicates="identifiers",  # a name and company alone warn in the form only
+                province=payload.province, city=payload.city)
     except services.DuplicateLeadError as error:
         return _duplicate(error.matches)
     return Status(201, selectors.lead_get(user=actor, pk=lead.pk) if Lead.objects.visible_to(actor).filter(

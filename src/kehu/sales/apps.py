@@ -21,6 +21,7 @@ class SalesConfig(AppConfig):
         from kehu.work.registry import NotificationKind, TaskKind, register_notification_kind, register_task_kind
 
         from .demo import load_sales_demo
+        from .intake.demo import load_intake_demo
         from .opportunities.demo import load_opportunities_demo
         from .opportunities.timeline import OPPORTUNITY_KIND
         from .roles import GRANTS
@@ -31,6 +32,7 @@ class SalesConfig(AppConfig):
                                                     email_by_default=False))
         register_demo_step(DemoStep("sales", _("Leads"), 120, load_sales_demo))
         register_demo_step(DemoStep("opportunities", _("Opportunities"), 125, load_opportunities_demo))
+        register_demo_step(DemoStep("intake", _("Web intake"), 126, load_intake_demo))
         register_timeline_kind(OPPORTUNITY_KIND)
         # conversion and onboarding (sales/conversion)
         from kehu.core.registry import register_panel

@@ -12,14 +12,17 @@ _WORK = ["sales.add_lead", "sales.change_lead", "sales.add_leadcontact", "sales.
          "sales.change_opportunity"]
 _VIEW += ["sales.view_leadconversion", "sales.view_onboarding"]  # sales/conversion
 _MANAGE = ["sales.assign_lead", "sales.view_handover", "sales.view_assignmentrule", "sales.change_assignmentrule",
-           "sales.add_assignmentrule"]
+           "sales.add_assignmentrule", "sales.view_assignmentroute", "sales.add_assignmentroute",
+           "sales.change_assignmentroute", "sales.view_intakeform", "sales.view_intakesubmission"]
 _CONFIGURE = ["sales.add_pipeline", "sales.change_pipeline", "sales.add_stage", "sales.change_stage",
               "sales.delete_stage", "sales.add_lossreason", "sales.change_lossreason"]
 
 GRANTS: dict[str, list[str]] = {
-    Role.ADMINISTRATOR: _VIEW + _WORK + _MANAGE + _CONFIGURE + ["sales.delete_lead", "sales.delete_assignmentrule"],
+    Role.ADMINISTRATOR: _VIEW + _WORK + _MANAGE + _CONFIGURE + ["sales.delete_lead", "sales.delete_assignmentrule",
+                                                                     "sales.add_intakeform", "sales.change_intakeform",
+                                                                     "sales.delete_assignmentroute"],
     Role.BRANCH_MANAGER: _VIEW + _WORK + _MANAGE,
     Role.ACCOUNT_MANAGER: _VIEW + _WORK,
     Role.MARKETER: list(_VIEW),
-    Role.AUDITOR: [*_VIEW, "sales.view_handover"],
+    Role.AUDITOR: [*_VIEW, "sales.view_handover", "sales.view_intakeform", "sales.view_intakesubmission"],
 }

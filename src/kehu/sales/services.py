@@ -116,6 +116,17 @@ def _products(ids: Iterable[int] | None, errors: dict[str, list[str]]) -> list[P
     return products
 
 
+def region_codes(province: str = "", city: str = "") -> dict[str, str]:
+    """The division codes of a province and city given by name (full or short) or code; unknown ones are left out."""
+    from kehu.core import divisions
+
+    province, city = str(province or "")[:40].strip(), str(city or "")[:40].strip()
+    province_code, city_code, _district = divisions.resolve(
+        getattr(divisions.get(province), "name", province) if province.isdigit() else province,
+        getattr(divisions.get(city), "name", city) if city.isdigit() else city)
+    return {"province_code": province_code, "city_code": city_code}
+
+
 def event(*, lead: Lead, kind: str, actor: User | None, when: dt.datetime | None = None, **data: Any) -> LeadEvent:
     return LeadEvent.objects.create(lead=lead, kind=kind, actor=actor, occurred_at=when or timezone.now(), data=data)
 
@@ -151,7 +162,7 @@ def lead_create(*, actor: User, name: str, mobile: str = "", email: str = "", ki
                 products: Iterable[int] | None = None, money: str = Answer.UNKNOWN, authority: str = Answer.UNKNOWN,
                 need: str = Answer.UNKNOWN, man_notes: str = "", timing: str = Timing.UNKNOWN, notes: str = "",
                 owner: User | None = None, branch: Branch | None = None, assign: str = "",
-                duplicates: str = "all") -> Lead:
+                duplicates: str = "all", province: str = "", city: str = "") -> Lead:
     """Create a lead. Duplicates (customers and open leads with the same mobile, e-mail or credit code, open leads
     with the same name and company) raise ``DuplicateLeadError`` before anything is written; the caller attaches
     instead (``lead_attach``). ``duplicates``: "all" (default), "identifiers" (a name and company alone do not
@@ -188,7 +199,7 @@ def lead_create(*, actor: User, name: str, mobile: str = "", email: str = "", ki
             raise DuplicateLeadError(matches)
     assert home is not None
     now = timezone.now()
-    lead = Lead(**values, branch=home, created_by=actor, worked_at=now)
+    lead = Lead(**values, **region_codes(province, city), branch=home, created_by=actor, worked_at=now)
     lead.save()
     if chosen:
         lead.products.set(chosen)
@@ -197,7 +208,7 @@ def lead_create(*, actor: User, name: str, mobile: str = "", email: str = "", ki
     if owner is None and assign != "auto" and selectors.is_salesperson(actor):
         owner = actor
     if owner is None:
-        owner = round_robin_pick(branch=home)
+        owner = round_robin_pick(branch=home, lead=lead)
     if owner is not None:
         _set_owner(lead=lead, owner=owner, actor=actor, kind=LeadEvent.Kind.ASSIGNED, now=now)
     else:
@@ -420,11 +431,18 @@ def rule_members(rule: AssignmentRule) -> list[User]:
                 .distinct().order_by("pk"))
 
 
-def round_robin_pick(*, branch: Branch) -> User | None:
-    """The next member of the branch's rule after the last one given a lead (``least_loaded``: the one holding the
-    fewest open leads, ties in that order), skipping those at their cap; None when
+def round_robin_pick(*, branch: Branch, lead: Lead | None = None) -> User | None:
+    """The owner a route by product or region gives ``lead`` (``assignment.route_pick``), else the next member of
+    the branch's rule after the last one given a lead (``least_loaded``: the one holding the fewest open leads, ties
+    in that order), skipping those at their cap; None when
     everyone is at the cap (the lead goes to the pool). Runs inside the caller's transaction with the rule locked, so
     two leads created at once go to two people."""
+    if lead is not None:
+        from .assignment import route_pick
+
+        routed = route_pick(lead=lead)
+        if routed is not None:
+            return routed
     rule = rule_for(branch, lock=True)
     if not rule.is_active:
         return None

@@ -19,7 +19,14 @@ def event_line(event: LeadEvent) -> str:
     kind = event.kind
     if kind == LeadEvent.Kind.CREATED:
         line = _("Lead created (source: %(source)s)") % {"source": _label(LeadSource, data.get("source", ""))}
-        return line + (f" · {data['campaign']}" if data.get("campaign") else "")
+        line += f" · {data['campaign']}" if data.get("campaign") else ""
+        if data.get("intake"):
+            line += " · " + _("web intake form %(form)s") % {"form": data["intake"]}
+        duplicate = data.get("duplicate_of") or {}
+        if duplicate.get("kind") == "customer":
+            line += " · " + _("matches the existing customer %(name)s (no. %(id)s): check before calling") % {
+                "name": duplicate.get("name", ""), "id": duplicate.get("id", "")}
+        return line
     if kind == LeadEvent.Kind.CONTACT:
         return _("%(channel)s: %(summary)s") % {"channel": _label(LeadContact.Channel, data.get("channel", "")),
                                                  "summary": data.get("summary", "")}

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .conversion import views as conversion
+from .intake import views as intake
 from .opportunities import views as opportunities
 
 app_name = "sales"
@@ -17,6 +18,9 @@ urlpatterns = [
     path("leads/<int:pk>/assign/", views.lead_assign, name="lead_assign"),
     path("hand-over/", views.hand_over, name="hand_over"),
     path("leads/<int:pk>/convert/", conversion.lead_convert, name="lead_convert"),  # sales/conversion
+    # web intake (sales/intake): the public form (no login) and the staff overview
+    path("intake/", intake.intake_overview, name="intake"),
+    path("intake/<str:key>/", intake.intake_page, name="intake_form"),
     # opportunities (sales/opportunities)
     path("board/", opportunities.board, name="board"),
     path("board/stages/<int:stage_pk>/", opportunities.board_column, name="board_column"),

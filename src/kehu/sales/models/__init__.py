@@ -1,7 +1,8 @@
 """The models of sales: leads and the pool (``leads``), opportunities, pipelines and stage history
-(``opportunities``)."""
+(``opportunities``); web intake forms and assignment routes (``intake``)."""
 
 from .conversion import LeadConversion, Onboarding
+from .intake import AssignmentRoute, IntakeForm, IntakeSubmission, consent_version
 from .leads import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -31,8 +32,9 @@ from .opportunities import (
 )
 
 __all__ = [
-    "OPEN_STATUSES", "TRANSITIONS", "Answer", "AssignmentRule", "DisqualifyReason", "HandOver", "Lead", "LeadContact",
-    "LeadConversion", "LeadEvent", "LeadKind", "LeadQuerySet", "LeadSource", "LeadStatus", "LossReason",
-    "Onboarding", "Opportunity", "OpportunityLine", "OpportunityQuerySet", "OpportunityStatus", "Pipeline", "Stage",
-    "StageChange", "StageKind", "Timing",
+    "Answer", "AssignmentRoute", "AssignmentRule", "consent_version", "DisqualifyReason", "HandOver", "IntakeForm",
+    "IntakeSubmission", "Lead", "LeadContact", "LeadConversion", "LeadEvent", "LeadKind", "LeadQuerySet",
+    "LeadSource", "LeadStatus", "LossReason", "Onboarding", "OPEN_STATUSES", "Opportunity", "OpportunityLine",
+    "OpportunityQuerySet", "OpportunityStatus", "Pipeline", "Stage", "StageChange", "StageKind", "Timing",
+    "TRANSITIONS",
 ]

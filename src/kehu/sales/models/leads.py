@@ -130,6 +130,9 @@ class Lead(models.Model):
     campaign = models.CharField(_("campaign"), max_length=100, blank=True, default="")
     products = models.ManyToManyField("purchases.Product", verbose_name=_("products of interest"), blank=True,
                                       related_name="+")
+    # where the prospect is (national division codes, kehu.core.divisions): assignment routes match on them
+    province_code = models.CharField(_("province"), max_length=6, blank=True, default="")
+    city_code = models.CharField(_("city"), max_length=6, blank=True, default="")
     money = models.CharField(_("money"), max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
     authority = models.CharField(_("authority"), max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)
     need = models.CharField(_("need"), max_length=8, choices=Answer.choices, default=Answer.UNKNOWN)

@@ -168,6 +168,10 @@ class Opportunity(models.Model):
             models.Index(fields=["owner", "status"], name="opp_owner_status_idx"),
             models.Index(fields=["branch", "status"], name="opp_branch_status_idx"),
             models.Index(fields=["stage", "-created_at"], name="opp_stage_new_idx"),
+            # the board's columns: open deals soonest to close first, closed ones latest closed first
+            models.Index(fields=["stage", "expected_close", "id"], name="opp_stage_close_idx"),
+            models.Index(fields=["stage", "-closed_at", "-id"], name="opp_stage_closed_idx",
+                         condition=Q(closed_at__isnull=False)),
             models.Index(fields=["status", "expected_close"], name="opp_status_close_idx"),
             models.Index(fields=["status", "closed_at"], name="opp_status_closed_idx"),
         ]

@@ -15,8 +15,7 @@ from kehu.org.selectors import user_is_read_only
 
 from ..models import LossReason, Opportunity, OpportunityStatus, Pipeline, Stage, StageChange, StageKind
 
-BOARD_PAGE = 50
-
+BOARD_PAGE = 20
 
 
 def may_work(user: User) -> bool:
@@ -132,37 +131,72 @@ def _board_scope(*, user: User, pipeline: Pipeline, owner_id: int | None, closed
     return rows.filter(owner_id=owner_id) if owner_id else rows
 
 
+def card_order(stage: Stage) -> tuple[str, ...]:
+    """Open columns: the soonest expected close first (``opp_stage_close_idx``); won and lost: the latest closed
+    first (``opp_stage_closed_idx``)."""
+    return ("expected_close", "id") if stage.kind == StageKind.OPEN else ("-closed_at", "-id")
+
+
 def board_cards(*, user: User, pipeline: Pipeline, stage: Stage, owner_id: int | None, closed_since: dt.datetime,
-                offset: int = 0, limit: int | None = None) -> list[Opportunity]:
-    """One page of a column's cards, newest first (the ``opp_stage_new_idx`` index, a bounded read)."""
+                offset: int = 0, limit: int | None = None, related: bool = True) -> list[Opportunity]:
+    """One page of a column's cards in ``card_order`` (an index on the stage and that order: a bounded read). The
+    page is read without joins (a join before the LIMIT would hash every customer); owners, customers and leads come
+    after, for the page only (``related``; the board does it once for all its columns)."""
     rows = _board_scope(user=user, pipeline=pipeline, owner_id=owner_id, closed_since=closed_since)
     limit = limit or BOARD_PAGE
-    return list(rows.filter(stage=stage).select_related("owner", "customer", "lead")
-                .only("id", "name", "amount", "probability", "expected_close", "committed", "status", "version",
-                      "stage_id", "owner__id", "owner__username", "owner__display_name", "owner__first_name",
-                      "owner__last_name", "customer__id",
-                      "customer__name", "lead__id", "lead__name", "created_at")
-                .order_by("-created_at", "-id")[offset:offset + limit])
+    cards = list(rows.filter(stage=stage)
+                 .only("id", "name", "amount", "probability", "expected_close", "committed", "status", "version",
+                       "stage_id", "owner_id", "customer_id", "lead_id", "created_at", "closed_at")
+                 .order_by(*card_order(stage))[offset:offset + limit])
+    if related:
+        _card_relations(cards)
+    return cards
 
 
-def board(*, user: User, pipeline: Pipeline, owner_id: int | None = None, closed_since: dt.datetime
-          ) -> list[Column]:
-    """The kanban board: a column per stage with its totals (count, amount, weighted: one grouped query) and its
-    newest ``BOARD_PAGE`` cards (one bounded query per column). Won and lost columns show deals closed since
-    ``closed_since``."""
-    columns = [Column(stage) for stage in pipeline_stages(pipeline.pk)]
+def _card_relations(cards: list[Opportunity]) -> None:
+    """The cards' owners, customers and leads: three queries by primary key for any number of cards."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from kehu.customers.models import Customer
+
+    from ..models import Lead
+
+    prefetch_related_objects(
+        cards,
+        Prefetch("owner", queryset=User.objects.only("id", "username", "display_name", "first_name", "last_name")),
+        Prefetch("customer", queryset=Customer.objects.only("id", "name")),
+        Prefetch("lead", queryset=Lead.objects.only("id", "name")))
+
+
+def board_totals(*, user: User, pipeline: Pipeline, owner_id: int | None, closed_since: dt.datetime,
+                 stage_id: int | None = None) -> dict[int, dict[str, Any]]:
+    """Count, amount and weighted amount per stage: one grouped query (one stage's only with ``stage_id``)."""
     scope = _board_scope(user=user, pipeline=pipeline, owner_id=owner_id, closed_since=closed_since)
-    totals: dict[int, dict[str, Any]] = {
-        row["stage_id"]: row for row in scope.order_by().values("stage_id").annotate(
-            n=Count("id"), total=Sum("amount"), weighted_total=Sum(weighted_expression()))}
+    if stage_id is not None:
+        scope = scope.filter(stage_id=stage_id)
+    return {row["stage_id"]: row for row in scope.order_by().values("stage_id").annotate(
+        n=Count("id"), total=Sum("amount"), weighted_total=Sum(weighted_expression()))}
+
+
+def board(*, user: User, pipeline: Pipeline, owner_id: int | None = None, closed_since: dt.datetime,
+          stage_id: int | None = None) -> list[Column]:
+    """The kanban board: a column per stage with its totals (count, amount, weighted: one grouped query) and its
+    first ``BOARD_PAGE`` cards in ``card_order`` (one bounded query per column); the rest comes by "more"
+    (``board_cards`` with an offset). Won and lost columns show deals closed since ``closed_since``. ``stage_id``:
+    that column alone, without cards (the "more" fragment's totals)."""
+    columns = [Column(stage) for stage in pipeline_stages(pipeline.pk) if stage_id in (None, stage.pk)]
+    totals = board_totals(user=user, pipeline=pipeline, owner_id=owner_id, closed_since=closed_since,
+                          stage_id=stage_id)
     for column in columns:
         row = totals.get(column.stage.pk)
         if row:
             column.count = row["n"]
             column.amount = row["total"] or Decimal(0)
             column.weighted = to_money(row["weighted_total"])
-            column.cards = board_cards(user=user, pipeline=pipeline, stage=column.stage, owner_id=owner_id,
-                                       closed_since=closed_since)
+            if stage_id is None:
+                column.cards = board_cards(user=user, pipeline=pipeline, stage=column.stage, owner_id=owner_id,
+                                           closed_since=closed_since, related=False)
+    _card_relations([card for column in columns for card in column.cards])
     return columns
 
 

@@ -61,19 +61,21 @@ def _closed_since() -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time.min))
 
 
-def _board_context(request: AuthenticatedRequest) -> dict[str, Any]:
+def _board_context(request: AuthenticatedRequest, stage_id: int | None = None) -> dict[str, Any]:
     user = request.user
     form = BoardFilterForm(request.GET or None, staff=staff_list(user=user))
     data: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
     pipeline: Pipeline = data.get("pipeline") or selectors.default_pipeline()
     owner = data.get("owner")
     columns = selectors.board(user=user, pipeline=pipeline, owner_id=owner.pk if owner else None,
-                              closed_since=_closed_since())
+                              closed_since=_closed_since(), stage_id=stage_id)
     query = urlencode({key: value for key, value in (("pipeline", data.get("pipeline") and pipeline.pk),
                                                       ("owner", owner and owner.pk)) if value})
     return {"form": form, "pipeline": pipeline, "columns": columns, "query": query,
-            "movable": [column.stage for column in columns if column.stage.kind != StageKind.LOST],
-            "may_work": selectors.may_work(user), "page_size": selectors.BOARD_PAGE}
+            "movable": [stage for stage in selectors.pipeline_stages(pipeline.pk) if stage.kind != StageKind.LOST],
+            "may_work": selectors.may_work(user), "page_size": selectors.BOARD_PAGE,
+            # the cards' links as a prefix (…/opportunities/<pk>/, …/<pk>/stage/): one reverse, not three per card
+            "card_url": reverse("sales:opportunities")}
 
 
 @login_required
@@ -84,10 +86,10 @@ def board(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def board_column(request: AuthenticatedRequest, stage_pk: int) -> HttpResponse:
-    """The next cards of a column ("more"), an htmx fragment."""
+    """The next cards of a column ("more"), an htmx fragment: that column's count and one page of its cards."""
     user = request.user
     _viewer(user)
-    context = _board_context(request)
+    context = _board_context(request, stage_id=stage_pk)
     column = next((column for column in context["columns"] if column.stage.pk == stage_pk), None)
     if column is None:
         raise Http404(_("No such stage."))

@@ -1,5 +1,7 @@
 """Template filters of the lead and opportunity pages."""
 
+from typing import Any
+
 from django import template
 
 from kehu.core.validators import format_phone_display
@@ -27,3 +29,19 @@ def stage_duration(seconds: int | None) -> str:
     if hours:
         return _("%(hours)s h") % {"hours": hours}
     return _("%(minutes)s min") % {"minutes": rest // 60}
+
+
+@register.simple_tag(takes_context=True)
+def stage_options(context: template.Context, selected: int) -> str:
+    """The board card's stage ``<option>`` list with ``selected`` chosen: the stages (``movable``) escaped once per
+    page, not once per card and stage (the board renders hundreds of cards)."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    options: Any = context.render_context.get("kehu_stage_options")
+    if options is None:
+        options = [(stage.pk, f'<option value="{stage.pk}"', f">{escape(stage.name)}</option>")
+                   for stage in context.get("movable") or []]
+        context.render_context["kehu_stage_options"] = options
+    return mark_safe("".join(f"{start}{' selected' if pk == selected else ''}{end}"  # noqa: S308 - escaped above
+                             for pk, start, end in options))
