@@ -42,7 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 SQLITE_PATH = ROOT / "var" / "bench.sqlite3"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/kehu_bench"
+PG_DATABASE = os.environ.get("KEHU_BENCH_PG_DATABASE", "kehu_bench")  # another name beside other checkouts
+PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"
 AS_OF = dt.date(2025, 12, 31)
 SPAN_DAYS = 730
 UTC_OFFSET_HOURS = 8  # Asia/Shanghai, the project's time zone (no daylight saving)
@@ -183,8 +184,8 @@ def recreate_database(db: str) -> None:
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-            connection.execute("DROP DATABASE IF EXISTS kehu_bench WITH (FORCE)")
-            connection.execute("CREATE DATABASE kehu_bench")
+            connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+            connection.execute(f"CREATE DATABASE {PG_DATABASE}")
     else:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)

@@ -70,13 +70,25 @@ def demo(_demo_loaded, db):
     return _demo_loaded
 
 
+def planned_customers():
+    """The customers of the demo's plan: the sales step converts a few leads into new customers besides them."""
+    from kehu.sales.models import LeadConversion
+
+    return Customer.objects.exclude(pk__in=LeadConversion.objects.filter(created=True).values("customer_id"))
+
+
+def planned_transactions():
+    """The transactions of the demo's plan: onboarding a won deal records its sale besides them (``opp-…``)."""
+    return Transaction.objects.exclude(external_ref__startswith="opp-")
+
+
 def test_loads_the_requested_numbers_and_prints_the_logins(demo):
-    assert Customer.objects.count() == CUSTOMERS
-    assert Transaction.objects.count() == TRANSACTIONS
-    organisations = Customer.objects.filter(kind=CustomerKind.ORGANISATION).count()
+    assert planned_customers().count() == CUSTOMERS
+    assert Transaction.objects.count() > planned_transactions().count() == TRANSACTIONS
+    organisations = planned_customers().filter(kind=CustomerKind.ORGANISATION).count()
     assert organisations == 30  # 15 %
-    assert PersonProfile.objects.count() == CUSTOMERS - organisations
-    assert OrganisationProfile.objects.count() == organisations
+    assert PersonProfile.objects.filter(customer__in=planned_customers()).count() == CUSTOMERS - organisations
+    assert OrganisationProfile.objects.filter(customer__in=planned_customers()).count() == organisations
     # every organisation has 1–3 contacts, exactly one primary, with a legal representative or general manager first
     per_organisation = Contact.objects.values("customer").annotate(
         n=Count("id"), primary=Count("id", Q(is_primary=True))
@@ -139,7 +151,7 @@ def test_personal_data_is_valid_under_the_real_validators(demo):
             assert number == profile.id_number
             assert validators.resident_id_gender(profile.id_number) == profile.gender
     assert resident_ids > 0.9 * persons.count()
-    for profile in OrganisationProfile.objects.all():
+    for profile in OrganisationProfile.objects.filter(customer__in=planned_customers()):
         code = profile.credit_code
         assert validators.validate_credit_code(code) == code
         assert code[:2] == "91" and organisation_code_check(code[8:16]) == code[16]
@@ -189,7 +201,7 @@ def test_transactions_lie_in_the_two_years_up_to_today_with_margins_of_10_to_40_
     assert first >= start and last <= end and last_at <= timezone.now()
     assert end - last <= dt.timedelta(days=7)  # the history runs up to the day the demo is generated
     assert last - first > dt.timedelta(days=600)
-    for amount, margin in Transaction.objects.values_list("amount", "margin"):
+    for amount, margin in planned_transactions().values_list("amount", "margin"):
         assert amount > 0
         assert amount * Decimal("0.0999") <= margin <= amount * Decimal("0.4001")
     assert not Transaction.objects.filter(Q(branch=None) | Q(product=None) | Q(external_ref=None)).exists()
@@ -216,13 +228,14 @@ def test_classifications_tags_consents_and_lifecycle_history(demo):
     assert Customer.objects.filter(management_class="key").exists()
     used = set(Tag.objects.filter(customers__isnull=False).values_list("name", flat=True))
     assert {"VIP", "企业客户", "理财偏好"} <= used
-    assert not Customer.objects.filter(kind=CustomerKind.ORGANISATION).exclude(tags__name="企业客户").exists()
+    assert not planned_customers().filter(kind=CustomerKind.ORGANISATION).exclude(tags__name="企业客户").exists()
     consents = Consent.objects.all()
     assert set(consents.values_list("channel", flat=True)) == {"sms", "email", "phone", "post"}
     assert not consents.filter(Q(recorded_at=None) | Q(source="")).exists()
     assert consents.filter(granted=False).exists()
     # every customer has its lifecycle history, starting when it was created and dated in the past
-    assert LifecycleChange.objects.values("customer").distinct().count() == CUSTOMERS
+    changed = LifecycleChange.objects.filter(customer__in=planned_customers())
+    assert changed.values("customer").distinct().count() == CUSTOMERS
     lost = Customer.objects.filter(lifecycle_status="lost").first()
     assert list(lost.lifecycle_changes.filter(field="status").order_by("changed_at").values_list(
         "new_value", flat=True)) == ["prospect", "current", "lost"]
@@ -267,10 +280,10 @@ def test_same_seed_same_data_and_codes_follow_the_plan(demo):
 
     assert fingerprint(plan) == fingerprint(again)
     assert fingerprint(plan)[0] != fingerprint(other)[0]
-    stored = list(Customer.objects.order_by("code").values_list("code", "name", "mobile"))
+    stored = list(planned_customers().order_by("code").values_list("code", "name", "mobile"))
     assert [(name, mobile) for _code, name, mobile in stored] == [(c.name, c.mobile) for c in plan.customers]
     assert [code for code, _name, _mobile in stored] == [f"KH{n:08d}" for n in range(1, CUSTOMERS + 1)]
-    refs = set(Transaction.objects.values_list("external_ref", flat=True))
+    refs = set(planned_transactions().values_list("external_ref", flat=True))
     assert refs == {t.external_ref for t in plan.transactions}
 
 
@@ -292,7 +305,7 @@ def test_the_demo_ends_with_a_scoring_run_whose_top_customers_look_active(demo):
 
     run = ScoringRun.objects.get()
     assert run.status == ScoringRun.Status.SUCCEEDED and run.as_of == timezone.localdate()
-    assert run.customers == CUSTOMERS
+    assert run.customers == Customer.objects.count() > CUSTOMERS  # the converted leads' customers scored too
     # the top tenth by spend this year bought recently and regularly: the model rates most of them active
     top = list(CustomerSummary.objects.exclude(p_alive=None).order_by("-current_amount")[: CUSTOMERS // 10])
     assert top and sum(1 for s in top if s.p_alive > 0.5) > len(top) * 0.6

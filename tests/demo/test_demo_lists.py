@@ -20,9 +20,11 @@ def test_the_demo_customer_list_shows_its_exact_count(db, client):
     client.force_login(administrator)
     response = client.get("/customers/", headers={"Accept-Language": "en"})
     paginator = response.context["page"].paginator
-    assert (paginator.count, paginator.count_is_exact) == (Customer.objects.count(), True) == (CUSTOMERS, True)
+    assert (paginator.count, paginator.count_is_exact) == (Customer.objects.count(), True)
+    assert paginator.count >= CUSTOMERS  # the planned ones and the few the sales demo converted from leads
     text = response.content.decode()
-    assert "1,100 customers" in text or "1100 customers" in text
-    assert "More than" not in text and "or more" not in text and "Page 1 of 44" in text
+    assert f"{paginator.count:,} customers" in text or f"{paginator.count} customers" in text
+    pages = -(-paginator.count // paginator.per_page)
+    assert "More than" not in text and "or more" not in text and f"Page 1 of {pages}" in text
     chinese = client.get("/customers/", headers={"Accept-Language": "zh-hans"}).content.decode()
-    assert "共 44 页" in chinese and "超过" not in chinese
+    assert f"共 {pages} 页" in chinese and "超过" not in chinese

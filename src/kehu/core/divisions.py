@@ -59,7 +59,7 @@ def short_name(name: str, level: int = PROVINCE) -> str:
     return name
 
 
-def _six(code: str) -> str:
+def _six_digit_code(code: str) -> str:
     return (code + "000000")[:6]
 
 
@@ -78,7 +78,7 @@ def _index() -> dict[str, Division]:
 
     for province in AREAS:
         raw = province["code"]
-        code = "710000" if not raw.isdigit() else _six(raw)  # Taiwan: "资料暂缺" in the package
+        code = "710000" if not raw.isdigit() else _six_digit_code(raw)  # Taiwan: "资料暂缺" in the package
         add(code, province["name"], PROVINCE, "")
         children = province.get("children") or []
         if province.get("type") == "直辖市":
@@ -87,7 +87,7 @@ def _index() -> dict[str, Division]:
                 add(district["code"], district["name"], DISTRICT, city.code)
             continue
         for item in children:
-            city_code = _six(item["code"]) if len(item["code"]) <= 4 else item["code"]
+            city_code = _six_digit_code(item["code"]) if len(item["code"]) <= 4 else item["code"]
             add(city_code, item["name"], CITY, code)
             for district in item.get("children") or []:
                 add(district["code"], district["name"], DISTRICT, city_code)

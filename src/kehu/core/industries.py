@@ -49,10 +49,6 @@ def name(code: str, *, chinese: bool | None = None) -> str:
     return entry["zh"] if (_chinese() if chinese is None else chinese) else entry["en"]
 
 
-def is_code(code: str) -> bool:
-    return code in _entries()
-
-
 def section_of(code: str) -> str:
     entry = _entries().get(code or "")
     return entry["section"] if entry else ""

@@ -27,7 +27,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext
 
 
-def _say(code: str, context: str | None, params: dict[str, Any] | None) -> str:
+def _translated_message(code: str, context: str | None, params: dict[str, Any] | None) -> str:
     text = pgettext(context, code) if context else gettext(code)
     if params:
         try:
@@ -39,7 +39,7 @@ def _say(code: str, context: str | None, params: dict[str, Any] | None) -> str:
 
 def _param_text(value: Any) -> Any:
     if isinstance(value, dict) and "code" in value:
-        return _say(value["code"], value.get("context"), value.get("params"))
+        return _translated_message(value["code"], value.get("context"), value.get("params"))
     return value
 
 
@@ -68,7 +68,7 @@ class Message(str):
 
     def __new__(cls, code: str, params: dict[str, Any] | None = None, context: str | None = None) -> Message:
         stored = {name: _param_json(value) for name, value in (params or {}).items()}
-        message = super().__new__(cls, _say(code, context, stored))
+        message = super().__new__(cls, _translated_message(code, context, stored))
         message.code, message.context, message.params = code, context, stored
         return message
 
@@ -138,7 +138,7 @@ def render(data: dict[str, Any] | None, fallback: str = "") -> str:
     """A stored message in the active language; ``fallback`` (the text as first written) when nothing was stored."""
     if not data or not isinstance(data, dict) or not isinstance(data.get("code"), str):
         return fallback
-    return _say(data["code"], data.get("context"), data.get("params"))
+    return _translated_message(data["code"], data.get("context"), data.get("params"))
 
 
 def as_stored_text(text: str, max_length: int) -> str:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.bulkio.rows import in_list_size
 from kehu.org.models import User
 
 from .models import Customer
@@ -147,7 +147,7 @@ def customer_codes_by_identifier(*, user: User | None, criterion: str, values: S
     if field is None:
         raise ValueError(f"unknown identifier criterion {criterion!r}")
     customers = Customer.objects.all() if user is None else Customer.objects.visible_to(user)
-    size = 900 if connection.vendor == "sqlite" else 5000
+    size = in_list_size(5000)
     found: dict[str, str] = {}
     unique = list(dict.fromkeys(values))
     for start in range(0, len(unique), size):

@@ -198,9 +198,9 @@ def customer_create(
     customer = Customer(kind=kind, name=name, branch=branch, owner=owner, code=code or "pending", **fields)
     profile: PersonProfile | OrganisationProfile | None
     if kind == CustomerKind.PERSON:
-        profile = PersonProfile(customer=customer, **_only(person or {}, PERSON_FIELDS))
+        profile = PersonProfile(customer=customer, **_profile_fields(person or {}, PERSON_FIELDS))
     elif kind == CustomerKind.ORGANISATION:
-        profile = OrganisationProfile(customer=customer, **_only(organisation or {}, ORGANISATION_FIELDS))
+        profile = OrganisationProfile(customer=customer, **_profile_fields(organisation or {}, ORGANISATION_FIELDS))
     else:
         raise ValidationError({"kind": [_("Choose a person or an organisation.")]})
     if not name or not name.strip():
@@ -237,7 +237,7 @@ def _lifecycle_activity(customer: Customer, change: LifecycleChange, actor: User
                           "reason": str(change.reason)})
 
 
-def _only(data: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+def _profile_fields(data: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
     unknown = set(data) - allowed
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
@@ -292,14 +292,14 @@ def customer_update(
     if customer.kind == CustomerKind.PERSON:
         profile = PersonProfile.objects.filter(customer=customer).first() or PersonProfile(customer=customer)
         before: dict[str, Any] = {"id_number": profile.id_number, "birth_date": profile.birth_date}
-        for field, value in _only(person or {}, PERSON_FIELDS).items():
+        for field, value in _profile_fields(person or {}, PERSON_FIELDS).items():
             setattr(profile, field, value)
     else:
         profile = OrganisationProfile.objects.filter(customer=customer).first() or OrganisationProfile(
             customer=customer
         )
         before = {"credit_code": profile.credit_code}
-        for field, value in _only(organisation or {}, ORGANISATION_FIELDS).items():
+        for field, value in _profile_fields(organisation or {}, ORGANISATION_FIELDS).items():
             setattr(profile, field, value)
     if not customer.name or not customer.name.strip():
         raise ValidationError({"name": [_("A name is required.")]})

@@ -205,12 +205,9 @@ def sql_json_object(pairs: list[tuple[str, str]]) -> str:
     """SQL building a JSON object for the ``data`` column from (key, SQL expression) pairs, for set-based writes of
     activities (``INSERT INTO customers_activity ... SELECT``) on PostgreSQL (jsonb) and SQLite (JSON text). The keys
     are literals of the caller's code, never user input."""
-    from django.db import connection
+    from kehu.core.bulkio.rows import json_object_sql
 
-    arguments = ", ".join(f"'{key}', {expression}" for key, expression in pairs)
-    if connection.vendor == "postgresql":
-        return f"jsonb_build_object({arguments})"
-    return f"json_object({arguments})"
+    return json_object_sql(pairs)
 
 
 def sql_activity_time(value: dt.datetime) -> Any:

@@ -21,15 +21,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from kehu.core.bulkio.session import analyze, bulk_write_session, concurrent_writer
 from kehu.core.messages import message_json, problem
 
 from .files import import_job_release_files, open_job_file
@@ -142,14 +142,9 @@ def _refresh_statistics(target: Target, chunk_number: int, *, final: bool = Fals
     of 1,000: analysing them samples 300,000 rows each time); ``final`` analyses the whole tables once, after an
     import that wrote many rows, so searches are planned on the new rows at once.
     """
-    if connection.vendor != "postgresql" or (not final and chunk_number & (chunk_number - 1)):
+    if not final and chunk_number & (chunk_number - 1):
         return
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for table in target.lookup_tables:
-            columns = () if final else target.lookup_columns.get(table, ())
-            column_list = f" ({', '.join(quote(column) for column in columns)})" if columns else ""
-            cursor.execute(f"ANALYZE {quote(table)}{column_list}")
+    analyze(target.lookup_tables, columns=None if final else target.lookup_columns)
 
 
 def _count_chunk(job: ImportJob, outcome: ChunkOutcome, rows: int) -> None:
@@ -222,7 +217,7 @@ def _import_run(*, job: ImportJob, progress: Progress | None, chunk_size: int) -
         job.heartbeat_at = timezone.now()
         job.finished_at = None
         try:
-            with _bulk_session():
+            with bulk_write_session():
                 if job.mode == ImportMode.ALL_OR_NOTHING:
                     return _run_all_or_nothing(job, reader, progress, chunk_size)
                 return _run_skip_bad(job, reader, target, progress, chunk_size)
@@ -235,30 +230,6 @@ def _import_run(*, job: ImportJob, progress: Progress | None, chunk_size: int) -
             return _end_job(job, ImportJob.Status.FAILED, str(error))
         finally:
             reader.close()
-
-
-SQLITE_IMPORT_CACHE_KIB = 131072
-
-
-@contextmanager
-def _bulk_session() -> Iterator[None]:
-    """Connection settings for a big write, restored afterwards.
-
-    SQLite's default page cache (2 MiB) makes every index insert of a large table a page read: during an import the
-    connection gets a 128 MiB cache (measured: a million customers import markedly faster, most of all at commit).
-    """
-    if connection.vendor != "sqlite" or not SQLITE_IMPORT_CACHE_KIB:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _remember_stored_keys(job: ImportJob, reader: TableReader, target: Target) -> None:
@@ -298,7 +269,7 @@ def _run_skip_bad(job: ImportJob, reader: TableReader, target: Target, progress:
 def writes_in_a_thread(job: ImportJob, reader: TableReader, target: Target) -> bool:
     """Whether the chunks are written by a thread of their own (see :class:`ChunkWriter`): on PostgreSQL, for a
     target whose writes can be deferred, when the file is big (the job option ``write_thread`` overrides it)."""
-    if connection.vendor != "postgresql" or not target.defers_writes:
+    if not concurrent_writer() or not target.defers_writes:
         return False
     if "write_thread" in (job.options or {}):
         return bool(job.options["write_thread"])

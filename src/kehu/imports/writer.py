@@ -71,7 +71,8 @@ class ChunkWriter:
 
     def __enter__(self) -> ChunkWriter:
         if self.threaded:
-            self._thread = threading.Thread(target=self._run, name=f"import-{self.job.pk}-writer", daemon=True)
+            self._thread = threading.Thread(target=self._write_queued_chunks, name=f"import-{self.job.pk}-writer",
+                                            daemon=True)
             self._thread.start()
         elif self.single_transaction:
             self._atomic = transaction.atomic()
@@ -109,7 +110,7 @@ class ChunkWriter:
         if self.threaded:
             self._put(item)
             return
-        self._write(item)
+        self._write_chunk(item)
         self._rows = rows
         if self.single_transaction:
             self._report(rows)
@@ -118,7 +119,7 @@ class ChunkWriter:
         """All-or-nothing: ``final`` (the job's final save) runs last, in the transaction of the rows."""
         self._final = final
 
-    def _write(self, item: tuple[ChunkOutcome, int, bool, dict[str, int]]) -> None:
+    def _write_chunk(self, item: tuple[ChunkOutcome, int, bool, dict[str, int]]) -> None:
         outcome, _rows, errors, counters = item
         if outcome.pending is not None:
             outcome.pending()
@@ -149,21 +150,21 @@ class ChunkWriter:
                 continue
 
     # -- the writing thread ------------------------------------------------------------------------------------------
-    def _run(self) -> None:
+    def _write_queued_chunks(self) -> None:
         try:
             if self.single_transaction:
                 with transaction.atomic():
-                    for item in self._items():
-                        self._write(item)
+                    for item in self._queued_items():
+                        self._write_chunk(item)
                         self._report(item[1])
                     if self._abandoned:
                         raise _Abandoned
                     if self._final is not None:
                         self._final()
             else:
-                for item in self._items():
+                for item in self._queued_items():
                     with transaction.atomic():
-                        self._write(item)
+                        self._write_chunk(item)
                     self._report(item[1])
         except _Abandoned:
             pass
@@ -172,7 +173,7 @@ class ChunkWriter:
         finally:
             connection.close()
 
-    def _items(self) -> Iterator[Any]:
+    def _queued_items(self) -> Iterator[Any]:
         while (item := self._queue.get()) is not self._END:
             if self._abandoned:
                 continue

@@ -189,7 +189,7 @@ class ScoringConfiguration(models.Model):
             weights = getattr(self, name)
             if weights:
                 messages: list[str] = []
-                schemes._check_weights(weights, components, name, messages)
+                schemes.check_weights(weights, components, name, messages)
                 if messages:
                     errors[name] = messages
         if errors:

@@ -36,12 +36,11 @@ from typing import Any
 
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core import bulkio
-from kehu.core.bulkio import arrays
+from kehu.core.bulkio import session
 from kehu.core.validators import validate_past_business_date
 from kehu.customers.services import customer_tier_choices_changed
 from kehu.org.models import User
@@ -257,7 +256,7 @@ def scoring_run_execute(
         return now
 
     try:
-        with arrays.tuned_connection():
+        with session.tuned_connection():
             return _read_compute_write(run=run, as_of=as_of, selected=selected, scheme_names=scheme_names,
                                        report=report, started=started, timings=timings, step=step)
     except Exception as error:
@@ -295,9 +294,7 @@ def _read_compute_write(*, run: ScoringRun, as_of: dt.date, selected: list[TierS
     report("read", 0.0)
     mark = time.perf_counter()
     with transaction.atomic():
-        if bulkio.is_postgresql():
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL work_mem = '{_postgresql_work_mem()}'")
+        session.transaction_sort_memory(_postgresql_work_mem())
         data = read_summary(as_of, query)
         mark = step("read summary", 0.3, mark)
         customer_ids = data["customer_id"]

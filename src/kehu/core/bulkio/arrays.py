@@ -13,8 +13,7 @@ transaction.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 from django.db import connection
@@ -140,47 +139,3 @@ def _to_python(values: NDArray, kind: str) -> list:
     if kind == "float":
         return [None if math.isnan(v) else v for v in values.astype(np.float64).tolist()]
     return values.astype(np.int64).tolist()
-
-
-@contextmanager
-def tuned_connection() -> Iterator[None]:
-    """For the duration of a scoring run. PostgreSQL: no JIT compilation. SQLite: a 256 MiB page cache (the
-    default 2 MiB makes index updates of a million rows thrash), the database file memory-mapped (rows looked up
-    through an index are then read from the operating system's cache without copying: the summary query walks the
-    transactions in customer order) and temporary tables and sorts in memory. Restored afterwards."""
-    if is_postgresql():
-        # PostgreSQL compiles big statements to machine code (JIT) from an estimated cost; for the summary query
-        # compiling took longer than it saved (16.9 s with it, 12.5 s without, at ten million transactions)
-        with connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET jit")
-        return
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        cache_size = int(cursor.fetchone()[0])
-        cursor.execute("PRAGMA temp_store")
-        temp_store = int(cursor.fetchone()[0])
-        cursor.execute("PRAGMA mmap_size")
-        row = cursor.fetchone()
-        mmap_size = int(row[0]) if row else 0
-        cursor.execute("PRAGMA cache_size = -262144")
-        cursor.execute("PRAGMA mmap_size = 17179869184")  # capped by the SQLite build's maximum
-        # the temporary storage can only be switched outside a transaction
-        switch_temp_store = not connection.in_atomic_block
-        if switch_temp_store:
-            cursor.execute("PRAGMA temp_store = MEMORY")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {cache_size}")
-            cursor.execute(f"PRAGMA mmap_size = {mmap_size}")
-            if switch_temp_store and not connection.in_atomic_block:
-                cursor.execute(f"PRAGMA temp_store = {temp_store}")

@@ -217,6 +217,15 @@ def converters(fields: Sequence[models.Field | None]) -> list[tuple[int, list[An
     return result
 
 
+SQLITE_IN_VALUES_MAX = 900  # under SQLite's limit of bound parameters per statement (999 in older builds)
+
+
+def in_list_size(preferred: int) -> int:
+    """How many values one ``IN (…)`` list of a batched lookup may hold: ``preferred`` on PostgreSQL, at most
+    :data:`SQLITE_IN_VALUES_MAX` on SQLite."""
+    return preferred if is_postgresql() else min(preferred, SQLITE_IN_VALUES_MAX)
+
+
 def select_rows(sql: str, column_sql: str, values: Sequence[Any], fields: Sequence[models.Field | None],
                 batch: int = 5000) -> list[list[Any]]:
     """Rows of ``sql`` (ending in ``WHERE``) restricted to ``column_sql`` being one of ``values``, converted.
@@ -225,7 +234,7 @@ def select_rows(sql: str, column_sql: str, values: Sequence[Any], fields: Sequen
     """
     found: list[list[Any]] = []
     active = converters(fields)
-    size = batch if is_postgresql() else min(batch, 900)
+    size = in_list_size(batch)
     with connection.cursor() as cursor:
         for start in range(0, len(values), size):
             part = list(values[start:start + size])
@@ -242,3 +251,11 @@ def select_rows(sql: str, column_sql: str, values: Sequence[Any], fields: Sequen
                     values_row[index] = value
                 found.append(values_row)
     return found
+
+
+def json_object_sql(pairs: Sequence[tuple[str, str]]) -> str:
+    """SQL building a JSON object from (key, SQL expression) pairs, for set-based writes (``INSERT … SELECT``):
+    PostgreSQL ``jsonb_build_object``, SQLite ``json_object`` (JSON text). The keys are literals of the caller's
+    code, never user input."""
+    arguments = ", ".join(f"'{key}', {expression}" for key, expression in pairs)
+    return f"jsonb_build_object({arguments})" if is_postgresql() else f"json_object({arguments})"

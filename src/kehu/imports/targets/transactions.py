@@ -273,9 +273,9 @@ class TransactionTarget(Target):
         outcome.updated += len(updates)
         actor_id = self.actor.pk if self.actor is not None else None
         if write and defer:
-            outcome.pending = partial(_write, creates, updates, actor_id)
+            outcome.pending = partial(_write_transactions, creates, updates, actor_id)
         elif write:
-            _write(creates, updates, actor_id)
+            _write_transactions(creates, updates, actor_id)
         return outcome
 
     def _keep_stored(self, record: dict[str, Any], existing: dict[str, Any]) -> bool:
@@ -294,7 +294,7 @@ class TransactionTarget(Target):
         return shown
 
 
-def _write(creates: list[dict[str, Any]], updates: list[Any], actor_id: int | None = None) -> None:
+def _write_transactions(creates: list[dict[str, Any]], updates: list[Any], actor_id: int | None = None) -> None:
     bulk.insert_rows(Transaction, INSERT_COLUMNS, [tuple(r[c] for c in INSERT_COLUMNS) for r in creates])
     bulk.update_rows(Transaction, COMPARED_COLUMNS[1:], updates)
     # the purchases' timeline activities in one more bulk insert (COPY on PostgreSQL); the transactions' ids are not

@@ -28,7 +28,7 @@ def load_conversion_demo(*, customers: list[Any], users: dict[str, Any], seed: i
             continue
         try:
             with transaction.atomic():
-                services.lead_convert(actor=lead.owner, lead=lead, create=True, create_anyway=True)
+                services.lead_convert(actor=lead.owner, lead=lead, create=True)
         except (PermissionDenied, ValidationError, services.ConversionRefused):
             continue
         done += 1

@@ -35,9 +35,9 @@ class Command(BaseCommand):
         from django.conf import settings
 
         with translation.override(options["language"] or settings.LANGUAGE_CODE):
-            self._handle(options)
+            self._export(options)
 
-    def _handle(self, options: dict[str, Any]) -> None:
+    def _export(self, options: dict[str, Any]) -> None:
         from kehu.customers.selectors import CustomerFilters
         from kehu.imports.services import customer_export
         from kehu.org.models import Branch, User

@@ -68,9 +68,9 @@ class Command(BaseCommand):
         from django.conf import settings
 
         with translation.override(options["language"] or settings.LANGUAGE_CODE):
-            self._handle(options)
+            self._import_or_list(options)
 
-    def _handle(self, options: dict[str, Any]) -> None:
+    def _import_or_list(self, options: dict[str, Any]) -> None:
         from kehu.imports.services import import_job_create, import_mapping_save, import_run
 
         what = options["what"]

@@ -247,9 +247,9 @@ class CustomerTarget(CustomerPreview):
         if creates:
             self._warn_likely_duplicates(creates, outcome)
         if write and defer:
-            outcome.pending = partial(self._write, creates, updates)
+            outcome.pending = partial(self._write_customers, creates, updates)
         elif write:
-            self._write(creates, updates)
+            self._write_customers(creates, updates)
         failed_rows = {error[0] for error in outcome.errors}
         for row, data, _kind in parsed:
             if row not in failed_rows:
@@ -446,7 +446,7 @@ class CustomerTarget(CustomerPreview):
                 transfer_batch=f"import-{self.job_id}" if self.job_id else "")
         return writer
 
-    def _write(self, creates: list[NewCustomer], updates: list[CustomerChange]) -> None:
+    def _write_customers(self, creates: list[NewCustomer], updates: list[CustomerChange]) -> None:
         writer = self._bulk_writer()
         writer.create(creates)
         writer.update(updates)
