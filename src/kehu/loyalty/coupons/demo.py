@@ -13,15 +13,16 @@ import random
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 # name, kind, value, cap, gift, days ago it started, days it lasts, one store only, members it goes to
 BATCHES = [
-    ("春节满减券", "amount", Decimal("30"), None, "", 320, 45, False, 300),
-    ("会员日九折券", "percent", Decimal("10"), Decimal("50"), "", 210, 90, False, 300),
+    ("春节满减券", "amount", Decimal("30"), None, "", 320, 45, False, 250),
+    ("会员日九折券", "percent", Decimal("10"), Decimal("50"), "", 210, 90, False, 250),
     ("生日礼品券", "gift", Decimal("0"), None, "生日蛋糕一份", 340, 400, False, 150),
-    ("开业满减券", "amount", Decimal("20"), None, "", 130, 60, True, 120),
-    ("周年庆满减券", "amount", Decimal("50"), None, "", 20, 40, False, 250),
+    ("开业满减券", "amount", Decimal("20"), None, "", 130, 60, True, 100),
+    ("周年庆满减券", "amount", Decimal("50"), None, "", 20, 40, False, 200),
 ]
 USE_SHARE = 0.35
 
@@ -70,7 +71,10 @@ def load_coupon_demo(*, customers: list[Any], users: dict[str, Any], seed: int) 
             pool = members
         chosen = sorted(rng.sample(pool, min(count, len(pool))))
         issued += services.batch_issue(actor=actor, batch=batch, customer_ids=chosen)["issued"]
-        coupons = list(Coupon.objects.filter(batch=batch).select_related("batch").order_by("pk"))
+        prefetch_related_objects([batch], "stores")  # one batch (and its stores) for all its coupons
+        coupons = list(Coupon.objects.filter(batch=batch).order_by("pk"))
+        for coupon in coupons:
+            coupon.batch = batch
         dates: dict[int, dict[str, dt.datetime]] = {}
         opens = start + dt.timedelta(hours=9)
         for coupon in coupons:
@@ -99,11 +103,20 @@ def load_coupon_demo(*, customers: list[Any], users: dict[str, Any], seed: int) 
             dates[new.pk] = {"issued_at": voided}
         # back to where they belong
         CouponBatch.objects.filter(pk=batch.pk).update(valid_from=start, valid_until=end)
-        moved = list(Coupon.objects.filter(pk__in=list(dates)))
-        for coupon in moved:
-            coupon.expires_at = end
-            for field, value_at in dates[coupon.pk].items():
-                setattr(coupon, field, min(value_at, now))
-        Coupon.objects.bulk_update(moved, ["expires_at", "issued_at", "used_at", "voided_at"], batch_size=5000)
+        _move(Coupon, end, now, dates)
     services.coupons_expire(now=now)
     return issued
+
+
+def _move(model: Any, end: dt.datetime, now: dt.datetime, dates: dict[int, dict[str, dt.datetime]]) -> None:
+    """Each coupon's dates set back, one statement run for all rows (``bulk_update``'s CASE per field is slow)."""
+    from django.db import connection
+
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(model._meta.db_table)
+    rows = [(adapt(min(d["issued_at"], now)), adapt(min(d["used_at"], now)) if "used_at" in d else None,
+             adapt(min(d["voided_at"], now)) if "voided_at" in d else None, adapt(end), pk)
+            for pk, d in dates.items()]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET issued_at = %s, used_at = COALESCE(%s, used_at), "  # noqa: S608
+                           "voided_at = COALESCE(%s, voided_at), expires_at = %s WHERE id = %s", rows)
