@@ -82,7 +82,7 @@ def load_coupon_demo(*, customers: list[Any], users: dict[str, Any], seed: int) 
         # uses: on a purchase of the holder within the window (at the batch's store when it has one)
         unused = []
         for number, coupon in enumerate(coupons):
-            fits = [p for p in purchases.get(coupon.customer_id, ())
+            fits = [p for p in purchases.get(coupon.customer_id or 0, ())
                     if dates[coupon.pk]["issued_at"] < p[2] < min(end, now) and (not one_store or p[3] == store.pk)
                     and p[3] in store_by_id]
             if fits and rng.random() < USE_SHARE / 0.6:
