@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from common import insert_series, percentile, recreate_postgres_database  # noqa: E402
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_DATABASE = "kehu_bench_agent"
-SQLITE_FILE = ROOT / "var" / "bench" / "agent.sqlite3"
+# its own database (``KEHU_BENCH_AGENT_DB``; helpers sharing a server give each their own)
+PG_DATABASE = os.environ.get("KEHU_BENCH_AGENT_DB", "kehu_bench_agent")
+SQLITE_FILE = ROOT / "var" / "bench" / f"{PG_DATABASE}.sqlite3"
 
 
 def milliseconds(values: list[float]) -> str:

@@ -209,12 +209,6 @@ def create_organisation() -> tuple[list[int], list[int]]:
     return [s.pk for s in stores], [m.pk for m in managers]
 
 
-CUSTOMER_COLUMNS = [
-    "id", "code", "kind", "name", "name_pinyin", "name_initials", "mobile", "mobile_last4", "phone", "email",
-    "province", "city", "district", "address", "lifecycle_status", "lifecycle_stage", "management_class",
-    "marketing_type", "brand_attitude", "relationship_stage", "custom_attributes", "notes", "created_at",
-    "updated_at", "version", "branch_id", "owner_id",
-]
 TRANSACTION_COLUMNS = ["customer_id", "occurred_at", "amount", "margin", "quantity", "channel", "created_at",
                        "branch_id"]
 
@@ -242,6 +236,14 @@ def customer_table(data: dict[str, np.ndarray], stores: list[int], managers: lis
         "updated_at": pa.array([now] * n), "version": pa.array(np.ones(n, dtype=np.int64)),
         "branch_id": pa.array(branch), "owner_id": pa.array(owner),
     }
+    # columns added to the customer since this loader was written get their model default (text, number, flag),
+    # so that a new NOT NULL column does not break the benchmark's COPY
+    from kehu.customers.models import Customer
+
+    for field in Customer._meta.concrete_fields:
+        default = field.get_default()
+        if field.column not in columns and not field.null and isinstance(default, (str, int, bool)):
+            columns[field.column] = pa.array([default] * n)
     return pa.table(columns)
 
 
@@ -289,7 +291,8 @@ def load_postgres(data: dict[str, np.ndarray], stores: list[int], managers: list
         indexes = cursor.fetchall()
         for name, _definition in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-    copy("customers_customer", CUSTOMER_COLUMNS, customer_table(data, stores, managers, "+00"))
+    customers = customer_table(data, stores, managers, "+00")
+    copy("customers_customer", customers.column_names, customers)
     total = data["tx_customer_id"].shape[0]
     for start in range(0, total, 1_000_000):
         copy("purchases_transaction", TRANSACTION_COLUMNS,
@@ -311,10 +314,10 @@ def load_sqlite(data: dict[str, np.ndarray], stores: list[int], managers: list[i
     connection.ensure_connection()
     raw = connection.connection
     table = customer_table(data, stores, managers, "")
-    placeholders = ", ".join("?" * len(CUSTOMER_COLUMNS))
+    placeholders = ", ".join("?" * len(table.column_names))
     raw.execute("BEGIN")
-    raw.executemany(f"INSERT INTO customers_customer ({', '.join(CUSTOMER_COLUMNS)}) VALUES ({placeholders})",
-                    zip(*(table.column(c).to_pylist() for c in CUSTOMER_COLUMNS), strict=True))
+    raw.executemany(f"INSERT INTO customers_customer ({', '.join(table.column_names)}) VALUES ({placeholders})",
+                    zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
     raw.execute("COMMIT")
     indexes = raw.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'purchases_transaction' "

@@ -26,11 +26,13 @@ def _newest(rows: Any, ids: list[int], order: list[Any]) -> Any:
 
 def contacts_panel_load(customer_ids: list[int], user: Any, *, full: bool = False) -> dict[int, dict[str, Any]]:
     """Per customer: the 5 newest contacts (one windowed query) and the open tasks due first (one more), whether the
-    user may log contacts for it being decided by the template from ``may_log`` (one more query)."""
+    user may log contacts for it being decided by the template from ``may_log`` (one more query for the roles that
+    may log for some of the customers they see only; none for those who may log for all of them, the customers given
+    being scoped to the user already)."""
     from kehu.work.models import Task
 
     from .models import ContactRecord
-    from .selectors import customers_for_logging
+    from .selectors import customers_for_logging, logging_scope
 
     ids = list(customer_ids)
     data: dict[int, dict[str, Any]] = {pk: {"contacts": [], "tasks": [], "may_log": False} for pk in ids}
@@ -45,8 +47,13 @@ def contacts_panel_load(customer_ids: list[int], user: Any, *, full: bool = Fals
     for task in tasks:
         if task.customer_id is not None:
             data[task.customer_id]["tasks"].append(task)
-    for pk in customers_for_logging(user=user).filter(pk__in=ids).values_list("pk", flat=True):
-        data[pk]["may_log"] = True
+    scope = logging_scope(user=user)
+    if scope == "view":  # every customer the user may see, and those given are (the panels' contract): no query
+        for pk in ids:
+            data[pk]["may_log"] = True
+    elif scope is not None:
+        for pk in customers_for_logging(user=user).filter(pk__in=ids).values_list("pk", flat=True):
+            data[pk]["may_log"] = True
     return data
 
 

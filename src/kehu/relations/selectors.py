@@ -18,11 +18,21 @@ def customers_for_logging(*, user: User) -> QuerySet[Customer]:
     """The customers whose contacts this user may log: administrators all, branch managers their branches, account
     managers the customers they own (``visible_to(user, "change")``); other roles with the permission (service
     agents taking calls) every customer they may see; auditors none."""
-    if user_is_read_only(user) or not user.has_perm("relations.add_contactrecord"):
+    scope = logging_scope(user=user)
+    if scope is None:
         return Customer.objects.none()
+    return Customer.objects.visible_to(user, scope)
+
+
+def logging_scope(*, user: User) -> str | None:
+    """Which customers the user may log contacts for, as the ``visible_to`` action: ``"change"`` (administrators,
+    branch managers, account managers), ``"view"`` (other roles with the permission: every customer they may see) or
+    None (auditors, roles without it). No query once the user's roles and permissions are loaded."""
+    if user_is_read_only(user) or not user.has_perm("relations.add_contactrecord"):
+        return None
     if user_roles(user) & (SCOPE_CHANGE_ROLES | OWN_CHANGE_ROLES) or user.is_superuser:
-        return Customer.objects.visible_to(user, "change")
-    return Customer.objects.visible_to(user)
+        return "change"
+    return "view"
 
 
 def may_log_contact(*, user: User, customer: Customer) -> bool:

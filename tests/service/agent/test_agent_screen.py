@@ -206,3 +206,26 @@ def test_the_number_of_queries_does_not_grow_with_the_customers(client, users, m
 
     assert response.content.decode().count('class="card agent-card"') == 8
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+# One round trip of the screen, each query a regression if it grows: the session and its user; the user's roles,
+# permissions and branch scope in one statement; the customers with their scores joined in; their tags with the tier;
+# the screen-pop panels an agent may see (purchases, open tickets); the current consents; the primary contacts; the
+# contacts panel (newest contacts, open tasks; whether the agent may log a call needs no query: agents log for every
+# customer they see); the access-log insert.
+AGENT_SCREEN_QUERIES = 12
+
+
+def test_the_screen_makes_its_counted_queries(client, users, caller, django_assert_num_queries):
+    from kehu.core.registry import panel_list
+
+    agent = users["service_agent"]
+    client.force_login(agent)
+    client.get(URL, {"phone": PHONE}, headers={"HX-Request": "true"})
+    panel_queries = sum(panel.queries for panel in panel_list(screen_pop=True) if panel.allowed(agent))
+
+    with django_assert_num_queries(AGENT_SCREEN_QUERIES):
+        response = client.get(URL, {"phone": PHONE}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200 and caller.code in response.content.decode()
+    assert panel_queries == 2  # purchases and open tickets; another screen-pop panel adds its queries here

@@ -4,6 +4,10 @@ of one server round trip; "log this call" in one click. Thin: reads through ``se
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,10 +21,23 @@ from django.views.decorators.http import require_POST
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_get
 from kehu.org.models import User
+from kehu.org.selectors import user_access_load
 
 from . import selectors, services
 
 PHONE_MAX = 40
+
+
+def access_loaded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The signed-in user's roles, permissions and branch scope read in one statement before the view (and its
+    permission check) runs, rather than in five as they are first used (the agent keeps this screen busy)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user_access_load(request.user)  # type: ignore[arg-type]
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -32,6 +49,7 @@ def _phone(request: HttpRequest) -> str:
 
 
 @login_required
+@access_loaded
 @permission_required("service.view_ticket", raise_exception=True)
 def agent_screen(request: AuthenticatedRequest) -> HttpResponse:
     """The screen: with ``?phone=`` the caller's cards (the lookup is logged in the personal-data access log); an
@@ -55,6 +73,7 @@ def agent_screen(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
+@access_loaded
 @require_POST
 def agent_call_log(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """"Log this call" for a customer on the screen: an inbound phone contact, now."""
