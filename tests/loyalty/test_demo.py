@@ -40,3 +40,42 @@ def test_demo_has_store_promotions_settlement_figures_and_partner_exchanges():
     assert all(-x.entry.points == x.points if x.direction == "out" else x.entry.points == x.points
                for x in exchanges[:200])
     call_command("loyalty", "reconcile")
+
+
+@pytest.mark.django_db
+def test_demo_has_coupon_batches_uses_within_their_window_reissues_and_expired_coupons():
+    from django.utils import timezone
+
+    from kehu.loyalty.coupons.models import Coupon, CouponBatch, CouponStatus
+    from kehu.org.models import User
+
+    run_demo()
+    now = timezone.now()
+    batches = list(CouponBatch.objects.prefetch_related("stores"))
+    assert 4 <= len(batches) <= 6
+    assert {b.kind for b in batches} == {"amount", "percent", "gift"}
+    assert any(b.valid_until > now for b in batches) and any(b.valid_until <= now for b in batches)
+    assert any(b.stores.exists() for b in batches)
+    assert all(b.issued_count == b.coupons.filter(replaces__isnull=True).count() for b in batches)
+    used = Coupon.objects.filter(status=CouponStatus.USED).select_related("batch", "used_branch")
+    assert used.exists()
+    for coupon in used:
+        assert coupon.batch.valid_from <= coupon.issued_at < coupon.used_at <= min(coupon.batch.valid_until, now)
+        assert coupon.transaction_id and coupon.order_ref and coupon.used_branch is not None
+        paths = [store.path for store in coupon.batch.stores.all()]
+        assert not paths or any(coupon.used_branch.path.startswith(path) for path in paths)
+    reissued = Coupon.objects.filter(status=CouponStatus.VOIDED, replaced_by__isnull=False).select_related(
+        "replaced_by")
+    assert reissued.exists()
+    assert all(old.replaced_by.customer_id == old.customer_id and old.replaced_by.batch_id == old.batch_id
+               for old in reissued)
+    assert Coupon.objects.filter(status=CouponStatus.VOIDED, replaced_by__isnull=True).exists()
+    expired = Coupon.objects.filter(status=CouponStatus.EXPIRED)
+    assert expired.exists() and not expired.filter(expires_at__gt=now).exists()
+    assert not Coupon.objects.filter(status=CouponStatus.ISSUED, expires_at__lte=now).exists()
+    counts = (CouponBatch.objects.count(), Coupon.objects.count())
+    run_demo()  # the demo again adds nothing, nor does the coupon step run on its own again
+    from kehu.loyalty.coupons.demo import load_coupon_demo
+
+    assert load_coupon_demo(customers=[], users={"admin": User.objects.get(username="admin")}, seed=7) == 0
+    assert (CouponBatch.objects.count(), Coupon.objects.count()) == counts

@@ -61,3 +61,6 @@ class LoyaltyConfig(AppConfig):
 
         register_timeline_kind(COUPON_KIND)
         register_transaction_listener("loyalty-coupons", issue_on_transactions)
+        from .coupons.demo import load_coupon_demo
+
+        register_demo_step(DemoStep("loyalty-coupons", _("Coupon batches and coupons"), 121, load_coupon_demo))
