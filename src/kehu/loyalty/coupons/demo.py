@@ -61,15 +61,17 @@ def load_coupon_demo(*, customers: list[Any], users: dict[str, Any], seed: int) 
         start = now - dt.timedelta(days=ago)
         end = start + dt.timedelta(days=days)
         batch_name = f"{store.name}·{name}" if one_store else name
-        batch = services.batch_create(
-            actor=actor, name=batch_name, kind=kind, value=value, max_discount=cap, gift=gift,
-            valid_from=now - dt.timedelta(minutes=1), valid_until=now + dt.timedelta(days=1),
-            branch=store if one_store else group, stores=[store] if one_store else ())
         if one_store:
             pool = [c for c in members if any(p[3] == store.pk for p in purchases.get(c, ()))]
         else:
             pool = members
         chosen = sorted(rng.sample(pool, min(count, len(pool))))
+        if not chosen:
+            continue  # a small demo may have no member who bought in that store
+        batch = services.batch_create(
+            actor=actor, name=batch_name, kind=kind, value=value, max_discount=cap, gift=gift,
+            valid_from=now - dt.timedelta(minutes=1), valid_until=now + dt.timedelta(days=1),
+            branch=store if one_store else group, stores=[store] if one_store else ())
         issued += services.batch_issue(actor=actor, batch=batch, customer_ids=chosen)["issued"]
         prefetch_related_objects([batch], "stores")  # one batch (and its stores) for all its coupons
         coupons = list(Coupon.objects.filter(batch=batch).order_by("pk"))
