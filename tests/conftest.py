@@ -59,17 +59,31 @@ def _restore_data_migrations(sender, using: str = "default", **kwargs) -> None:
     """After a transactional test's flush (which emits ``post_migrate``, as ``migrate`` does): the rows the scoring
     data migrations made (default tier schemes in their slots, the scoring configuration) come back, so that a test
     run after it sees the database a migrate leaves, whatever the order. The role groups come back by kehu.org's own
-    ``post_migrate`` receiver."""
-    if getattr(sender, "label", None) != "scoring":
-        return
+    ``post_migrate`` receiver. So do relations' standard evaluation template (客户关系评估表) and sales' default
+    pipeline."""
     import importlib
+
+    from django.apps import apps
+
+    label = getattr(sender, "label", None)
+    if label == "relations":
+        from kehu.relations.evaluations.defaults import install
+
+        install(apps.get_model("relations", "EvaluationTemplate"), apps.get_model("relations", "EvaluationIndicator"))
+        return
+    if label == "sales":
+        from kehu.sales.models import Pipeline
+
+        if not Pipeline.objects.using(using).exists():
+            importlib.import_module("kehu.sales.migrations.0005_default_pipeline").create_defaults(apps, None)
+        return
+    if label != "scoring":
+        return
 
     from kehu.scoring.models import TIER_SLOTS, TierScheme
 
     if TierScheme.objects.using(using).exists():
         return  # a migrate (the data is there), not a flush
-    from django.apps import apps
-
     importlib.import_module("kehu.scoring.migrations.0002_default_schemes").create_defaults(apps, None)
     active = TierScheme.objects.using(using).filter(is_active=True).order_by("-is_primary", "position", "id")
     for slot, scheme in enumerate(active[:TIER_SLOTS], start=1):  # as migration 0003 gave them their slots
