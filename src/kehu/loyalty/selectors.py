@@ -25,6 +25,7 @@ def card_get(*, user: User, number: str) -> Card:
     if card is None or (card.customer_id is not None
                         and not _visible_customers(user).filter(pk=card.customer_id).exists()):
         raise Card.DoesNotExist
+    card._kehu_visible_to = user.pk  # type: ignore[attr-defined]  # the services need not check again
     return card
 
 

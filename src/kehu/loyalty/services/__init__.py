@@ -85,7 +85,9 @@ from .programmes import (
 )
 from .reconciliation import (
     reconcile,
+    reconcile_iter,
     reconcile_stored_value,
+    reconcile_stored_value_iter,
 )
 from .stored_value import (
     stored_value_daily,
@@ -146,7 +148,9 @@ __all__ = [
     "points_redeem",
     "programme_default",
     "reconcile",
+    "reconcile_iter",
     "reconcile_stored_value",
+    "reconcile_stored_value_iter",
     "stored_value_daily",
     "stored_value_move",
 ]

@@ -69,13 +69,19 @@ class Command(BaseCommand):
         elif job == "settle":
             self._settle(options["period"], options["csv_path"])
         else:
-            differences = [("points", row) for row in services.reconcile()] + [
-                ("stored value", row) for row in services.reconcile_stored_value()]
-            for ledger, row in differences[:50]:
-                self.stdout.write(f"{ledger} account {row['id']} (customer {row['customer_id']}): balance "
-                                  f"{row['balance']}, entries sum to {row['total']}")
-            if differences:
-                self.stderr.write(f"{len(differences)} accounts differ from their entries")
+            import itertools
+
+            differences = itertools.chain(
+                (("points", row) for row in services.reconcile_iter()),
+                (("stored value", row) for row in services.reconcile_stored_value_iter()))
+            count = 0
+            for ledger, row in differences:  # streamed: only the first 50 are printed, all are counted
+                count += 1
+                if count <= 50:
+                    self.stdout.write(f"{ledger} account {row['id']} (customer {row['customer_id']}): balance "
+                                      f"{row['balance']}, entries sum to {row['total']}")
+            if count:
+                self.stderr.write(f"{count} accounts differ from their entries")
                 raise SystemExit(1)
             self.stdout.write("all points and stored-value accounts equal the sum of their entries")
 
