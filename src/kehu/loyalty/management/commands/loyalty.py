@@ -1,4 +1,5 @@
-"""``kehu loyalty accrue|levels|expire|reconcile|daily|settle``: the loyalty batch jobs (also run by beat)."""
+"""``kehu loyalty accrue|levels|expire|reconcile|coupons-catch-up|daily|settle``: the loyalty batch jobs (also
+run by beat)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         expire.add_argument("--notice-days", type=int, default=30, help="tell owners this many days ahead")
         sub.add_parser("reconcile", help="check that every points and stored-value balance equals the sum of its "
                                          "entries (exit 1 if not)")
+        catch_up = sub.add_parser("coupons-catch-up", help="issue the coupons purchases earned but did not get (the "
+                                                           "purchases listener failed); safe to run twice")
+        catch_up.add_argument("--days", type=int, default=7, help="purchases recorded in the last N days (default 7)")
         daily = sub.add_parser("daily", help="stored value topped up, spent and refunded per store on a day")
         daily.add_argument("--date", type=_date, default=None, help="the day (default: yesterday)")
         settle = sub.add_parser("settle", help="the month's settlement statements between stores (points earned in "
@@ -66,6 +70,12 @@ class Command(BaseCommand):
             day = options["date"] or timezone.localdate() - dt.timedelta(days=1)
             for row in services.stored_value_daily(day=day):
                 self.stdout.write(f"{day}\t{row['branch__name'] or '-'}\t{row['kind']}\t{Decimal(row['total']):.2f}")
+        elif job == "coupons-catch-up":
+            if not 0 < options["days"] <= 3650:
+                raise CommandError("--days must be from 1 to 3650")
+            from kehu.loyalty.coupons.services import coupons_catch_up
+
+            self.stdout.write(f"{coupons_catch_up(days=options['days'])} coupons issued")
         elif job == "settle":
             self._settle(options["period"], options["csv_path"])
         else:
