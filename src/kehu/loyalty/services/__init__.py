@@ -39,6 +39,7 @@ from .cards import (
     card_number_valid,
     card_replace,
 )
+from .closing import settlement_close, settlement_reopen
 from .earning import (
     _accrual_candidates,
     _accrue_rows,
@@ -107,6 +108,8 @@ __all__ = [
     "exchange_out",
     "partner_save",
     "stored_value_transfer",
+    "settlement_close",
+    "settlement_reopen",
     "CARD_PREFIX",
     "CARD_TRANSITIONS",
     "DEFAULT_PROGRAMME_CODE",

@@ -102,10 +102,12 @@ class Command(BaseCommand):
 
         period = period or settlement.period_default()
         try:
-            stores = settlement.store_settlement(period=period)
+            stores, partners, closing = settlement.statements(period=period)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        partners = settlement.partner_settlement(period=period)
+        if closing is not None:
+            self.stderr.write(f"{period} is closed (kept since {closing.closed_at:%Y-%m-%d %H:%M}); the kept "
+                              "statements follow")
         rows = settlement.statement_rows(stores, partners)
         if csv_path:
             import csv
