@@ -340,10 +340,11 @@ def counter_store(actor: User, branch: Branch | None) -> Branch | None:
     return actor.branches.order_by("path").first() if actor.pk else None
 
 
-@transaction.atomic
 def coupon_use(*, actor: User, coupon: Coupon, store: Branch | None = None, order_ref: str = "",
                transaction_id: int | None = None, amount: Decimal | None = None) -> Coupon:
-    """Use a coupon once, at ``store`` (see :func:`counter_store`), for an order; raises :class:`CouponRefused`."""
+    """Use a coupon once, at ``store`` (see :func:`counter_store`), for an order; raises :class:`CouponRefused`.
+    The conditional UPDATE and the timeline row are written together, in the caller's transaction when there is
+    one (no savepoint of their own); a refusal is raised outside it."""
     _require(actor, "loyalty.use_coupon")
     now = timezone.now()
     refusal = _refusal(coupon, now)
@@ -352,17 +353,21 @@ def coupon_use(*, actor: User, coupon: Coupon, store: Branch | None = None, orde
     if not valid_at(coupon.batch, store):
         raise CouponRefused("coupon_not_valid_here", _("This coupon cannot be used at this store."))
     discount = discount_for(coupon.batch, amount)
-    used = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.ISSUED, expires_at__gt=now).update(
-        status=CouponStatus.USED, used_at=now, used_branch=store, used_by=actor, order_ref=order_ref[:80],
-        transaction_id=transaction_id, discount=discount)
+    with transaction.atomic(savepoint=False):
+        used = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.ISSUED, expires_at__gt=now).update(
+            status=CouponStatus.USED, used_at=now, used_branch=store, used_by=actor, order_ref=order_ref[:80],
+            transaction_id=transaction_id, discount=discount)
+        if used and coupon.customer_id is not None:
+            activity_record(customer=coupon.customer_id, kind="coupon", actor=actor,
+                            branch_id=store.pk if store else None, subject=coupon,
+                            data={"event": "used", "code": coupon.code[-4:], "batch": coupon.batch.name})
     if not used:  # someone used, voided or expired it a moment ago
         fresh = Coupon.objects.select_related("batch").get(pk=coupon.pk)
         raise _refusal(fresh, now) or CouponRefused("coupon_used", _("This coupon has already been used."))
-    coupon.refresh_from_db()
-    if coupon.customer_id is not None:
-        activity_record(customer=coupon.customer_id, kind="coupon", actor=actor,
-                        branch_id=store.pk if store else None, subject=coupon,
-                        data={"event": "used", "code": coupon.code[-4:], "batch": coupon.batch.name})
+    # what the UPDATE wrote, without reading the row (and its batch) back
+    coupon.status, coupon.used_at, coupon.used_branch, coupon.used_by = CouponStatus.USED, now, store, actor
+    coupon.order_ref, coupon.transaction_id = order_ref[:80], transaction_id
+    coupon.discount = None if discount is None else discount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return coupon
 
 
