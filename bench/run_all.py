@@ -44,9 +44,11 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "sla": (["--tickets", "100000", "--runs", "3"], ["--tickets", "1000000", "--runs", "3"]),
     "points": (["--customers", "5000", "--transactions", "200000", "--clients", "8", "--ops", "1600"],
                ["--customers", "1000000", "--transactions", "10000000", "--clients", "8", "--ops", "8000"]),
+    "reconcile": (["--entries", "2000000", "--accounts", "40000", "--runs", "3"],
+                  ["--entries", "50000000", "--accounts", "1000000", "--runs", "3"]),
 }
 ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads",
-         "opportunities", "mailin", "kb_search", "sla", "agent", "points"]
+         "opportunities", "mailin", "kb_search", "sla", "agent", "points", "reconcile"]
 
 
 def scripts() -> list[str]:
