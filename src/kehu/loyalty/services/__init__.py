@@ -89,6 +89,7 @@ from .reconciliation import (
     reconcile_iter,
     reconcile_stored_value,
     reconcile_stored_value_iter,
+    reconcile_summary,
 )
 from .stored_value import (
     stored_value_daily,
@@ -154,6 +155,7 @@ __all__ = [
     "reconcile_iter",
     "reconcile_stored_value",
     "reconcile_stored_value_iter",
+    "reconcile_summary",
     "stored_value_daily",
     "stored_value_move",
 ]

@@ -79,15 +79,11 @@ class Command(BaseCommand):
         elif job == "settle":
             self._settle(options["period"], options["csv_path"])
         else:
-            import itertools
-
-            differences = itertools.chain(
-                (("points", row) for row in services.reconcile_iter()),
-                (("stored value", row) for row in services.reconcile_stored_value_iter()))
-            count = 0
-            for ledger, row in differences:  # streamed: only the first 50 are printed, all are counted
-                count += 1
-                if count <= 50:
+            count, printed = 0, 0
+            for ledger, (differing, rows) in services.reconcile_summary(limit=50).items():
+                count += differing  # counted in the database: only the first 50 come back
+                for row in rows[:50 - printed]:
+                    printed += 1
                     self.stdout.write(f"{ledger} account {row['id']} (customer {row['customer_id']}): balance "
                                       f"{row['balance']}, entries sum to {row['total']}")
             if count:
