@@ -130,9 +130,10 @@ def fill(entries: int, accounts: int) -> None:
               flush=True)
     started = time.perf_counter()
     with transaction.atomic():
-        cursor.execute(f"UPDATE {PointsAccount._meta.db_table} a SET balance = t.total FROM "  # noqa: S608
+        accounts_table = PointsAccount._meta.db_table
+        cursor.execute(f"UPDATE {accounts_table} SET balance = t.total FROM "  # noqa: S608
                        f"(SELECT account_id, SUM(points) AS total FROM {table} GROUP BY account_id) t "
-                       f"WHERE t.account_id = a.id")
+                       f"WHERE t.account_id = {accounts_table}.id")
     print(f"  balances set to the sums of their entries in {time.perf_counter() - started:.0f} s", flush=True)
     if postgres:
         started = time.perf_counter()

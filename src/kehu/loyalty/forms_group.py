@@ -125,7 +125,8 @@ class ExchangeForm(forms.Form):
 
     direction = forms.ChoiceField(label=_("Direction"), choices=[
         ("out", _("Our points to the partner")), ("in", _("The partner's units to our points"))])
-    partner = forms.ModelChoiceField(label=_("Partner"), queryset=None)  # type: ignore[arg-type]  # set in __init__
+    partner: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
+        label=_("Partner"), queryset=None)  # type: ignore[arg-type]  # the card's programme's, set in __init__
     amount = forms.DecimalField(label=_("Amount (points out, or partner units in)"), min_value=Decimal("0.0001"),
                                 max_value=Decimal(POINTS_MAX) - 1, max_digits=17, decimal_places=4)
     reference = forms.CharField(label=_("Partner's reference"), max_length=64, required=False)

@@ -243,7 +243,8 @@ def card_exchange(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if card is None or card.membership_id is None:
         raise Http404(_("No such card."))
     _need(request.user, "loyalty.add_partnerexchange")
-    partners = Partner.objects.filter(is_active=True, programme_id=card.membership.programme_id).order_by("name")
+    partners = Partner.objects.filter(is_active=True, programme_id=card.membership.programme_id  # type: ignore[union-attr]
+                                      ).order_by("name")
     form = ExchangeForm(request.POST or None, partners=partners)
     preview = None
     if request.method == "POST" and form.is_valid():

@@ -96,7 +96,8 @@ def accrue(*, transaction_ids: Sequence[int] | None = None, since: dt.datetime |
 def _recorded_candidates(ids: Sequence[int]) -> list[dict[str, Any]]:
     """The (account, purchase) pairs of purchases just recorded: two reads (the purchases, their customers' open
     accounts); what is accrued already is skipped under the accounts' locks (``_accrue_rows``)."""
-    txn_rows = [dict(row) for row in Transaction.objects.filter(id__in=list(ids)).order_by("id").values(
+    purchases = Transaction.objects.filter(id__in=list(ids)).order_by("id")
+    txn_rows: list[dict[str, Any]] = [dict(row) for row in purchases.values(
         "id", "customer_id", "amount", "product_id", "product__category_id", "branch_id", "branch__path",
         "created_at")]
     by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)

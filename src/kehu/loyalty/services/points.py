@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -51,7 +52,8 @@ def points_redeem(*, actor: User, card: Card, points: int, reason: str = "", bra
     store = ("(SELECT CASE WHEN COUNT(*) = 1 THEN MIN(b.id) END FROM "  # the actor's store when exactly one
              f"{quote(Branch._meta.db_table)} b INNER JOIN {user_branches} ub ON ub.branch_id = b.id "
              "WHERE ub.user_id = %s AND b.kind = %s)")
-    branch_sql, branch_params = ("%s", [branch.pk]) if branch else (store, [actor.pk, Branch.Kind.STORE])
+    branch_params: list[Any] = [branch.pk] if branch else [actor.pk, str(Branch.Kind.STORE)]
+    branch_sql = "%s" if branch else store
     sql = (f"WITH moved AS (UPDATE {quote(PointsAccount._meta.db_table)} SET balance = balance - %s, "  # noqa: S608
            "updated_at = %s WHERE membership_id = %s AND balance >= %s RETURNING id, customer_id, balance) "
            f"INSERT INTO {quote(PointsEntry._meta.db_table)} (account_id, customer_id, kind, points, balance_after, "
