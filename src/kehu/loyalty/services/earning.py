@@ -94,22 +94,21 @@ def accrue(*, transaction_ids: Sequence[int] | None = None, since: dt.datetime |
 
 
 def _recorded_candidates(ids: Sequence[int]) -> list[dict[str, Any]]:
-    """The (account, purchase) pairs of purchases just recorded: two reads (the purchases, their customers' open
-    accounts); what is accrued already is skipped under the accounts' locks (``_accrue_rows``)."""
-    purchases = Transaction.objects.filter(id__in=list(ids)).order_by("id")
-    txn_rows: list[dict[str, Any]] = [dict(row) for row in purchases.values(
-        "id", "customer_id", "amount", "product_id", "product__category_id", "branch_id", "branch__path",
-        "created_at")]
-    by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in txn_rows:
-        if row["customer_id"] is not None:
-            by_customer[row["customer_id"]].append(row)
-    if not by_customer:
-        return []
-    accounts = PointsAccount.objects.filter(customer_id__in=list(by_customer),
-                                            membership__closed_at__isnull=True).values(
+    """The (account, purchase) pairs of purchases just recorded: the open accounts of their customers first (one
+    read, and the only one when none is a member), then the purchases; what is accrued already is skipped under the
+    accounts' locks (``_accrue_rows``)."""
+    purchases = Transaction.objects.filter(id__in=list(ids))
+    accounts = list(PointsAccount.objects.filter(
+        customer_id__in=purchases.filter(customer_id__isnull=False).values("customer_id"),
+        membership__closed_at__isnull=True).values(
         "id", "customer_id", "membership__joined_at", "membership__programme_id",
-        "membership__programme__points_per_yuan", "membership__level__multiplier")
+        "membership__programme__points_per_yuan", "membership__level__multiplier"))
+    if not accounts:
+        return []
+    by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in purchases.order_by("id").values("id", "customer_id", "amount", "product_id", "product__category_id",
+                                               "branch_id", "branch__path", "created_at"):
+        by_customer[row["customer_id"]].append(dict(row))
     return [{"account": account, "txn": txn} for account in accounts for txn in by_customer[account["customer_id"]]
             if txn["created_at"] >= account["membership__joined_at"]]
 
