@@ -31,6 +31,22 @@ def customer_lookup_by_phone(*, user: User, phone: str) -> QuerySet[Customer]:
     )
 
 
+def customer_view_scope_sql(*, user: User, alias: str) -> tuple[str, list[Any]] | None:
+    """The condition of ``Customer.objects.visible_to(user)`` (``view``) in SQL on the customer table under
+    ``alias``, for hand-written reads of a hot path (the agent's screen): ``("", [])`` when the user sees every
+    customer, None when none. ``visible_to`` stays the one definition (tests compare the two)."""
+    from kehu.org.selectors import branch_ids_in_scope
+
+    if (not getattr(user, "is_authenticated", False) or not user.is_active
+            or not user.has_perm("customers.view_customer")):
+        return None
+    ids = branch_ids_in_scope(user)
+    if ids is None:
+        return "", []
+    branches = f"{alias}.branch_id IN ({', '.join(['%s'] * len(ids))}) OR " if ids else ""
+    return f"({branches}{alias}.owner_id = %s)", [*ids, user.pk]
+
+
 @dataclass
 class PanelData:
     """A registered panel (``kehu.core.registry.CustomerPanel``) with its data for one customer."""
