@@ -23,14 +23,12 @@ from kehu.customers.models import Consent, Contact, Customer, CustomerTier, Pers
 from kehu.customers.selectors import customer_view_scope_sql
 from kehu.org.models import Branch, User
 from kehu.relations.models import ContactRecord
+from kehu.relations.panels import RECENT as CONTACTS_SHOWN  # the contacts panel's newest contacts per customer
 from kehu.scoring.models import CustomerSummary
 
 from ..models import Ticket
 from ..models.tickets import OPEN_STATUSES, ticket_view_scope_sql
 from ..panels import OPEN_TICKETS_SHOWN
-
-# the newest contacts shown per customer
-CONTACTS_SHOWN = 5
 
 
 class Columns:
