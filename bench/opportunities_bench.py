@@ -53,7 +53,50 @@ def ensure_database() -> None:
             connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
 
 
-def load(open_count: int, closed_count: int) -> dict:
+def load_leads(count: int, sellers: list) -> None:
+    """``count`` leads in all (the missing ones inserted set-based: ``insert_series``), spread over the sellers and
+    their branches: 30 % new, 20 % contacted, 10 % qualified, 20 % converted, 10 % disqualified, 10 % in the pool
+    (new, no owner); distinct mobiles, a third with an e-mail, a company for half."""
+    from common import insert_series
+    from django.db import connection
+    from django.utils import timezone
+
+    from kehu.sales.models import Lead
+
+    stored = Lead.objects.count()
+    if stored >= count:
+        return
+    started = time.perf_counter()
+    now = timezone.now()
+    homes = [seller.branches.values_list("pk", flat=True)[0] for seller in sellers]
+    slots = " UNION ALL ".join(f"SELECT {slot} AS slot, {seller.pk} AS owner_id, {home} AS branch_id"
+                               for slot, (seller, home) in enumerate(zip(sellers, homes, strict=True)))
+    first = stored
+    if connection.vendor == "postgresql":
+        number, days_ago = f"lpad((g + {first})::text, 8, '0')", "now() - (g %% {}) * interval '1 day'"
+    else:
+        number, days_ago = f"printf('%%08d', g + {first})", "datetime('now', '-' || (g %% {}) || ' days')"
+    status = ("CASE WHEN g %% 10 < 3 OR g %% 10 = 9 THEN 'new' WHEN g %% 10 < 5 THEN 'contacted' "
+              "WHEN g %% 10 = 5 THEN 'qualified' WHEN g %% 10 < 8 THEN 'converted' ELSE 'disqualified' END")
+    insert_series(Lead, Lead(name="", branch_id=sellers[0].branches.values_list("pk", flat=True)[0],
+                             source="phone", created_at=now), count - stored, {
+        "name": f"'线索' || (g + {first})",
+        "mobile": f"'+86158' || {number}",
+        "email": f"CASE WHEN g %% 3 = 0 THEN 'l' || (g + {first}) || '@example.com' ELSE '' END",
+        "company": f"CASE WHEN g %% 2 = 0 THEN '公司' || ((g + {first}) %% 5000) ELSE '' END",
+        "status": status,
+        "disqualify_reason": "CASE WHEN g %% 10 = 8 THEN 'no_need' ELSE '' END",
+        "owner_id": "CASE WHEN g %% 10 = 9 THEN NULL ELSE t.owner_id END",
+        "branch_id": "t.branch_id",
+        "assigned_at": f"CASE WHEN g %% 10 = 9 THEN NULL ELSE {days_ago.format(300)} END",
+        "pooled_at": f"CASE WHEN g %% 10 = 9 THEN {days_ago.format(30)} ELSE NULL END",
+        "worked_at": days_ago.format(40),
+        "created_at": days_ago.format(360),
+    }, joins=f"JOIN ({slots}) t ON t.slot = g %% {len(sellers)}")
+    print(f"loaded {count - stored:,} leads in {time.perf_counter() - started:.1f} s")
+
+
+def load(open_count: int, closed_count: int, lead_count: int = 0) -> dict:
     import generate
     from django.core.management import call_command
     from django.db import connection
@@ -80,6 +123,7 @@ def load(open_count: int, closed_count: int) -> dict:
             username=name, password="Kehu-bench-pass-1", roles=["branch_manager"], branches=[branch]))
     users["admin"] = [User.objects.filter(username="bench_admin").first() or staff_create(
         username="bench_admin", password="Kehu-bench-pass-1", roles=["administrator"], branches=[branches[0]])]
+    load_leads(lead_count, users["sellers"])
     if Customer.objects.count() < 20_000:
         Customer.objects.bulk_create([Customer(code=f"OC{index:08d}", name=f"客户{index}",
                                                branch=branches[index % len(branches)]) for index in range(20_000)],
@@ -141,7 +185,7 @@ def load(open_count: int, closed_count: int) -> dict:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE sales_opportunity; ANALYZE sales_opportunityline; ANALYZE customers_customer; "
-                           "ANALYZE org_user")
+                           "ANALYZE org_user; ANALYZE sales_lead")
         else:
             cursor.execute("ANALYZE")
     return users
@@ -149,11 +193,14 @@ def load(open_count: int, closed_count: int) -> dict:
 
 def run(options: argparse.Namespace, database: str) -> int:
     if database == "pg":
+        global PG_DATABASE
+        PG_DATABASE = options.pg_database
         ensure_database()
         url = f"{PG_SERVER}/{PG_DATABASE}"
     else:
         SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{SQLITE_PATH}"
+    os.environ.setdefault("KEHU_DB_STATEMENT_TIMEOUT_MS", "0")  # the leads' set-based insert
     os.environ.update({"KEHU_DATABASE_URL": url, "KEHU_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "kehu.settings",
                        "KEHU_VAR_DIR": str(ROOT / "var")})
     import django
@@ -165,9 +212,15 @@ def run(options: argparse.Namespace, database: str) -> int:
     from kehu.sales.opportunities.forecast import forecast
 
     settings.ALLOWED_HOSTS = ["*"]
-    users = load(options.open, options.closed)
+    users = load(options.open, options.closed, options.leads)
     label = "PostgreSQL" if database == "pg" else "SQLite"
-    print(f"{label}, {options.open:,} open and {options.closed:,} closed opportunities, 4 branches, 20 sellers")
+    from kehu.sales.models import Lead, Opportunity
+
+    stored = {"open": Opportunity.objects.filter(status="open").count(),
+              "closed": Opportunity.objects.exclude(status="open").count(), "leads": Lead.objects.count()}
+    print(f"{label}, {stored['open']:,} open and {stored['closed']:,} closed opportunities, {stored['leads']:,} "
+          f"leads, 4 branches, 20 sellers; {os.cpu_count()} cores, load average "
+          f"{' / '.join(f'{value:.1f}' for value in os.getloadavg())}")
     for role, user in (("administrator", users["admin"][0]), ("branch manager", users["managers"][0]),
                        ("account manager", users["sellers"][0])):
         client = Client()
@@ -197,8 +250,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--open", type=int, default=100_000)
     parser.add_argument("--closed", type=int, default=20_000)
+    parser.add_argument("--leads", type=int, default=0, help="leads present beside the opportunities")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--db", choices=["pg", "sqlite", "both"], default="both")
+    parser.add_argument("--pg-database", default=PG_DATABASE,
+                        help="the PostgreSQL database (kept between runs: only missing rows are added)")
     parser.add_argument("--board-only", action="store_true", help="the board alone, not the forecast")
     options = parser.parse_args()
     if options.db != "both":
@@ -206,6 +262,7 @@ def main() -> int:
     status = 0
     for database in ("pg", "sqlite"):  # one process each: Django is set up once per process
         command = [sys.executable, __file__, "--open", str(options.open), "--closed", str(options.closed),
+                   "--leads", str(options.leads), "--pg-database", options.pg_database,
                    "--requests", str(options.requests), "--db", database,
                    *(["--board-only"] if options.board_only else [])]
         status |= subprocess.call(command)
