@@ -41,21 +41,23 @@ def _label(name: str) -> Any:
     return getattr(Lead._meta.get_field(name), "verbose_name", name)
 
 
-def _insert(model: type[Lead] | type[LeadEvent], rows: list[Any], now: Any) -> None:
-    """Write new ``rows`` (unsaved instances) with their ids allocated first (set on them) and one ``COPY`` on
-    PostgreSQL (``executemany`` on SQLite): :mod:`kehu.core.bulkio`, the customers' import's writer, instead of
-    ``bulk_create`` and its preparation of every value. ``auto_now`` columns get ``now``."""
+def _insert(model: type[Lead] | type[LeadEvent], rows: list[dict[str, Any]], now: Any) -> list[int]:
+    """Write new rows (each a dict of field attribute names → values; the other columns take the model's defaults,
+    ``auto_now`` ones ``now``) with their ids allocated first, in one ``COPY`` on PostgreSQL (``executemany`` on
+    SQLite): :mod:`kehu.core.bulkio`, the customers' import's writer, instead of a model instance per row and
+    ``bulk_create``'s preparation of every value. Returns the ids, in the order of ``rows``."""
     from kehu.core.bulkio.rows import allocate_ids, insert_rows
 
-    fields = model._meta.concrete_fields
-    stamped = [field.attname for field in fields if getattr(field, "auto_now", False)
-               or getattr(field, "auto_now_add", False)]
-    for row, pk in zip(rows, allocate_ids(model, len(rows)), strict=True):
-        row.pk = pk
-        for name in stamped:
-            setattr(row, name, now)
-    insert_rows(model, [field.column for field in fields],
-                [tuple(getattr(row, field.attname) for field in fields) for row in rows])
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    template = model()
+    defaults = [now if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+                else getattr(template, field.attname) for field in fields]
+    names = [field.attname for field in fields]
+    ids = allocate_ids(model, len(rows))
+    insert_rows(model, [model._meta.pk.column, *(field.column for field in fields)],
+                [(pk, *(row.get(name, default) for name, default in zip(names, defaults, strict=True)))
+                 for pk, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 class LeadTarget(Target):
@@ -166,7 +168,10 @@ class LeadTarget(Target):
             branch = Branch.objects.order_by("path").first()
         owner = self.actor if self.actor is not None and is_salesperson(self.actor) else None
         now = timezone.now()
-        leads: list[Lead] = []
+        owner_id = owner.pk if owner is not None else None
+        branch_id = branch.pk if branch is not None else None
+        actor_id = self.actor.pk if self.actor is not None else None
+        leads: list[dict[str, Any]] = []
         for row, data in parsed:
             row_problems: list[Problem] = []
             for name in IDENTIFIERS:
@@ -193,23 +198,26 @@ class LeadTarget(Target):
                 if data.get(name):
                     self.seen[(name, data[name])] = row
             kind = LeadKind.ORGANISATION if data.get("credit_code") and not data.get("company") else LeadKind.PERSON
-            leads.append(Lead(
-                kind=kind, name=data["name"], mobile=data.get("mobile") or "", email=data.get("email") or "",
-                company=data.get("company") or "", credit_code=data.get("credit_code") or "",
-                source=data.get("source") or LeadSource.PURCHASED_LIST, campaign=data.get("campaign") or "",
-                notes=data.get("notes") or "", owner=owner, branch=branch, assigned_at=now if owner else None,
-                worked_at=now, pooled_at=None if owner else now, created_by=self.actor, created_at=now))
+            leads.append({
+                "kind": kind, "name": data["name"], "mobile": data.get("mobile") or "",
+                "email": data.get("email") or "", "company": data.get("company") or "",
+                "credit_code": data.get("credit_code") or "", "source": data.get("source") or LeadSource.PURCHASED_LIST,
+                "campaign": data.get("campaign") or "", "notes": data.get("notes") or "", "owner_id": owner_id,
+                "branch_id": branch_id, "assigned_at": now if owner else None, "worked_at": now,
+                "pooled_at": None if owner else now, "created_by_id": actor_id, "created_at": now})
             outcome.created += 1
             if preview:
                 outcome.rows.append(RowOutcome(row, "created", self._display(data)))
         if write and leads:
-            _insert(Lead, leads, now)
-            actor_id = self.actor.pk if self.actor is not None else None
-            events = [LeadEvent(lead_id=lead.pk, kind=LeadEvent.Kind.CREATED, actor_id=actor_id, occurred_at=now,
-                                data={"source": lead.source, "campaign": lead.campaign, "import": self.job_id})
-                      for lead in leads]
-            events += [LeadEvent(lead_id=lead.pk, kind=LeadEvent.Kind.ASSIGNED, actor_id=actor_id, occurred_at=now,
-                                 data={"owner": str(owner), "previous": ""}) for lead in leads if owner is not None]
+            ids = _insert(Lead, leads, now)
+            events: list[dict[str, Any]] = [
+                {"lead_id": pk, "kind": LeadEvent.Kind.CREATED, "actor_id": actor_id, "occurred_at": now,
+                 "data": {"source": lead["source"], "campaign": lead["campaign"], "import": self.job_id}}
+                for pk, lead in zip(ids, leads, strict=True)]
+            if owner is not None:
+                assigned = {"owner": str(owner), "previous": ""}
+                events += [{"lead_id": pk, "kind": LeadEvent.Kind.ASSIGNED, "actor_id": actor_id, "occurred_at": now,
+                            "data": assigned} for pk in ids]
             _insert(LeadEvent, events, now)
         return outcome
 
