@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from kehu.core.validators import normalize_phone
 from kehu.org.models import User
@@ -22,11 +22,13 @@ def customer_lookup_by_phone(*, user: User, phone: str) -> QuerySet[Customer]:
     number = normalize_phone(phone)
     # one id list as a UNION: PostgreSQL answers it from the mobile, phone and contact indexes, where
     # "id IN (…) OR id IN (…)" made it scan every customer (measured: 50–300 ms at a million customers)
-    by_customer = Customer.objects.filter(Q(mobile=number) | Q(phone=number)).order_by().values("pk")
+    # ("mobile = … OR phone = …" in one member made SQLite scan every customer: each is a member of its own)
+    by_mobile = Customer.objects.filter(mobile=number).order_by().values("pk")
+    by_phone = Customer.objects.filter(phone=number).order_by().values("pk")
     by_contact = Contact.objects.filter(mobile=number).order_by().values("customer_id")
     return (
         Customer.objects.visible_to(user)
-        .filter(pk__in=by_customer.union(by_contact))
+        .filter(pk__in=by_mobile.union(by_phone, by_contact))
         .select_related("owner", "branch", "person", "organisation")
     )
 
