@@ -37,8 +37,11 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "cadence": (["--customers", "20000", "--runs", "3"], ["--customers", "1000000", "--runs", "3"]),
     "leads": (["--customers", "100000", "--leads", "200000", "--probes", "300"],
               ["--customers", "1000000", "--leads", "1000000", "--probes", "1000"]),
-    "opportunities": (["--open", "20000", "--closed", "5000", "--requests", "20"],
-                      ["--open", "100000", "--closed", "20000", "--requests", "50"]),
+    "opportunities": (["--open", "20000", "--closed", "5000", "--leads", "100000", "--requests", "20"],
+                      ["--open", "100000", "--closed", "20000", "--leads", "1000000", "--requests", "50"]),
+    "lead_import": (["--customers", "100000", "--open-leads", "20000", "--leads", "20000", "--runs", "3",
+                     "--pg-database", "kehu_bench_lead_import_small"],
+                    ["--customers", "1000000", "--open-leads", "100000", "--leads", "100000", "--runs", "3"]),
     "mailin": (["--customers", "100000", "--messages", "300"], ["--customers", "1000000", "--messages", "1000"]),
     "kb_search": (["--articles", "10000", "--queries", "200"], ["--articles", "10000", "--queries", "500"]),
     "sla": (["--tickets", "100000", "--runs", "3"], ["--tickets", "1000000", "--runs", "3"]),
@@ -48,7 +51,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
                   ["--entries", "50000000", "--accounts", "1000000", "--runs", "3"]),
 }
 ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads",
-         "opportunities", "mailin", "kb_search", "sla", "agent", "points", "reconcile"]
+         "lead_import", "opportunities", "mailin", "kb_search", "sla", "agent", "points", "reconcile"]
 
 
 def scripts() -> list[str]:
