@@ -107,12 +107,15 @@ def _media_root_per_process(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache (e.g. the customer list's tier choices of an earlier test's data)."""
+    """Each test starts with an empty cache (e.g. the customer list's tier choices of an earlier test's data), and
+    leaves no content type cached by id (``tests.db_snapshot`` may have written a recording's content types)."""
+    from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache, caches
 
     cache.clear()
     caches["ratelimit"].clear()  # the API's rate-limit counts (always in memory under the tests)
     yield
+    ContentType.objects.clear_cache()
 
 
 def rolled_back_after(django_db_blocker, build):
