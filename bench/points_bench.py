@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transactions", type=int, default=200_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--ops", type=int, default=1600, help="API operations per kind, over all clients")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="before the threaded runs: the queries of one redeem, earn and coupon use, and the "
+                             "cProfile of N redeems and N earns by one client")
     options = parser.parse_args(argv)
     setup_database()
 
@@ -117,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.perf_counter() - started:.2f} s, {len(differences)} differences")
 
     keys = [api_token_create(user=admin, name=f"till {i}")[1] for i in range(options.clients)]
+    if options.profile:
+        profile(options.profile, admin, branch, keys[0], [card.number for card in cards], customers)
     per_client = options.ops // options.clients
     numbers = [card.number for card in cards]
     account_ids = [account.pk for account in accounts]
@@ -183,6 +188,59 @@ def main(argv: list[str] | None = None) -> int:
     print(f"reconcile afterwards: {len(reconcile())} differences")
     coupons_bench(options, admin, branch, customers, keys, run_threads, dsn)
     return 0
+
+
+def profile(count: int, admin, branch, key: str, numbers: list[str], customers) -> None:
+    """The queries of one request of each kind (after a warm-up one) and the cProfile of ``count`` redeems and
+    earns by one client (the 20 most expensive functions by own time)."""
+    import cProfile
+    import datetime as dt
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from kehu.loyalty.coupons.models import Coupon
+    from kehu.loyalty.coupons.services import batch_create, batch_issue
+
+    client = Client(headers={"Authorization": f"Bearer {key}"})
+    now = timezone.now()
+    batch = batch_create(actor=admin, name="bench profile", kind="amount", value=5, branch=branch,
+                         per_customer=100, valid_from=now - dt.timedelta(days=1),
+                         valid_until=now + dt.timedelta(days=30))
+    batch_issue(actor=admin, batch=batch, customer_ids=[customer.pk for customer in customers[:3 + count]])
+    codes = iter(Coupon.objects.filter(batch=batch).values_list("code", flat=True))
+    rng = random.Random(3)
+
+    def redeem(_i: int) -> int:
+        return client.post(f"/api/loyalty/cards/{rng.choice(numbers)}/redeem", data={"points": 1},
+                           content_type="application/json").status_code
+
+    def earn(_i: int) -> int:
+        return client.post("/api/transactions", data={
+            "customer_id": customers[rng.randrange(len(customers))].pk, "occurred_at": timezone.now().isoformat(),
+            "amount": str(rng.randrange(1, 2000))}, content_type="application/json").status_code
+
+    def use(i: int) -> int:
+        return client.post(f"/api/loyalty/coupons/{next(codes)}/use", data={"order_ref": f"P{i}"},
+                           content_type="application/json", headers={"Idempotency-Key": f"p{i}"}).status_code
+
+    for name, call in (("redeem", redeem), ("earn", earn), ("coupon use", use)):
+        call(-1)
+        with CaptureQueriesContext(connection) as captured:
+            status = call(-2)
+        print(f"{name}: {len(captured.captured_queries)} queries (answer {status})")
+        for query in captured.captured_queries:
+            print(f"    {query['time']}s {query['sql'][:150]}")
+    for name, call in (("redeem", redeem), ("earn", earn)):
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.runcall(lambda call=call: [call(i) for i in range(count)])
+        print(f"cProfile of {count} {name}s by one client: {time.perf_counter() - started:.2f} s "
+              f"(load average {os.getloadavg()[0]:.1f})")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
 
 
 def coupons_bench(options, admin, branch, customers, keys, run_threads, dsn) -> None:

@@ -37,16 +37,21 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "cadence": (["--customers", "20000", "--runs", "3"], ["--customers", "1000000", "--runs", "3"]),
     "leads": (["--customers", "100000", "--leads", "200000", "--probes", "300"],
               ["--customers", "1000000", "--leads", "1000000", "--probes", "1000"]),
-    "opportunities": (["--open", "20000", "--closed", "5000", "--requests", "20"],
-                      ["--open", "100000", "--closed", "20000", "--requests", "50"]),
+    "opportunities": (["--open", "20000", "--closed", "5000", "--leads", "100000", "--requests", "20"],
+                      ["--open", "100000", "--closed", "20000", "--leads", "1000000", "--requests", "50"]),
+    "lead_import": (["--customers", "100000", "--open-leads", "20000", "--leads", "20000", "--runs", "3",
+                     "--pg-database", "kehu_bench_lead_import_small"],
+                    ["--customers", "1000000", "--open-leads", "100000", "--leads", "100000", "--runs", "3"]),
     "mailin": (["--customers", "100000", "--messages", "300"], ["--customers", "1000000", "--messages", "1000"]),
     "kb_search": (["--articles", "10000", "--queries", "200"], ["--articles", "10000", "--queries", "500"]),
     "sla": (["--tickets", "100000", "--runs", "3"], ["--tickets", "1000000", "--runs", "3"]),
     "points": (["--customers", "5000", "--transactions", "200000", "--clients", "8", "--ops", "1600"],
                ["--customers", "1000000", "--transactions", "10000000", "--clients", "8", "--ops", "8000"]),
+    "reconcile": (["--entries", "2000000", "--accounts", "40000", "--runs", "3"],
+                  ["--entries", "50000000", "--accounts", "1000000", "--runs", "3"]),
 }
 ORDER = ["import", "search", "clv_fit", "score", "timeline", "staff_kpis", "evaluate", "cadence", "leads",
-         "opportunities", "mailin", "kb_search", "sla", "agent", "points"]
+         "lead_import", "opportunities", "mailin", "kb_search", "sla", "agent", "points", "reconcile"]
 
 
 def scripts() -> list[str]:

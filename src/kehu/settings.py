@@ -320,6 +320,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.loyalty.coupons.tasks.coupons_expire_task",
         "schedule": crontab(minute=5),
     },
+    # loyalty coupons: coupons purchases of the last 7 days earned but did not get (the purchases listener failed;
+    # `kehu loyalty coupons-catch-up`; exactly once per purchase and batch, safe to run twice)
+    "loyalty-coupons-catch-up": {
+        "task": "kehu.loyalty.coupons.tasks.coupons_catch_up_task",
+        "schedule": crontab(minute=25),
+    },
     # e-mail in: read the team mailbox's unseen messages into tickets (`kehu mail-in`; nothing without KEHU_MAILIN_HOST)
     "mail-in": {
         "task": "kehu.service.mailin.tasks.mail_in_task",

@@ -5,9 +5,11 @@ scope and hostile input."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from kehu.loyalty.coupons.codes import ALPHABET, code_new, code_normalise
@@ -284,3 +286,34 @@ def test_coupon_list_has_a_fixed_number_of_queries(api_as, make_batch, issue, cu
     issue(batch["id"], extra)
     with django_assert_num_queries(5):
         assert till.get("/api/loyalty/coupons", batch_id=batch["id"]).json()["count"] == 9
+
+
+def test_catch_up_issues_what_a_failed_listener_missed_once(api_as, make_batch, customers, monkeypatch):
+    from django.core.management import call_command
+
+    from kehu.loyalty.coupons import services as coupon_services
+    from kehu.loyalty.coupons.tasks import coupons_catch_up_task
+
+    on_purchase = make_batch(name="满300送券", rule="transaction", rule_min_amount="300", per_customer=5)
+    api = api_as("account_manager")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("listener down")
+
+    monkeypatch.setattr(coupon_services, "_issue_for_purchases", broken)
+    for amount, ref in (("400", "C1"), ("100", "C2")):
+        posted = api.post("/api/transactions", {"customer_id": customers["mine"].pk, "external_ref": ref,
+                                                "occurred_at": timezone.now().isoformat(), "amount": amount})
+        assert posted.status_code == 201, posted.content  # the purchase is recorded, its coupon is not
+    earned = Coupon.objects.filter(batch_id=on_purchase["id"], customer=customers["mine"])
+    assert earned.count() == 0
+    monkeypatch.undo()
+    out = io.StringIO()
+    call_command("loyalty", "coupons-catch-up", "--days", "1", stdout=out)
+    assert out.getvalue().strip() == "1 coupons issued"
+    assert earned.count() == 1 and earned.get().source_transaction_id is not None
+    assert coupons_catch_up_task.apply().get() == 0  # the scheduled job again: nothing twice
+    call_command("loyalty", "coupons-catch-up", stdout=out)
+    assert earned.count() == 1
+    with pytest.raises(CommandError):
+        call_command("loyalty", "coupons-catch-up", "--days", "0")

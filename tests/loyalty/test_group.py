@@ -194,6 +194,61 @@ def test_settle_command_page_and_csv(client, users, org, ledger, tmp_path, capsy
     assert client.get("/loyalty/settlement/?period=2026-01", HTTP_ACCEPT_LANGUAGE="zh-hans").status_code == 200
 
 
+def test_a_closed_month_is_kept_and_reopening_is_permitted_and_recorded(client, users, org, ledger, capsys):
+    from django.db import transaction
+
+    from kehu.loyalty.models import SettlementClose
+    from kehu.loyalty.services import _post
+
+    client.force_login(users["branch_manager"])  # sees statements, may not close
+    assert client.post("/loyalty/settlement/", {"period": "2026-01", "action": "close"}).status_code == 403
+    client.force_login(users["administrator"])
+    closed = client.post("/loyalty/settlement/", {"period": "2026-01", "action": "close"})
+    assert closed.status_code == 302 and closed["Location"].endswith("?period=2026-01")
+    assert SettlementClose.objects.get(period="2026-01").closed_by == users["administrator"]
+    again = client.post("/loyalty/settlement/", {"period": "2026-01", "action": "close"}, follow=True)
+    assert SettlementClose.objects.count() == 1 and "reopen" in again.content.decode()
+    # a late entry in January (150 more points of SH2 redeemed in BJ1): the kept statement does not move
+    zone = timezone.get_current_timezone()
+    with transaction.atomic():
+        account = PointsAccount.objects.select_for_update().get(membership_id=ledger["b"].membership_id)
+        entry = _post(account, kind="earn", points=150, branch_id=org["sh2"].pk)
+        PointsEntry.objects.filter(pk=entry.pk).update(created_at=dt.datetime(2026, 1, 25, 12, tzinfo=zone))
+        entry = _post(account, kind="redeem", points=-150, branch_id=org["bj1"].pk)
+        PointsEntry.objects.filter(pk=entry.pk).update(created_at=dt.datetime(2026, 1, 26, 12, tzinfo=zone))
+    from kehu.loyalty.settlement import statements
+
+    page = client.get("/loyalty/settlement/?period=2026-01", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "kept as they were then" in page and "<td class=\"num\">140</td>" not in page
+    stores, _partners, closing = statements(period="2026-01")
+    assert closing is not None and stores.redeemed_points == 270  # as closed (the late 150 not in)
+    call_command("loyalty", "settle", "--period", "2026-01")
+    captured = capsys.readouterr()
+    assert "is closed" in captured.err and "\t140\t" not in captured.out
+    # reopening: its own permission, a reason, recorded; the statement is computed again
+    client.force_login(users["branch_manager"])
+    assert client.post("/loyalty/settlement/", {"period": "2026-01", "action": "reopen",
+                                                "reason": "补录"}).status_code == 403
+    client.force_login(users["administrator"])
+    client.post("/loyalty/settlement/", {"period": "2026-01", "action": "reopen", "reason": " "})
+    assert SettlementClose.objects.get().reopened_at is None  # no reason: refused
+    client.post("/loyalty/settlement/", {"period": "2026-01", "action": "reopen", "reason": "a\x00b"})
+    assert SettlementClose.objects.get().reopened_at is None
+    client.post("/loyalty/settlement/", {"period": "2026-01", "action": "reopen", "reason": "门店补录一月消费"})
+    kept = SettlementClose.objects.get()
+    assert kept.reopened_by == users["administrator"] and kept.reopen_reason == "门店补录一月消费"
+    page = client.get("/loyalty/settlement/?period=2026-01", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "门店补录一月消费" in page and "<td class=\"num\">140</td>" in page  # computed again
+    stores, _partners, closing = statements(period="2026-01")
+    assert closing is None and stores.redeemed_points == 420
+    assert {(p["earned_in"], p["redeemed_in"]): p["points"] for p in stores.pairs}[("上海二店", "北京一店")] == 140
+    # hostile or unfinished months are refused, never a 500
+    for period in ("9999-99", "0001-01", "=1+1", timezone.localdate().strftime("%Y-%m")):
+        answer = client.post("/loyalty/settlement/", {"period": period, "action": "close"})
+        assert answer.status_code == 302
+    assert SettlementClose.objects.count() == 1
+
+
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_group_pages_in_both_languages(client, users, org, today, language):
     _rules(users)

@@ -155,7 +155,24 @@ def test_reconcile_is_one_query(member, give_points):
     give_points(member, 5)
     with CaptureQueriesContext(connection) as queries:
         reconcile()
-    assert len(queries) == 1
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
+    assert len(statements) == 1  # one grouped pass (the rest is the cursor's transaction)
+    assert "GROUP BY" in statements[0] and statements[0].count("SELECT") == 2
+
+
+def test_reconcile_summary_counts_differences_in_the_database(member, give_points, capsys):
+    from kehu.loyalty.services import reconcile_summary
+
+    give_points(member, 5)
+    assert reconcile_summary(limit=0) == {"points": (0, []), "stored value": (0, [])}
+    PointsAccount.objects.filter(membership_id=member.membership_id).update(balance=9)
+    count, rows = reconcile_summary(limit=0)["points"]
+    assert count == 1 and rows == []
+    assert [(r["balance"], r["total"]) for r in reconcile_summary(limit=5)["points"][1]] == [(9, 5)]
+    with pytest.raises(SystemExit):
+        call_command("loyalty", "reconcile")
+    captured = capsys.readouterr()
+    assert "balance 9, entries sum to 5" in captured.out and "1 accounts differ" in captured.err
 
 
 def test_adjustment_is_posted_only_when_approved(api_as, users, member):

@@ -92,6 +92,48 @@ def test_transfer_page_asks_for_confirmation_first(client, users, member, second
     assert client.get(url).status_code == 404
 
 
+def test_exchange_page_asks_for_confirmation_and_explains_refusals(client, users, member, give_points, partner):
+    from django.utils import translation
+
+    give_points(member, 1200)
+    client.force_login(users["service_agent"])
+    url = f"/loyalty/cards/{member.pk}/exchange/"
+    assert client.get(url).status_code == 200
+    asked = client.post(url, {"direction": "out", "partner": partner.pk, "amount": "800", "reference": "P-1"})
+    page = asked.content.decode()
+    assert asked.status_code == 200 and 'name="confirm"' in page and "400.0000" in page
+    assert PartnerExchange.objects.count() == 0  # nothing before the confirmation
+    done = client.post(url, {"direction": "out", "partner": partner.pk, "amount": "800", "reference": "P-1",
+                             "confirm": "1"})
+    assert done.status_code == 302
+    account = PointsAccount.objects.get(membership_id=member.membership_id)
+    assert account.balance == 400 == sum(account.entries.values_list("points", flat=True))
+    over = client.post(url, {"direction": "out", "partner": partner.pk, "amount": "201", "confirm": "1"})
+    assert over.status_code == 200 and PartnerExchange.objects.count() == 1  # past the daily limit: explained
+    with translation.override("en"):
+        half = client.post(url, {"direction": "out", "partner": partner.pk, "amount": "1.5"},
+                           HTTP_ACCEPT_LANGUAGE="en")
+        assert "Points out are a whole number." in half.content.decode()
+    into = client.post(url, {"direction": "in", "partner": partner.pk, "amount": "10.5", "confirm": "1"})
+    assert into.status_code == 302
+    assert PointsAccount.objects.get(pk=account.pk).balance == 421
+    for hostile in ({"direction": "out", "partner": partner.pk, "amount": "0"},
+                    {"direction": "sideways", "partner": partner.pk, "amount": "1"},
+                    {"direction": "in", "partner": 10**9, "amount": "1"},
+                    {"direction": "in", "partner": partner.pk, "amount": "1e20"},
+                    {"direction": "out", "partner": partner.pk, "amount": "1", "reference": "a\x00b", "confirm": "1"}):
+        assert client.post(url, hostile).status_code == 200
+    assert PartnerExchange.objects.count() == 2
+    with translation.override("zh-hans"):
+        refused = client.post(url, {"direction": "out", "partner": partner.pk, "amount": "1.5"},
+                              HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert "整数" in refused.content.decode()
+    client.force_login(users["bj_account_manager"])
+    assert client.get(url).status_code == 404
+    client.force_login(users["auditor"])
+    assert client.get(url).status_code in (403, 404)
+
+
 def test_exchange_out_and_in_with_limits_and_idempotency(api_as, member, give_points, partner):
     give_points(member, 3000)
     api = api_as("service_agent")

@@ -257,7 +257,7 @@ def redeem(request: HttpRequest, number: str, payload: RedeemIn) -> JsonResponse
     actor = _actor(request)
 
     def run() -> tuple[int, dict[str, Any]]:
-        card = _card(request, number)
+        card = selectors.card_for_counter(user=actor, number=number)
         try:
             entry = services.points_redeem(actor=actor, card=card, points=payload.points, reason=payload.reason)
         except services.InsufficientPointsError as error:
@@ -275,7 +275,7 @@ def earn(request: HttpRequest, number: str, payload: EarnIn) -> JsonResponse:
     actor = _actor(request)
 
     def run() -> tuple[int, dict[str, Any]]:
-        card = _card(request, number)
+        card = selectors.card_for_counter(user=actor, number=number)
         if not actor.has_perm("loyalty.add_pointsentry"):
             raise PermissionDenied(_t("You do not have permission to do this."))
         if card.customer_id is None or card.membership_id is None:

@@ -118,3 +118,29 @@ class TransferForm(forms.Form):
 class PeriodForm(forms.Form):
     period = forms.RegexField(label=_("Month"), regex=r"^\d{4}-\d{2}$", max_length=7,
                               widget=forms.TextInput(attrs={"type": "month"}))
+
+
+class ExchangeForm(forms.Form):
+    """A card's exchange with an alliance partner: points out for the partner's units, or units in for points."""
+
+    direction = forms.ChoiceField(label=_("Direction"), choices=[
+        ("out", _("Our points to the partner")), ("in", _("The partner's units to our points"))])
+    partner: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
+        label=_("Partner"), queryset=None)  # type: ignore[arg-type]  # the card's programme's, set in __init__
+    amount = forms.DecimalField(label=_("Amount (points out, or partner units in)"), min_value=Decimal("0.0001"),
+                                max_value=Decimal(POINTS_MAX) - 1, max_digits=17, decimal_places=4)
+    reference = forms.CharField(label=_("Partner's reference"), max_length=64, required=False)
+
+    def __init__(self, *args: object, partners: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
+
+    def clean_reference(self) -> str:
+        return _text(self.cleaned_data["reference"].strip())
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        amount = data.get("amount")
+        if data.get("direction") == "out" and amount is not None and amount != amount.to_integral_value():
+            self.add_error("amount", _("Points out are a whole number."))
+        return data

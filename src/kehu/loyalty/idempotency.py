@@ -9,8 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import IdempotencyConflictError
@@ -39,20 +40,29 @@ def idempotent(request: HttpRequest, handler: Callable[[], tuple[int, dict[str, 
     actor = request.auth  # type: ignore[attr-defined]
     fingerprint = _fingerprint(request)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotentRequest.objects.create(actor=actor, key=key, fingerprint=fingerprint)
-        except IntegrityError:
+        record_id = _claim(actor.pk, key, fingerprint)
+        if record_id is None:
             # the first request with this key: on PostgreSQL the insert waited for its commit
             first = IdempotentRequest.objects.get(actor=actor, key=key)
             if first.fingerprint != fingerprint:
                 raise IdempotencyConflictError(
                     _("This Idempotency-Key was already used for a different request. Use a new key for a new "
-                      "request."), key=key, fields=[]) from None
+                      "request."), key=key, fields=[])
             response = JsonResponse(first.body, status=first.status)
             response["Idempotent-Replayed"] = "true"
             return response
         status, body = handler()
-        record.status, record.body = status, body
-        record.save(update_fields=["status", "body"])
+        IdempotentRequest.objects.filter(pk=record_id).update(status=status, body=body)
     return JsonResponse(body, status=status)
+
+
+def _claim(actor_id: int, key: str, fingerprint: str) -> int | None:
+    """Record the key (one ``INSERT … ON CONFLICT DO NOTHING``, no savepoint): its row id, or None when the key
+    was used before (the insert waits for a first request still in progress, then does nothing)."""
+    table = connection.ops.quote_name(IdempotentRequest._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (actor_id, key, fingerprint, status, body, created_at) "  # noqa: S608
+                       "VALUES (%s, %s, %s, 0, '{}', %s) ON CONFLICT (actor_id, key) DO NOTHING RETURNING id",
+                       [actor_id, key, fingerprint, connection.ops.adapt_datetimefield_value(timezone.now())])
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -487,3 +487,32 @@ class PartnerExchange(models.Model):
 
 
 from kehu.loyalty.coupons.models import Coupon, CouponBatch  # noqa: E402,F401 - Django finds the coupon models here
+
+
+class SettlementClose(models.Model):
+    """A month's settlement statements kept as they were when the period was closed (between stores and with
+    partners, for the default programme): shown as kept, no longer computed from the ledger. Reopening (its own
+    permission) is recorded on the row, which stays as history; closing again keeps a new row."""
+
+    period = models.CharField(_("month"), max_length=7)
+    stores = models.JSONField(_("statement between stores"), default=dict)
+    partners = models.JSONField(_("statement with partners"), default=list)
+    closed_at = models.DateTimeField(_("closed"), default=timezone.now)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    reopened_at = models.DateTimeField(_("reopened"), null=True, blank=True)
+    reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reopened by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reopen_reason = models.CharField(_("reason for reopening"), max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("closed settlement period")
+        verbose_name_plural = _("closed settlement periods")
+        ordering = ["-period", "-id"]
+        permissions = [("close_settlement", "Can close a settlement period (keep its statements)"),
+                       ("reopen_settlement", "Can reopen a closed settlement period")]
+        constraints = [models.UniqueConstraint(fields=["period"], condition=Q(reopened_at__isnull=True),
+                                               name="loyalty_settlement_closed_once")]
+
+    def __str__(self) -> str:
+        return self.period

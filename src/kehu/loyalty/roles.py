@@ -26,6 +26,9 @@ for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER, Role.ACCOUNT_MANAGER, Rol
 for _role in (Role.ADMINISTRATOR, Role.BRANCH_MANAGER):
     GRANTS[_role] += _STORE_MANAGER
 GRANTS[Role.ADMINISTRATOR] += _CONFIGURE
+# the group administrator closes a month's settlement (keeps its statements) and may reopen it (recorded)
+GRANTS[Role.ADMINISTRATOR] += ["loyalty.close_settlement", "loyalty.reopen_settlement",
+                               "loyalty.view_settlementclose"]
 
 # coupons (kehu.loyalty.coupons): everyone sees them; the counter uses them; branch managers and administrators
 # create batches, issue, void and reissue (within the branches they run)

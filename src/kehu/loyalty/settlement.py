@@ -27,7 +27,15 @@ from django.utils.translation import gettext as _
 
 from kehu.org.models import Branch, User
 
-from .models import EntryKind, ExchangeDirection, GroupRules, Partner, PartnerExchange, PointsEntry
+from .models import (
+    EntryKind,
+    ExchangeDirection,
+    GroupRules,
+    Partner,
+    PartnerExchange,
+    PointsEntry,
+    SettlementClose,
+)
 
 PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -103,7 +111,6 @@ def store_settlement(*, period: str, user: User | None = None, programme_id: int
                 lots.popleft()
         if counted:
             redeemed += -points
-    scope = _in_scope(user)
     named = {k for pair in owed for k in pair if k}
     names: dict[int | None, str] = dict(Branch.objects.filter(pk__in=named).values_list("pk", "name"))
     statement = StoreStatement(period=period, point_value=point_value, redeemed_points=redeemed)
@@ -111,8 +118,6 @@ def store_settlement(*, period: str, user: User | None = None, programme_id: int
     for (earned_in, redeemed_in), points in sorted(owed.items(), key=lambda item: (str(names.get(item[0][0], "")),
                                                                                    str(names.get(item[0][1], "")))):
         if earned_in == redeemed_in:
-            continue
-        if scope is not None and earned_in not in scope and redeemed_in not in scope:
             continue
         value = (points * point_value).quantize(Decimal("0.01"))
         statement.pairs.append({"earned_in": names.get(earned_in, "") if earned_in else "",
@@ -122,11 +127,64 @@ def store_settlement(*, period: str, user: User | None = None, programme_id: int
         balance[earned_in][1] += value
         balance[redeemed_in][0] += value
     for store_id, (receivable, payable) in sorted(balance.items(), key=lambda item: str(names.get(item[0], ""))):
-        if scope is not None and store_id not in scope:
-            continue
         statement.stores.append({"store_id": store_id, "store": names.get(store_id, "") if store_id else "",
                                  "receivable": receivable, "payable": payable, "net": receivable - payable})
-    return statement
+    return _scoped(statement, user)
+
+
+def _scoped(statement: StoreStatement, user: User | None) -> StoreStatement:
+    """The rows of the statement touching the user's stores (every row for a user who sees every branch)."""
+    scope = _in_scope(user)
+    if scope is None:
+        return statement
+    return StoreStatement(
+        period=statement.period, point_value=statement.point_value, redeemed_points=statement.redeemed_points,
+        pairs=[pair for pair in statement.pairs if pair["earned_in_id"] in scope or pair["redeemed_in_id"] in scope],
+        stores=[store for store in statement.stores if store["store_id"] in scope])
+
+
+_STORE_DECIMALS = ("value", "receivable", "payable", "net")
+_PARTNER_DECIMALS = ("out_units", "out_value", "in_units", "in_value", "net")
+
+
+def kept_form(stores: StoreStatement, partners: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The statements as JSON to keep when a period is closed (decimals as text)."""
+    def text(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+        return {key: str(value) if key in names else value for key, value in row.items() if key != "partner"}
+
+    return ({"period": stores.period, "point_value": str(stores.point_value),
+             "redeemed_points": stores.redeemed_points,
+             "pairs": [text(pair, _STORE_DECIMALS) for pair in stores.pairs],
+             "stores": [text(store, _STORE_DECIMALS) for store in stores.stores]},
+            [text(row, _PARTNER_DECIMALS) for row in partners])
+
+
+def _from_kept(stores: dict[str, Any], partners: list[dict[str, Any]]) -> tuple[StoreStatement, list[dict[str, Any]]]:
+    def decimals(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+        return {key: Decimal(value) if key in names else value for key, value in row.items()}
+
+    return (StoreStatement(period=stores["period"], point_value=Decimal(stores["point_value"]),
+                           redeemed_points=stores["redeemed_points"],
+                           pairs=[decimals(pair, _STORE_DECIMALS) for pair in stores["pairs"]],
+                           stores=[decimals(store, _STORE_DECIMALS) for store in stores["stores"]]),
+            [decimals(row, _PARTNER_DECIMALS) for row in partners])
+
+
+def closed_period(period: str) -> SettlementClose | None:
+    """The closing that keeps ``period``'s statements, if it is closed."""
+    return SettlementClose.objects.filter(period=period, reopened_at__isnull=True).select_related("closed_by").first()
+
+
+def statements(*, period: str, user: User | None = None) -> tuple[StoreStatement, list[dict[str, Any]],
+                                                                  SettlementClose | None]:
+    """The month's statements between stores (in the user's scope) and with partners: as kept when the period is
+    closed, else computed from the ledger; and the closing, if any. A bad period is a ValidationError."""
+    period_bounds(period)
+    closing = closed_period(period)
+    if closing is not None:
+        stores, partners = _from_kept(closing.stores, closing.partners)
+        return _scoped(stores, user), partners, closing
+    return store_settlement(period=period, user=user), partner_settlement(period=period), None
 
 
 def partner_settlement(*, period: str, partner: Partner | None = None) -> list[dict[str, Any]]:

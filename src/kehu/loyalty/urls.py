@@ -10,6 +10,7 @@ urlpatterns = [
     path("members/<int:pk>/adjust/", views.member_adjust, name="adjust"),
     path("customers/<int:pk>/card/", views.card_issue, name="card_issue"),
     path("cards/<int:pk>/transfer/", views_group.card_transfer, name="card_transfer"),
+    path("cards/<int:pk>/exchange/", views_group.card_exchange, name="card_exchange"),
     path("cards/<int:pk>/<str:action>/", views.card_action, name="card_action"),
     path("programmes/", views.programme_list, name="programmes"),
     path("coupons/", include("kehu.loyalty.coupons.urls")),

@@ -5,20 +5,22 @@
 from __future__ import annotations
 
 import csv
+from decimal import ROUND_FLOOR, Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import ConcurrentUpdateError
 from kehu.customers.models import Customer
 
 from . import selectors_group, services, settlement
-from .forms_group import GroupRulesForm, PartnerForm, PeriodForm, PromotionForm, TransferForm
-from .models import Card, EarningRule, Partner
+from .forms_group import ExchangeForm, GroupRulesForm, PartnerForm, PeriodForm, PromotionForm, TransferForm
+from .models import Card, EarningRule, Partner, SettlementClose
 from .views import AuthenticatedRequest, _errors_to_form
 
 
@@ -118,21 +120,43 @@ def settlement_page(request: AuthenticatedRequest) -> HttpResponse:
     ``?format=csv`` downloads them."""
     _need(request.user, "loyalty.view_settlement")
     form, period = _period(request)
+    if request.method == "POST":
+        return _settlement_change(request, request.POST.get("period", ""))
     try:
-        stores = settlement.store_settlement(period=period, user=request.user)
+        stores, partners, closing = settlement.statements(period=period, user=request.user)
     except ValidationError as error:
         form.add_error("period", error.messages)
         period = settlement.period_default()
-        stores = settlement.store_settlement(period=period, user=request.user)
-    partners = settlement.partner_settlement(period=period)
+        stores, partners, closing = settlement.statements(period=period, user=request.user)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="settlement-{period}.csv"'
         response.write("\ufeff")
         csv.writer(response).writerows(settlement.csv_cells(settlement.statement_rows(stores, partners)))
         return response
+    history = SettlementClose.objects.filter(period=period).select_related("closed_by", "reopened_by")
     return render(request, "loyalty/settlement.html", {"form": form, "period": period, "stores": stores,
-                                                       "partners": partners})
+                                                       "partners": partners, "closing": closing,
+                                                       "history": list(history)})
+
+
+def _settlement_change(request: AuthenticatedRequest, period: str) -> HttpResponse:
+    """Close (keep) or reopen a month's statements, then back to the month."""
+    try:
+        if request.POST.get("action") == "reopen":
+            services.settlement_reopen(actor=request.user, period=period, reason=request.POST.get("reason", ""))
+            messages.success(request, _("The month %(period)s is open again: its statements are computed from the "
+                                        "ledger.") % {"period": period})
+        else:
+            services.settlement_close(actor=request.user, period=period)
+            messages.success(request, _("The month %(period)s is closed: its statements are kept as they are now.")
+                             % {"period": period})
+    except ValidationError as error:
+        for problem in error.messages:
+            messages.error(request, problem)
+        if not settlement.PERIOD.match(period):
+            return redirect("loyalty:settlement")
+    return redirect(f"{reverse('loyalty:settlement')}?period={period}")
 
 
 @login_required
@@ -206,4 +230,49 @@ def card_transfer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 return redirect("loyalty:member", pk=card.membership_id)
     confirming = request.method == "POST" and form.is_valid() and not form.errors and target is not None
     return render(request, "loyalty/transfer.html", {"card": card, "form": form, "target": target,
+                                                     "confirming": confirming})
+
+
+@login_required
+def card_exchange(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Exchange a card's points with an alliance partner (out: points for the partner's units; in: the partner's
+    units for points): the form, then a confirmation naming the card, the partner and both amounts, then the
+    exchange (the partner's limits and the balance checked by the service)."""
+    card = (Card.objects.filter(pk=pk, customer__in=Customer.objects.visible_to(request.user))
+            .select_related("customer", "membership__points_account").first())
+    if card is None or card.membership_id is None:
+        raise Http404(_("No such card."))
+    _need(request.user, "loyalty.add_partnerexchange")
+    partners = Partner.objects.filter(is_active=True, programme_id=card.membership.programme_id  # type: ignore[union-attr]
+                                      ).order_by("name")
+    form = ExchangeForm(request.POST or None, partners=partners)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        partner, amount = data["partner"], data["amount"]
+        if data["direction"] == "out":
+            preview = {"points": int(amount), "units": (amount * partner.rate_out).quantize(Decimal("0.0001"))}
+        else:
+            preview = {"points": int((amount * partner.rate_in).to_integral_value(rounding=ROUND_FLOOR)),
+                       "units": amount}
+        if request.POST.get("confirm") == "1":
+            try:
+                if data["direction"] == "out":
+                    services.exchange_out(actor=request.user, card=card, partner=partner, points=int(amount),
+                                          reference=data["reference"])
+                else:
+                    services.exchange_in(actor=request.user, card=card, partner=partner, units=amount,
+                                         reference=data["reference"])
+            except (services.InsufficientPointsError, services.PartnerLimitError) as error:
+                form.add_error("amount", str(error))
+            except ValidationError as error:
+                _errors_to_form(form, ValidationError({
+                    "amount" if name in ("points", "units") else name: problems
+                    for name, problems in error.message_dict.items()}))
+            else:
+                messages.success(request, _("Exchanged %(points)s points with %(partner)s (%(units)s units).")
+                                 % {"points": preview["points"], "partner": partner.name, "units": preview["units"]})
+                return redirect("loyalty:member", pk=card.membership_id)
+    confirming = preview is not None and not form.errors
+    return render(request, "loyalty/exchange.html", {"card": card, "form": form, "preview": preview,
                                                      "confirming": confirming})

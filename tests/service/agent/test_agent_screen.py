@@ -209,23 +209,99 @@ def test_the_number_of_queries_does_not_grow_with_the_customers(client, users, m
 
 
 # One round trip of the screen, each query a regression if it grows: the session and its user; the user's roles,
-# permissions and branch scope in one statement; the customers with their scores joined in; their tags with the tier;
-# the screen-pop panels an agent may see (purchases, open tickets); the current consents; the primary contacts; the
-# contacts panel (newest contacts, open tasks; whether the agent may log a call needs no query: agents log for every
-# customer they see); the access-log insert.
-AGENT_SCREEN_QUERIES = 12
+# permissions and branch scope in one statement; the customers with their branch, owner, profile, tier and scores;
+# their tags, consents, open tickets and newest contacts in one statement (whether the agent may log a call needs no
+# query: agents log for every customer they see); the access-log insert.
+AGENT_SCREEN_QUERIES = 6
 
 
 def test_the_screen_makes_its_counted_queries(client, users, caller, django_assert_num_queries):
-    from kehu.core.registry import panel_list
-
     agent = users["service_agent"]
     client.force_login(agent)
     client.get(URL, {"phone": PHONE}, headers={"HX-Request": "true"})
-    panel_queries = sum(panel.queries for panel in panel_list(screen_pop=True) if panel.allowed(agent))
 
     with django_assert_num_queries(AGENT_SCREEN_QUERIES):
         response = client.get(URL, {"phone": PHONE}, headers={"HX-Request": "true"})
 
     assert response.status_code == 200 and caller.code in response.content.decode()
-    assert panel_queries == 2  # purchases and open tickets; another screen-pop panel adds its queries here
+
+
+def test_tags_owner_branch_and_the_newest_contacts_first(client, users, caller, org):
+    from kehu.customers.models import Customer, Tag
+
+    Customer.objects.filter(pk=caller.pk).update(owner=users["account_manager"])
+    caller.tags.add(Tag.objects.create(name="投诉敏感"), Tag.objects.create(name="VIP"))
+    for day in range(1, 8):
+        ContactRecord.objects.create(customer=caller, channel="phone", direction="inbound", summary=f"第{day}次来电",
+                                     occurred_at=dt.datetime(2026, 1, day, 9, tzinfo=dt.UTC),
+                                     staff=users["service_agent"], branch=caller.branch)
+
+    html = _get(client, users["service_agent"]).content.decode()
+
+    assert "VIP, 投诉敏感" in html  # by name
+    assert str(users["account_manager"]) in html and str(caller.branch) in html
+    # the fixture's contact (now) and the four newest of these: five
+    assert "上次来电询问积分" in html and str(users["service_agent"]) in html
+    assert [day for day in range(1, 8) if f"第{day}次来电" in html] == [4, 5, 6, 7]
+
+
+def test_the_open_tickets_are_capped_and_counted_urgent_first(client, users, caller, make_ticket):
+    from kehu.service.panels import OPEN_TICKETS_SHOWN
+
+    for number in range(OPEN_TICKETS_SHOWN + 3):
+        make_ticket(caller, f"普通咨询{number:02d}", priority=2)
+
+    html = _get(client, users["service_agent"]).content.decode()
+
+    assert f'<span class="badge">{OPEN_TICKETS_SHOWN + 4}</span>' in html  # the fixture's open one and these
+    assert html.index("扣款两次") < html.index("普通咨询00")  # urgent first
+    assert "普通咨询18" in html and "普通咨询19" not in html  # then the oldest, 20 in all
+
+
+def test_more_customers_than_shown_are_counted(client, users, make_customer):
+    from kehu.service.agent.selectors import SHOWN
+
+    for number in range(SHOWN + 2):
+        make_customer(f"同号客户{number:02d}", mobile=PHONE)
+
+    html = _get(client, users["service_agent"]).content.decode()
+
+    assert html.count('class="card agent-card"') == SHOWN
+    assert f"The {SHOWN} newest of {SHOWN + 2} customers with this number." in html
+    assert "同号客户11" in html and "同号客户01" not in html  # the newest
+
+
+@pytest.mark.parametrize("role", ["administrator", "branch_manager", "bj_account_manager", "account_manager",
+                                  "service_agent", "auditor", "marketer"])
+def test_the_screen_scopes_are_those_of_visible_to(users, org, make_customer, make_ticket, role):
+    """The hand-written reads' row scopes (customers, tickets) give the rows ``visible_to`` gives."""
+    from kehu.customers.models import Customer
+    from kehu.customers.selectors import customer_view_scope_sql
+    from kehu.org.selectors import user_access_load
+    from kehu.service.models import Ticket
+    from kehu.service.models.tickets import ticket_view_scope_sql
+
+    user = users[role]
+    sh = make_customer("上海客户", mobile="13800000001")
+    bj = make_customer("北京客户", mobile="13800000002", branch=org["bj1"])
+    owned = make_customer("自己的客户", mobile="13800000003", branch=org["sh2"], owner=users["bj_account_manager"])
+    for customer in (sh, bj, owned):
+        make_ticket(customer, "队内")
+        make_ticket(customer, "队外", in_team=False)
+    Ticket.objects.filter(pk=make_ticket(bj, "被指派", in_team=False).pk).update(assignee=user)
+    Ticket.objects.filter(pk=make_ticket(bj, "自己建的", in_team=False).pk).update(created_by=user)
+    user_access_load(user)
+
+    for model, scope_sql in ((Customer, lambda: customer_view_scope_sql(user=user, alias="x")),
+                             (Ticket, lambda: ticket_view_scope_sql(user, "x"))):
+        expected = set(model.objects.visible_to(user).values_list("pk", flat=True))
+        scope = scope_sql()
+        if scope is None:
+            found: set[int] = set()
+        else:
+            condition, parameters = scope
+            table = connection.ops.quote_name(model._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT x.id FROM {table} x{' WHERE ' + condition if condition else ''}", parameters)
+                found = {row[0] for row in cursor.fetchall()}
+        assert found == expected, model.__name__

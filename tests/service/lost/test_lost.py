@@ -129,3 +129,20 @@ def test_the_lost_rate_is_lost_over_customers_at_the_start(api_as, client, users
     assert page.status_code == 200 and "<polyline" in page.content.decode()
     csv_text = client.get("/service/lost/report/", {"group": group, "format": "csv"}).content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("Group,Month,Lost")
+
+
+def test_marking_lost_on_its_page_gives_the_owner_a_win_back_task(client, users, make_customer):
+    owner = users["account_manager"]
+    customer = make_customer("王芳", owner=owner)
+    client.force_login(users["branch_manager"])
+
+    response = client.post(f"/service/lost/mark/{customer.pk}/", {"reason": "service", "details": "投诉处理慢"})
+
+    assert response.status_code == 302
+    task = Task.objects.get(kind="win_back", customer=customer)
+    record = LostRecord.objects.get(customer=customer)
+    assert task.owner == owner and task.status == Task.Status.OPEN and task.source_id == record.pk
+    assert task.due_date == timezone.localdate() + dt.timedelta(days=7) and "投诉处理慢" in task.notes
+    client.force_login(owner)
+    page = client.get(f"/work/tasks/{task.pk}/")
+    assert page.status_code == 200 and task.title in page.content.decode()

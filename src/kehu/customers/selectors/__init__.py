@@ -50,7 +50,14 @@ from .records import (
     customer_status_records,
     customer_transfers,
 )
-from .summary import Customer360Summary, PanelData, customer_360_summary, customer_lookup_by_phone, customer_panels
+from .summary import (
+    Customer360Summary,
+    PanelData,
+    customer_360_summary,
+    customer_lookup_by_phone,
+    customer_panels,
+    customer_view_scope_sql,
+)
 
 __all__ = [
     "ACCESS_LOG_FIELD_WORDS",
@@ -91,6 +98,7 @@ __all__ = [
     "customer_status_records",
     "customer_tier_choices",
     "customer_transfers",
+    "customer_view_scope_sql",
     "may_see_personal_data",
     "personal_data_access_list",
     "prefix_q",

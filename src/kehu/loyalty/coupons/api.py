@@ -8,6 +8,7 @@ scope, or with a wrong check character) answers 404."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -221,37 +222,34 @@ def use_coupon(request: HttpRequest, code: str, payload: UseIn) -> JsonResponse:
     return idempotent(request, run)
 
 
-@router.post("/coupons/{code}/void", response={200: CouponOut, 409: ErrorOut, **COMMON_ERRORS},
-             url_name="loyalty_coupon_void", summary="Void a coupon, with a reason; Idempotency-Key")
-def void_coupon(request: HttpRequest, code: str, payload: ReasonIn) -> JsonResponse:
+def _coupon_change(request: HttpRequest, code: str, reason: str, change: Callable[..., Coupon],
+                   status: int) -> JsonResponse:
+    """Void or reissue (``change``) the coupon ``code`` in the actor's scope, once per ``Idempotency-Key``: the
+    changed (or new) coupon with ``status``, or 409 with the refusal."""
     actor = _actor(request)
 
     def run() -> tuple[int, dict[str, Any]]:
         coupon = selectors.coupon_get(user=actor, code=code)
         try:
-            voided = services.coupon_void(actor=actor, coupon=coupon, reason=payload.reason)
+            changed = change(actor=actor, coupon=coupon, reason=reason)
         except services.CouponRefused as error:
             return _refused(error, coupon)
-        return 200, CouponOut.from_orm(voided).model_dump(mode="json")
+        return status, CouponOut.from_orm(changed).model_dump(mode="json")
 
     return idempotent(request, run)
+
+
+@router.post("/coupons/{code}/void", response={200: CouponOut, 409: ErrorOut, **COMMON_ERRORS},
+             url_name="loyalty_coupon_void", summary="Void a coupon, with a reason; Idempotency-Key")
+def void_coupon(request: HttpRequest, code: str, payload: ReasonIn) -> JsonResponse:
+    return _coupon_change(request, code, payload.reason, services.coupon_void, 200)
 
 
 @router.post("/coupons/{code}/reissue", response={201: CouponOut, 409: ErrorOut, **COMMON_ERRORS},
              url_name="loyalty_coupon_reissue",
              summary="Reissue a coupon: a new code, the old one voided (kept in history); Idempotency-Key")
 def reissue_coupon(request: HttpRequest, code: str, payload: ReasonIn) -> JsonResponse:
-    actor = _actor(request)
-
-    def run() -> tuple[int, dict[str, Any]]:
-        coupon = selectors.coupon_get(user=actor, code=code)
-        try:
-            new = services.coupon_reissue(actor=actor, coupon=coupon, reason=payload.reason)
-        except services.CouponRefused as error:
-            return _refused(error, coupon)
-        return 201, CouponOut.from_orm(new).model_dump(mode="json")
-
-    return idempotent(request, run)
+    return _coupon_change(request, code, payload.reason, services.coupon_reissue, 201)
 
 
 @router.get("/coupons", response={200: CouponPage, **COMMON_ERRORS}, url_name="loyalty_coupon_list",

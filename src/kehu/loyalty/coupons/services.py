@@ -245,26 +245,70 @@ def issue_on_transactions(*, transaction_ids: Sequence[int]) -> None:
     batch: a unique constraint; up to the per-customer limit and the quantity)."""
     from kehu.purchases.models import Transaction
 
-    now = timezone.now()
-    batches = list(CouponBatch.objects.filter(rule=IssueRule.TRANSACTION, is_active=True, valid_from__lte=now,
-                                              valid_until__gt=now).prefetch_related("stores"))
+    batches = _transaction_batches()
     if not batches:
         return
     rows = list(Transaction.objects.filter(pk__in=list(transaction_ids))
                 .values_list("pk", "customer_id", "amount", "occurred_at", "branch__path"))
     for batch in batches:
-        paths = [store.path for store in batch.stores.all()]
-        sources: dict[int, int] = {}
-        for pk, customer_id, amount, occurred_at, path in rows:
-            if (amount >= (batch.rule_min_amount or 0) and batch.valid_from <= occurred_at < batch.valid_until
-                    and (not paths or any((path or "").startswith(p) for p in paths))):
-                sources.setdefault(customer_id, pk)
-        if sources:
-            done = set(Coupon.objects.filter(batch=batch, source_transaction_id__in=list(sources.values()))
-                       .values_list("source_transaction_id", flat=True))
-            sources = {c: t for c, t in sources.items() if t not in done}
-            with transaction.atomic():
-                _issue(batch, list(sources), actor=None, sources=sources)
+        _issue_for_purchases(batch, rows)
+
+
+def _transaction_batches() -> list[CouponBatch]:
+    now = timezone.now()
+    return list(CouponBatch.objects.filter(rule=IssueRule.TRANSACTION, is_active=True, valid_from__lte=now,
+                                           valid_until__gt=now).prefetch_related("stores"))
+
+
+def _issue_for_purchases(batch: CouponBatch, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Coupons of ``batch`` earned by the purchases ``rows`` (pk, customer, amount, occurred_at, store path) that
+    earned none of it yet: the first such qualifying purchase of each customer (then the per-customer limit and
+    the quantity); returns the number issued."""
+    paths = [store.path for store in batch.stores.all()]
+    qualifying = [(pk, customer_id) for pk, customer_id, amount, occurred_at, path in rows
+                  if customer_id is not None and amount >= (batch.rule_min_amount or 0)
+                  and batch.valid_from <= occurred_at < batch.valid_until
+                  and (not paths or any((path or "").startswith(p) for p in paths))]
+    if not qualifying:
+        return 0
+    done = set(Coupon.objects.filter(batch=batch, source_transaction_id__in=[pk for pk, _c in qualifying])
+               .values_list("source_transaction_id", flat=True))
+    sources: dict[int, int] = {}
+    for pk, customer_id in qualifying:
+        if pk not in done:
+            sources.setdefault(customer_id, pk)
+    if not sources:
+        return 0
+    with transaction.atomic():
+        return _issue(batch, list(sources), actor=None, sources=sources)["issued"]
+
+
+def coupons_catch_up(*, days: int = 7, chunk: int = 5000) -> int:
+    """The catch-up of the ``loyalty-coupons`` purchases listener (beat ``loyalty-coupons-catch-up``, ``kehu
+    loyalty coupons-catch-up``): the coupons of active ``transaction`` batches that purchases recorded in the last
+    ``days`` days earned but did not get (the listener failed, or the purchases came by a path without it). Exactly
+    once per purchase and batch (the unique constraint behind the check), so safe to run twice. Returns the
+    number issued."""
+    from kehu.purchases.models import Transaction
+
+    batches = _transaction_batches()
+    if not batches:
+        return 0
+    since = timezone.now() - dt.timedelta(days=days)
+    issued = 0
+    for batch in batches:
+        start = max(since, batch.valid_from)
+        purchases = (Transaction.objects.filter(created_at__gte=start, occurred_at__gte=batch.valid_from,
+                                                occurred_at__lt=batch.valid_until, customer_id__isnull=False,
+                                                amount__gte=batch.rule_min_amount or 0)
+                     .exclude(pk__in=Coupon.objects.filter(batch=batch, source_transaction_id__isnull=False)
+                              .values("source_transaction_id")).order_by("pk"))
+        last = 0
+        while rows := list(purchases.filter(pk__gt=last)
+                           .values_list("pk", "customer_id", "amount", "occurred_at", "branch__path")[:chunk]):
+            last = rows[-1][0]
+            issued += _issue_for_purchases(batch, rows)
+    return issued
 
 
 # --- use, void, reissue, expiry -------------------------------------------------------------------------------
@@ -296,10 +340,11 @@ def counter_store(actor: User, branch: Branch | None) -> Branch | None:
     return actor.branches.order_by("path").first() if actor.pk else None
 
 
-@transaction.atomic
 def coupon_use(*, actor: User, coupon: Coupon, store: Branch | None = None, order_ref: str = "",
                transaction_id: int | None = None, amount: Decimal | None = None) -> Coupon:
-    """Use a coupon once, at ``store`` (see :func:`counter_store`), for an order; raises :class:`CouponRefused`."""
+    """Use a coupon once, at ``store`` (see :func:`counter_store`), for an order; raises :class:`CouponRefused`.
+    The conditional UPDATE and the timeline row are written together, in the caller's transaction when there is
+    one (no savepoint of their own); a refusal is raised outside it."""
     _require(actor, "loyalty.use_coupon")
     now = timezone.now()
     refusal = _refusal(coupon, now)
@@ -308,17 +353,21 @@ def coupon_use(*, actor: User, coupon: Coupon, store: Branch | None = None, orde
     if not valid_at(coupon.batch, store):
         raise CouponRefused("coupon_not_valid_here", _("This coupon cannot be used at this store."))
     discount = discount_for(coupon.batch, amount)
-    used = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.ISSUED, expires_at__gt=now).update(
-        status=CouponStatus.USED, used_at=now, used_branch=store, used_by=actor, order_ref=order_ref[:80],
-        transaction_id=transaction_id, discount=discount)
+    with transaction.atomic(savepoint=False):
+        used = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.ISSUED, expires_at__gt=now).update(
+            status=CouponStatus.USED, used_at=now, used_branch=store, used_by=actor, order_ref=order_ref[:80],
+            transaction_id=transaction_id, discount=discount)
+        if used and coupon.customer_id is not None:
+            activity_record(customer=coupon.customer_id, kind="coupon", actor=actor,
+                            branch_id=store.pk if store else None, subject=coupon,
+                            data={"event": "used", "code": coupon.code[-4:], "batch": coupon.batch.name})
     if not used:  # someone used, voided or expired it a moment ago
         fresh = Coupon.objects.select_related("batch").get(pk=coupon.pk)
         raise _refusal(fresh, now) or CouponRefused("coupon_used", _("This coupon has already been used."))
-    coupon.refresh_from_db()
-    if coupon.customer_id is not None:
-        activity_record(customer=coupon.customer_id, kind="coupon", actor=actor,
-                        branch_id=store.pk if store else None, subject=coupon,
-                        data={"event": "used", "code": coupon.code[-4:], "batch": coupon.batch.name})
+    # what the UPDATE wrote, without reading the row (and its batch) back
+    coupon.status, coupon.used_at, coupon.used_branch, coupon.used_by = CouponStatus.USED, now, store, actor
+    coupon.order_ref, coupon.transaction_id = order_ref[:80], transaction_id
+    coupon.discount = None if discount is None else discount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return coupon
 
 

@@ -39,6 +39,7 @@ from .cards import (
     card_number_valid,
     card_replace,
 )
+from .closing import settlement_close, settlement_reopen
 from .earning import (
     _accrual_candidates,
     _accrue_rows,
@@ -85,7 +86,10 @@ from .programmes import (
 )
 from .reconciliation import (
     reconcile,
+    reconcile_iter,
     reconcile_stored_value,
+    reconcile_stored_value_iter,
+    reconcile_summary,
 )
 from .stored_value import (
     stored_value_daily,
@@ -105,6 +109,8 @@ __all__ = [
     "exchange_out",
     "partner_save",
     "stored_value_transfer",
+    "settlement_close",
+    "settlement_reopen",
     "CARD_PREFIX",
     "CARD_TRANSITIONS",
     "DEFAULT_PROGRAMME_CODE",
@@ -146,7 +152,10 @@ __all__ = [
     "points_redeem",
     "programme_default",
     "reconcile",
+    "reconcile_iter",
     "reconcile_stored_value",
+    "reconcile_stored_value_iter",
+    "reconcile_summary",
     "stored_value_daily",
     "stored_value_move",
 ]

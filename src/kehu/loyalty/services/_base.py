@@ -67,7 +67,10 @@ def _post(account: PointsAccount, *, kind: str, points: int, actor: User | None 
 
 
 def _check_usable(actor: User, card: Card, permission: str) -> None:
-    if card.customer_id is not None:
+    if card.customer_id is not None and getattr(card, "_kehu_visible_to", None) == actor.pk:
+        if not actor.has_perm(permission):  # card_get just found the member in the actor's scope
+            raise PermissionDenied(_("You do not have permission to do this."))
+    elif card.customer_id is not None:
         _check_customer(actor, card.customer, permission)  # type: ignore[arg-type]
     elif not actor.has_perm(permission):
         raise PermissionDenied(_("You do not have permission to do this."))

@@ -76,12 +76,10 @@ def accrue(*, transaction_ids: Sequence[int] | None = None, since: dt.datetime |
     written = 0
     if transaction_ids is not None:
         ids = sorted({int(pk) for pk in transaction_ids})
-        if not ids or not PointsAccount.objects.exists():
-            return 0
         for start in range(0, len(ids), batch_size):
-            with transaction.atomic():
-                rows, _last = _accrual_candidates(transaction_ids=ids[start:start + batch_size], since=None,
-                                                  after_id=0, batch_size=batch_size)
+            # the hook runs in the purchase's transaction (and the purchases' savepoint): no savepoint of its own
+            with transaction.atomic(savepoint=False):
+                rows = _recorded_candidates(ids[start:start + batch_size])
                 written += _accrue_rows(rows) if rows else 0
         return written
     last_id = 0
@@ -93,6 +91,26 @@ def accrue(*, transaction_ids: Sequence[int] | None = None, since: dt.datetime |
                 return written
             last_id = next_id
             written += _accrue_rows(rows) if rows else 0
+
+
+def _recorded_candidates(ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The (account, purchase) pairs of purchases just recorded: the open accounts of their customers first (one
+    read, and the only one when none is a member), then the purchases; what is accrued already is skipped under the
+    accounts' locks (``_accrue_rows``)."""
+    purchases = Transaction.objects.filter(id__in=list(ids))
+    accounts = list(PointsAccount.objects.filter(
+        customer_id__in=purchases.filter(customer_id__isnull=False).values("customer_id"),
+        membership__closed_at__isnull=True).values(
+        "id", "customer_id", "membership__joined_at", "membership__programme_id",
+        "membership__programme__points_per_yuan", "membership__level__multiplier"))
+    if not accounts:
+        return []
+    by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in purchases.order_by("id").values("id", "customer_id", "amount", "product_id", "product__category_id",
+                                               "branch_id", "branch__path", "created_at"):
+        by_customer[row["customer_id"]].append(dict(row))
+    return [{"account": account, "txn": txn} for account in accounts for txn in by_customer[account["customer_id"]]
+            if txn["created_at"] >= account["membership__joined_at"]]
 
 
 def _accrual_candidates(*, transaction_ids: Sequence[int] | None, since: dt.datetime | None, after_id: int,

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 
 from kehu.org.models import Branch, User
 
-from ..models import Opportunity, OpportunityLine, OpportunityStatus, Pipeline, StageKind
+from ..models import Opportunity, OpportunityStatus, Pipeline, StageKind
 from .selectors import pipeline_stages, to_money, weighted_expression
 
 MAX_MONTHS = 24
@@ -89,18 +89,9 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _measures(prefix: str = "") -> dict[str, Any]:
-    return {"n": Count(f"{prefix}id" if not prefix else "opportunity_id", distinct=bool(prefix)),
-            "total": Sum("amount"),
-            "weighted_total": Sum(weighted_expression() if not prefix else _line_weighted()),
-            "committed_total": Sum("amount", filter=Q(**{f"{prefix}committed": True}))}
-
-
-def _line_weighted() -> Any:
-    from django.db.models import DecimalField, ExpressionWrapper
-
-    return ExpressionWrapper(F("amount") * F("opportunity__probability"),
-                             output_field=DecimalField(max_digits=20, decimal_places=2))
+def _measures() -> dict[str, Any]:
+    return {"n": Count("id"), "total": Sum("amount"), "weighted_total": Sum(weighted_expression()),
+            "committed_total": Sum("amount", filter=Q(committed=True))}
 
 
 def _figures(key: Any, label: str, row: dict[str, Any]) -> Figures:
@@ -131,28 +122,29 @@ def forecast(*, user: User, start: dt.date | None = None, months: int = 6, owner
     base = scope(user=user, owner_id=owner_id, branch_id=branch_id, pipeline_id=pipeline.pk if pipeline else None)
     open_rows = base.filter(status=OpportunityStatus.OPEN, expected_close__gte=start, expected_close__lt=end).order_by()
 
-    by_month = {row["month"]: row for row in open_rows.annotate(month=TruncMonth("expected_close"))
-                .values("month").annotate(**_measures())}
+    cells = _cells(open_rows)
+    by_month = _roll_up(cells, "month")
     month_rows = []
     for index in range(months):
         first = add_months(start, index)
-        row = next((value for key, value in by_month.items() if key and _as_date(key) == first), None)
-        month_rows.append(_figures(first, f"{first:%Y-%m}", row) if row else Figures(first, f"{first:%Y-%m}"))
-
-    owner_names = {}
-    owner_rows = list(open_rows.values("owner_id").annotate(**_measures()).order_by("-weighted_total"))
-    if owner_rows:
-        owner_names = {user.pk: str(user) for user in User.objects.filter(pk__in=[row["owner_id"]
-                                                                                  for row in owner_rows])}
-    branch_rows = list(open_rows.values("branch_id", "branch__name").annotate(**_measures())
-                       .order_by("-weighted_total"))
-    product_rows = list(OpportunityLine.objects.filter(opportunity__in=open_rows.values("pk")).values(
-        "product_id", "product__name").annotate(**_measures("opportunity__")).order_by("-weighted_total")[:20])
+        month_rows.append(_figures(first, f"{first:%Y-%m}", by_month[first]) if first in by_month
+                          else Figures(first, f"{first:%Y-%m}"))
+    owner_rows = _ranked(_roll_up(cells, "owner_id"))
+    branch_rows = _ranked(_roll_up(cells, "branch_id"))
+    owner_names: dict[int, str] = {}
+    branch_names: dict[int, str] = {}
+    if cells:
+        owner_names = {user.pk: str(user) for user in User.objects.filter(pk__in=[key for key, _row in owner_rows])}
+        branch_names = dict(Branch.objects.filter(pk__in=[key for key, _row in branch_rows]).values_list("pk", "name"))
+    products = _products(open_rows)
 
     this_first = month_start(today)
-    this_month = _figures(this_first, f"{this_first:%Y-%m}", base.filter(
-        status=OpportunityStatus.OPEN, expected_close__gte=this_first,
-        expected_close__lt=add_months(this_first, 1)).order_by().aggregate(**_measures()))
+    if start <= this_first < end:
+        this_month = next(row for row in month_rows if row.key == this_first)
+    else:
+        this_month = _figures(this_first, f"{this_first:%Y-%m}", base.filter(
+            status=OpportunityStatus.OPEN, expected_close__gte=this_first,
+            expected_close__lt=add_months(this_first, 1)).order_by().aggregate(**_measures()))
     month_from = _aware(this_first)
     won = base.filter(status=OpportunityStatus.WON, closed_at__gte=month_from).order_by().aggregate(
         n=Count("id"), total=Sum("amount"))
@@ -161,12 +153,55 @@ def forecast(*, user: User, start: dt.date | None = None, months: int = 6, owner
     year_ago = _aware(add_months(this_first, -11))
     return Forecast(
         start=start, end=end, this_month=this_month, won_this_month=won_this_month, months=month_rows,
-        owners=[_figures(row["owner_id"], owner_names.get(row["owner_id"], "?"), row) for row in owner_rows],
-        branches=[_figures(row["branch_id"], row["branch__name"], row) for row in branch_rows],
-        products=[_figures(row["product_id"], row["product__name"], row) for row in product_rows],
+        owners=[_figures(key, owner_names.get(key, "?"), row) for key, row in owner_rows],
+        branches=[_figures(key, branch_names.get(key, "?"), row) for key, row in branch_rows],
+        products=products,
         funnel=funnel(rows=base.filter(created_at__gte=year_ago), pipeline=pipeline),
         rates=owner_rates(rows=base.filter(closed_at__gte=year_ago)),
     )
+
+
+def _cells(open_rows: QuerySet[Opportunity]) -> list[dict[str, Any]]:
+    """The open opportunities' measures by expected-close month, owner and branch: one grouped query (one pass over
+    the rows), which the months, owners and branches tables add up (a few hundred cells at most: months × owners,
+    an owner's deals being in their branches)."""
+    return list(open_rows.annotate(month=TruncMonth("expected_close")).values("month", "owner_id", "branch_id")
+                .annotate(**_measures()))
+
+
+def _roll_up(cells: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
+    """The cells added up by ``key`` (month, owner_id or branch_id)."""
+    totals: dict[Any, dict[str, Any]] = {}
+    for cell in cells:
+        value = _as_date(cell[key]) if key == "month" else cell[key]
+        row = totals.setdefault(value, {"n": 0, "total": Decimal(0), "weighted_total": Decimal(0),
+                                        "committed_total": Decimal(0)})
+        row["n"] += cell["n"]
+        for measure in ("total", "weighted_total", "committed_total"):
+            if cell[measure] is not None:
+                row[measure] += Decimal(str(cell[measure]))
+    return totals
+
+
+def _ranked(totals: dict[Any, dict[str, Any]]) -> list[tuple[Any, dict[str, Any]]]:
+    """Largest weighted amount first."""
+    return sorted(totals.items(), key=lambda item: (-item[1]["weighted_total"], item[0]))
+
+
+def _products(open_rows: QuerySet[Opportunity], top: int = 20) -> list[Figures]:
+    """The ``top`` products by weighted amount of the open opportunities' lines: one grouped query over the
+    opportunities joined to their lines (no sub-query, no join to the products; their names after, by key)."""
+    from kehu.purchases.models import Product
+
+    rows = [row for row in open_rows.values("lines__product_id").annotate(
+        n=Count("id", distinct=True), total=Sum("lines__amount"),
+        weighted_total=Sum(ExpressionWrapper(F("lines__amount") * F("probability"),
+                                             output_field=DecimalField(max_digits=20, decimal_places=2))),
+        committed_total=Sum("lines__amount", filter=Q(committed=True)),
+    ).order_by(F("weighted_total").desc(nulls_last=True), "lines__product_id")[:top + 1]
+        if row["lines__product_id"] is not None][:top]
+    names = dict(Product.objects.filter(pk__in=[row["lines__product_id"] for row in rows]).values_list("pk", "name"))
+    return [_figures(row["lines__product_id"], names.get(row["lines__product_id"], "?"), row) for row in rows]
 
 
 def _as_date(value: Any) -> dt.date:

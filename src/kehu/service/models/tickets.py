@@ -3,6 +3,8 @@ messages (replies to the customer kept apart from internal notes) and the histor
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -126,6 +128,29 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         # the user's teams as a subquery: a join through the members made every list DISTINCT (a sort of the rows)
         teams = ServiceTeam.members.through.objects.filter(user_id=user.pk).values("serviceteam_id")
         return self.filter(Q(team_id__in=teams) | Q(assignee=user) | Q(created_by=user))
+
+
+def ticket_view_scope_sql(user: User, alias: str) -> tuple[str, list[Any]] | None:
+    """The condition of ``Ticket.objects.visible_to(user)`` (``view``) in SQL on the ticket table under ``alias``,
+    for the hand-written reads of a hot path (the agent's screen): ``("", [])`` when the user sees every ticket, None
+    when none. The same rules as ``visible_to`` above, which stays the one definition (tests compare the two)."""
+    from django.db import connection
+
+    from kehu.org.roles import Role
+    from kehu.org.selectors import branch_ids_in_scope, user_roles
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.has_perm("service.view_ticket"):
+        return None
+    ids = branch_ids_in_scope(user)
+    if ids is None:
+        return "", []
+    quote = connection.ops.quote_name
+    branches = f"{alias}.branch_id IN ({', '.join(['%s'] * len(ids))}) OR " if ids else ""
+    if user_roles(user) & {Role.BRANCH_MANAGER, Role.ADMINISTRATOR}:
+        return f"({branches}{alias}.assignee_id = %s)", [*ids, user.pk]
+    members = quote(ServiceTeam.members.through._meta.db_table)
+    return (f"({alias}.team_id IN (SELECT m.serviceteam_id FROM {members} m WHERE m.user_id = %s) "  # noqa: S608
+            f"OR {alias}.assignee_id = %s OR {alias}.created_by_id = %s)", [user.pk, user.pk, user.pk])
 
 
 class Ticket(models.Model):

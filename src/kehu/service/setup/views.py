@@ -3,6 +3,7 @@ write; deactivating asks for a confirmation first (a page saying what it does, t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -29,6 +30,40 @@ def _apply_errors(form: Any, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, texts)
 
 
+def _form_page(request: HttpRequest, form: Any, save: Callable[[dict[str, Any]], Any], *, obj: Any, kind: str,
+               back: str, saved: str) -> HttpResponse:
+    """A team's or a category's form page: on a valid POST ``save`` writes (its errors go back on the form) and the
+    list follows with ``saved`` (a text with ``%(name)s``); else the form again (400 with errors)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            written = save(form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, saved % {"name": written.name})
+            return redirect(back)
+    return render(request, "service/setup/form.html", {"form": form, "object": obj, "kind": kind, "back": back},
+                  status=400 if form.errors else 200)
+
+
+def _active_page(request: HttpRequest, obj: Any, set_active: Callable[[bool], Any], *, kind: str, back: str,
+                 reactivated: str, deactivated: str, confirm: Callable[[], dict[str, Any]]) -> HttpResponse:
+    """Deactivating (or reactivating) a team or a category: GET the confirmation page (``confirm`` gives what it
+    says besides the object, e.g. the open tickets); POST ``set_active`` with the opposite of the current state, a
+    message and back to the list."""
+    activate = not obj.active
+    if request.method == "POST":
+        try:
+            set_active(activate)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, (reactivated if activate else deactivated) % {"name": obj.name})
+        return redirect(back)
+    return render(request, "service/setup/confirm.html", {"object": obj, "activate": activate, "kind": kind,
+                                                          "back": back, **confirm()})
+
+
 # --- teams ---------------------------------------------------------------------------------------------------------
 @login_required
 @permission_required("service.change_serviceteam", raise_exception=True)
@@ -50,19 +85,13 @@ def _team_form(request: HttpRequest, team: ServiceTeam | None) -> HttpResponse:
                    "members": list(team.members.all())}
     form = TeamForm(request.POST or None, initial=initial, branches=Branch.objects.filter(is_active=True)
                     .order_by("path"), staff=staff_list())
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            saved = services.team_save(actor=user, team=team, name=data["name"], branch=data["branch"],
-                                       lead=data["lead"], members=list(data["members"]), email=data["email"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Team “%(name)s” saved.") % {"name": saved.name})
-            return redirect("service:setup_teams")
-    return render(request, "service/setup/form.html", {"form": form, "object": team, "kind": "team",
-                                                       "back": "service:setup_teams"},
-                  status=400 if form.errors else 200)
+
+    def save(data: dict[str, Any]) -> Any:
+        return services.team_save(actor=user, team=team, name=data["name"], branch=data["branch"],
+                                  lead=data["lead"], members=list(data["members"]), email=data["email"])
+
+    return _form_page(request, form, save, obj=team, kind="team", back="service:setup_teams",
+                      saved=_("Team “%(name)s” saved."))
 
 
 @login_required
@@ -82,19 +111,12 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def team_active(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation (what deactivating does, how many open tickets the team has); POST: done."""
     team = get_object_or_404(ServiceTeam, pk=pk)
-    activate = not team.active
-    if request.method == "POST":
-        try:
-            services.team_set_active(actor=request.user, team=team, active=activate)  # type: ignore[arg-type]
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, (_("Team “%(name)s” reactivated.") if activate
-                                       else _("Team “%(name)s” deactivated.")) % {"name": team.name})
-        return redirect("service:setup_teams")
-    open_count = Ticket.objects.filter(_OPEN, team=team).count()
-    return render(request, "service/setup/confirm.html", {"object": team, "activate": activate, "kind": "team",
-                                                          "open_count": open_count, "back": "service:setup_teams"})
+    user: User = request.user  # type: ignore[assignment]
+    return _active_page(
+        request, team, lambda active: services.team_set_active(actor=user, team=team, active=active),
+        kind="team", back="service:setup_teams", reactivated=_("Team “%(name)s” reactivated."),
+        deactivated=_("Team “%(name)s” deactivated."),
+        confirm=lambda: {"open_count": Ticket.objects.filter(_OPEN, team=team).count()})
 
 
 # --- categories ----------------------------------------------------------------------------------------------------
@@ -112,20 +134,13 @@ def _category_form(request: HttpRequest, category: TicketCategory | None) -> Htt
     initial = ({"name": category.name, "parent": category.parent, "priority_raise": category.priority_raise}
                if category is not None else {})
     form = CategoryForm(request.POST or None, initial=initial, parents=parents)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            saved = services.category_save(actor=request.user, category=category,  # type: ignore[arg-type]
-                                           name=data["name"], parent=data["parent"],
-                                           priority_raise=data["priority_raise"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Category “%(name)s” saved.") % {"name": saved.name})
-            return redirect("service:setup_categories")
-    return render(request, "service/setup/form.html", {"form": form, "object": category, "kind": "category",
-                                                       "back": "service:setup_categories"},
-                  status=400 if form.errors else 200)
+
+    def save(data: dict[str, Any]) -> Any:
+        return services.category_save(actor=request.user, category=category,  # type: ignore[arg-type]
+                                      name=data["name"], parent=data["parent"], priority_raise=data["priority_raise"])
+
+    return _form_page(request, form, save, obj=category, kind="category", back="service:setup_categories",
+                      saved=_("Category “%(name)s” saved."))
 
 
 @login_required
@@ -145,18 +160,9 @@ def category_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def category_active(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirmation (subcategories go with it; tickets keep their category); POST: done."""
     category = get_object_or_404(TicketCategory, pk=pk)
-    activate = not category.active
-    if request.method == "POST":
-        try:
-            services.category_set_active(actor=request.user, category=category,  # type: ignore[arg-type]
-                                         active=activate)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, (_("Category “%(name)s” reactivated.") if activate
-                                       else _("Category “%(name)s” deactivated.")) % {"name": category.name})
-        return redirect("service:setup_categories")
-    children = TicketCategory.objects.filter(parent=category, active=True).count()
-    return render(request, "service/setup/confirm.html", {"object": category, "activate": activate,
-                                                          "kind": "category", "children": children,
-                                                          "back": "service:setup_categories"})
+    user: User = request.user  # type: ignore[assignment]
+    return _active_page(
+        request, category, lambda active: services.category_set_active(actor=user, category=category, active=active),
+        kind="category", back="service:setup_categories", reactivated=_("Category “%(name)s” reactivated."),
+        deactivated=_("Category “%(name)s” deactivated."),
+        confirm=lambda: {"children": TicketCategory.objects.filter(parent=category, active=True).count()})
