@@ -107,17 +107,49 @@ def _media_root_per_process(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache (e.g. the customer list's tier choices of an earlier test's data)."""
+    """Each test starts with an empty cache (e.g. the customer list's tier choices of an earlier test's data), and
+    leaves no content type cached by id (``tests.db_snapshot`` may have written a recording's content types)."""
+    from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache, caches
 
     cache.clear()
     caches["ratelimit"].clear()  # the API's rate-limit counts (always in memory under the tests)
     yield
+    ContentType.objects.clear_cache()
+
+
+def rolled_back_after(django_db_blocker, build):
+    """For a module-scoped fixture (with ``django_db_setup``): ``yield from rolled_back_after(django_db_blocker,
+    build)`` yields ``build()``, whose rows stay for the module's tests in a transaction rolled back after its last
+    one. Each test runs in a savepoint inside it (pytest-django's ``db``), so what a test changes is gone for the
+    next one. Not for transactional tests (their flush would empty it)."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            data = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield data
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture
 def org(db):
     """Branches: group HQ; region East with stores SH1, SH2; region North with store BJ1."""
+    return build_org()
+
+
+def build_org() -> dict:
+    """The ``org`` fixture's branches (for a fixture of a wider scope)."""
     from kehu.org.services import branch_create
 
     hq = branch_create(code="HQ", name="集团总部", kind="group")
@@ -141,6 +173,11 @@ def ensure_roles() -> None:
 def make_user(db):
     """Staff through the service; the role groups are there: made by migrate and, after a transactional test's flush,
     again by kehu.org's ``post_migrate`` receiver (``sync_roles``)."""
+    return user_maker()
+
+
+def user_maker():
+    """The ``make_user`` fixture's function (for a fixture of a wider scope)."""
     from kehu.org.services import staff_create
 
     counter = {"n": 0}
@@ -158,6 +195,11 @@ def make_user(db):
 @pytest.fixture
 def users(org, make_user):
     """One user per role. Branch-bound roles belong to store SH1 (region East); the region manager to East."""
+    return build_users(org, make_user)
+
+
+def build_users(org: dict, make_user) -> dict:
+    """The ``users`` fixture's users (for a fixture of a wider scope)."""
     sh1 = org["sh1"]
     return {
         "administrator": make_user("administrator", org["hq"], username="admin1"),

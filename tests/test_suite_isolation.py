@@ -57,3 +57,38 @@ def test_the_redis_worker_leaves_the_projects_celery_app_current(redis_worker):
     assert redis_worker(_power, "tests.power", args=(2, 10), timeout=60) == 1024
     assert (_state.get_current_app(), _state.default_app) == before
     assert current_app.main == app.main
+
+
+@pytest.mark.django_db
+def test_a_recorded_load_replayed_leaves_what_the_load_left(make_customer, users):
+    """``tests.db_snapshot`` (the demo tests' shared demo): a load that adds rows, changes one and deletes one,
+    replayed on the database it started from, leaves every table as the load did; on another database the load runs
+    again."""
+    from django.db import transaction
+
+    from kehu.customers.models import Customer
+    from tests import db_snapshot
+
+    make_customer("甲")
+    gone = make_customer("乙")
+    runs = []
+
+    def load():
+        runs.append(1)
+        make_customer("丙", mobile="13800138000")
+        Customer.objects.filter(name="甲").update(name="甲改")
+        Customer.objects.filter(pk=gone.pk).delete()
+        return "loaded"
+
+    key = object()
+    with transaction.atomic():
+        assert db_snapshot.replay_or_record(key, load) == "loaded"
+        after = db_snapshot.capture()
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        assert db_snapshot.replay_or_record(key, load) == "loaded" and len(runs) == 1
+        assert db_snapshot.capture() == after
+        transaction.set_rollback(True)
+    make_customer("丁")  # not the database the load started from: it runs again
+    assert db_snapshot.replay_or_record(key, load) == "loaded" and len(runs) == 2
+    assert sorted(Customer.objects.values_list("name", flat=True)) == ["丁", "丙", "甲改"]

@@ -42,28 +42,49 @@ def wsgi_in_test_transaction():
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def admin_headers(users, org, make_customer, wsgi_in_test_transaction):
-    """An administrator's token, with a few customers (person and organisation), a contact, consents and purchases."""
-    from kehu.customers.services import consent_record, contact_create
-    from kehu.org.services import api_token_create
-    from kehu.purchases.services import product_get_or_create, transaction_create
+@pytest.fixture(scope="module")
+def _api_data(django_db_setup, django_db_blocker):
+    """An administrator's token, with a few customers (person and organisation), a contact, consents and purchases:
+    made once for the module's operations (one test each) and rolled back after the last; every operation's test
+    runs in a savepoint inside, so what one request writes or deletes is gone for the next operation."""
+    from tests.conftest import build_org, build_users, rolled_back_after, user_maker
 
-    admin = users["administrator"]
-    person = make_customer("张三", mobile="13800138000", person={"birth_date": dt.date(1980, 5, 1)})
-    company = make_customer("上海某某有限公司", kind="organisation", branch=org["bj1"])
-    make_customer("李四", owner=users["account_manager"])
-    contact_create(customer=company, actor=admin, name="王五", mobile="13900139000")
-    consent_record(customer=person, actor=admin, channel="sms", granted=True)
-    product_get_or_create(sku="TEA-1", name="龙井茶")
-    for number, customer in enumerate([person, company]):
-        transaction_create(actor=admin, customer=customer, amount=Decimal("99.50"), external_ref=f"REF-{number}",
-                           occurred_at=dt.datetime(2025, 3, 1, 10, tzinfo=dt.UTC))
-    _token, key = api_token_create(user=admin, name="schemathesis")
-    ids = {"customer_id": [person.pk, company.pk], "contact_id": list(company.contacts.values_list("pk", flat=True)),
-           "branch_id": [org["sh1"].pk, org["bj1"].pk], "owner_id": [users["account_manager"].pk],
-           "new_owner_id": [users["other_account_manager"].pk]}
-    return {"Authorization": f"Bearer {key}"}, ids
+    def build():
+        from kehu.customers.services import consent_record, contact_create, customer_create
+        from kehu.org.services import api_token_create
+        from kehu.purchases.services import product_get_or_create, transaction_create
+
+        org = build_org()
+        users = build_users(org, user_maker())
+        admin = users["administrator"]
+
+        def make_customer(name, *, branch=None, **fields):
+            return customer_create(actor=admin, kind=fields.pop("kind", "person"), name=name,
+                                   branch=branch or org["sh1"], owner=fields.pop("owner", None),
+                                   person=fields.pop("person", None), organisation=None, **fields)
+
+        person = make_customer("张三", mobile="13800138000", person={"birth_date": dt.date(1980, 5, 1)})
+        company = make_customer("上海某某有限公司", kind="organisation", branch=org["bj1"])
+        make_customer("李四", owner=users["account_manager"])
+        contact_create(customer=company, actor=admin, name="王五", mobile="13900139000")
+        consent_record(customer=person, actor=admin, channel="sms", granted=True)
+        product_get_or_create(sku="TEA-1", name="龙井茶")
+        for number, customer in enumerate([person, company]):
+            transaction_create(actor=admin, customer=customer, amount=Decimal("99.50"), external_ref=f"REF-{number}",
+                               occurred_at=dt.datetime(2025, 3, 1, 10, tzinfo=dt.UTC))
+        _token, key = api_token_create(user=admin, name="schemathesis")
+        ids = {"customer_id": [person.pk, company.pk],
+               "contact_id": list(company.contacts.values_list("pk", flat=True)),
+               "branch_id": [org["sh1"].pk, org["bj1"].pk], "owner_id": [users["account_manager"].pk],
+               "new_owner_id": [users["other_account_manager"].pk]}
+        return {"Authorization": f"Bearer {key}"}, ids
+
+    yield from rolled_back_after(django_db_blocker, build)
+
+
+@pytest.fixture
+def admin_headers(_api_data, db, wsgi_in_test_transaction):
+    return _api_data
 
 
 def _with_real_ids(values: dict | None, ids: dict[str, list[int]]) -> None:

@@ -38,10 +38,21 @@ SEED = 7
 
 
 def run_demo(*extra: str) -> str:
-    out = StringIO()
-    call_command("demo", "--no-serve", "--customers", str(CUSTOMERS), "--transactions", str(TRANSACTIONS),
-                 "--seed", str(SEED), *extra, stdout=out)
-    return out.getvalue()
+    """``kehu demo --no-serve`` of the tests' size; its output. Without other options, on a database as migrate
+    leaves it, this process's first run is recorded and the next ones write what it wrote (``tests.db_snapshot``):
+    a dozen tests in several apps read the demo, which takes seconds to load."""
+
+    def load() -> str:
+        out = StringIO()
+        call_command("demo", "--no-serve", "--customers", str(CUSTOMERS), "--transactions", str(TRANSACTIONS),
+                     "--seed", str(SEED), *extra, stdout=out)
+        return out.getvalue()
+
+    if extra:
+        return load()
+    from tests.db_snapshot import replay_or_record
+
+    return replay_or_record(("demo", translation.get_language(), timezone.localdate()), load)
 
 
 @pytest.fixture(scope="module")
