@@ -55,6 +55,48 @@ def pytest_collection_modifyitems(config, items) -> None:
         raise pytest.UsageError(f"tests sharing a node id (pytest-xdist would run only one of each): {duplicates[:5]}")
 
 
+def pytest_configure(config) -> None:
+    """The xdist controller names the run (``--testrunuid``) itself, so that it can remove the run's database
+    template at the end (``pytest_sessionfinish``)."""
+    import uuid
+
+    controller = getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput")
+    if controller and not config.getoption("testrunuid", None):
+        config.option.testrunuid = uuid.uuid4().hex
+
+
+def pytest_sessionfinish(session) -> None:
+    config = session.config
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        from pytest_django.plugin import blocking_manager_key
+
+        from tests.db_template import drop_templates
+
+        with config.stash[blocking_manager_key].unblock():
+            drop_templates(config.option.testrunuid)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """The test database: migrated once per run and copied to each xdist worker (``tests.db_template``); without
+    xdist or with ``KEHU_TEST_MIGRATE_EACH=1``, migrated by this process as pytest-django does."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tests.db_template import setup_from_template
+
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        if run_id and os.environ.get("KEHU_TEST_MIGRATE_EACH") != "1":
+            db_cfg = setup_from_template(run_id, verbosity)
+        else:
+            db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases={"default"},
+                                     serialized_aliases=set())
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=verbosity)
+
+
 def _restore_data_migrations(sender, using: str = "default", **kwargs) -> None:
     """After a transactional test's flush (which emits ``post_migrate``, as ``migrate`` does): the rows the scoring
     data migrations made (default tier schemes in their slots, the scoring configuration) come back, so that a test
