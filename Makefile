@@ -25,17 +25,31 @@ install: $(STAMP)
 demo: install
 	KEHU_TESTING= $(BIN)/kehu demo
 
-## test: lint, then the whole suite (browser tests included) on SQLite and, when it answers, on PostgreSQL
-test: install lint e2e-deps test-sqlite test-postgres
+## test: lint and the whole suite on SQLite and, when it answers, on PostgreSQL, side by side
+# Lint and the two suites run at once (each one's output is shown when it ends). The browser tests (e2e) and the
+# schema fuzz (fuzz) exercise the pages and the API's input handling rather than the database: under `make test`
+# the browser tests run on SQLite and the fuzz on PostgreSQL, once each; `make test-sqlite` or `make test-postgres`
+# alone runs everything. Without PostgreSQL, everything runs on SQLite.
+PG_ANSWERS = $(BIN)/python -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', connect_timeout=3).close()" 2>/dev/null
+SQLITE_MARKS ?=
+POSTGRES_MARKS ?=
+test: install e2e-deps
+	@if $(PG_ANSWERS); then \
+		echo "== lint, the suite on SQLite and the suite on PostgreSQL, side by side (outputs follow as each ends) =="; \
+		$(MAKE) --no-print-directory -j3 -O lint test-sqlite test-postgres SQLITE_MARKS="not fuzz" POSTGRES_MARKS="not e2e"; \
+	else \
+		echo "== PostgreSQL does not answer on 127.0.0.1:5432: SKIPPING the PostgreSQL run =="; \
+		$(MAKE) --no-print-directory -j2 -O lint test-sqlite; \
+	fi
 
 test-sqlite: install
 	@echo "== test suite on SQLite =="
-	KEHU_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
+	KEHU_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_XDIST) $(if $(SQLITE_MARKS),-m "$(SQLITE_MARKS)") $(PYTEST_ARGS)
 
 test-postgres: install
-	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+	@if $(PG_ANSWERS); then \
 		echo "== test suite on PostgreSQL ($(PG_URL)) =="; \
-		KEHU_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS); \
+		KEHU_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_XDIST) $(if $(POSTGRES_MARKS),-m "$(POSTGRES_MARKS)") $(PYTEST_ARGS); \
 	else \
 		echo "== PostgreSQL does not answer on 127.0.0.1:5432: SKIPPING the PostgreSQL run =="; \
 	fi

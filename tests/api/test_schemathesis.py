@@ -21,6 +21,9 @@ from schemathesis.checks import not_a_server_error
 
 from kehu.wsgi import application
 
+# under ``make test`` the fuzz runs on PostgreSQL only (see the Makefile); ``make test-sqlite`` alone runs it too
+pytestmark = pytest.mark.fuzz
+
 MAX_EXAMPLES = int(os.environ.get("KEHU_SCHEMATHESIS_EXAMPLES", "15"))
 # ``KEHU_SCHEMATHESIS_RANDOM=1`` draws new requests on each run instead of the same ones (for hunting, not for CI)
 DERANDOMIZE = os.environ.get("KEHU_SCHEMATHESIS_RANDOM", "") != "1"
