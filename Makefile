@@ -14,8 +14,8 @@ export KEHU_TESTING := 1
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
 ## install: create .venv and install Kehu with its development tools (.venv/bin/kehu)
@@ -75,7 +75,7 @@ e2e: install e2e-deps
 
 ## bench: benchmark scripts (figures printed, nothing asserted); BENCH_ARGS=--full for the million-row sizes
 bench: install
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 ## messages: refresh and compile the zh-Hans and English catalogues
